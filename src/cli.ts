@@ -1,0 +1,99 @@
+/**
+ * The commander program. The only place that calls process.exit.
+ * Command files are light (commander + zod); each loads its heavy modules inside its action,
+ * so `--help` and `render` never load puppeteer or @kubernetes/client-node.
+ */
+import { Command, CommanderError } from 'commander';
+import { CommandError, InterruptedError, UsageError, exitCodeOf } from './errors.js';
+import { createLogger, log, setLogger } from './ui/log.js';
+import { defineApply, defineInit } from './commands/init.js';
+import { defineRender } from './commands/render.js';
+import { defineScale } from './commands/scale.js';
+import { defineStatus } from './commands/status.js';
+import { defineVerify } from './commands/verify.js';
+import { defineUninstall } from './commands/uninstall.js';
+import { defineBench } from './commands/bench.js';
+import { packageVersion } from './version.js';
+import { interrupt } from './interrupt.js';
+
+export function buildProgram(): Command {
+  const program = new Command('jitsi-k8s')
+    .description('Install, operate and load-test Jitsi Meet on your own Kubernetes cluster.')
+    .version(packageVersion(), '-V, --version')
+    .option('--debug', 'show stack traces and subprocess details')
+    .option('-q, --quiet', 'only errors and data on the terminal')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
+    .exitOverride()
+    .hook('preAction', (thisCommand) => {
+      const g = thisCommand.opts<{ debug?: boolean; quiet?: boolean; color?: boolean }>();
+      setLogger(
+        createLogger({
+          debug: g.debug,
+          quiet: g.quiet,
+          color: g.color === false ? false : undefined,
+        }),
+      );
+    });
+  defineInit(program);
+  defineApply(program);
+  defineRender(program);
+  defineScale(program);
+  defineStatus(program);
+  defineVerify(program);
+  defineUninstall(program);
+  defineBench(program);
+  return program;
+}
+
+function report(err: unknown, debug: boolean): number {
+  const code = exitCodeOf(err);
+  const logger = log();
+  if (err instanceof InterruptedError) {
+    logger.error(err.message);
+  } else if (err instanceof UsageError || err instanceof CommandError) {
+    logger.error(err.message, err.hint);
+    if (err instanceof CommandError && err.details && debug) logger.line(err.details);
+    if (debug && err.stack) logger.line(err.stack);
+  } else {
+    const e = err instanceof Error ? err : new Error(String(err));
+    logger.error(`internal error: ${e.message}`, 'this is a bug in jitsi-k8s; please report it with the output of --debug');
+    logger.line(e.stack ?? '');
+  }
+  return code;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are not failures; commander already printed its message
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    return report(err, debug);
+  }
+}
+
+const GRACE_MS = 30_000;
+let interrupted = false;
+process.on('SIGINT', () => {
+  // first Ctrl-C: abort running work so it can clean up (close browsers, restore replicas); second: leave now
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  interrupt();
+  setTimeout(() => process.exit(130), GRACE_MS).unref();
+});
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,104 @@
+/** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + rename). */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync, chmodSync, unlinkSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { parseDocument, stringify } from 'yaml';
+import { CommandError, UsageError } from '../errors.js';
+import { configSchema, secretsSchema, type Config, type Secrets } from './schema.js';
+import { validateConfig, type Validated } from './validate.js';
+
+export const DEFAULT_CONFIG_FILE = 'jitsi-k8s.yaml';
+
+/** Reads a YAML file into plain data; YAML syntax errors name the file, line and column. */
+export function readYamlFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UsageError(`${path}: no such file`, 'run `jitsi-k8s init` to create one, or pass --config FILE');
+    throw new CommandError(`${path}: cannot read (${code ?? String(e)})`);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const first = doc.errors[0]!;
+    const pos = first.linePos?.[0];
+    throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+  }
+  return doc.toJS() ?? {};
+}
+
+export function loadConfig(path: string): Validated {
+  return validateConfig(readYamlFile(path), path);
+}
+
+/** Writes a file atomically: a crash or a full disk leaves the old file whole. */
+export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    writeFileSync(tmp, content, { mode });
+    chmodSync(tmp, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    if (existsSync(tmp)) unlinkSync(tmp);
+    throw new CommandError(`cannot write ${path}: ${(e as Error).message}`, 'check the folder exists and is writable');
+  }
+}
+
+const CONFIG_HEADER = `# jitsi-k8s configuration — edit, then \`jitsi-k8s apply\`.
+# Format: README.md ("Configuration"); editor completion: schema/jitsi-k8s.schema.json
+`;
+
+/** Saves only what differs from nothing: the config as the user would write it (defaults included, so it is explicit). */
+export function saveConfig(path: string, config: Config): void {
+  // re-parse: never write something we could not read back
+  configSchema.parse(config);
+  writeFileAtomic(path, `${CONFIG_HEADER}${stringify(config, { lineWidth: 0 })}`);
+}
+
+export function secretsPathFor(configPath: string): string {
+  const base = basename(configPath).replace(/\.ya?ml$/, '');
+  return join(dirname(configPath), `${base}.secrets.yaml`);
+}
+
+const password = () => randomBytes(24).toString('base64url');
+
+export function generateSecrets(extra: Partial<Pick<Secrets, 'tailscale' | 'newt'>> = {}): Secrets {
+  return secretsSchema.parse({
+    xmpp: { jicofo: password(), jvb: password(), jibri: password(), recorder: password(), jigasi: password(), transcriber: password() },
+    turnSecret: password(),
+    ...extra,
+  });
+}
+
+/** Reads the secrets file; refuses one that others can read. */
+export function loadSecrets(path: string): Secrets | undefined {
+  if (!existsSync(path)) return undefined;
+  const mode = statSync(path).mode & 0o077;
+  if (mode !== 0) {
+    throw new UsageError(`${path} can be read by other users (mode ${(statSync(path).mode & 0o777).toString(8)})`, `chmod 600 ${path}`);
+  }
+  const parsed = secretsSchema.safeParse(readYamlFile(path));
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new UsageError(`${path}: ${i.path.join('.')}: ${i.message}`, 'fix the file, or move it away to generate new passwords (running meetings then need a re-apply)');
+  }
+  return parsed.data;
+}
+
+/** Secrets are generated once, then read: passwords stay stable across applies. */
+export function ensureSecrets(path: string, extra: Partial<Pick<Secrets, 'tailscale' | 'newt'>> = {}): Secrets {
+  const existing = loadSecrets(path);
+  if (existing) {
+    const merged = { ...existing, ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) };
+    if (extra.tailscale || extra.newt) saveSecrets(path, merged);
+    return merged;
+  }
+  const fresh = generateSecrets(extra);
+  saveSecrets(path, fresh);
+  return fresh;
+}
+
+export function saveSecrets(path: string, secrets: Secrets): void {
+  writeFileAtomic(path, `# jitsi-k8s secrets — keep private (mode 0600), never commit.\n${stringify(secrets)}`, 0o600);
+}

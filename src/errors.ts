@@ -1,0 +1,43 @@
+/** Typed errors; src/cli.ts maps them to exit codes (the only place that exits). */
+
+/** The user asked for something malformed: exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Something we tried failed (a subprocess, the cluster, a file): exit 1, with a hint. */
+export class CommandError extends Error {
+  override name = 'CommandError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly details?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A bug in jitsi-k8s itself: exit 1 with a stack trace. */
+export class InternalError extends Error {
+  override name = 'InternalError';
+}
+
+/** The user interrupted (Ctrl-C, Esc at a prompt): exit 130. */
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  constructor(message = 'interrupted') {
+    super(message);
+  }
+}
+
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return 2;
+  if (err instanceof InterruptedError) return 130;
+  return 1;
+}
