@@ -1,0 +1,81 @@
+/**
+ * The records of samples.jsonl — one JSON object per line, appended as measured. Every figure in a
+ * report comes from these records (and scenario.json); nothing else.
+ */
+
+/** Where in the run a record was taken. A sweep repeats the phases once per bridge count. */
+export type Phase = 'warmup' | 'ramp-up' | 'steady' | 'ramp-down' | 'cooldown';
+
+interface Base {
+  /** wall-clock time, ms since the epoch */
+  t: number;
+  /** index of the step in a --replicas sweep (0 when there is no sweep) */
+  step: number;
+  /** bridges running during this step */
+  bridges: number;
+  phase: Phase;
+  /** shard and pod of a Kubernetes load generator (runner k8s); absent for the local runner */
+  shard?: number;
+  pod?: string;
+}
+
+/** One participant's in-page getStats() over one sample interval. */
+export interface ParticipantSample extends Base {
+  kind: 'participant';
+  participant: string; // "bench-7"
+  room: string;
+  role: 'sender' | 'receiver';
+  /** bridge the participant's conference landed on, when known */
+  bridge?: string;
+  intervalMs: number;
+  audio: MediaStats;
+  video: MediaStats;
+  /** upstream: from remote-inbound-rtp */
+  sendLossPct?: number;
+  rttMs?: number;
+  bitrateInKbps: number;
+  bitrateOutKbps: number;
+  framesDecoded: number;
+  framesPerSecond?: number;
+  transport?: { protocol: 'udp' | 'tcp'; candidateType: string; relayed: boolean };
+}
+
+export interface MediaStats {
+  packetsReceived: number; // Δ over the interval
+  packetsLost: number; // Δ over the interval (clamped ≥ 0)
+  lossPct: number; // Δlost / (Δlost + Δreceived) × 100, 0 when nothing flowed
+  nackCount: number; // Δ
+  jitterMs?: number;
+}
+
+/** One bridge sample (JVB pod): CPU from cAdvisor/metrics API, the rest from /colibri/stats. */
+export interface BridgeSample extends Base {
+  kind: 'bridge';
+  bridge: string; // pod name
+  node?: string;
+  cpuCores?: number;
+  cpuSource?: 'cadvisor' | 'metrics-api' | 'process';
+  memoryMiB?: number;
+  stress?: number;
+  conferences?: number;
+  participants?: number;
+  incomingLossPct?: number;
+  outgoingLossPct?: number;
+  bitrateDownKbps?: number;
+  bitrateUpKbps?: number;
+  packetRateDown?: number;
+  packetRateUp?: number;
+  rttMs?: number;
+}
+
+/** Join attempts, failures and worker events, so nothing is hidden. */
+export interface EventRecord extends Base {
+  kind: 'event';
+  event: 'joined' | 'join-failed' | 'left' | 'worker-died' | 'scaled' | 'interrupted' | 'clock-offset';
+  participant?: string;
+  detail?: string;
+  /** for clock-offset: worker clock minus coordinator clock, ms */
+  offsetMs?: number;
+}
+
+export type SampleRecord = ParticipantSample | BridgeSample | EventRecord;
