@@ -6,7 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { CommandError, InterruptedError, UsageError, exitCodeOf } from './errors.js';
 import { createLogger, log, setLogger } from './ui/log.js';
-import { defineApply, defineInit } from './commands/init.js';
+import { defineInit } from './commands/init.js';
+import { defineApply } from './commands/apply.js';
 import { defineRender } from './commands/render.js';
 import { defineScale } from './commands/scale.js';
 import { defineStatus } from './commands/status.js';
