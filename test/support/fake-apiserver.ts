@@ -1,0 +1,647 @@
+/**
+ * CONTRACT FAKE of the Kubernetes API server — no cluster runs on the project's machines, so the
+ * code under `src/cluster/` is tested against this. It serves exactly the endpoints jitsi-k8s
+ * calls, from an in-memory state the test mutates between calls, over HTTPS on 127.0.0.1
+ * (a self-signed certificate made with openssl at start; @kubernetes/client-node 1.4.0 refuses
+ * plain http unless insecure-skip-tls-verify is set, so TLS keeps the kubeconfig realistic).
+ *
+ * Usage:
+ *   const api = await startFakeApiServer();                  // random port, bearer token required
+ *   api.state.nodes.push(fakeNode({ name: 'n1', cpu: '4', memory: '16Gi' }));
+ *   api.state.pods.push(fakePod({ name: 'jitsi-jvb-0-abc', namespace: 'jitsi', component: 'jvb', node: 'n1' }));
+ *   api.state.colibriStats['jitsi/jitsi-jvb-0-abc'] = { stress_level: 0.1, conferences: 2, ... };
+ *   const kubeconfig = api.writeKubeconfig();                // temp file, contexts 'fake' (current) + 'other'
+ *   process.env.KUBECONFIG = kubeconfig   (or spawn the bin with { env: { KUBECONFIG: kubeconfig } })
+ *   ... code under test ...
+ *   expect(api.requests.map((r) => r.path)).toContain('/api/v1/nodes');
+ *   await api.close();
+ *
+ * State (all plain JSON shaped like the real API): nodes, namespaces, pods, deployments,
+ * statefulsets, services, hpas, storageClasses, podMetrics; apiGroups (extra discovery groups such
+ * as 'metrics.k8s.io', 'cert-manager.io', 'tailscale.com'); colibriStats / health per "ns/pod"
+ * (absent → 503 like a pod whose port does not answer); containerCpu (cAdvisor counters, rendered
+ * per node as Prometheus text); colibri2 (a handler for any request under
+ * `/pods/<pod>:8080/proxy/colibri/v2/...`); faults (force a status for matching requests — 403,
+ * 500…). Each request is recorded in `requests` (method, path, query, body).
+ */
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { run } from '../../src/cluster/exec.js';
+
+// ---------- state ----------
+
+// Plain JSON objects (as the API server sends them); tests build them with the helpers below.
+export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface ContainerCpu {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** cumulative container_cpu_usage_seconds_total */
+  seconds: number;
+  /** container_memory_working_set_bytes */
+  memoryBytes?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: string;
+  authorization?: string;
+}
+
+export interface ProxyReply {
+  status?: number;
+  body: unknown;
+  contentType?: string;
+}
+
+export interface Fault {
+  method?: string;
+  path: RegExp;
+  status: number;
+  message?: string;
+  /** how many matching requests to fail; unlimited when absent */
+  times?: number;
+}
+
+export interface FakeClusterState {
+  version: Json;
+  nodes: Json[];
+  namespaces: string[];
+  pods: Json[];
+  deployments: Json[];
+  statefulsets: Json[];
+  services: Json[];
+  hpas: Json[];
+  storageClasses: Json[];
+  podMetrics: Json[];
+  /** discovery groups beyond the built-in ones (apps, autoscaling, storage.k8s.io …) */
+  apiGroups: string[];
+  /** body of /colibri/stats per "namespace/pod"; absent → 503 (port not answering) */
+  colibriStats: Record<string, unknown>;
+  /** status of /about/health per "namespace/pod"; absent → 200 when colibriStats is set, else 503 */
+  health: Record<string, number>;
+  containerCpu: ContainerCpu[];
+  /** answers any request under /pods/<pod>:8080/proxy/colibri/v2/ */
+  colibri2?: (req: { method: string; namespace: string; pod: string; path: string; body: unknown }) => ProxyReply;
+  faults: Fault[];
+  /** bearer token the server requires; undefined = no auth */
+  token?: string;
+}
+
+export function emptyState(): FakeClusterState {
+  return {
+    version: { major: '1', minor: '31', gitVersion: 'v1.31.2', platform: 'linux/amd64' },
+    nodes: [],
+    namespaces: ['default', 'kube-system'],
+    pods: [],
+    deployments: [],
+    statefulsets: [],
+    services: [],
+    hpas: [],
+    storageClasses: [],
+    podMetrics: [],
+    apiGroups: [],
+    colibriStats: {},
+    health: {},
+    containerCpu: [],
+    faults: [],
+    token: 'fake-token-for-tests',
+  };
+}
+
+// ---------- builders (shaped like real API objects) ----------
+
+const chartLabels = (release: string, component: string): Record<string, string> => ({
+  'app.kubernetes.io/name': 'jitsi-meet',
+  'app.kubernetes.io/instance': release,
+  'app.kubernetes.io/component': component,
+});
+
+export function fakeNode(o: {
+  name: string;
+  cpu?: string;
+  memory?: string;
+  cordoned?: boolean;
+  taints?: { key: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute'; value?: string }[];
+  runtime?: string;
+  internalIP?: string;
+  externalIP?: string;
+  ready?: boolean;
+  labels?: Record<string, string>;
+}): Json {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: o.name, labels: { 'kubernetes.io/hostname': o.name, ...o.labels }, creationTimestamp: '2026-01-01T00:00:00Z' },
+    spec: { unschedulable: o.cordoned ? true : undefined, taints: o.taints },
+    status: {
+      capacity: { cpu: o.cpu ?? '4', memory: o.memory ?? '16Gi', pods: '110' },
+      allocatable: { cpu: o.cpu ?? '4', memory: o.memory ?? '16Gi', pods: '110' },
+      addresses: [
+        { type: 'InternalIP', address: o.internalIP ?? '10.0.0.10' },
+        ...(o.externalIP ? [{ type: 'ExternalIP', address: o.externalIP }] : []),
+        { type: 'Hostname', address: o.name },
+      ],
+      conditions: [{ type: 'Ready', status: o.ready === false ? 'False' : 'True' }],
+      nodeInfo: {
+        containerRuntimeVersion: o.runtime ?? 'containerd://1.7.22',
+        kubeletVersion: 'v1.31.2',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+        kernelVersion: '6.1.0',
+        kubeProxyVersion: 'v1.31.2',
+        machineID: 'm',
+        systemUUID: 's',
+        bootID: 'b',
+      },
+    },
+  };
+}
+
+export function fakePod(o: {
+  name: string;
+  namespace?: string;
+  release?: string;
+  /** chart component (web, jvb, …); sets the chart's labels */
+  component?: string;
+  labels?: Record<string, string>;
+  node?: string;
+  ready?: boolean;
+  phase?: string;
+  restarts?: number;
+  env?: Record<string, string>;
+  container?: string;
+  podIP?: string;
+  ownerDeployment?: string;
+}): Json {
+  const ready = o.ready ?? true;
+  const container = o.container ?? 'jitsi-meet';
+  const labels = { ...(o.component ? chartLabels(o.release ?? 'jitsi', o.component) : {}), ...o.labels };
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: o.name,
+      namespace: o.namespace ?? 'jitsi',
+      labels,
+      creationTimestamp: '2026-01-01T00:00:00Z',
+      ...(o.ownerDeployment ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: `${o.ownerDeployment}-7d9f`, uid: 'u', controller: true }] } : {}),
+    },
+    spec: {
+      nodeName: o.node,
+      containers: [{ name: container, image: 'jitsi/jvb:stable-11146-2', env: Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value })) }],
+    },
+    status: {
+      phase: o.phase ?? (ready ? 'Running' : 'Pending'),
+      podIP: o.podIP ?? '10.244.0.10',
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+      containerStatuses: [{ name: container, ready, restartCount: o.restarts ?? 0, image: 'jitsi/jvb', imageID: '', started: ready }],
+    },
+  };
+}
+
+function workload(kind: 'Deployment' | 'StatefulSet', o: { name: string; namespace?: string; release?: string; component: string; replicas?: number; ready?: number; chart?: string }): Json {
+  const replicas = o.replicas ?? 1;
+  const ready = o.ready ?? replicas;
+  return {
+    apiVersion: 'apps/v1',
+    kind,
+    metadata: {
+      name: o.name,
+      namespace: o.namespace ?? 'jitsi',
+      labels: { ...chartLabels(o.release ?? 'jitsi', o.component), 'helm.sh/chart': o.chart ?? 'jitsi-meet-3.4.0', 'app.kubernetes.io/managed-by': 'Helm' },
+      generation: 1,
+    },
+    spec: { replicas, selector: { matchLabels: chartLabels(o.release ?? 'jitsi', o.component) }, template: { metadata: { labels: chartLabels(o.release ?? 'jitsi', o.component) }, spec: { containers: [{ name: 'jitsi-meet', image: 'x' }] } } },
+    status: { observedGeneration: 1, replicas, readyReplicas: ready, availableReplicas: ready, updatedReplicas: replicas },
+  };
+}
+
+export const fakeDeployment = (o: Parameters<typeof workload>[1]): Json => workload('Deployment', o);
+export const fakeStatefulSet = (o: Parameters<typeof workload>[1]): Json => ({ ...workload('StatefulSet', o), spec: { ...workload('StatefulSet', o).spec, serviceName: o.name } });
+
+export function fakeStorageClass(o: { name: string; provisioner?: string; isDefault?: boolean }): Json {
+  return {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: o.name, annotations: o.isDefault ? { 'storageclass.kubernetes.io/is-default-class': 'true' } : {} },
+    provisioner: o.provisioner ?? 'rancher.io/local-path',
+    reclaimPolicy: 'Delete',
+    volumeBindingMode: 'WaitForFirstConsumer',
+  };
+}
+
+export function fakeHpa(o: { name: string; namespace?: string; target: string; min: number; max: number; current: number; desired?: number; cpuTarget?: number; cpuNow?: number }): Json {
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: o.name, namespace: o.namespace ?? 'jitsi' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: o.target },
+      minReplicas: o.min,
+      maxReplicas: o.max,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: o.cpuTarget ?? 70 } } }],
+    },
+    status: {
+      currentReplicas: o.current,
+      desiredReplicas: o.desired ?? o.current,
+      currentMetrics: o.cpuNow === undefined ? [] : [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: o.cpuNow } } }],
+    },
+  };
+}
+
+export function fakePodMetrics(o: { name: string; namespace?: string; cpu: string; memory: string; container?: string }): Json {
+  return {
+    apiVersion: 'metrics.k8s.io/v1beta1',
+    kind: 'PodMetrics',
+    metadata: { name: o.name, namespace: o.namespace ?? 'jitsi' },
+    timestamp: new Date().toISOString(),
+    window: '15s',
+    containers: [{ name: o.container ?? 'jitsi-meet', usage: { cpu: o.cpu, memory: o.memory } }],
+  };
+}
+
+/** A /colibri/stats body with the real field names (docs/bench.md); override what a test needs. */
+export function colibriStatsBody(o: Partial<Record<string, number>> = {}): Record<string, number> {
+  return {
+    stress_level: 0.05,
+    conferences: 0,
+    participants: 0,
+    endpoints: 0,
+    largest_conference: 0,
+    incoming_loss: 0,
+    outgoing_loss: 0,
+    overall_loss: 0,
+    endpoints_with_high_outgoing_loss: 0,
+    bit_rate_download: 0,
+    bit_rate_upload: 0,
+    packet_rate_download: 0,
+    packet_rate_upload: 0,
+    rtt_aggregate: 0,
+    total_conferences_created: 0,
+    threads: 120,
+    ...o,
+  } as Record<string, number>;
+}
+
+// ---------- selectors ----------
+
+/** Kubernetes label selector: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`, comma-separated. */
+export function matchesLabelSelector(labels: Record<string, string> | undefined, selector: string | undefined): boolean {
+  if (!selector) return true;
+  const l = labels ?? {};
+  const terms = selector.match(/[^,(]+(\([^)]*\))?/g) ?? [];
+  return terms.every((raw) => {
+    const t = raw.trim();
+    let m: RegExpMatchArray | null;
+    if ((m = t.match(/^([^\s!=]+)\s+(in|notin)\s+\(([^)]*)\)$/))) {
+      const vals = m[3]!.split(',').map((v) => v.trim());
+      const has = m[1]! in l && vals.includes(l[m[1]!]!);
+      return m[2] === 'in' ? has : !has;
+    }
+    if ((m = t.match(/^([^\s!=]+)\s*!=\s*(.*)$/))) return l[m[1]!] !== m[2]!.trim();
+    if ((m = t.match(/^([^\s!=]+)\s*==?\s*(.*)$/))) return l[m[1]!] === m[2]!.trim();
+    if ((m = t.match(/^!\s*(\S+)$/))) return !(m[1]! in l);
+    return t in l;
+  });
+}
+
+function matchesFieldSelector(obj: Json, selector: string | undefined): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const m = term.match(/^([^!=]+)(!=|==?)(.*)$/);
+    if (!m) return true;
+    const value = m[1]!.split('.').reduce<unknown>((o, k) => (o as Json | undefined)?.[k], obj);
+    const eq = String(value ?? '') === m[3];
+    return m[2] === '!=' ? !eq : eq;
+  });
+}
+
+// ---------- cAdvisor ----------
+
+/** Renders the kubelet's /metrics/cadvisor text for one node, in the real format (with the pod cgroup and pause lines). */
+export function cadvisorText(state: FakeClusterState, node: string, nowMs = Date.now()): string {
+  const out = [
+    '# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds',
+    '# TYPE container_cpu_usage_seconds_total counter',
+  ];
+  const mem = ['# HELP container_memory_working_set_bytes [STABLE] Current working set of the container in bytes', '# TYPE container_memory_working_set_bytes gauge'];
+  for (const c of state.containerCpu) {
+    const pod = state.pods.find((p) => p.metadata.name === c.pod && p.metadata.namespace === c.namespace);
+    if (pod?.spec?.nodeName !== node) continue;
+    const id = `/kubepods/burstable/pod${c.pod}/${c.container}`;
+    const labels = `container="${c.container}",cpu="total",id="${id}",image="ghcr.io/jitsi/jvb:stable-11146-2",name="${c.container}-1",namespace="${c.namespace}",pod="${c.pod}"`;
+    out.push(`container_cpu_usage_seconds_total{${labels}} ${c.seconds} ${nowMs}`);
+    // the pod-level cgroup (container="") sums all containers; the pause container is "POD"
+    out.push(`container_cpu_usage_seconds_total{container="",cpu="total",id="/kubepods/burstable/pod${c.pod}",image="",name="",namespace="${c.namespace}",pod="${c.pod}"} ${c.seconds + 0.5} ${nowMs}`);
+    out.push(`container_cpu_usage_seconds_total{container="POD",cpu="total",id="/kubepods/burstable/pod${c.pod}/pause",image="registry.k8s.io/pause:3.9",name="pause",namespace="${c.namespace}",pod="${c.pod}"} 0.5 ${nowMs}`);
+    if (c.memoryBytes !== undefined) mem.push(`container_memory_working_set_bytes{${labels.replace(',cpu="total"', '')}} ${c.memoryBytes} ${nowMs}`);
+  }
+  // an unrelated system container, so parsers must filter
+  out.push(`container_cpu_usage_seconds_total{container="",cpu="total",id="/",image="",name="",namespace="",pod=""} 98765.4 ${nowMs}`);
+  return `${[...out, ...mem].join('\n')}\n`;
+}
+
+// ---------- server ----------
+
+const BUILTIN_GROUPS: [string, string][] = [
+  ['apps', 'v1'],
+  ['autoscaling', 'v2'],
+  ['storage.k8s.io', 'v1'],
+  ['networking.k8s.io', 'v1'],
+  ['apiextensions.k8s.io', 'v1'],
+];
+const KNOWN_GROUP_VERSIONS: Record<string, string> = {
+  'metrics.k8s.io': 'v1beta1',
+  'cert-manager.io': 'v1',
+  'tailscale.com': 'v1alpha1',
+  'monitoring.coreos.com': 'v1',
+};
+
+// [plural, Kind, namespaced]
+type ResourceSpec = [string, string, boolean];
+const CORE_RESOURCES: ResourceSpec[] = [
+  ['nodes', 'Node', false],
+  ['namespaces', 'Namespace', false],
+  ['pods', 'Pod', true],
+  ['services', 'Service', true],
+];
+const GROUP_RESOURCES: Record<string, ResourceSpec[]> = {
+  apps: [['deployments', 'Deployment', true], ['statefulsets', 'StatefulSet', true]],
+  autoscaling: [['horizontalpodautoscalers', 'HorizontalPodAutoscaler', true]],
+  'storage.k8s.io': [['storageclasses', 'StorageClass', false]],
+  'metrics.k8s.io': [['pods', 'PodMetrics', true], ['nodes', 'NodeMetrics', false]],
+  'networking.k8s.io': [],
+  'apiextensions.k8s.io': [],
+};
+function resourceList(groupVersion: string, resources: ResourceSpec[]): Json {
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion,
+    resources: resources.map(([name, kind, namespaced]) => ({ name, singularName: kind.toLowerCase(), namespaced, kind, verbs: ['get', 'list'] })),
+  };
+}
+
+function status(code: number, message: string, reason: string): Json {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
+}
+const REASONS: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'AlreadyExists', 500: 'InternalError', 503: 'ServiceUnavailable' };
+
+export interface FakeApiServer {
+  url: string;
+  port: number;
+  state: FakeClusterState;
+  requests: RecordedRequest[];
+  /** PEM of the self-signed certificate (the kubeconfig's certificate-authority-data) */
+  caPem: string;
+  /** Writes a kubeconfig (temp dir) for this server; returns its path. */
+  writeKubeconfig(opts?: KubeconfigOptions): string;
+  close(): Promise<void>;
+}
+
+export interface KubeconfigContext {
+  name: string;
+  namespace?: string;
+  /** token the context's user sends; default: the server's token */
+  token?: string;
+  /** server URL; default: this fake server (give e.g. https://127.0.0.1:1 for an unreachable cluster) */
+  server?: string;
+}
+
+export interface KubeconfigOptions {
+  contexts?: KubeconfigContext[];
+  current?: string;
+  dir?: string;
+}
+
+export async function startFakeApiServer(initial: Partial<FakeClusterState> = {}): Promise<FakeApiServer> {
+  const state: FakeClusterState = { ...emptyState(), ...initial };
+  const requests: RecordedRequest[] = [];
+  const tlsDir = mkdtempSync(join(tmpdir(), 'fake-apiserver-tls-'));
+  const keyFile = join(tlsDir, 'key.pem');
+  const certFile = join(tlsDir, 'cert.pem');
+  // prettier-ignore
+  await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+    '-subj', '/CN=fake-apiserver', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', keyFile, '-out', certFile], { timeoutMs: 20_000 });
+  const caPem = readFileSync(certFile, 'utf8');
+  const key = readFileSync(keyFile, 'utf8');
+  const kubeconfigDirs: string[] = [tlsDir];
+
+  const server: Server = createHttpsServer({ key, cert: caPem }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      try {
+        handle(state, requests, req, res, body);
+      } catch (e) {
+        send(res, 500, status(500, `fake apiserver: ${(e as Error).message}`, 'InternalError'));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const url = `https://127.0.0.1:${port}`;
+
+  return {
+    url,
+    port,
+    state,
+    requests,
+    caPem,
+    writeKubeconfig(opts: KubeconfigOptions = {}) {
+      const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'fake-kubeconfig-'));
+      if (!opts.dir) kubeconfigDirs.push(dir);
+      const contexts = opts.contexts ?? [{ name: 'fake', namespace: 'jitsi' }, { name: 'other', namespace: 'default' }];
+      const doc = {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: contexts.map((c) => ({
+          name: `${c.name}-cluster`,
+          cluster: { server: c.server ?? url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+        })),
+        users: contexts.map((c) => ({ name: `${c.name}-user`, user: { token: c.token ?? state.token ?? 'none' } })),
+        contexts: contexts.map((c) => ({ name: c.name, context: { cluster: `${c.name}-cluster`, user: `${c.name}-user`, namespace: c.namespace } })),
+        'current-context': opts.current ?? contexts[0]?.name,
+      };
+      const file = join(dir, 'kubeconfig');
+      writeFileSync(file, stringify(doc), { mode: 0o600 });
+      return file;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          for (const d of kubeconfigDirs) rmSync(d, { recursive: true, force: true });
+          resolve();
+        });
+      }),
+  };
+}
+
+function send(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function list(kind: string, apiVersion: string, items: Json[]): Json {
+  return { kind, apiVersion, metadata: { resourceVersion: '1' }, items };
+}
+
+function handle(state: FakeClusterState, requests: RecordedRequest[], req: IncomingMessage, res: ServerResponse, body: string): void {
+  const u = new URL(req.url ?? '/', 'https://fake');
+  const method = req.method ?? 'GET';
+  const path = decodeURIComponent(u.pathname);
+  const query = Object.fromEntries(u.searchParams.entries());
+  requests.push({ method, path, query, body, authorization: req.headers.authorization });
+
+  if (state.token !== undefined && req.headers.authorization !== `Bearer ${state.token}`) {
+    return send(res, 401, status(401, 'Unauthorized', 'Unauthorized'));
+  }
+  const fault = state.faults.find((f) => (f.method ?? method) === method && f.path.test(path) && (f.times === undefined || f.times > 0));
+  if (fault) {
+    if (fault.times !== undefined) fault.times--;
+    return send(res, fault.status, status(fault.status, fault.message ?? `fake fault on ${path}`, REASONS[fault.status] ?? 'Unknown'));
+  }
+  const notFound = (what: string, name: string) => send(res, 404, status(404, `${what} "${name}" not found`, 'NotFound'));
+  const inNs = (items: Json[], ns: string) => items.filter((i) => i.metadata?.namespace === ns);
+  const selected = (items: Json[]) => items.filter((i) => matchesLabelSelector(i.metadata?.labels, query.labelSelector) && matchesFieldSelector(i, query.fieldSelector));
+  let m: RegExpMatchArray | null;
+
+  if (method === 'GET' && path === '/version') return send(res, 200, state.version);
+  if (method === 'GET' && path === '/api') return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] });
+  if (method === 'GET' && path === '/apis') {
+    const groups = [...BUILTIN_GROUPS, ...state.apiGroups.map((g): [string, string] => [g, KNOWN_GROUP_VERSIONS[g] ?? 'v1'])];
+    return send(res, 200, {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: groups.map(([name, version]) => ({ name, versions: [{ groupVersion: `${name}/${version}`, version }], preferredVersion: { groupVersion: `${name}/${version}`, version } })),
+    });
+  }
+
+  // resource discovery (kubectl needs it; our code uses /apis only)
+  if (method === 'GET' && path === '/api/v1') return send(res, 200, resourceList('v1', CORE_RESOURCES));
+  if ((m = path.match(/^\/apis\/([^/]+)\/([^/]+)$/)) && method === 'GET') {
+    const resources = GROUP_RESOURCES[m[1]!];
+    const served = BUILTIN_GROUPS.some(([g]) => g === m![1]) || state.apiGroups.includes(m[1]!);
+    if (resources && served) return send(res, 200, resourceList(`${m[1]}/${m[2]}`, resources));
+  }
+
+  // nodes
+  if (method === 'GET' && path === '/api/v1/nodes') return send(res, 200, list('NodeList', 'v1', selected(state.nodes)));
+  if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)\/proxy\/metrics\/cadvisor$/)) && method === 'GET') {
+    const node = m[1]!;
+    if (!state.nodes.some((n) => n.metadata.name === node)) return notFound('nodes', node);
+    return send(res, 200, cadvisorText(state, node), 'text/plain; version=0.0.4');
+  }
+  if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)$/)) && method === 'GET') {
+    const n = state.nodes.find((x) => x.metadata.name === m![1]);
+    return n ? send(res, 200, n) : notFound('nodes', m[1]!);
+  }
+
+  // namespaces
+  if (path === '/api/v1/namespaces' && method === 'GET') {
+    return send(res, 200, list('NamespaceList', 'v1', state.namespaces.map((n) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: n }, status: { phase: 'Active' } }))));
+  }
+  if (path === '/api/v1/namespaces' && method === 'POST') {
+    const name = (JSON.parse(body || '{}') as Json).metadata?.name as string | undefined;
+    if (!name) return send(res, 422, status(422, 'metadata.name: Required value', 'Invalid'));
+    if (state.namespaces.includes(name)) return send(res, 409, status(409, `namespaces "${name}" already exists`, 'AlreadyExists'));
+    state.namespaces.push(name);
+    return send(res, 201, { apiVersion: 'v1', kind: 'Namespace', metadata: { name }, status: { phase: 'Active' } });
+  }
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)$/)) && method === 'GET') {
+    return state.namespaces.includes(m[1]!) ? send(res, 200, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: m[1] }, status: { phase: 'Active' } }) : notFound('namespaces', m[1]!);
+  }
+
+  // pod proxy: /api/v1/namespaces/<ns>/pods/<pod>:<port>/proxy/<path>
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/(?:https?:)?([^/:]+)(?::(\d+))?\/proxy(\/.*)?$/))) {
+    const [, ns, pod, port, rest = '/'] = m as unknown as [string, string, string, string | undefined, string | undefined];
+    const p = state.pods.find((x) => x.metadata.name === pod && x.metadata.namespace === ns);
+    if (!p) return notFound('pods', pod);
+    const key = `${ns}/${pod}`;
+    const refused = () => send(res, 503, status(503, `error trying to reach service: dial tcp ${p.status?.podIP ?? '10.244.0.1'}:${port ?? 80}: connect: connection refused`, 'ServiceUnavailable'));
+    if (port !== '8080') return refused();
+    if (rest.startsWith('/colibri/v2/')) {
+      if (!state.colibri2) return send(res, 404, '404 page not found', 'text/plain');
+      let parsed: unknown = body;
+      try {
+        parsed = body ? JSON.parse(body) : undefined;
+      } catch {
+        /* not JSON: pass the text */
+      }
+      const r = state.colibri2({ method, namespace: ns, pod, path: rest, body: parsed });
+      return send(res, r.status ?? 200, r.body, r.contentType);
+    }
+    if (method === 'GET' && rest === '/colibri/stats') {
+      const stats = state.colibriStats[key];
+      return stats === undefined ? refused() : send(res, 200, stats);
+    }
+    if (method === 'GET' && rest === '/about/health') {
+      const code = state.health[key] ?? (state.colibriStats[key] !== undefined ? 200 : undefined);
+      return code === undefined ? refused() : send(res, code, code === 200 ? '' : 'unhealthy', 'text/plain');
+    }
+    return send(res, 404, '404 page not found', 'text/plain');
+  }
+
+  // core namespaced lists
+  const core: Record<string, { items: () => Json[]; kind: string }> = {
+    pods: { items: () => state.pods, kind: 'PodList' },
+    services: { items: () => state.services, kind: 'ServiceList' },
+  };
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)$/)) && method === 'GET') {
+    const r = core[m[2]!]!;
+    return send(res, 200, list(r.kind, 'v1', selected(inNs(r.items(), m[1]!))));
+  }
+  if ((m = path.match(/^\/api\/v1\/(pods|services)$/)) && method === 'GET') {
+    const r = core[m[1]!]!;
+    return send(res, 200, list(r.kind, 'v1', selected(r.items())));
+  }
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)\/([^/]+)$/))) {
+    const items = m[2] === 'pods' ? state.pods : state.services;
+    const i = items.findIndex((x) => x.metadata.name === m![3] && x.metadata.namespace === m![1]);
+    if (i < 0) return notFound(m[2]!, m[3]!);
+    if (method === 'GET') return send(res, 200, items[i]);
+    if (method === 'DELETE') {
+      const [gone] = items.splice(i, 1);
+      return send(res, 200, gone);
+    }
+  }
+
+  // group resources
+  const groups: Record<string, { items: () => Json[]; kind: string; apiVersion: string; requires?: string }> = {
+    '/apis/apps/v1/deployments': { items: () => state.deployments, kind: 'DeploymentList', apiVersion: 'apps/v1' },
+    '/apis/apps/v1/statefulsets': { items: () => state.statefulsets, kind: 'StatefulSetList', apiVersion: 'apps/v1' },
+    '/apis/autoscaling/v2/horizontalpodautoscalers': { items: () => state.hpas, kind: 'HorizontalPodAutoscalerList', apiVersion: 'autoscaling/v2' },
+    '/apis/metrics.k8s.io/v1beta1/pods': { items: () => state.podMetrics, kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', requires: 'metrics.k8s.io' },
+  };
+  if ((m = path.match(/^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)$/)) && method === 'GET') {
+    const g = groups[`/apis/${m[1]}/${m[2]}/${m[4]}`];
+    if (g && (!g.requires || state.apiGroups.includes(g.requires))) return send(res, 200, list(g.kind, g.apiVersion, selected(inNs(g.items(), m[3]!))));
+  }
+  if ((m = path.match(/^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/)) && method === 'GET') {
+    const g = groups[`/apis/${m[1]}/${m[2]}/${m[4]}`];
+    if (g && (!g.requires || state.apiGroups.includes(g.requires))) {
+      const item = g.items().find((x) => x.metadata.name === m![5] && x.metadata.namespace === m![3]);
+      return item ? send(res, 200, item) : notFound(m[4]!, m[5]!);
+    }
+  }
+  if (path === '/apis/storage.k8s.io/v1/storageclasses' && method === 'GET') return send(res, 200, list('StorageClassList', 'storage.k8s.io/v1', selected(state.storageClasses)));
+  if ((m = path.match(/^\/apis\/storage\.k8s\.io\/v1\/storageclasses\/([^/]+)$/)) && method === 'GET') {
+    const sc = state.storageClasses.find((x) => x.metadata.name === m![1]);
+    return sc ? send(res, 200, sc) : notFound('storageclasses.storage.k8s.io', m[1]!);
+  }
+
+  return send(res, 404, '404 page not found', 'text/plain');
+}
