@@ -38,6 +38,18 @@ export interface ParticipantSample extends Base {
   framesDecoded: number;
   framesPerSecond?: number;
   transport?: { protocol: 'udp' | 'tcp'; candidateType: string; relayed: boolean };
+  /** added by the bench engine: video frames encoded per second per sending stream (senders) */
+  framesSentPerSecond?: number;
+  /** added by the bench engine: RTP packets sent over the interval (Δ, all streams) */
+  packetsSent?: number;
+  /** added by the bench engine: index of the local browser process the page runs in */
+  browser?: number;
+  /** added by the bench engine: cores used by that whole browser over the interval (all its processes; Linux) */
+  browserCpuCores?: number;
+  /** added by the bench engine: pages open in that browser during the interval (CPU per participant = browserCpuCores / browserParticipants) */
+  browserParticipants?: number;
+  /** added by the bench engine: proportional set size of that browser's processes, MiB (Linux) */
+  browserPssMiB?: number;
 }
 
 export interface MediaStats {

@@ -1,0 +1,124 @@
+/**
+ * The browser pool: real Chrome/Chromium processes driven by puppeteer-core, several pages each.
+ * Senders' browsers get the fake camera at the scenario's size and frame rate (fake media is per
+ * browser process). Every browser is closed by closeAll(), which the runner calls in `finally`.
+ */
+import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'puppeteer-core';
+import { CommandError } from '../errors.js';
+
+export const BASE_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+  '--mute-audio',
+  '--disable-renderer-backgrounding',
+  '--disable-background-timer-throttling',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** The local conference only uses loopback (or namespace) addresses: let Chrome gather them, unobfuscated. */
+export const LOOPBACK_FLAGS = ['--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns'];
+
+export interface BrowserOptions {
+  kind: 'sender' | 'receiver';
+  video: { width: number; height: number; fps: number };
+  loopback: boolean;
+  /** a y4m file for the fake camera (senders); Chrome's own pattern when absent */
+  fakeVideoFile?: string;
+}
+
+export function browserFlags(o: BrowserOptions): string[] {
+  const flags = [...BASE_FLAGS];
+  if (o.kind === 'sender') {
+    flags.push(`--use-fake-device-for-media-stream=fps=${o.video.fps}`);
+    if (o.fakeVideoFile) flags.push(`--use-file-for-fake-video-capture=${o.fakeVideoFile}`);
+  } else {
+    flags.push('--use-fake-device-for-media-stream');
+  }
+  if (o.loopback) flags.push(...LOOPBACK_FLAGS);
+  return flags;
+}
+
+/**
+ * A looping y4m clip for the fake camera (header C420 as Chrome requires): a bright bar moving
+ * over a gradient, one second long, so the encoder has motion to encode but no noise.
+ */
+export function writeFakeVideo(video: { width: number; height: number; fps: number }, dir = tmpdir()): string {
+  const w = video.width - (video.width % 2);
+  const h = video.height - (video.height % 2);
+  const path = join(dir, `jitsi-k8s-fake-${w}x${h}-${video.fps}.y4m`);
+  if (existsSync(path)) return path;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, `YUV4MPEG2 W${w} H${h} F${video.fps}:1 Ip A1:1 C420\n`);
+    const luma = Buffer.alloc(w * h);
+    const chroma = Buffer.alloc((w / 2) * (h / 2));
+    const frames = video.fps;
+    for (let f = 0; f < frames; f++) {
+      const bar = Math.floor((f / frames) * w);
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) luma[y * w + x] = Math.abs(x - bar) < w / 16 ? 235 : 16 + Math.floor(((x + y) / (w + h)) * 180);
+      }
+      writeSync(fd, 'FRAME\n');
+      writeSync(fd, luma);
+      writeSync(fd, chroma.fill(128 + ((f * 4) % 64)));
+      writeSync(fd, chroma.fill(128));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  return path;
+}
+
+export interface LaunchedBrowser {
+  browser: Browser;
+  pid?: number;
+  kind: 'sender' | 'receiver';
+}
+
+export async function launchBrowser(executablePath: string, o: BrowserOptions): Promise<LaunchedBrowser> {
+  const puppeteer = (await import('puppeteer-core')).default;
+  try {
+    const browser = await puppeteer.launch({
+      executablePath,
+      headless: true,
+      args: browserFlags(o),
+      // cli.ts owns Ctrl-C: we close browsers ourselves after stopping the run
+      handleSIGINT: false,
+      protocolTimeout: 60_000,
+      defaultViewport: { width: 320, height: 240 },
+    });
+    return { browser, pid: browser.process()?.pid, kind: o.kind };
+  } catch (e) {
+    throw new CommandError(`cannot start ${executablePath}: ${(e as Error).message.split('\n')[0]}`, 'check the browser runs (`chromium --version`), or pass another one with --browser');
+  }
+}
+
+/** Closes a browser; kills it when it does not close in time. Never throws. */
+export async function closeBrowser(b: LaunchedBrowser, timeoutMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      b.browser.close(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('close timed out')), timeoutMs);
+      }),
+    ]);
+  } catch {
+    b.browser.process()?.kill('SIGKILL');
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * CPU and memory of a browser: the sum over its process tree, read from /proc (Linux only; on
+ * other systems the figures are simply absent). Cores = Δ(utime+stime) / Δwall.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** USER_HZ: the unit of utime/stime in /proc/<pid>/stat; 100 on every Linux that matters. */
+const CLOCK_TICKS = 100;
+
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** utime + stime, seconds */
+  cpuSeconds: number;
+}
+
+/** Parses one /proc/<pid>/stat line; the command name may contain spaces and parentheses. */
+export function parseProcStat(line: string): ProcStat | undefined {
+  const close = line.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const pid = Number(line.slice(0, line.indexOf(' ')));
+  const rest = line.slice(close + 2).split(' ');
+  // rest[0] is the state (field 3); ppid is field 4, utime 14, stime 15
+  const ppid = Number(rest[1]);
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (![pid, ppid, utime, stime].every(Number.isFinite)) return undefined;
+  return { pid, ppid, cpuSeconds: (utime + stime) / CLOCK_TICKS };
+}
+
+/** Proportional set size from /proc/<pid>/smaps_rollup, KiB. */
+export function parsePssKiB(text: string): number | undefined {
+  const m = /^Pss:\s+(\d+) kB/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+function readProcs(): ProcStat[] {
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  const out: ProcStat[] = [];
+  for (const pid of pids) {
+    try {
+      const s = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (s) out.push(s);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+export interface TreeUsage {
+  cpuSeconds: number;
+  pssMiB?: number;
+  processes: number;
+}
+
+/** CPU seconds so far (and PSS now) of each root's whole process tree, in one pass over /proc. */
+export function processTreeUsage(roots: number[], withMemory = true): Map<number, TreeUsage> {
+  const procs = readProcs();
+  const children = new Map<number, ProcStat[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const result = new Map<number, TreeUsage>();
+  for (const root of roots) {
+    const top = byPid.get(root);
+    if (!top) continue;
+    const stack = [top];
+    let cpuSeconds = 0;
+    let pssKiB = 0;
+    let processes = 0;
+    let memoryKnown = withMemory;
+    while (stack.length) {
+      const p = stack.pop()!;
+      processes++;
+      cpuSeconds += p.cpuSeconds;
+      if (memoryKnown) {
+        try {
+          pssKiB += parsePssKiB(readFileSync(`/proc/${p.pid}/smaps_rollup`, 'utf8')) ?? 0;
+        } catch {
+          memoryKnown = false;
+        }
+      }
+      stack.push(...(children.get(p.pid) ?? []));
+    }
+    result.set(root, { cpuSeconds, processes, ...(memoryKnown ? { pssMiB: Math.round((pssKiB / 1024) * 10) / 10 } : {}) });
+  }
+  return result;
+}

@@ -1,0 +1,166 @@
+/**
+ * The bench scenario: one zod schema for every choice of a run, human durations and ramp rates,
+ * and the deterministic plan of who joins which room, in which role, in which browser, when.
+ */
+import { z } from 'zod';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** "5m", "20s", "1m30s", "500ms", "90" (seconds) → milliseconds; undefined when malformed. */
+export function parseDuration(text: string): number | undefined {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1_000);
+  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== t) return undefined;
+  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
+}
+
+/** "2/s", "30/m", "2" (per second) → joins per second; undefined when malformed or ≤ 0. */
+export function parseRamp(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|m|h))?\s*$/.exec(text);
+  if (!m) return undefined;
+  const perSecond = Number(m[1]) / ((UNITS[m[2] ?? 's'] ?? 1_000) / 1_000);
+  return perSecond > 0 ? perSecond : undefined;
+}
+
+const duration = (what: string) =>
+  z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+    if (typeof v === 'number') return Math.round(v);
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what}: not a duration such as 20s, 5m or 1m30s (got "${v}")` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const TARGETS = ['loopback', 'jitsi'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export const scenarioSchema = z
+  .strictObject({
+    target: z.enum(TARGETS).default('loopback').describe('loopback: the local conference served by this tool; jitsi: a Jitsi Meet site'),
+    url: z.url('a URL such as https://meet.example.com').optional().describe('Jitsi Meet site (target jitsi)'),
+    participants: z.number().int().min(1, 'must be ≥ 1').default(4).describe('participants to join'),
+    rooms: z.number().int().min(1, 'must be ≥ 1').default(1).describe('rooms (conferences) to spread them over'),
+    senders: z.number().int().min(0, 'must be ≥ 0').default(1).describe('participants that send video (the first ones to join)'),
+    audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().describe('participants that send audio (default: the video senders)'),
+    lite: z.boolean().default(true).describe('receivers drop received video before decoding (Jitsi lite mode)'),
+    durationMs: duration('duration').default(60_000).describe('length of the steady phase'),
+    rampPerSecond: z
+      .union([z.number().positive(), z.string()])
+      .transform((v, ctx) => {
+        if (typeof v === 'number') return v;
+        const r = parseRamp(v);
+        if (r === undefined) {
+          ctx.addIssue({ code: 'custom', message: `ramp: not a rate such as 2/s or 30/m (got "${v}")` });
+          return z.NEVER;
+        }
+        return r;
+      })
+      .default(2)
+      .describe('joins (and leaves) per second'),
+    sampleIntervalMs: duration('sample interval').default(1_000).describe('how often every participant reads getStats()'),
+    warmupMs: duration('warmup').default(3_000).describe('before joining: browsers start, bridges sampled idle'),
+    cooldownMs: duration('cooldown').default(3_000).describe('after everyone left: bridges sampled idle'),
+    joinTimeoutMs: duration('join timeout').default(30_000).describe('a participant without media flowing after this long failed to join'),
+    video: z
+      .strictObject({
+        width: z.number().int().min(16).max(3840).default(640),
+        height: z.number().int().min(16).max(2160).default(360),
+        fps: z.number().int().min(1).max(60).default(15),
+      })
+      .prefault({})
+      .describe('fake camera of the senders'),
+    replicas: z.array(z.number().int().min(1, 'must be ≥ 1')).min(1).optional().describe('bridge counts to sweep, in order'),
+    participantsPerBrowser: z.number().int().min(1).max(16, 'Chrome handles at most 16 audio-sending tabs per browser').default(4).describe('pages per browser process'),
+    roomPrefix: z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
+      .default('jk8s-bench')
+      .describe('rooms are <prefix>-<n>'),
+    browser: z.string().optional().describe('Chrome/Chromium binary'),
+    outDir: z.string().min(1).default('bench-results').describe('folder for samples.jsonl, scenario.json and the report'),
+    /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
+    listen: z.ipv4().default('127.0.0.1').describe('address of the local loopback conference'),
+  })
+  .superRefine((s, ctx) => {
+    if (s.rooms > s.participants) ctx.addIssue({ code: 'custom', path: ['rooms'], message: `must be ≤ participants (${s.participants}) (got ${s.rooms})` });
+    if (s.senders > s.participants) ctx.addIssue({ code: 'custom', path: ['senders'], message: `must be ≤ participants (${s.participants}) (got ${s.senders})` });
+    if ((s.audioSenders ?? 0) > s.participants)
+      ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `must be ≤ participants (${s.participants}) (got ${s.audioSenders})` });
+    if (s.target === 'jitsi' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required with target jitsi' });
+    if (s.target === 'loopback' && s.replicas && (s.replicas.length > 1 || s.replicas[0] !== 1))
+      ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target' });
+    if (s.sampleIntervalMs < 200) ctx.addIssue({ code: 'custom', path: ['sampleIntervalMs'], message: `must be ≥ 200ms (got ${s.sampleIntervalMs}ms)` });
+  });
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type Scenario = z.output<typeof scenarioSchema>;
+
+/** One participant as planned: fixed before the run, so two runs of a scenario are comparable. */
+export interface ParticipantPlan {
+  index: number;
+  name: string; // "bench-<n>", n from 1
+  room: string;
+  role: 'sender' | 'receiver';
+  sendsAudio: boolean;
+  /** receives video without decoding it */
+  lite: boolean;
+  /** index into the browser list; senders and receivers never share a browser */
+  browser: number;
+  /** offset from the start of ramp-up */
+  joinAtMs: number;
+}
+
+export interface BrowserPlan {
+  index: number;
+  /** senders' browsers get the fake camera at the scenario's size and fps */
+  kind: 'sender' | 'receiver';
+  participants: string[];
+}
+
+export interface Assignment {
+  participants: ParticipantPlan[];
+  browsers: BrowserPlan[];
+}
+
+/**
+ * Participant i (0-based) goes to room i mod rooms, so joins alternate between rooms and each room
+ * gets its share of senders; the first `senders` participants send video (as Malleus does), the
+ * first `audioSenders` send audio; i joins at i / ramp seconds. Sender pages are packed into
+ * sender browsers, the others into receiver browsers, `participantsPerBrowser` per browser.
+ */
+export function assignParticipants(s: Pick<Scenario, 'participants' | 'rooms' | 'senders' | 'audioSenders' | 'lite' | 'rampPerSecond' | 'participantsPerBrowser' | 'roomPrefix'>): Assignment {
+  const audioSenders = s.audioSenders ?? s.senders;
+  const browsers: BrowserPlan[] = [];
+  const open: Partial<Record<BrowserPlan['kind'], BrowserPlan>> = {};
+  const participants: ParticipantPlan[] = [];
+  for (let i = 0; i < s.participants; i++) {
+    const role = i < s.senders ? 'sender' : 'receiver';
+    let browser = open[role];
+    if (!browser || browser.participants.length >= s.participantsPerBrowser) {
+      browser = { index: browsers.length, kind: role, participants: [] };
+      browsers.push(browser);
+      open[role] = browser;
+    }
+    const name = `bench-${i + 1}`;
+    browser.participants.push(name);
+    participants.push({
+      index: i,
+      name,
+      room: `${s.roomPrefix}-${(i % s.rooms) + 1}`,
+      role,
+      sendsAudio: i < audioSenders,
+      lite: role === 'receiver' && s.lite,
+      browser: browser.index,
+      joinAtMs: Math.round((i * 1_000) / s.rampPerSecond),
+    });
+  }
+  return { participants, browsers };
+}
+
+/** Validates a scenario; errors name the field: `rooms: must be ≤ participants (4) (got 5)`. */
+export function parseScenario(input: ScenarioInput): Scenario {
+  return scenarioSchema.parse(input);
+}
