@@ -1,11 +1,46 @@
 import type { Command } from 'commander';
-import { notAvailableYet } from './notyet.js';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+const optionsSchema = z.object({
+  config: z.string().min(1),
+  out: z.string().min(1),
+  json: z.boolean().optional(),
+});
 
 export function defineRender(program: Command): void {
   program
     .command('render')
     .description('turn jitsi-k8s.yaml into chart values and extra manifests (no cluster needed)')
     .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
-    .option('-o, --out <dir>', 'output folder, or - for stdout', '-')
-    .action(() => notAvailableYet('render'));
+    .option('-o, --out <dir>', 'output folder, or - for stdout (values + manifests, no secrets)', '-')
+    .option('--json', 'print what was written (paths, notes) as JSON')
+    .addHelpText(
+      'after',
+      `
+Writes to --out DIR:
+  values.yaml           values for chart jitsi-meet 3.4.0 (commented, no secrets: fit for Git)
+  secrets.values.yaml   internal passwords (mode 0600; from jitsi-k8s.secrets.yaml)
+  extras/               a small chart with the manifests jitsi-meet lacks (JVB autoscalers, Newt)
+Examples:
+  jitsi-k8s render --config jitsi-k8s.yaml --out rendered/
+  jitsi-k8s render --out - | less`,
+    )
+    .action(async (raw: unknown) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`render: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
+      const { runRender } = await import('../render/output.js');
+      const { log } = await import('../ui/log.js');
+      const result = runRender({ configPath: parsed.data.config, out: parsed.data.out });
+      const logger = log();
+      for (const w of result.warnings) logger.warn(w);
+      if (parsed.data.json) {
+        process.stdout.write(`${JSON.stringify({ files: result.files, notes: result.notes, warnings: result.warnings }, null, 2)}\n`);
+      } else if (result.stdout !== undefined) {
+        process.stdout.write(result.stdout);
+      } else {
+        for (const f of result.files) process.stdout.write(`${f}\n`);
+      }
+      if (!parsed.data.json) for (const n of result.notes) logger.info(`  ${n}`);
+    });
 }

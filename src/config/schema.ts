@@ -261,7 +261,10 @@ export const configSchema = z
           .strictObject({
             enabled: z.boolean().default(false).describe('run coturn for clients behind UDP-blocking firewalls'),
             host: z.string().min(1).optional().describe('TURN host name (default turn.<domain>)'),
-            allowedPeerIPs: z.string().optional().describe('pod CIDR coturn may relay to, e.g. 10.42.0.0/16'),
+            allowedPeerIPs: z
+              .array(z.string().regex(/^[0-9a-f.:]+-[0-9a-f.:]+$/i, 'an address range "first-last"'))
+              .optional()
+              .describe('address ranges coturn may relay to (the pod network), e.g. ["10.42.0.0-10.42.255.255"]'),
           })
           .prefault({})
           .describe('TURN relay'),

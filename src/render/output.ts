@@ -1,0 +1,51 @@
+/** `render`: load the config, ensure the secrets file, render, write the files (each atomically). */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { ensureSecrets, loadConfig, secretsPathFor, writeFileAtomic } from '../config/file.js';
+import { formatIssue } from '../config/validate.js';
+import { renderRelease, type Release } from './index.js';
+
+export interface RenderOutput {
+  files: string[];
+  notes: string[];
+  warnings: string[];
+  /** set when --out - */
+  stdout?: string;
+  release: Release;
+}
+
+/** Everything that is not secret, as one multi-document YAML stream. */
+export function releaseToStream(release: Release): string {
+  const docs = [`# values.yaml for ${release.chart.name} ${release.chart.version}\n${release.valuesYaml}`];
+  for (const m of release.extras?.manifests ?? []) docs.push(`# extras: ${m.kind} ${m.name}\n${stringify(m.object, { lineWidth: 0 })}`);
+  return docs.join('---\n');
+}
+
+export function runRender(input: { configPath: string; out: string }): RenderOutput {
+  const { config, warnings } = loadConfig(input.configPath);
+  const secrets = ensureSecrets(secretsPathFor(input.configPath));
+  const release = renderRelease(config, secrets);
+  const warningTexts = warnings.map(formatIssue);
+  if (input.out === '-') {
+    return { files: [], notes: release.notes, warnings: warningTexts, stdout: releaseToStream(release), release };
+  }
+  const files: string[] = [];
+  const write = (rel: string, content: string, mode?: number) => {
+    const path = join(input.out, rel);
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileAtomic(path, content, mode);
+    files.push(path);
+  };
+  mkdirSync(input.out, { recursive: true });
+  write('values.yaml', release.valuesYaml);
+  write('secrets.values.yaml', release.secretValuesYaml, 0o600);
+  if (release.extras) {
+    for (const [rel, content] of Object.entries(release.extras.files)) write(join('extras', rel), content);
+    if (Object.keys(release.extras.secretValues).length > 0) {
+      write('extras-secrets.values.yaml', `# secrets for the extras chart: keep private\n${stringify(release.extras.secretValues)}`, 0o600);
+    }
+  }
+  write('NOTES.md', `# ${release.release}: what this render means\n\n${release.notes.map((n) => `- ${n}`).join('\n')}\n`);
+  return { files, notes: release.notes, warnings: warningTexts, release };
+}
