@@ -45,7 +45,12 @@ export const scenarioSchema = z
     rooms: z.number().int().min(1, 'must be ≥ 1').default(1).describe('rooms (conferences) to spread them over'),
     senders: z.number().int().min(0, 'must be ≥ 0').default(1).describe('participants that send video (the first ones to join)'),
     audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().describe('participants that send audio (default: the video senders)'),
-    lite: z.boolean().default(true).describe('receivers drop received video before decoding (Jitsi lite mode)'),
+    liteReceivers: z
+      .number()
+      .int()
+      .min(0, 'must be ≥ 0')
+      .optional()
+      .describe('receivers that drop received video before decoding (Jitsi lite mode), the first ones to join; default all'),
     durationMs: duration('duration').default(60_000).describe('length of the steady phase'),
     rampPerSecond: z
       .union([z.number().positive(), z.string()])
@@ -90,7 +95,7 @@ export const scenarioSchema = z
     if ((s.audioSenders ?? 0) > s.participants)
       ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `must be ≤ participants (${s.participants}) (got ${s.audioSenders})` });
     if (s.target === 'jitsi' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required with target jitsi' });
-    if (s.target === 'loopback' && s.replicas && (s.replicas.length > 1 || s.replicas[0] !== 1))
+    if (s.target === 'loopback' && s.replicas)
       ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target' });
     if (s.sampleIntervalMs < 200) ctx.addIssue({ code: 'custom', path: ['sampleIntervalMs'], message: `must be ≥ 200ms (got ${s.sampleIntervalMs}ms)` });
   });
@@ -128,11 +133,15 @@ export interface Assignment {
 /**
  * Participant i (0-based) goes to room i mod rooms, so joins alternate between rooms and each room
  * gets its share of senders; the first `senders` participants send video (as Malleus does), the
- * first `audioSenders` send audio; i joins at i / ramp seconds. Sender pages are packed into
+ * first `audioSenders` send audio, the first `liteReceivers` receivers run in lite mode; i joins at
+ * i / ramp seconds. Sender pages are packed into
  * sender browsers, the others into receiver browsers, `participantsPerBrowser` per browser.
  */
-export function assignParticipants(s: Pick<Scenario, 'participants' | 'rooms' | 'senders' | 'audioSenders' | 'lite' | 'rampPerSecond' | 'participantsPerBrowser' | 'roomPrefix'>): Assignment {
+export function assignParticipants(
+  s: Pick<Scenario, 'participants' | 'rooms' | 'senders' | 'audioSenders' | 'liteReceivers' | 'rampPerSecond' | 'participantsPerBrowser' | 'roomPrefix'>,
+): Assignment {
   const audioSenders = s.audioSenders ?? s.senders;
+  const liteReceivers = s.liteReceivers ?? s.participants;
   const browsers: BrowserPlan[] = [];
   const open: Partial<Record<BrowserPlan['kind'], BrowserPlan>> = {};
   const participants: ParticipantPlan[] = [];
@@ -152,7 +161,7 @@ export function assignParticipants(s: Pick<Scenario, 'participants' | 'rooms' | 
       room: `${s.roomPrefix}-${(i % s.rooms) + 1}`,
       role,
       sendsAudio: i < audioSenders,
-      lite: role === 'receiver' && s.lite,
+      lite: role === 'receiver' && i - s.senders < liteReceivers,
       browser: browser.index,
       joinAtMs: Math.round((i * 1_000) / s.rampPerSecond),
     });

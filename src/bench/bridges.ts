@@ -1,0 +1,56 @@
+/**
+ * What the bench runner needs from the bridges, injected: the Kubernetes implementation lives in
+ * src/cluster/ (scale JVB the way the chart requires, sample pod CPU and /colibri/stats); the
+ * loopback conference has no bridges and passes neither.
+ */
+import type { BridgeSample, Phase } from './samples.js';
+
+export type { Phase } from './samples.js';
+
+/** Changes and reports the number of running bridges. scaleTo resolves when they are ready. */
+export interface BridgeScaler {
+  current(signal: AbortSignal): Promise<number>;
+  scaleTo(bridges: number, signal: AbortSignal): Promise<void>;
+}
+
+/** Reads every bridge once; called each sample interval. Records without t/step/bridges/phase are completed by the runner. */
+export interface BridgeSampler {
+  sample(ctx: { step: number; bridges: number; phase: Phase }, signal: AbortSignal): Promise<BridgeSample[]>;
+}
+
+export interface Bridges {
+  scaler?: BridgeScaler;
+  sampler?: BridgeSampler;
+}
+
+/**
+ * Runs `body` once per bridge count, in the order given, and puts the original count back
+ * afterwards — also when a step fails or the run is interrupted. The restore uses its own
+ * signal: the run's signal is already aborted after Ctrl-C.
+ */
+export async function sweepReplicas<T>(
+  scaler: BridgeScaler,
+  replicas: number[],
+  signal: AbortSignal,
+  body: (step: number, bridges: number) => Promise<T>,
+  hooks: { onScaled?: (step: number, bridges: number) => void; onRestored?: (bridges: number) => void; restoreTimeoutMs?: number } = {},
+): Promise<T[]> {
+  const original = await scaler.current(signal);
+  let changed = false;
+  const results: T[] = [];
+  try {
+    for (const [step, bridges] of replicas.entries()) {
+      if (signal.aborted) break;
+      changed = true;
+      await scaler.scaleTo(bridges, signal);
+      hooks.onScaled?.(step, bridges);
+      results.push(await body(step, bridges));
+    }
+  } finally {
+    if (changed) {
+      await scaler.scaleTo(original, AbortSignal.timeout(hooks.restoreTimeoutMs ?? 10 * 60_000));
+      hooks.onRestored?.(original);
+    }
+  }
+  return results;
+}

@@ -1,0 +1,66 @@
+/**
+ * What the results need from scenario.json. The engine owns that file; here it is read loosely:
+ * only known fields, each checked, anything missing left undefined.
+ */
+
+export interface ScenarioInfo {
+  target?: string;
+  url?: string;
+  participants?: number;
+  rooms?: number;
+  senders?: number;
+  /** steady window, seconds */
+  durationS?: number;
+  ramp?: string;
+  replicas?: number[];
+  runner?: string;
+  sampleIntervalMs?: number;
+  /** the scenario's remaining scalar fields, for the report header (strings, numbers, booleans) */
+  other: Record<string, string | number | boolean>;
+}
+
+const KNOWN = new Set(['target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs']);
+
+function asNumber(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+/** "5m", "90s", "1h", "1500ms" or a number of seconds → seconds. */
+export function durationSeconds(v: unknown): number | undefined {
+  if (typeof v === 'number' && Number.isFinite(v)) return v;
+  if (typeof v !== 'string') return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(v);
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  return unit === 'ms' ? n / 1000 : unit === 'm' ? n * 60 : unit === 'h' ? n * 3600 : n;
+}
+
+export function scenarioInfo(scenario: unknown): ScenarioInfo {
+  const s = typeof scenario === 'object' && scenario !== null && !Array.isArray(scenario) ? (scenario as Record<string, unknown>) : {};
+  const replicas = Array.isArray(s.replicas)
+    ? s.replicas.filter((x): x is number => typeof x === 'number')
+    : typeof s.replicas === 'number'
+      ? [s.replicas]
+      : undefined;
+  const durationS =
+    asNumber(s.durationS) ?? (asNumber(s.durationMs) !== undefined ? asNumber(s.durationMs)! / 1000 : undefined) ?? durationSeconds(s.duration);
+  const other: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (KNOWN.has(k)) continue;
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) other[k] = v;
+  }
+  return {
+    target: typeof s.target === 'string' ? s.target : undefined,
+    url: typeof s.url === 'string' ? s.url : undefined,
+    participants: asNumber(s.participants),
+    rooms: asNumber(s.rooms),
+    senders: asNumber(s.senders),
+    durationS,
+    ramp: typeof s.ramp === 'string' ? s.ramp : typeof s.ramp === 'number' ? String(s.ramp) : undefined,
+    replicas,
+    runner: typeof s.runner === 'string' ? s.runner : undefined,
+    sampleIntervalMs: asNumber(s.sampleIntervalMs) ?? asNumber(s.intervalMs),
+    other,
+  };
+}

@@ -1,0 +1,60 @@
+/** The compact table printed at the end of a run (stderr; plain text, no colour inside cells). */
+import { formatTable } from '../../ui/table.js';
+import { fmt } from './html.js';
+import type { Summary } from './summary.js';
+
+const withP95 = (v: number | null, p95: number | null, digits = 2) => (v === null ? '—' : `${fmt(v, digits)} (${fmt(p95, digits)})`);
+
+export function formatTerminalSummary(summary: Summary): string {
+  const out: string[] = [];
+  const clientRows = summary.steps.flatMap((s) =>
+    s.phases.map((p) => [
+      s.bridges,
+      p.phase,
+      p.participants.joined,
+      p.participants.failed,
+      p.clients.participants,
+      withP95(p.clients.audio.pooledLossPct, p.clients.audio.lossPctP95),
+      withP95(p.clients.video.pooledLossPct, p.clients.video.lossPctP95),
+      withP95(p.clients.rttMsMean, p.clients.rttMsP95, 0),
+      fmt(p.bridgeCpuCoresTotal, 2),
+      fmt(p.cpuPerParticipant, 4),
+      fmt(p.stressMax, 2),
+    ]),
+  );
+  if (clientRows.length === 0) return 'no records: nothing was measured';
+  out.push(
+    formatTable(
+      ['bridges', 'phase', 'joined', 'failed', 'measured', 'audio loss % (p95)', 'video loss % (p95)', 'RTT ms (p95)', 'bridge cores', 'cores/participant', 'stress max'],
+      clientRows,
+    ),
+  );
+  if (summary.run.bridgeMeasured) {
+    // per bridge in the steady phase, where the comparison between bridge counts is fair
+    const rows = summary.steps.flatMap((s) => {
+      const phases = s.phases.some((p) => p.phase === 'steady') ? s.phases.filter((p) => p.phase === 'steady') : s.phases;
+      return phases.flatMap((p) =>
+        p.bridges.map((b) => [
+          s.bridges,
+          p.phase,
+          b.bridge,
+          withP95(b.cpuCoresMean, b.cpuCoresP95, 3),
+          fmt(b.cpuPerParticipant, 4),
+          fmt(b.stressMax, 2),
+          b.participantsMax ?? '—',
+          fmt(b.incomingLossPctMean, 2),
+          fmt(b.outgoingLossPctMean, 2),
+        ]),
+      );
+    });
+    out.push('', formatTable(['bridges', 'phase', 'bridge', 'CPU cores (p95)', 'cores/participant', 'stress max', 'participants', 'in loss %', 'out loss %'], rows));
+  } else {
+    out.push('', 'no bridge was measured (no bridge samples): client figures only');
+  }
+  const notes = summary.notes.filter((n) => !n.startsWith('no bridge was measured'));
+  const input = summary.input;
+  if (input?.badLines) notes.push(`${input.badLines} unreadable line(s) in samples.jsonl skipped`);
+  if (input?.truncatedLastLine) notes.push('the last line of samples.jsonl was cut off and skipped');
+  if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
+  return out.join('\n');
+}

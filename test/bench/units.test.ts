@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { assignParticipants, parseDuration, parseRamp, parseScenario, scenarioSchema } from '../../src/bench/scenario.js';
+import { mediaFlowing, statsDelta, type RawSnapshot, type RawStream } from '../../src/bench/probe.js';
+import { botOverrides, encodeOverrides, jitsiRoomUrl } from '../../src/bench/jitsi.js';
+import { parseProcStat, parsePssKiB, processTreeUsage } from '../../src/bench/procstats.js';
+import { browserFlags } from '../../src/bench/browsers.js';
+
+describe('durations and ramps', () => {
+  it.each([
+    ['20s', 20_000],
+    ['5m', 300_000],
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['90', 90_000],
+    ['1.5s', 1_500],
+    ['1h', 3_600_000],
+  ])('%s → %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each(['', 'abc', '5 minutes', '10x', 's', '-5s', '5s garbage'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each([
+    ['2/s', 2],
+    ['30/m', 0.5],
+    ['3', 3],
+    ['0.5/s', 0.5],
+  ])('ramp %s → %d/s', (text, r) => expect(parseRamp(text)).toBe(r));
+  it.each(['0/s', 'fast', '2/d', '/s'])('rejects ramp %j', (text) => expect(parseRamp(text)).toBeUndefined());
+});
+
+describe('scenario schema', () => {
+  it('fills defaults and parses human units', () => {
+    const s = parseScenario({ participants: 6, rooms: 2, senders: 2, durationMs: '5m', rampPerSecond: '4/s' });
+    expect(s).toMatchObject({ target: 'loopback', durationMs: 300_000, rampPerSecond: 4, sampleIntervalMs: 1_000, video: { width: 640, height: 360, fps: 15 } });
+  });
+  it.each([
+    [{ participants: 2, rooms: 3 }, 'rooms', 'must be ≤ participants (2) (got 3)'],
+    [{ participants: 2, senders: 3 }, 'senders', 'must be ≤ participants'],
+    [{ target: 'jitsi' }, 'url', 'required with target jitsi'],
+    [{ replicas: [1, 2] }, 'replicas', 'no bridges to scale'],
+    [{ durationMs: 'forever' }, 'durationMs', 'not a duration'],
+    [{ participants: 0 }, 'participants', '≥ 1'],
+    [{ sampleIntervalMs: '100ms' }, 'sampleIntervalMs', '≥ 200ms'],
+    [{ participantsPerBrowser: 20 }, 'participantsPerBrowser', '16 audio-sending tabs'],
+  ])('%j is refused at %s', (input, path, message) => {
+    const r = scenarioSchema.safeParse(input);
+    expect(r.success).toBe(false);
+    const issue = r.error!.issues.find((i) => i.path.join('.') === path);
+    expect(issue?.message).toContain(message);
+  });
+});
+
+describe('assignParticipants', () => {
+  const base = { participants: 10, rooms: 3, senders: 3, audioSenders: 4, liteReceivers: undefined, rampPerSecond: 2, participantsPerBrowser: 4, roomPrefix: 'r' };
+  it('spreads joins and senders over rooms, first S send, i joins at i/ramp', () => {
+    const { participants } = assignParticipants(base);
+    expect(participants.map((p) => p.room)).toEqual(['r-1', 'r-2', 'r-3', 'r-1', 'r-2', 'r-3', 'r-1', 'r-2', 'r-3', 'r-1']);
+    expect(participants.filter((p) => p.role === 'sender').map((p) => p.room)).toEqual(['r-1', 'r-2', 'r-3']);
+    expect(participants.filter((p) => p.sendsAudio).map((p) => p.name)).toEqual(['bench-1', 'bench-2', 'bench-3', 'bench-4']);
+    expect(participants.map((p) => p.joinAtMs)).toEqual([0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500]);
+    expect(participants.every((p) => p.lite === (p.role === 'receiver'))).toBe(true);
+  });
+  it('never mixes senders and receivers in one browser, packs participantsPerBrowser', () => {
+    const { participants, browsers } = assignParticipants(base);
+    expect(browsers.map((b) => [b.kind, b.participants.length])).toEqual([
+      ['sender', 3],
+      ['receiver', 4],
+      ['receiver', 3],
+    ]);
+    for (const p of participants) expect(browsers[p.browser]!.kind).toBe(p.role);
+  });
+  it('is deterministic, and liteReceivers picks the first receivers', () => {
+    const a = assignParticipants({ ...base, liteReceivers: 2 });
+    expect(assignParticipants({ ...base, liteReceivers: 2 })).toEqual(a);
+    expect(a.participants.filter((p) => p.lite).map((p) => p.name)).toEqual(['bench-4', 'bench-5']);
+  });
+});
+
+const stream = (o: Partial<RawStream> & Pick<RawStream, 'key' | 'kind' | 'dir'>): RawStream => ({ packets: 0, bytes: 0, lost: 0, nack: 0, frames: 0, ...o });
+const snap = (t: number, streams: RawStream[], transport?: RawSnapshot['transport']): RawSnapshot => ({ t, connections: 1, streams, transport });
+
+describe('statsDelta (probe math)', () => {
+  it('computes loss over the interval as Δlost / (Δlost + Δreceived)', () => {
+    const a = snap(0, [stream({ key: '0:a', kind: 'audio', dir: 'in', packets: 1000, lost: 10, nack: 0, jitter: 0.004 })]);
+    const b = snap(2_000, [stream({ key: '0:a', kind: 'audio', dir: 'in', packets: 1095, lost: 15, nack: 0, jitter: 0.006, bytes: 0 })]);
+    const d = statsDelta(a, b);
+    expect(d.intervalMs).toBe(2_000);
+    expect(d.audio).toEqual({ packetsReceived: 95, packetsLost: 5, lossPct: 5, nackCount: 0, jitterMs: 6 });
+    expect(d.video).toEqual({ packetsReceived: 0, packetsLost: 0, lossPct: 0, nackCount: 0 });
+    expect(mediaFlowing(d)).toBe(true);
+  });
+  it('clamps a falling packetsLost at 0 and counts a new stream from 0', () => {
+    const a = snap(0, [stream({ key: '0:v', kind: 'video', dir: 'in', packets: 500, lost: 8, nack: 3, frames: 100 })]);
+    const b = snap(1_000, [
+      stream({ key: '0:v', kind: 'video', dir: 'in', packets: 550, lost: 6, nack: 7, frames: 115, bytes: 0 }),
+      stream({ key: '1:v', kind: 'video', dir: 'in', packets: 40, lost: 0, nack: 0, frames: 15 }),
+    ]);
+    const d = statsDelta(a, b);
+    expect(d.video).toMatchObject({ packetsReceived: 90, packetsLost: 0, lossPct: 0, nackCount: 4 });
+    expect(d.framesDecoded).toBe(30);
+    expect(d.framesPerSecond).toBe(15); // per stream
+  });
+  it('ignores streams that vanished (a connection closed)', () => {
+    const a = snap(0, [stream({ key: '0:a', kind: 'audio', dir: 'in', packets: 1000 }), stream({ key: '1:a', kind: 'audio', dir: 'in', packets: 900 })]);
+    const b = snap(1_000, [stream({ key: '1:a', kind: 'audio', dir: 'in', packets: 950 })]);
+    expect(statsDelta(a, b).audio.packetsReceived).toBe(50);
+  });
+  it('send loss and RTT from remote-inbound, bitrates from bytes, transport from the selected pair', () => {
+    const a = snap(0, [stream({ key: '0:o', kind: 'video', dir: 'out', packets: 1000, bytes: 100_000, lost: 0, frames: 0, rtt: 0.01 })]);
+    const b = snap(1_000, [
+      stream({ key: '0:o', kind: 'video', dir: 'out', packets: 1200, bytes: 225_000, lost: 4, frames: 15, rtt: 0.03 }),
+      stream({ key: '0:i', kind: 'audio', dir: 'in', packets: 50, bytes: 5_000 }),
+    ], { protocol: 'udp', candidateType: 'relay', rtt: 0.02 });
+    const d = statsDelta(a, b);
+    expect(d.sendLossPct).toBe(2);
+    expect(d.rttMs).toBe(30);
+    expect(d.bitrateOutKbps).toBe(1000);
+    expect(d.bitrateInKbps).toBe(40);
+    expect(d.framesSentPerSecond).toBe(15);
+    expect(d.packetsSent).toBe(200);
+    expect(d.transport).toEqual({ protocol: 'udp', candidateType: 'relay', relayed: true });
+  });
+  it('no media, no loss: 0 %, not flowing; RTT falls back to the candidate pair', () => {
+    const d = statsDelta(snap(0, []), snap(1_000, [], { protocol: 'tcp', candidateType: 'host', rtt: 0.005 }));
+    expect(d.audio.lossPct).toBe(0);
+    expect(d.rttMs).toBe(5);
+    expect(d.sendLossPct).toBeUndefined();
+    expect(d.framesPerSecond).toBeUndefined();
+    expect(mediaFlowing(d)).toBe(false);
+  });
+});
+
+describe('Jitsi room URL', () => {
+  const receiver = { name: 'bench-7', room: 'jk8s-bench-2', role: 'receiver' as const, sendsAudio: false, lite: true };
+  const sender = { name: 'bench-1', room: 'jk8s-bench-1', role: 'sender' as const, sendsAudio: true, lite: false };
+  it('puts JSON-encoded overrides in the hash', () => {
+    const url = jitsiRoomUrl('https://meet.example.com', receiver, { height: 360 });
+    expect(url.startsWith('https://meet.example.com/jk8s-bench-2#')).toBe(true);
+    const pairs = Object.fromEntries(url.split('#')[1]!.split('&').map((kv) => kv.split('=').map(decodeURIComponent) as [string, string]));
+    expect(pairs['userInfo.displayName']).toBe('"bench-7"');
+    expect(pairs['config.p2p.enabled']).toBe('false');
+    expect(pairs['config.prejoinConfig.enabled']).toBe('false');
+    expect(pairs['config.flags.runInLiteMode']).toBe('true');
+    expect(pairs['config.startWithVideoMuted']).toBe('true');
+    expect(pairs['config.startWithAudioMuted']).toBe('true');
+    expect(pairs['config.disableInitialGUM']).toBe('true');
+  });
+  it('senders capture at the chosen height, unmuted, not lite', () => {
+    const o = botOverrides(sender, { height: 360 });
+    expect(o['config.resolution']).toBe(360);
+    expect(o['config.startWithVideoMuted']).toBeUndefined();
+    expect(o['config.startWithAudioMuted']).toBeUndefined();
+    expect(o['config.flags.runInLiteMode']).toBeUndefined();
+  });
+  it('keeps a path prefix, drops an existing hash, encodes the room', () => {
+    expect(jitsiRoomUrl('https://example.com/meet/?x=1#a=b', { ...receiver, room: 'a b' }, { height: 360 })).toMatch(/^https:\/\/example\.com\/meet\/a%20b#config\./);
+    expect(encodeOverrides({ 'userInfo.displayName': 'a&b' })).toBe('userInfo.displayName=%22a%26b%22');
+  });
+});
+
+describe('procstats', () => {
+  it('parses /proc/<pid>/stat with spaces and parentheses in the name', () => {
+    const line = '4242 (chrome (renderer) x) S 4200 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 123 456 789';
+    expect(parseProcStat(line)).toEqual({ pid: 4242, ppid: 4200, cpuSeconds: 3 });
+    expect(parsePssKiB('Rss:  2000 kB\nPss:            1234 kB\n')).toBe(1234);
+  });
+  it('measures this process tree for real', () => {
+    const u = processTreeUsage([process.pid]).get(process.pid);
+    expect(u?.cpuSeconds).toBeGreaterThan(0);
+    expect(u?.pssMiB).toBeGreaterThan(10);
+  });
+});
+
+describe('browser flags', () => {
+  it('senders get the fake camera at the scenario fps and file, receivers the plain fake devices', () => {
+    const video = { width: 640, height: 360, fps: 12 };
+    const sender = browserFlags({ kind: 'sender', video, loopback: true, fakeVideoFile: '/tmp/x.y4m' });
+    expect(sender).toContain('--use-fake-device-for-media-stream=fps=12');
+    expect(sender).toContain('--use-file-for-fake-video-capture=/tmp/x.y4m');
+    expect(sender).toContain('--allow-loopback-in-peer-connection');
+    const receiver = browserFlags({ kind: 'receiver', video, loopback: false });
+    expect(receiver).toContain('--use-fake-device-for-media-stream');
+    expect(receiver).toContain('--mute-audio');
+    expect(receiver.some((f) => f.startsWith('--use-file-for-fake-video'))).toBe(false);
+    expect(receiver).not.toContain('--allow-loopback-in-peer-connection');
+  });
+});
