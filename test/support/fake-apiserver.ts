@@ -88,6 +88,8 @@ export interface FakeClusterState {
   /** status of /about/health per "namespace/pod"; absent → 200 when colibriStats is set, else 503 */
   health: Record<string, number>;
   containerCpu: ContainerCpu[];
+  /** timestamp (ms) the kubelet puts on cAdvisor lines; default: now */
+  cadvisorTimeMs?: number;
   /** answers any request under /pods/<pod>:8080/proxy/colibri/v2/ */
   colibri2?: (req: { method: string; namespace: string; pod: string; path: string; body: unknown }) => ProxyReply;
   faults: Fault[];
@@ -543,7 +545,7 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
   if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)\/proxy\/metrics\/cadvisor$/)) && method === 'GET') {
     const node = m[1]!;
     if (!state.nodes.some((n) => n.metadata.name === node)) return notFound('nodes', node);
-    return send(res, 200, cadvisorText(state, node), 'text/plain; version=0.0.4');
+    return send(res, 200, cadvisorText(state, node, state.cadvisorTimeMs ?? Date.now()), 'text/plain; version=0.0.4');
   }
   if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)$/)) && method === 'GET') {
     const n = state.nodes.find((x) => x.metadata.name === m![1]);
