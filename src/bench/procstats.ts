@@ -53,6 +53,20 @@ function readProcs(): ProcStat[] {
   return out;
 }
 
+/** Every pid in the tree under root (root included), now. */
+export function processTree(root: number): number[] {
+  const procs = readProcs();
+  const pids: number[] = [];
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    if (!procs.some((p) => p.pid === pid)) continue;
+    pids.push(pid);
+    for (const p of procs) if (p.ppid === pid) stack.push(p.pid);
+  }
+  return pids;
+}
+
 export interface TreeUsage {
   cpuSeconds: number;
   pssMiB?: number;

@@ -1,0 +1,62 @@
+/**
+ * The results side of `jitsi-k8s bench`: from a run folder's samples.jsonl and scenario.json to
+ * summary.json, CSVs, report.html and the terminal table; and two runs compared.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { bridgesCsv, clientsCsv, placementCsv } from './csv.js';
+import { compareSummaries, renderCompare, type Comparison } from './compare.js';
+import { loadTemplate, renderReport } from './report.js';
+import { loadRun } from './run.js';
+import type { Summary } from './summary.js';
+
+export { summarize, SummaryBuilder } from './summary.js';
+export type {
+  Summary,
+  StepSummary,
+  PhaseSummary,
+  ClientFigures,
+  BridgeFigures,
+  MediaLoss,
+  RoleFigures,
+  ParticipantCounts,
+  Placement,
+  JoinFailure,
+} from './summary.js';
+export type { Comparison, ComparedFigure, RunRef } from './compare.js';
+export type { ReadStats } from './read.js';
+export type { ScenarioInfo } from './scenario.js';
+export { formatTerminalSummary } from './terminal.js';
+
+/** Reads dir/samples.jsonl + dir/scenario.json; writes summary.json, clients/bridges/placement CSVs and report.html there. */
+export async function writeResults(dir: string): Promise<{ summary: Summary; files: string[] }> {
+  const run = await loadRun(dir);
+  const template = await loadTemplate();
+  const outputs: [string, string][] = [
+    ['summary.json', `${JSON.stringify(run.summary, null, 2)}\n`],
+    ['clients.csv', clientsCsv(run.summary)],
+    ['bridges.csv', bridgesCsv(run.summary)],
+    ['placement.csv', placementCsv(run.summary)],
+    ['report.html', renderReport(run.summary, run.series, template)],
+  ];
+  const files: string[] = [];
+  for (const [name, content] of outputs) {
+    const file = join(dir, name);
+    await writeFile(file, content, 'utf8');
+    files.push(file);
+  }
+  return { summary: run.summary, files };
+}
+
+/**
+ * Compares run a with run b and writes compare.html into `out` (a folder, or a path ending in .html;
+ * default: b's folder, next to the newer run).
+ */
+export async function compareRuns(a: string, b: string, out?: string): Promise<{ comparison: Comparison; files: string[] }> {
+  const [runA, runB] = [await loadRun(a), await loadRun(b)];
+  const comparison = compareSummaries(runA, runB);
+  const file = out === undefined ? join(b, 'compare.html') : out.endsWith('.html') ? out : join(out, 'compare.html');
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, renderCompare(comparison, runA, runB, await loadTemplate()), 'utf8');
+  return { comparison, files: [file] };
+}

@@ -1,0 +1,115 @@
+/** The engine end to end: real Chromium, real WebRTC between local pages, the loopback conference on 127.0.0.1. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runBench } from '../../src/bench/runner.js';
+import { parseScenario } from '../../src/bench/scenario.js';
+import type { EventRecord, ParticipantSample, SampleRecord } from '../../src/bench/samples.js';
+import { chromiumBin } from '../support/tools.js';
+import { processTree } from '../../src/bench/procstats.js';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'jk8s-bench-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const readRecords = (file: string): SampleRecord[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as SampleRecord);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('loopback conference', () => {
+  it('1 sender + 2 receivers (one lite): samples stream, packets flow, the lite receiver decodes nothing', async () => {
+    const outDir = tempDir();
+    const s = parseScenario({
+      target: 'loopback',
+      browser: chromiumBin(),
+      participants: 3,
+      senders: 1,
+      liteReceivers: 1,
+      durationMs: '6s',
+      rampPerSecond: '5/s',
+      warmupMs: '1s',
+      cooldownMs: '1s',
+      outDir,
+    });
+    const pids: (number | undefined)[] = [];
+    const outcome = await runBench(s, { signal: new AbortController().signal, onBrowser: (pid) => pids.push(pid) });
+    expect(outcome.interrupted).toBe(false);
+    expect(outcome).toMatchObject({ joined: 3, failed: 0, steps: 1 });
+    const records = readRecords(outcome.samplesFile);
+    expect(records.length).toBe(outcome.records);
+    const events = records.filter((r): r is EventRecord => r.kind === 'event');
+    expect(events.filter((e) => e.event === 'joined').map((e) => e.participant).sort()).toEqual(['bench-1', 'bench-2', 'bench-3']);
+    expect(events.filter((e) => e.event === 'left')).toHaveLength(3);
+    const steady = records.filter((r): r is ParticipantSample => r.kind === 'participant' && r.phase === 'steady');
+    const of = (name: string) => steady.filter((r) => r.participant === name);
+    // bench-1 sends, bench-2 is the lite receiver, bench-3 decodes
+    expect(of('bench-1').length).toBeGreaterThanOrEqual(4);
+    expect(of('bench-1').every((r) => r.role === 'sender' && r.packetsSent! > 0 && r.bitrateOutKbps > 50)).toBe(true);
+    for (const name of ['bench-2', 'bench-3']) {
+      const rs = of(name);
+      expect(rs.length).toBeGreaterThanOrEqual(4);
+      expect(rs.every((r) => r.audio.packetsReceived > 20 && r.video.packetsReceived > 10)).toBe(true);
+      expect(rs.every((r) => r.transport?.protocol === 'udp' && r.transport.relayed === false)).toBe(true);
+      expect(rs.every((r) => r.audio.lossPct < 1)).toBe(true);
+    }
+    expect(of('bench-2').reduce((n, r) => n + r.framesDecoded, 0)).toBe(0);
+    expect(of('bench-3').reduce((n, r) => n + r.framesDecoded, 0)).toBeGreaterThan(30);
+    // the browser's CPU is attributed to its pages
+    expect(steady.some((r) => (r.browserCpuCores ?? 0) > 0 && r.browserParticipants! >= 1)).toBe(true);
+    // phases in order, timestamps not going back
+    const phases = [...new Set(records.map((r) => r.phase))];
+    expect(phases).toEqual(['ramp-up', 'steady', 'ramp-down', 'cooldown'].filter((p) => phases.includes(p as never)));
+    expect(phases).toContain('steady');
+    const scenario = JSON.parse(readFileSync(outcome.scenarioFile, 'utf8'));
+    expect(scenario).toMatchObject({ target: 'loopback', participants: 3, ramp: '5/s', runner: 'local' });
+    expect(pids.length).toBe(2);
+    for (const pid of pids) expect(alive(pid!)).toBe(false);
+  });
+
+  it('Ctrl-C mid-run: stops, keeps the samples, closes every browser', async () => {
+    const outDir = tempDir();
+    const s = parseScenario({ target: 'loopback', browser: chromiumBin(), participants: 2, senders: 1, durationMs: '5m', rampPerSecond: '10/s', warmupMs: '0s', outDir });
+    const ctl = new AbortController();
+    const pids: (number | undefined)[] = [];
+    let steadySamples = 0;
+    let tree: number[] = [];
+    const started = Date.now();
+    const outcome = await runBench(s, {
+      signal: ctl.signal,
+      onBrowser: (pid) => pids.push(pid),
+      onRecord: (r) => {
+        if (r.kind === 'participant' && r.phase === 'steady' && ++steadySamples === 4) {
+          tree = pids.flatMap((pid) => processTree(pid!));
+          ctl.abort();
+        }
+      },
+    });
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(outcome.interrupted).toBe(true);
+    const records = readRecords(outcome.samplesFile);
+    expect(records.filter((r) => r.kind === 'participant').length).toBeGreaterThanOrEqual(4);
+    expect(records.at(-1)).toMatchObject({ kind: 'event', event: 'interrupted' });
+    expect(pids.length).toBe(2);
+    // every Chromium process of the run (browser, renderers, GPU, utility) is gone
+    expect(tree.length).toBeGreaterThan(4);
+    expect(tree.filter(alive)).toEqual([]);
+  });
+});
