@@ -275,12 +275,18 @@ export function openKube(target: KubeTarget = {}): Kube {
     }
   }
 
-  let groups: Promise<Set<string>> | undefined;
-  const apiGroups = () =>
-    (groups ??= call('listing API groups', (o) => apis.getAPIVersions(o)).then((l) => new Set(l.groups.map((g) => g.name)))).catch((e: unknown) => {
-      groups = undefined;
-      throw e;
-    });
+  // discovery is asked often (metrics API present?) and changes rarely: keep it for a minute
+  let groups: { at: number; value: Promise<Set<string>> } | undefined;
+  const apiGroups = (): Promise<Set<string>> => {
+    if (!groups || Date.now() - groups.at > 60_000) {
+      const value = call('listing API groups', (o) => apis.getAPIVersions(o)).then((l) => new Set(l.groups.map((g) => g.name)));
+      groups = { at: Date.now(), value };
+      value.catch(() => {
+        groups = undefined;
+      });
+    }
+    return groups.value;
+  };
 
   return {
     context,

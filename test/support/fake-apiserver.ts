@@ -626,7 +626,8 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
     '/apis/apps/v1/deployments': { items: () => state.deployments, kind: 'DeploymentList', apiVersion: 'apps/v1' },
     '/apis/apps/v1/statefulsets': { items: () => state.statefulsets, kind: 'StatefulSetList', apiVersion: 'apps/v1' },
     '/apis/autoscaling/v2/horizontalpodautoscalers': { items: () => state.hpas, kind: 'HorizontalPodAutoscalerList', apiVersion: 'autoscaling/v2' },
-    '/apis/metrics.k8s.io/v1beta1/pods': { items: () => state.podMetrics, kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', requires: 'metrics.k8s.io' },
+    // metrics-server copies the pod's labels onto its PodMetrics (label selectors work on them)
+    '/apis/metrics.k8s.io/v1beta1/pods': { items: () => state.podMetrics.map((m) => ({ ...m, metadata: { ...m.metadata, labels: m.metadata.labels ?? state.pods.find((p) => p.metadata.name === m.metadata.name && p.metadata.namespace === m.metadata.namespace)?.metadata.labels } })), kind: 'PodMetricsList', apiVersion: 'metrics.k8s.io/v1beta1', requires: 'metrics.k8s.io' },
   };
   if ((m = path.match(/^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)$/)) && method === 'GET') {
     const g = groups[`/apis/${m[1]}/${m[2]}/${m[4]}`];
