@@ -341,7 +341,7 @@ export function probeTargets(candidates: IceCandidate[], publicIP?: string): Ice
   const rank = (c: IceCandidate) => (c.ip === publicIP ? 0 : c.type === 'srflx' ? 1 : c.type === 'host' ? 2 : 3);
   const seen = new Set<string>();
   return candidates
-    .filter((c) => c.protocol === 'udp' && addressScope(c.ip) !== 'loopback')
+    .filter((c) => c.protocol === 'udp')
     .sort((a, b) => rank(a) - rank(b))
     .filter((c) => (seen.has(targetOf(c)) ? false : (seen.add(targetOf(c)), true)));
 }
