@@ -34,9 +34,19 @@ function td(value: string, cls = ''): string {
 function num(value: number | null | undefined, digits = 2): string {
   return value === null || value === undefined ? td('—', 'na') : td(esc(fmt(value, digits)));
 }
-function table(head: string[], rows: string[], leftCols = 1): string {
-  const th = head.map((h, i) => `<th${i < leftCols ? ' class="l"' : ''}>${esc(h)}</th>`).join('');
-  return `<div class="table-wrap"><table><thead><tr>${th}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+/** Column groups: a group's name spans its columns in a first header row (keeps headers short). */
+type Head = { group?: string; cols: string[] }[];
+function table(head: Head, rows: string[], leftCols = 1): string {
+  const grouped = head.some((h) => h.group);
+  let i = 0;
+  const sub = head
+    .flatMap((h) => h.cols)
+    .map((c) => `<th${i++ < leftCols ? ' class="l"' : ''}>${esc(c)}</th>`)
+    .join('');
+  const top = grouped
+    ? `<tr class="groups">${head.map((h) => `<th colspan="${h.cols.length}"${h.group ? ' class="group"' : ''}>${esc(h.group ?? '')}</th>`).join('')}</tr>`
+    : '';
+  return `<div class="table-wrap"><table><thead>${top}<tr>${sub}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 export function scenarioList(summary: Summary): string {
@@ -118,7 +128,16 @@ export function clientTable(summary: Summary): string {
     }
   }
   return table(
-    ['bridges', 'phase', 'duration s', 'joined', 'failed', 'measured', 'audio loss % mean', 'p95', 'pooled', 'video loss % mean', 'p95', 'pooled', 'video NACKs', 'send loss %', 'RTT ms mean', 'p95', 'in kbps', 'out kbps', 'bridge cores Σ', 'cores / participant'],
+    [
+      { cols: ['bridges', 'phase', 'duration s'] },
+      { group: 'participants', cols: ['joined', 'failed', 'measured'] },
+      { group: 'audio loss %', cols: ['mean', 'p95', 'pooled'] },
+      { group: 'video loss %', cols: ['mean', 'p95', 'pooled', 'NACKs'] },
+      { group: 'send loss %', cols: ['mean'] },
+      { group: 'RTT ms', cols: ['mean', 'p95'] },
+      { group: 'kbps / participant', cols: ['in', 'out'] },
+      { group: 'bridge CPU cores', cols: ['Σ', 'per participant'] },
+    ],
     rows,
     2,
   );
@@ -133,7 +152,16 @@ export function bridgeTable(summary: Summary, colors: Map<string, string>): stri
   }
   if (rows.length === 0) return `<p class="sub">${esc(NO_BRIDGE)}</p>`;
   return table(
-    ['bridges', 'phase', 'bridge', 'node', 'CPU cores mean', 'p95', 'cores / participant', 'memory MiB', 'stress mean', 'max', 'conferences', 'participants max', 'in loss % mean', 'p95', 'out loss % mean', 'p95', 'down kbps', 'up kbps'],
+    [
+      { cols: ['bridges', 'phase', 'bridge', 'node'] },
+      { group: 'CPU cores', cols: ['mean', 'p95', 'per participant'] },
+      { group: 'memory', cols: ['MiB'] },
+      { group: 'stress', cols: ['mean', 'max'] },
+      { group: 'max', cols: ['conferences', 'participants'] },
+      { group: 'incoming loss %', cols: ['mean', 'p95'] },
+      { group: 'outgoing loss %', cols: ['mean', 'p95'] },
+      { group: 'kbps', cols: ['down', 'up'] },
+    ],
     rows,
     4,
   );
@@ -156,14 +184,14 @@ export function placementTable(summary: Summary, colors: Map<string, string>): s
       : '<span class="na">unknown</span>';
     return `<tr>${td(esc(String(p.bridges)), 'l')}${td(esc(p.room), 'l')}${td(names, 'l')}${td(String(p.participants))}</tr>`;
   });
-  return table(['bridges', 'room', 'landed on', 'participants'], rows, 3);
+  return table([{ cols: ['bridges', 'room', 'landed on', 'participants'] }], rows, 3);
 }
 
 function failureList(summary: Summary): string {
   const f = summary.run.failures;
   if (f.length === 0) return '';
   const rows = f.map((x) => `<tr>${td(esc(new Date(x.t).toISOString()), 'l')}${td(esc(x.phase), 'l')}${td(esc(x.participant ?? '—'), 'l')}${td(esc(x.detail ?? '—'), 'l')}</tr>`);
-  return `<h2>Join failures</h2>${table(['time', 'phase', 'participant', 'detail'], rows, 4)}`;
+  return `<h2>Join failures</h2>${table([{ cols: ['time', 'phase', 'participant', 'detail'] }], rows, 4)}`;
 }
 
 /** The charts of one run (also used for each side of a comparison). */

@@ -37,16 +37,17 @@ export interface BarChartSpec {
 }
 
 export const PHASE_COLORS: Record<Phase, string> = {
-  warmup: '#f1f3f6',
-  'ramp-up': '#e4eefc',
-  steady: '#e3f3e6',
-  'ramp-down': '#fcefdf',
-  cooldown: '#f1f3f6',
+  warmup: '#eceef2',
+  'ramp-up': '#dde9fb',
+  steady: '#dcf1e0',
+  'ramp-down': '#fbe8d2',
+  cooldown: '#eceef2',
 };
 
-const W = 860;
-const H = 280;
-const M = { left: 62, right: 18, top: 26, bottom: 46 };
+// sized for a half-width column of the report, so 11 px text stays about 11 px on screen
+const W = 620;
+const H = 300;
+const M = { left: 58, right: 14, top: 26, bottom: 46 };
 
 function niceStep(range: number, targetTicks: number): number {
   const raw = range / targetTicks;
@@ -85,13 +86,32 @@ function empty(id: string, title: string, text: string): string {
   return frame(id, title, `<div class="chart-empty" data-chart-empty="${esc(id)}">${esc(text)}</div>`);
 }
 
+/**
+ * How far apart two points may be and still be joined by a line: 2.5 × the usual spacing. Sources
+ * sample at different rates (bridges every 5–15 s), so an empty bucket alone is no gap; a sampler
+ * that went quiet for longer is, and the line breaks there.
+ */
+function gapLimit(xs: number[]): number {
+  const gaps = xs.slice(1).map((x, i) => x - xs[i]!).sort((a, b) => a - b);
+  const typical = gaps[Math.floor(gaps.length / 2)];
+  return typical === undefined ? Infinity : typical * 2.5;
+}
+
+/** Ticks for the time axis: the domain ends at the data, ticks at a nice step within it. */
+function timeScale(hi: number): { max: number; ticks: number[] } {
+  const step = niceScale(hi, 6).ticks[1] ?? hi;
+  const ticks: number[] = [];
+  for (let v = 0; v <= hi + 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
+  return { max: hi, ticks };
+}
+
 export function lineChart(spec: LineChartSpec): string {
   const values = spec.series.flatMap((s) => s.points.map(([, y]) => y)).filter((y): y is number => y !== null);
   if (values.length === 0) return empty(spec.id, spec.title, spec.emptyText);
   const xMax = Math.max(1, ...spec.series.flatMap((s) => s.points.map(([x]) => x)), ...(spec.bands ?? []).map((b) => b.endS));
   const yHi = Math.max(...values, ...(spec.refLines ?? []).map((r) => r.y));
   const ys = niceScale(yHi);
-  const xs = niceScale(xMax, 8);
+  const xs = timeScale(xMax);
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const px = (x: number) => M.left + (x / xs.max) * pw;
@@ -134,15 +154,12 @@ export function lineChart(spec: LineChartSpec): string {
   // data: a path per series, broken where a bucket holds no value
   for (const s of spec.series) {
     let d = '';
-    let pen = false;
-    const defined = s.points.filter(([, y]) => y !== null);
-    for (const [x, y] of s.points) {
-      if (y === null) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? 'L' : 'M'}${n1(px(x))} ${n1(py(y))}`;
-      pen = true;
+    const defined = s.points.filter(([, y]) => y !== null) as [number, number][];
+    const maxGap = gapLimit(defined.map(([x]) => x));
+    let prevX: number | undefined;
+    for (const [x, y] of defined) {
+      d += `${prevX === undefined || x - prevX > maxGap ? 'M' : 'L'}${n1(px(x))} ${n1(py(y))}`;
+      prevX = x;
     }
     if (d === '') continue;
     parts.push(
@@ -152,7 +169,7 @@ export function lineChart(spec: LineChartSpec): string {
     if (defined.length <= 60) {
       for (const [x, y] of defined) {
         parts.push(
-          `<circle class="marker" cx="${n1(px(x))}" cy="${n1(py(y!))}" r="2.6" fill="${esc(s.color)}"><title>${esc(`${s.name}: ${tickLabel(y!)} at ${tickLabel(x)} s`)}</title></circle>`,
+          `<circle class="marker" cx="${n1(px(x))}" cy="${n1(py(y))}" r="2.6" fill="${esc(s.color)}"><title>${esc(`${s.name}: ${tickLabel(y)} at ${tickLabel(x)} s`)}</title></circle>`,
         );
       }
     }
