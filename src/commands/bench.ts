@@ -1,10 +1,168 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { notAvailableYet } from './notyet.js';
+import { CommandError, InterruptedError, UsageError } from '../errors.js';
+import { log } from '../ui/log.js';
+
+type BenchFlags = import('../bench/options.js').BenchOptions & {
+  config: string;
+  scenario?: string;
+  json?: boolean;
+  yes?: boolean;
+};
+
+const collectFlags = (cmd: Command) => cmd.opts<BenchFlags>();
+
+/** The report of a run folder, when the results module can make one; the run's own figures otherwise. */
+async function writeReport(dir: string): Promise<{ summary: unknown; files: string[]; text?: string }> {
+  const results = await import('../bench/results/index.js');
+  const { summary, files } = await results.writeResults(dir);
+  return { summary, files, text: results.formatTerminalSummary(summary) };
+}
+
+function printReport(r: { summary: unknown; files: string[]; text?: string }, json: boolean | undefined): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r.summary, null, 2)}\n`);
+    return;
+  }
+  if (r.text) log().line(r.text);
+  for (const f of r.files) process.stdout.write(`${f}\n`);
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
 
 export function defineBench(program: Command): void {
-  program
+  const bench = program
     .command('bench')
     .description('load-test with real browsers; record JVB CPU, stress and packet loss')
-    .option('--participants <n>', 'participants to join')
-    .action(() => notAvailableYet('bench'));
+    .option('--target <target>', 'jitsi (default when a site is known) | loopback (a local conference, no Jitsi needed)')
+    .option('--url <url>', 'Jitsi Meet site (default: https://<domain> from jitsi-k8s.yaml)')
+    .option('-c, --config <file>', 'config file for the default --url', 'jitsi-k8s.yaml')
+    .option('--scenario <file>', 'a scenario preset (YAML with these options by their long names, e.g. bench/scenarios/*.yaml)')
+    .option('-p, --participants <n>', 'participants to join (default 4)')
+    .option('--rooms <n>', 'rooms to spread them over (default 1)')
+    .option('--senders <n>', 'participants sending video, the first to join (default 1)')
+    .option('--audio-senders <n>', 'participants sending audio (default: the video senders)')
+    .option('--lite-receivers <n>', 'receivers in lite mode, not decoding video (default: all)')
+    .option('--no-lite', 'every receiver decodes video')
+    .option('-d, --duration <time>', 'steady phase, e.g. 20s, 5m (default 60s)')
+    .option('--ramp <rate>', 'joins per second, e.g. 2/s, 30/m (default 2/s)')
+    .option('--interval <time>', 'sample interval (default 1s)')
+    .option('--warmup <time>', 'before joining (default 3s)')
+    .option('--cooldown <time>', 'after leaving (default 3s)')
+    .option('--join-timeout <time>', 'a participant without media after this failed to join (default 30s)')
+    .option('--video <WxH@fps>', "senders' fake camera (default 640x360@15)")
+    .option('--replicas <list>', 'sweep bridge counts, e.g. 1,2,4 (restored afterwards)')
+    .option('--per-browser <n>', 'participants per browser process (default 4, at most 16)')
+    .option('--room-prefix <name>', 'rooms are <prefix>-<n> (default jk8s-bench)')
+    .option('--browser <path>', 'Chrome/Chromium binary (default: PUPPETEER_EXECUTABLE_PATH, else found on this machine)')
+    .option('--listen <address>', 'address of the loopback conference (default 127.0.0.1)')
+    .option('-o, --out <dir>', 'output folder (default bench-results/<time>)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('-y, --yes', 'do not ask before driving more participants than calibration allows')
+    .action(async (_opts, cmd: Command) => {
+      const flags = collectFlags(cmd);
+      const { scenarioInput, toScenario, defaultOutDir } = await import('../bench/options.js');
+      const { readYamlFile } = await import('../config/file.js');
+      const preset = flags.scenario ? (readYamlFile(flags.scenario) as BenchFlags) : undefined;
+      let configDomain: string | undefined;
+      if (!flags.url && !preset?.url && flags.target !== 'loopback' && existsSync(flags.config)) {
+        const { loadConfig } = await import('../config/file.js');
+        configDomain = loadConfig(flags.config).config.domain;
+      }
+      const scenario = toScenario(scenarioInput({ flags, preset, configDomain, defaultOut: defaultOutDir() }));
+
+      const { capacityGuard, loadCalibration } = await import('../bench/calibrate.js');
+      const calibration = loadCalibration();
+      if (!calibration) log().warn('this machine is not calibrated: run `jitsi-k8s bench calibrate` to learn how many participants it can drive');
+      const verdict = capacityGuard(scenario, calibration);
+      if (!verdict.ok && !flags.yes) {
+        if (!process.stdin.isTTY || !(await confirm(`${verdict.message}. Run anyway?`))) {
+          throw new UsageError(verdict.message!, 'use fewer --participants, more machines (--runner k8s), or --yes to run anyway');
+        }
+      }
+      if (scenario.replicas) {
+        throw new CommandError('sweeping --replicas needs the Kubernetes bridge scaler, which this version does not have yet', 'run without --replicas and scale with `jitsi-k8s scale jvb N` between runs');
+      }
+
+      const { runBench } = await import('../bench/runner.js');
+      const { interruptSignal } = await import('../interrupt.js');
+      log().info(`bench: ${scenario.participants} participant(s) in ${scenario.rooms} room(s) against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
+      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log() });
+      log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
+      printReport(await writeReport(outcome.outDir), flags.json);
+      if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
+    });
+
+  bench
+    .command('calibrate')
+    .description('how many participants can this machine drive? (loopback conference, a few minutes at most)')
+    .option('--browser <path>', 'Chrome/Chromium binary')
+    .option('--video <WxH@fps>', "senders' fake camera (default 640x360@15)")
+    .option('--steps <list>', 'lite receivers per step (default 1,2,4,8,12)')
+    .option('--steady <time>', 'steady window per step (default 8s)')
+    .option('-o, --out <dir>', 'folder for the steps\' samples (default bench-results/calibrate-<time>)')
+    .option('--json', 'print the calibration as JSON on stdout')
+    .action(async (opts: { browser?: string; video?: string; steps?: string; steady?: string; out?: string; json?: boolean }) => {
+      const { parseVideo, parseReplicas, defaultOutDir } = await import('../bench/options.js');
+      const { parseDuration } = await import('../bench/scenario.js');
+      const { runCalibration, saveCalibration } = await import('../bench/calibrate.js');
+      const { interruptSignal } = await import('../interrupt.js');
+      const steadyMs = opts.steady === undefined ? undefined : parseDuration(opts.steady);
+      if (opts.steady !== undefined && (steadyMs === undefined || steadyMs < 3_000)) throw new UsageError(`--steady: a duration of at least 3s (got "${opts.steady}")`);
+      const steps = opts.steps ? parseReplicas(opts.steps).map((n) => Math.min(n, 16)) : undefined;
+      const c = await runCalibration({
+        browser: opts.browser,
+        video: opts.video ? parseVideo(opts.video) : undefined,
+        steps,
+        steadyMs,
+        outDir: opts.out ?? defaultOutDir().replace('bench-results/', 'bench-results/calibrate-'),
+        signal: interruptSignal(),
+        log: log(),
+      });
+      if (c.interrupted) throw new InterruptedError('calibration interrupted: nothing stored');
+      const file = saveCalibration(c);
+      if (opts.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
+      else {
+        log().line(
+          `per sender ${c.coresPerSender ?? '?'} cores, ${c.memoryMiBPerSender ?? '?'} MiB; per lite receiver ${c.coresPerLiteReceiver ?? '?'} cores, ${c.memoryMiBPerLiteReceiver ?? '?'} MiB (${c.cpus} cores here)`,
+        );
+        log().line(
+          `recommended on this machine: ${c.recommended.participantsAt10PctSenders} participants with 10 % senders (${c.recommended.senders} senders or ${c.recommended.liteReceivers} lite receivers alone)`,
+        );
+        process.stdout.write(`${file}\n`);
+      }
+    });
+
+  bench
+    .command('report')
+    .description('re-render summary.json, CSVs and report.html of a run folder')
+    .argument('<dir>', 'a run folder (has samples.jsonl and scenario.json)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .action(async (dir: string, opts: { json?: boolean }) => {
+      if (!existsSync(dir)) throw new UsageError(`${dir}: no such folder`, 'give the --out folder of a bench run');
+      printReport(await writeReport(dir), opts.json);
+    });
+
+  bench
+    .command('compare')
+    .description('put two runs side by side (compare.html)')
+    .argument('<a>', 'first run folder')
+    .argument('<b>', 'second run folder')
+    .option('-o, --out <path>', 'folder or .html file (default: <b>/compare.html)')
+    .option('--json', 'print the comparison as JSON on stdout')
+    .action(async (a: string, b: string, opts: { out?: string; json?: boolean }) => {
+      for (const d of [a, b]) if (!existsSync(d)) throw new UsageError(`${d}: no such folder`, 'give the --out folders of two bench runs');
+      const { compareRuns } = await import('../bench/results/index.js');
+      const { comparison, files } = await compareRuns(a, b, opts.out);
+      if (opts.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
+      else for (const f of files) process.stdout.write(`${f}\n`);
+    });
 }

@@ -1,0 +1,143 @@
+/**
+ * From what the user typed (flags, a scenario preset file, jitsi-k8s.yaml) to a validated
+ * Scenario. Precedence: flags > preset > config file > defaults. Errors name the flag.
+ */
+import type { z } from 'zod';
+import { UsageError } from '../errors.js';
+import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario.js';
+
+/** The bench flags, as commander hands them over; a preset file uses the same names. */
+export interface BenchOptions {
+  target?: string;
+  url?: string;
+  participants?: string | number;
+  rooms?: string | number;
+  senders?: string | number;
+  audioSenders?: string | number;
+  liteReceivers?: string | number;
+  lite?: boolean;
+  duration?: string | number;
+  ramp?: string | number;
+  interval?: string | number;
+  warmup?: string | number;
+  cooldown?: string | number;
+  joinTimeout?: string | number;
+  video?: string;
+  replicas?: string | number | number[];
+  perBrowser?: string | number;
+  roomPrefix?: string;
+  browser?: string;
+  out?: string;
+  listen?: string;
+}
+
+/** Where each scenario field comes from on the command line. */
+const FLAG_OF: Record<string, string> = {
+  target: '--target',
+  url: '--url',
+  participants: '--participants',
+  rooms: '--rooms',
+  senders: '--senders',
+  audioSenders: '--audio-senders',
+  liteReceivers: '--lite-receivers',
+  durationMs: '--duration',
+  rampPerSecond: '--ramp',
+  sampleIntervalMs: '--interval',
+  warmupMs: '--warmup',
+  cooldownMs: '--cooldown',
+  joinTimeoutMs: '--join-timeout',
+  video: '--video',
+  replicas: '--replicas',
+  participantsPerBrowser: '--per-browser',
+  roomPrefix: '--room-prefix',
+  browser: '--browser',
+  outDir: '--out',
+  listen: '--listen',
+};
+
+function whole(flag: string, v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
+  if (!Number.isInteger(n)) throw new UsageError(`${flag}: not a whole number (got "${v}")`);
+  return n;
+}
+
+/** "640x360@15" or "1280x720" → the fake camera. */
+export function parseVideo(v: string): { width: number; height: number; fps?: number } {
+  const m = /^\s*(\d+)x(\d+)(?:@(\d+))?\s*$/.exec(v);
+  if (!m) throw new UsageError(`--video: not a size such as 640x360@15 (got "${v}")`);
+  return { width: Number(m[1]), height: Number(m[2]), ...(m[3] ? { fps: Number(m[3]) } : {}) };
+}
+
+export function parseReplicas(v: string | number | number[]): number[] {
+  if (Array.isArray(v)) return v;
+  const parts = String(v).split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--replicas: not a list of bridge counts such as 1,2,4 (got "${v}")`);
+  return parts.map(Number);
+}
+
+const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+export interface Sources {
+  flags: BenchOptions;
+  preset?: BenchOptions;
+  /** domain from jitsi-k8s.yaml */
+  configDomain?: string;
+  /** default output folder when none is given */
+  defaultOut: string;
+}
+
+/** Flags over preset over config; the target is jitsi when a site is known, else the user must say. */
+export function scenarioInput(src: Sources): ScenarioInput {
+  const o: BenchOptions = { ...defined(src.preset ?? {}), ...defined(src.flags) };
+  const url = o.url ?? (src.configDomain ? `https://${src.configDomain}` : undefined);
+  const target = o.target ?? (url ? 'jitsi' : undefined);
+  if (!target) {
+    throw new UsageError('no Jitsi site to load-test', 'pass --url https://meet.example.com, run where jitsi-k8s.yaml is (or -c FILE), or use --target loopback');
+  }
+  const video = o.video ? parseVideo(o.video) : undefined;
+  const input: Record<string, unknown> = {
+    target,
+    url: target === 'jitsi' ? url : undefined,
+    participants: whole('--participants', o.participants),
+    rooms: whole('--rooms', o.rooms),
+    senders: whole('--senders', o.senders),
+    audioSenders: whole('--audio-senders', o.audioSenders),
+    liteReceivers: o.lite === false ? 0 : whole('--lite-receivers', o.liteReceivers),
+    durationMs: o.duration,
+    rampPerSecond: o.ramp,
+    sampleIntervalMs: o.interval,
+    warmupMs: o.warmup,
+    cooldownMs: o.cooldown,
+    joinTimeoutMs: o.joinTimeout,
+    video,
+    replicas: o.replicas !== undefined ? parseReplicas(o.replicas) : undefined,
+    participantsPerBrowser: whole('--per-browser', o.perBrowser),
+    roomPrefix: o.roomPrefix,
+    browser: o.browser,
+    outDir: o.out ?? src.defaultOut,
+    listen: o.listen,
+  };
+  return defined(input) as ScenarioInput;
+}
+
+function describeIssue(i: z.core.$ZodIssue): string {
+  const field = String(i.path[0] ?? '');
+  const flag = FLAG_OF[field] ?? field;
+  const rest = i.path.slice(1).map(String).join('.');
+  const got = 'input' in i && i.input !== undefined && i.code !== 'custom' ? ` (got ${JSON.stringify(i.input)})` : '';
+  return `${flag}${rest ? `.${rest}` : ''}: ${i.message}${got}`;
+}
+
+/** Validates; the first problem becomes a UsageError naming its flag: `--rooms: must be ≤ participants (2) (got 3)`. */
+export function toScenario(input: ScenarioInput): Scenario {
+  const r = scenarioSchema.safeParse(input);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map(describeIssue);
+  throw new UsageError(issues.join('\n'), 'see `jitsi-k8s bench --help`');
+}
+
+/** bench-results/2026-11-27T09-30-00 */
+export function defaultOutDir(now = new Date()): string {
+  return `bench-results/${now.toISOString().slice(0, 19).replace(/:/g, '-')}`;
+}
