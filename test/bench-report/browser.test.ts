@@ -48,6 +48,7 @@ interface PageCheck {
   charts: { id: string; paths: number; nonEmpty: number }[];
   empties: string[];
   text: string;
+  injected: { scripts: number; imgs: number; title: string };
 }
 
 async function open(file: string, shot: string): Promise<PageCheck> {
@@ -78,11 +79,12 @@ async function open(file: string, shot: string): Promise<PageCheck> {
     );
     const empties = await page.$$eval('[data-chart-empty]', (els) => els.map((e) => e.getAttribute('data-chart-empty') ?? ''));
     const text = await page.$eval('body', (b) => b.innerText);
+    const injected = await page.evaluate(() => ({ scripts: document.scripts.length, imgs: document.images.length, title: document.title }));
     await page.screenshot({ path: join(shots, shot), fullPage: true });
     // the first chart alone, at full resolution, to check that its text is legible
     const first = await page.$('figure.chart-box');
     if (first) await first.screenshot({ path: join(shots, shot.replace('.png', '-chart.png')) });
-    return { errors, foreignRequests, charts, empties, text };
+    return { errors, foreignRequests, charts, empties, text, injected };
   } finally {
     await page.close();
   }
@@ -109,13 +111,17 @@ describe('report.html in Chromium', () => {
   });
 
   it('renders a loopback run and says plainly that no bridge was measured', async () => {
-    const dir = writeSyntheticRun(join(work, 'loopback'), { withBridges: false, bridgeCounts: [1], participants: 4, rooms: 1 });
+    // the room name is hostile: it must show as text, not run
+    const room = '<script>document.title="pwned"</script><img src=x onerror="document.title=1">';
+    const dir = writeSyntheticRun(join(work, 'loopback'), { withBridges: false, bridgeCounts: [1], participants: 4, rooms: 1, roomName: () => room });
     const { files, summary } = await writeResults(dir);
     expect(summary.run.bridgeMeasured).toBe(false);
     const page = await open(files.find((f) => f.endsWith('report.html'))!, 'report-loopback.png');
     expect(page.errors).toEqual([]);
     expect(page.foreignRequests).toEqual([]);
     expect(page.text).toMatch(/No bridge measured/);
+    expect(page.injected).toEqual({ scripts: 0, imgs: 0, title: 'jitsi-k8s bench — loopback, 4 participants' });
+    expect(page.text).toContain(room);
     expect(page.empties.sort()).toEqual(['bridge-cpu', 'bridge-stress', 'cpu-per-participant']);
     const drawn = page.charts.filter((c) => c.nonEmpty > 0).map((c) => c.id).sort();
     expect(drawn).toEqual(['client-loss', 'participants', 'rtt']);
