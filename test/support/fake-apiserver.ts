@@ -78,6 +78,8 @@ export interface FakeClusterState {
   deployments: Json[];
   statefulsets: Json[];
   services: Json[];
+  /** Secrets; helm keeps its releases here (type helm.sh/release.v1, labels owner=helm,name,status,version) */
+  secrets: Json[];
   hpas: Json[];
   storageClasses: Json[];
   podMetrics: Json[];
@@ -106,6 +108,7 @@ export function emptyState(): FakeClusterState {
     deployments: [],
     statefulsets: [],
     services: [],
+    secrets: [],
     hpas: [],
     storageClasses: [],
     podMetrics: [],
@@ -601,8 +604,9 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
   const core: Record<string, { items: () => Json[]; kind: string }> = {
     pods: { items: () => state.pods, kind: 'PodList' },
     services: { items: () => state.services, kind: 'ServiceList' },
+    secrets: { items: () => state.secrets, kind: 'SecretList' },
   };
-  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)$/)) && method === 'GET') {
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|secrets)$/)) && method === 'GET') {
     const r = core[m[2]!]!;
     return send(res, 200, list(r.kind, 'v1', selected(inNs(r.items(), m[1]!))));
   }
@@ -610,8 +614,8 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
     const r = core[m[1]!]!;
     return send(res, 200, list(r.kind, 'v1', selected(r.items())));
   }
-  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services)\/([^/]+)$/))) {
-    const items = m[2] === 'pods' ? state.pods : state.services;
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/(pods|services|secrets)\/([^/]+)$/))) {
+    const items = m[2] === 'pods' ? state.pods : m[2] === 'secrets' ? state.secrets : state.services;
     const i = items.findIndex((x) => x.metadata.name === m![3] && x.metadata.namespace === m![1]);
     if (i < 0) return notFound(m[2]!, m[3]!);
     if (method === 'GET') return send(res, 200, items[i]);
