@@ -1,13 +1,50 @@
 import type { Command } from 'commander';
-import { notAvailableYet } from './notyet.js';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+const optionsSchema = z.object({
+  config: z.string().min(1),
+  deleteData: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+  yes: z.boolean().optional(),
+  json: z.boolean().optional(),
+});
 
 export function defineUninstall(program: Command): void {
   program
     .command('uninstall')
     .description('remove what apply installed (keeps data volumes unless --delete-data)')
     .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
-    .option('--delete-data', 'also delete PersistentVolumeClaims')
+    .option('--delete-data', 'also delete PersistentVolumeClaims (recordings, transcripts, prosody data)')
     .option('--dry-run', 'print the plan, change nothing')
     .option('-y, --yes', 'do not ask for confirmation')
-    .action(() => notAvailableYet('uninstall'));
+    .option('--json', 'print the result as JSON')
+    .addHelpText('after', '\nExamples:\n  jitsi-k8s uninstall --dry-run\n  jitsi-k8s uninstall --yes --delete-data')
+    .action(async (raw: unknown) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`uninstall: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
+      const o = parsed.data;
+      const { loadConfig } = await import('../config/file.js');
+      const { uninstallRelease } = await import('../cluster/apply.js');
+      const { confirmOrRefuse } = await import('./confirm.js');
+      const { log } = await import('../ui/log.js');
+      const { config } = loadConfig(o.config);
+      const what = `release ${config.cluster.release} in namespace ${config.cluster.namespace}${config.cluster.context ? ` (context ${config.cluster.context})` : ''}${o.deleteData ? ' AND its data volumes' : ''}`;
+      if (!o.dryRun && !o.yes) {
+        const ok = await confirmOrRefuse(`Remove ${what}? Running meetings end.`);
+        if (!ok) {
+          log().info('nothing removed');
+          return;
+        }
+      }
+      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun) });
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes }, null, 2)}\n`);
+      } else if (result.planText !== undefined) {
+        process.stdout.write(`${result.planText}\n`);
+      } else {
+        log().success(`removed ${what}`);
+      }
+      for (const n of result.notes) log().info(`  ${n}`);
+    });
 }

@@ -114,7 +114,12 @@ function extrasChart(config: Config, manifests: Manifest[], secrets: Secrets): E
   return { release, files, secretValues, manifests };
 }
 
-function dependencies(config: Config, secrets: Secrets): DependencyRelease[] {
+/** The dependency releases a config makes jitsi-k8s install (names only: uninstall needs no secrets). */
+export function dependencyRefs(config: Config): { release: string; namespace: string }[] {
+  return dependencies(config, undefined).map((d) => ({ release: d.release, namespace: d.namespace }));
+}
+
+function dependencies(config: Config, secrets: Secrets | undefined): DependencyRelease[] {
   const deps: DependencyRelease[] = [];
   if (config.exposure.mode === 'tailscale' && config.exposure.tailscale?.installOperator !== false) {
     deps.push({
@@ -123,7 +128,7 @@ function dependencies(config: Config, secrets: Secrets): DependencyRelease[] {
       chart: TAILSCALE_CHART.name,
       repo: TAILSCALE_CHART.repo,
       values: {},
-      secretValues: secrets.tailscale ? { oauth: { clientId: secrets.tailscale.clientId, clientSecret: secrets.tailscale.clientSecret } } : {},
+      secretValues: secrets?.tailscale ? { oauth: { clientId: secrets.tailscale.clientId, clientSecret: secrets.tailscale.clientSecret } } : {},
       description: 'Tailscale Kubernetes operator (exposes the web and JVB Services on your tailnet)',
     });
   }

@@ -1,0 +1,280 @@
+/**
+ * apply: render → preflight → plan → run the plan (helm through the exec helper, under listr2).
+ * `--dry-run` returns the formatted plan instead of running it. `init` and `scale` call
+ * applyInstall too, so every change to a cluster goes through this one pipeline.
+ */
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { saveConfig } from '../config/file.js';
+import type { Config, Secrets } from '../config/schema.js';
+import { CommandError } from '../errors.js';
+import { interruptSignal } from '../interrupt.js';
+import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
+import { log } from '../ui/log.js';
+import { run } from './exec.js';
+import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
+import { CHART_DIR, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
+
+/** Side effects the plan's jitsi-k8s steps need; the defaults talk to the cluster through client-node. */
+export interface ClusterActions {
+  /** the external address of a Service once its load balancer has one */
+  serviceAddress(namespace: string, service: string, signal: AbortSignal): Promise<string>;
+  /** resolves once n bridges are Ready and answer /colibri/stats */
+  waitForBridges(namespace: string, release: string, bridges: number, signal: AbortSignal, progress: (text: string) => void): Promise<void>;
+}
+
+export interface StepContext {
+  helm: ToolInfo;
+  kubectl: string;
+  actions: ClusterActions;
+  signal: AbortSignal;
+  /** called when the advertise step learnt an address: re-render and return the new main step */
+  onAddress?: (address: string) => Step;
+}
+
+export interface StepOutcome {
+  id: string;
+  status: 'done' | 'unchanged' | 'skipped';
+  detail?: string;
+}
+
+/** Installed release values and chart version, or undefined when the release does not exist. */
+async function installedRelease(helm: ToolInfo, release: string, namespace: string, context: string[], signal: AbortSignal) {
+  try {
+    const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
+    const list = await run(helm.bin, ['list', '--namespace', namespace, '--filter', `^${release}$`, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
+    const entry = (JSON.parse(list.stdout) as { chart?: string; status?: string }[])[0];
+    return { values: JSON.parse(values.stdout || 'null') as unknown, chart: entry?.chart, status: entry?.status };
+  } catch (e) {
+    if (e instanceof CommandError && /not found/i.test(e.message)) return undefined;
+    throw e;
+  }
+}
+
+function contextArgs(step: Step): string[] {
+  const i = step.args.indexOf('--kube-context');
+  return i >= 0 ? step.args.slice(i, i + 2) : [];
+}
+
+/** Runs one step for real. Returns what happened; throws CommandError on failure. */
+export async function runStep(step: Step, ctx: StepContext, progress: (line: string) => void): Promise<StepOutcome> {
+  if (step.tool === 'jitsi-k8s') throw new CommandError(`internal: step ${step.id} is not runnable on its own`);
+  const bin = step.tool === 'helm' ? ctx.helm.bin : ctx.kubectl;
+  if (step.unchangedCheck) {
+    const u = step.unchangedCheck;
+    const current = await installedRelease(ctx.helm, u.release, u.namespace, contextArgs(step), ctx.signal);
+    const chartOk = !u.chartVersion || current?.chart?.endsWith(`-${u.chartVersion}`);
+    if (current && current.status === 'deployed' && chartOk && isDeepStrictEqual(current.values, JSON.parse(JSON.stringify(u.values)))) {
+      return { id: step.id, status: 'unchanged', detail: `${u.release}: values and chart unchanged` };
+    }
+  }
+  let chartDir: string | undefined;
+  try {
+    let args = step.args;
+    if (step.chartFiles) {
+      chartDir = mkdtempSync(join(tmpdir(), 'jitsi-k8s-extras-'));
+      for (const [rel, content] of Object.entries(step.chartFiles)) {
+        mkdirSync(dirname(join(chartDir, rel)), { recursive: true });
+        writeFileSync(join(chartDir, rel), content, { mode: 0o600 });
+      }
+      args = args.map((a) => (a === CHART_DIR ? chartDir! : a));
+    }
+    try {
+      await run(bin, args, { input: step.stdin, signal: ctx.signal, onLine: (l) => progress(l) });
+    } catch (e) {
+      if (step.okWhen && e instanceof CommandError && step.okWhen.test(e.message)) return { id: step.id, status: 'skipped', detail: 'nothing to remove' };
+      throw e;
+    }
+    return { id: step.id, status: 'done' };
+  } finally {
+    if (chartDir) rmSync(chartDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs a plan under listr2; the advertise step re-runs the main release with the learnt address. */
+export async function runPlan(steps: Step[], ctx: StepContext, namespace: string): Promise<StepOutcome[]> {
+  const { taskList } = await import('../ui/tasks.js');
+  const outcomes: StepOutcome[] = [];
+  const tasks = steps.map((step) => ({
+    title: step.title,
+    task: async (_: unknown, task: { output: string; title: string; skip: (m?: string) => void }) => {
+      const progress = (line: string) => {
+        task.output = line;
+      };
+      if (step.action?.kind === 'advertise-address') {
+        const address = await ctx.actions.serviceAddress(namespace, step.action.service, ctx.signal);
+        if (!ctx.onAddress) throw new CommandError('internal: no re-render for the advertised address');
+        const again = ctx.onAddress(address);
+        const o = await runStep(again, ctx, progress);
+        task.title = `${step.title}: ${address}${o.status === 'unchanged' ? ' (already advertised)' : ''}`;
+        outcomes.push({ id: step.id, status: o.status, detail: address });
+        return;
+      }
+      if (step.action?.kind === 'wait-bridges') {
+        await ctx.actions.waitForBridges(namespace, step.action.release, step.action.bridges, ctx.signal, progress);
+        outcomes.push({ id: step.id, status: 'done' });
+        return;
+      }
+      const o = await runStep(step, ctx, progress);
+      if (o.status !== 'done') task.title = `${step.title} — ${o.status}${o.detail ? `: ${o.detail}` : ''}`;
+      outcomes.push(o);
+    },
+  }));
+  await taskList(tasks).run();
+  return outcomes;
+}
+
+export interface ApplyInput {
+  configPath: string;
+  config: Config;
+  secrets: Secrets;
+  /** no confirmation questions (the caller asked already, or --yes) */
+  yes: boolean;
+  dryRun: boolean;
+  /** helm --timeout for the main release */
+  timeout?: string;
+  actions?: ClusterActions;
+  /** skip preflight (tests of the runner alone) */
+  skipPreflight?: boolean;
+}
+
+export interface ApplyResult {
+  release: string;
+  namespace: string;
+  plan: Step[];
+  /** --dry-run: the plan as text (secrets redacted) */
+  planText?: string;
+  outcomes: StepOutcome[];
+  notes: string[];
+  advertised?: string;
+}
+
+/** The Service whose load-balancer address the bridges must advertise, when the config does not say. */
+function advertiseFrom(config: Config, release: Release): string | undefined {
+  if (config.exposure.publicIP) return undefined;
+  if (config.exposure.mode === 'loadBalancer' || config.exposure.mode === 'tailscale') return `${release.fullname}-jvb`;
+  return undefined;
+}
+
+export async function defaultClusterActions(config: Config): Promise<ClusterActions> {
+  const { openKube } = await import('./kube.js');
+  const { waitForBridges } = await import('./wait.js');
+  const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
+  return {
+    async serviceAddress(namespace, service, signal) {
+      const deadline = Date.now() + 10 * 60_000;
+      while (Date.now() < deadline) {
+        const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
+        const ingress = svc?.status?.loadBalancer?.ingress?.[0];
+        if (ingress?.ip) return ingress.ip;
+        if (signal.aborted) break;
+        await new Promise((r) => setTimeout(r, 5_000));
+      }
+      throw new CommandError(`Service ${service} got no load-balancer address within 10 minutes`, 'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml');
+    },
+    async waitForBridges(namespace, release, bridges, signal, progress) {
+      await waitForBridges(kube, {
+        namespace,
+        release,
+        count: bridges,
+        signal,
+        timeoutMs: 10 * 60_000,
+        onProgress: (b, elapsedMs) => progress(`${b.filter((x) => x.ready && x.answering).length}/${bridges} bridges ready and answering (${Math.round(elapsedMs / 1000)}s)`),
+      });
+    },
+  };
+}
+
+export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
+  const logger = log();
+  const signal = interruptSignal();
+  let config = input.config;
+  let release = renderRelease(config, input.secrets);
+  let helm: ToolInfo;
+  try {
+    helm = await detectHelm(helmBinary());
+  } catch (e) {
+    if (!input.dryRun) throw e;
+    logger.warn(`${(e as Error).message}; the plan below assumes helm 3 flags`);
+    helm = { bin: helmBinary(), version: 'unknown', major: 3, minor: 8 };
+  }
+  const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m' };
+  const advertise = advertiseFrom(config, release);
+  const plan = planApply(release, opts, { advertiseFrom: advertise });
+  if (input.dryRun) {
+    return { release: release.release, namespace: release.namespace, plan, planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }), outcomes: [], notes: release.notes };
+  }
+  if (!input.skipPreflight) {
+    const { runPreflight, formatPreflight } = await import('./preflight.js');
+    const { openKube } = await import('./kube.js');
+    const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
+    const result = await runPreflight(kube, config, { yes: input.yes });
+    logger.line(formatPreflight(result));
+    const failed = result.checks.filter((c) => c.verdict === 'fail');
+    if (failed.length > 0) {
+      throw new CommandError(
+        `preflight failed (${failed.length} check${failed.length > 1 ? 's' : ''}): ${failed.map((c) => c.name).join(', ')} — nothing was changed`,
+        failed[0]?.hint,
+      );
+    }
+  }
+  const actions = input.actions ?? (await defaultClusterActions(config));
+  let advertised: string | undefined;
+  const outcomes = await runPlan(
+    plan,
+    {
+      helm,
+      kubectl: kubectlBinary(),
+      actions,
+      signal,
+      onAddress: (address) => {
+        advertised = address;
+        config = { ...config, exposure: { ...config.exposure, publicIP: address } };
+        release = renderRelease(config, input.secrets);
+        return mainReleaseStep(release, opts);
+      },
+    },
+    release.namespace,
+  );
+  if (advertised) {
+    // keep the learnt address in the config, so the next apply renders the same values
+    saveConfig(input.configPath, config);
+    logger.info(`saved exposure.publicIP: ${advertised} in ${input.configPath}`);
+  }
+  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised };
+}
+
+export interface UninstallInput {
+  config: Config;
+  deleteData: boolean;
+  dryRun: boolean;
+}
+
+export async function uninstallRelease(input: UninstallInput): Promise<ApplyResult> {
+  const c = input.config;
+  const plan = planUninstall(
+    { release: c.cluster.release, namespace: c.cluster.namespace },
+    { context: c.cluster.context, deleteData: input.deleteData, dependencies: dependencyRefs(c) },
+  );
+  const helmBin = helmBinary();
+  if (input.dryRun) {
+    return { release: c.cluster.release, namespace: c.cluster.namespace, plan, planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }), outcomes: [], notes: [] };
+  }
+  const helm = await detectHelm(helmBin);
+  const outcomes = await runPlan(
+    plan,
+    {
+      helm,
+      kubectl: kubectlBinary(),
+      signal: interruptSignal(),
+      actions: {
+        serviceAddress: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
+        waitForBridges: () => Promise.resolve(),
+      },
+    },
+    c.cluster.namespace,
+  );
+  return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes, notes: input.deleteData ? [] : ['PersistentVolumeClaims were kept (recordings, transcripts, prosody data); --delete-data removes them'] };
+}

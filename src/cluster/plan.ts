@@ -1,0 +1,240 @@
+/**
+ * Pure plans: Release → the ordered steps apply (or uninstall) will run. `--dry-run` prints these
+ * very steps; the real run executes the same list. Secrets travel only in `stdin`.
+ */
+import { stringify } from 'yaml';
+import { fullValues, redact, type Release } from '../render/index.js';
+import type { Values } from '../render/values.js';
+import { contextFlags, rollbackFlags, type ToolInfo } from './helm.js';
+
+/** Placeholder in argv for the temp folder the extras chart is written to at run time. */
+export const CHART_DIR = '<extras-chart-dir>';
+
+export interface Step {
+  id: string;
+  title: string;
+  tool: 'helm' | 'kubectl' | 'jitsi-k8s';
+  /** argv after the binary; never holds a secret */
+  args: string[];
+  /** fed to the child's stdin (values with secrets) */
+  stdin?: string;
+  /** what --dry-run shows instead of stdin */
+  stdinShown?: string;
+  /** files of a chart to write to CHART_DIR before running */
+  chartFiles?: Record<string, string>;
+  /** a failure whose stderr matches this counts as done (e.g. "release: not found" on uninstall) */
+  okWhen?: RegExp;
+  /** skip the upgrade when the installed release already has exactly these values and this chart version */
+  unchangedCheck?: { release: string; namespace: string; values: Values; chartVersion?: string };
+  /** jitsi-k8s steps (no subprocess): run by the apply runner */
+  action?: { kind: 'advertise-address'; service: string } | { kind: 'wait-bridges'; bridges: number; release: string };
+}
+
+export interface PlanOptions {
+  helm: Pick<ToolInfo, 'major'>;
+  context?: string;
+  /** helm --timeout for the main release, e.g. "15m" */
+  timeout: string;
+}
+
+function valuesStdin(values: Values): { stdin: string; stdinShown: string } {
+  return { stdin: stringify(values), stdinShown: stringify(redact(values)) };
+}
+
+function redactedOnlySecrets(publicValues: Values, secretValues: Values): string {
+  // show public values as they are and secret leaves as <redacted>
+  const merged: Values = JSON.parse(JSON.stringify(publicValues)) as Values;
+  const overlay = (target: Values, src: Values) => {
+    for (const [k, v] of Object.entries(src)) {
+      if (v && typeof v === 'object' && !Array.isArray(v)) {
+        const t = (target[k] && typeof target[k] === 'object' ? target[k] : (target[k] = {})) as Values;
+        overlay(t, v as Values);
+      } else target[k] = '<redacted>';
+    }
+  };
+  overlay(merged, secretValues);
+  return stringify(merged, { lineWidth: 0 });
+}
+
+/** The main release's helm step (also used again after the advertised address is known). */
+export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
+  const values = fullValues(release);
+  return {
+    id: 'jitsi-meet',
+    title: `helm upgrade --install ${release.release} (chart ${release.chart.name} ${release.chart.version})`,
+    tool: 'helm',
+    args: [
+      'upgrade',
+      '--install',
+      release.release,
+      release.chart.name,
+      '--repo',
+      release.chart.repo,
+      '--version',
+      release.chart.version,
+      '--namespace',
+      release.namespace,
+      '--create-namespace',
+      ...rollbackFlags(opts.helm, opts.timeout),
+      ...contextFlags('helm', opts.context),
+      '--values',
+      '-',
+    ],
+    stdin: stringify(values),
+    stdinShown: redactedOnlySecrets(release.values, release.secretValues),
+    unchangedCheck: { release: release.release, namespace: release.namespace, values, chartVersion: release.chart.version },
+  };
+}
+
+export function planApply(release: Release, opts: PlanOptions, needs: { advertiseFrom?: string } = {}): Step[] {
+  const steps: Step[] = [];
+  for (const dep of release.dependencies) {
+    const values: Values = JSON.parse(JSON.stringify({ ...dep.values, ...dep.secretValues })) as Values;
+    steps.push({
+      id: `dep-${dep.release}`,
+      title: `helm upgrade --install ${dep.release} (${dep.description})`,
+      tool: 'helm',
+      args: [
+        'upgrade',
+        '--install',
+        dep.release,
+        dep.chart,
+        '--repo',
+        dep.repo,
+        ...(dep.version ? ['--version', dep.version] : []),
+        '--namespace',
+        dep.namespace,
+        '--create-namespace',
+        ...rollbackFlags(opts.helm, '5m'),
+        ...contextFlags('helm', opts.context),
+        '--values',
+        '-',
+      ],
+      ...valuesStdin(values),
+      unchangedCheck: { release: dep.release, namespace: dep.namespace, values, chartVersion: dep.version },
+    });
+  }
+  steps.push(mainReleaseStep(release, opts));
+  if (needs.advertiseFrom) {
+    steps.push({
+      id: 'advertise',
+      title: `read the address of Service ${needs.advertiseFrom} and advertise it from the bridges`,
+      tool: 'jitsi-k8s',
+      args: [],
+      action: { kind: 'advertise-address', service: needs.advertiseFrom },
+    });
+  }
+  const extrasRelease = `${release.release}-extras`;
+  if (release.extras) {
+    const values = release.extras.secretValues;
+    steps.push({
+      id: 'extras',
+      title: `helm upgrade --install ${extrasRelease} (${release.extras.manifests.map((m) => `${m.kind} ${m.name}`).join(', ')})`,
+      tool: 'helm',
+      args: [
+        'upgrade',
+        '--install',
+        extrasRelease,
+        CHART_DIR,
+        '--namespace',
+        release.namespace,
+        ...rollbackFlags(opts.helm, '5m'),
+        ...contextFlags('helm', opts.context),
+        '--values',
+        '-',
+      ],
+      ...valuesStdin(values),
+      chartFiles: release.extras.files,
+      unchangedCheck: { release: extrasRelease, namespace: release.namespace, values },
+    });
+  } else {
+    steps.push({
+      id: 'extras-remove',
+      title: `remove ${extrasRelease} if an earlier apply installed it (no extra manifests needed now)`,
+      tool: 'helm',
+      args: ['uninstall', extrasRelease, '--namespace', release.namespace, ...contextFlags('helm', opts.context)],
+      okWhen: /not found/i,
+    });
+  }
+  steps.push({
+    id: 'wait-bridges',
+    title: `wait until ${release.sizing.components.find((c) => c.component === 'jvb')?.replicas ?? 1} bridge(s) are ready and answer /colibri/stats`,
+    tool: 'jitsi-k8s',
+    args: [],
+    action: { kind: 'wait-bridges', bridges: release.sizing.components.find((c) => c.component === 'jvb')?.replicas ?? 1, release: release.release },
+  });
+  return steps;
+}
+
+export interface UninstallOptions {
+  context?: string;
+  deleteData: boolean;
+  /** dependency releases jitsi-k8s installed for this config (e.g. the Tailscale operator) */
+  dependencies: { release: string; namespace: string }[];
+}
+
+export function planUninstall(release: { release: string; namespace: string }, opts: UninstallOptions): Step[] {
+  const helmCtx = contextFlags('helm', opts.context);
+  const steps: Step[] = [
+    {
+      id: 'extras',
+      title: `helm uninstall ${release.release}-extras`,
+      tool: 'helm',
+      args: ['uninstall', `${release.release}-extras`, '--namespace', release.namespace, ...helmCtx],
+      okWhen: /not found/i,
+    },
+    {
+      id: 'jitsi-meet',
+      title: `helm uninstall ${release.release}`,
+      tool: 'helm',
+      args: ['uninstall', release.release, '--namespace', release.namespace, '--wait', '--timeout', '10m', ...helmCtx],
+      okWhen: /not found/i,
+    },
+  ];
+  for (const dep of opts.dependencies) {
+    steps.push({
+      id: `dep-${dep.release}`,
+      title: `helm uninstall ${dep.release} (installed by jitsi-k8s for this config)`,
+      tool: 'helm',
+      args: ['uninstall', dep.release, '--namespace', dep.namespace, '--wait', ...helmCtx],
+      okWhen: /not found/i,
+    });
+  }
+  if (opts.deleteData) {
+    steps.push({
+      id: 'pvcs',
+      title: `delete the PersistentVolumeClaims of ${release.release} (recordings, transcripts, prosody data)`,
+      tool: 'kubectl',
+      args: [
+        'delete',
+        'persistentvolumeclaims',
+        '--namespace',
+        release.namespace,
+        '--selector',
+        `app.kubernetes.io/instance=${release.release}`,
+        '--ignore-not-found',
+        '--wait=true',
+        ...contextFlags('kubectl', opts.context),
+      ],
+    });
+  }
+  return steps;
+}
+
+/** Human form of a plan for --dry-run: one block per step, stdin shown with secrets redacted. */
+export function formatPlan(steps: Step[], bins: { helm: string; kubectl: string }): string {
+  return steps
+    .map((s, i) => {
+      const bin = s.tool === 'helm' ? bins.helm : s.tool === 'kubectl' ? bins.kubectl : '(jitsi-k8s)';
+      const lines = [`# ${i + 1}. ${s.title}`];
+      if (s.tool !== 'jitsi-k8s') lines.push(`${bin} ${s.args.map(shellQuote).join(' ')}${s.stdinShown !== undefined ? ' <<EOF' : ''}`);
+      if (s.chartFiles) lines.push(`#    ${CHART_DIR} holds: ${Object.keys(s.chartFiles).join(', ')}`);
+      if (s.stdinShown !== undefined) lines.push(s.stdinShown.trimEnd(), 'EOF');
+      return lines.join('\n');
+    })
+    .join('\n\n');
+}
+
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./<>-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,0 +1,85 @@
+/** The apply runner with real helm against the fake API server (the cluster is the only fake). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStep, type StepContext } from '../../src/cluster/apply.js';
+import { detectHelm } from '../../src/cluster/helm.js';
+import { planApply, planUninstall } from '../../src/cluster/plan.js';
+import { CommandError } from '../../src/errors.js';
+import { fullValues, renderRelease } from '../../src/render/index.js';
+import { config, FIXED_SECRETS } from '../support/config.js';
+import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import { helmBin, kubectlBin } from '../support/tools.js';
+import { helmReleaseSecret } from './helm-release-secret.js';
+
+let api: FakeApiServer;
+let ctx: StepContext;
+const release = renderRelease(config(), FIXED_SECRETS);
+
+beforeAll(async () => {
+  api = await startFakeApiServer();
+  process.env.KUBECONFIG = api.writeKubeconfig();
+  ctx = {
+    helm: await detectHelm(helmBin()),
+    kubectl: kubectlBin(),
+    signal: new AbortController().signal,
+    actions: { serviceAddress: async () => '203.0.113.1', waitForBridges: async () => undefined },
+  };
+});
+afterAll(async () => {
+  delete process.env.KUBECONFIG;
+  await api.close();
+});
+
+const writes = () => api.requests.filter((r) => r.method !== 'GET');
+
+describe('apply runner with real helm', () => {
+  it('detects the helm version', () => {
+    expect(ctx.helm.major).toBeGreaterThanOrEqual(3);
+    expect(ctx.helm.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('an installed release with the same values and chart is left alone (no upgrade, no write)', async () => {
+    api.state.secrets = [helmReleaseSecret({ name: 'jitsi', namespace: 'jitsi', chart: { name: 'jitsi-meet', version: '3.4.0' }, values: fullValues(release) })];
+    api.requests.length = 0;
+    const main = planApply(release, { helm: ctx.helm, timeout: '15m' }).find((s) => s.id === 'jitsi-meet')!;
+    const outcome = await runStep(main, ctx, () => {});
+    expect(outcome.status).toBe('unchanged');
+    expect(api.requests.some((r) => r.path === '/api/v1/namespaces/jitsi/secrets')).toBe(true); // helm really asked
+    expect(writes()).toEqual([]);
+  });
+
+  it('changed values make it run the upgrade (which this fake cannot complete: the error says so)', async () => {
+    const changed = renderRelease(config({ components: { jvb: { replicas: 2 } } }), FIXED_SECRETS);
+    const main = planApply(changed, { helm: ctx.helm, timeout: '1m' }).find((s) => s.id === 'jitsi-meet')!;
+    // chart download from the repo is the first thing upgrade does; there is no network here
+    const err = await runStep(main, ctx, () => {}).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect((err as Error).message).toMatch(/helm upgrade --install jitsi jitsi-meet .* failed \(exit 1\)/);
+    expect((err as Error).message).not.toContain(FIXED_SECRETS.xmpp.jvb);
+  });
+
+  it('removing an extras release that was never installed counts as done', async () => {
+    api.state.secrets = [];
+    const rm = planApply(release, { helm: ctx.helm, timeout: '15m' }).find((s) => s.id === 'extras-remove')!;
+    const outcome = await runStep(rm, ctx, () => {});
+    expect(outcome).toMatchObject({ id: 'extras-remove', status: 'skipped' });
+  });
+
+  it('uninstall of an absent release is not an error', async () => {
+    const steps = planUninstall({ release: 'jitsi', namespace: 'jitsi' }, { deleteData: false, dependencies: [] });
+    for (const s of steps) expect((await runStep(s, ctx, () => {})).status).toBe('skipped');
+  });
+
+  it('an unreachable cluster fails with the hint to check the context', async () => {
+    const kc = api.writeKubeconfig({ contexts: [{ name: 'gone', server: 'https://127.0.0.1:1' }], current: 'gone' });
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = kc;
+    try {
+      const main = planApply(release, { helm: ctx.helm, timeout: '1m' }).find((s) => s.id === 'jitsi-meet')!;
+      const err = (await runStep(main, ctx, () => {}).catch((e: unknown) => e)) as CommandError;
+      expect(err).toBeInstanceOf(CommandError);
+      expect(err.hint).toMatch(/cluster unreachable — check --context \/ KUBECONFIG/);
+    } finally {
+      process.env.KUBECONFIG = saved;
+    }
+  });
+});
