@@ -1,0 +1,77 @@
+/** The summary the wizard shows before asking for confirmation (stderr). Pure: config → lines. */
+import type { ClusterFacts } from '../cluster/facts.js';
+import { EXPOSURE } from '../config/exposure.js';
+import type { Config } from '../config/schema.js';
+import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
+import { formatIssue, type ConfigIssue } from '../config/validate.js';
+import { formatTable } from '../ui/table.js';
+import { pangolinVpsSteps } from './ask-exposure.js';
+
+export interface SummaryInput {
+  config: Config;
+  warnings: ConfigIssue[];
+  facts?: ClusterFacts;
+  configPath: string;
+  secretsPath: string;
+  /** VPN credentials that will go to the secrets file (names only are shown) */
+  vpnSecrets: string[];
+}
+
+const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
+const cores = (milli: number) => `${(milli / 1000).toFixed(1)} CPU`;
+
+export function formatSummary(s: SummaryInput): string[] {
+  const c = s.config;
+  const sizing = sizeRelease(c);
+  const rows = sizing.components.map((x) => [
+    x.component,
+    x.replicas,
+    formatCpu(x.cpuMilli),
+    formatMemory(x.memoryMiB),
+    x.memoryLimitMiB !== undefined ? formatMemory(x.memoryLimitMiB) : '-',
+    cores(x.cpuMilli * x.replicas),
+    gib(x.memoryMiB * x.replicas),
+  ]);
+  const exposure = EXPOSURE[c.exposure.mode];
+  const bridges = c.components.jvb.replicas;
+  const est = sizing.estimatedParticipants;
+  const lines: string[] = [
+    '',
+    `Summary — ${c.domain} (release ${c.cluster.release} in namespace ${c.cluster.namespace}${c.cluster.context ? `, context ${c.cluster.context}` : ''})`,
+    '',
+    formatTable(['component', 'replicas', 'cpu/pod', 'memory/pod', 'mem limit', 'cpu total', 'memory total'], rows),
+    '',
+    `requests:  ${cores(sizing.totalCpuMilli)} / ${gib(sizing.totalMemoryMiB)}`,
+    `capacity:  ${cores(sizing.capacityCpuMilli)} / ${gib(sizing.capacityMemoryMiB)} usable on ${c.nodes.count} node(s) of ${c.nodes.cpu} CPU / ${c.nodes.memoryGiB} GiB`,
+  ];
+  if (s.facts) {
+    const sizes = s.facts.nodes.sizes.map((n) => `${n.count}× ${n.cpu} CPU / ${n.memoryGiB} GiB`).join(', ');
+    lines.push(`cluster:   ${s.facts.context}: ${s.facts.nodes.schedulable} schedulable node(s)${sizes ? ` (${sizes})` : ''}`);
+  }
+  if (sizing.fitProblems.length > 0) {
+    lines.push('', 'does not fit:', ...sizing.fitProblems.map((p) => `  - ${p}`));
+  } else {
+    lines.push('fits:      yes');
+  }
+  if (c.components.jvb.autoscale.enabled) {
+    const a = c.components.jvb.autoscale;
+    lines.push(`autoscale: ${a.min}-${a.max} bridges at ${a.cpuPercent}% CPU`);
+  }
+  lines.push(
+    '',
+    `exposure:  ${exposure.title}${c.exposure.turn.enabled ? ' + TURN relay' : ''}${c.exposure.publicIP ? `, advertising ${c.exposure.publicIP}` : ''}`,
+    `who joins: ${exposure.reach}`,
+    `TLS:       ${c.tls.mode === 'letsencrypt' ? `Let's Encrypt (${c.tls.email ?? '?'})` : c.tls.mode === 'secret' ? `Secret ${c.tls.secretName ?? '?'}` : 'none'}`,
+    `video:     ${c.video.resolution}p, simulcast ${c.video.simulcast ? 'on' : 'off'}, codecs ${c.video.codecs.join(' > ')}, SSRC rewriting ${c.video.ssrcRewriting ? 'on' : 'off'}, last-N ${c.video.lastN ?? 'default'}`,
+    '',
+    `capacity estimate: about ${est.low}-${est.high} participants on ${bridges} bridge(s) (rough; measure with \`jitsi-k8s bench\`)`,
+  );
+  if (c.exposure.mode === 'pangolin') lines.push('', ...pangolinVpsSteps(c.exposure.udpPort, bridges));
+  if (s.warnings.length > 0) lines.push('', 'warnings:', ...s.warnings.map((w) => `  - ${formatIssue(w)}`));
+  lines.push(
+    '',
+    `writes:    ${s.configPath}`,
+    `           ${s.secretsPath} (mode 0600: internal passwords${s.vpnSecrets.length > 0 ? `, ${s.vpnSecrets.join(', ')}` : ''})`,
+  );
+  return lines;
+}
