@@ -7,7 +7,7 @@
 import { request as httpsRequest } from 'node:https';
 import { isIPv4, isIPv6, type LookupFunction } from 'node:net';
 import type { ExposureMode } from '../config/schema.js';
-import { CommandError, InterruptedError } from '../errors.js';
+import { CommandError, InterruptedError, UsageError } from '../errors.js';
 import { withProbeEndpoint, type IceCandidate, type JvbHttp, type ProbeEndpoint } from './colibri.js';
 import { podProxyPath, type Kube, type V1Pod } from './kube.js';
 import { sendBindingCheck, type BindingCheckInput, type BindingCheckResult } from './stun.js';
@@ -393,7 +393,8 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
     try {
       pods = await deps.listPods();
     } catch (e) {
-      if (e instanceof InterruptedError) throw e;
+      // a wrong --context is the user's mistake (exit 2), not a verdict about the installation
+      if (e instanceof InterruptedError || e instanceof UsageError) throw e;
       const pods = failFrom('pods', 'pods ready', e);
       return [pods, { id: 'media', title: 'UDP media', verdict: 'fail', message: 'not checked: the cluster could not be read', hint: pods.hint }];
     }

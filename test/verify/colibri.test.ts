@@ -77,14 +77,20 @@ describe('allocate / expire against a fake JVB', () => {
 
   it('a REST API that is off (404) becomes an error with a hint about COLIBRI_REST_ENABLED', async () => {
     const jvb = fakeJvb({ ...creds, candidates, createStatus: 404, createBody: 'Not Found' });
-    const err = await allocateProbeEndpoint(jvb.http).catch((e: unknown) => e as { message: string; hint?: string });
+    const err = (await allocateProbeEndpoint(jvb.http).then(
+      () => ({ message: 'allocated', hint: undefined }),
+      (e: unknown) => e,
+    )) as { message: string; hint?: string };
     expect(err.message).toMatch(/404.*colibri2 REST API is not enabled/);
     expect(err.hint).toMatch(/COLIBRI_REST_ENABLED/);
   });
 
   it('a bridge in graceful shutdown is named as such', async () => {
     const jvb = fakeJvb({ ...creds, candidates, createStatus: 400, createBody: '<html><body>Failed to create conference: in graceful shutdown</body></html>' });
-    const err = await allocateProbeEndpoint(jvb.http).catch((e: unknown) => e as { message: string; hint?: string });
+    const err = (await allocateProbeEndpoint(jvb.http).then(
+      () => ({ message: 'allocated', hint: undefined }),
+      (e: unknown) => e,
+    )) as { message: string; hint?: string };
     expect(err.message).toBe('allocating a probe endpoint: the JVB refused (400: Failed to create conference: in graceful shutdown)');
     expect(err.hint).toMatch(/draining/);
   });
