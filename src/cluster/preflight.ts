@@ -1,0 +1,444 @@
+/**
+ * Preflight: before anything changes, read what the cluster offers (one gather step, every read
+ * allowed to fail on its own) and judge the Config against it with a table of checks, each a pure
+ * function of (facts, config) giving ok / warn / fail, a message and a hint. helm/kubectl presence
+ * is checked by helm.ts.
+ */
+import type { Config } from '../config/schema.js';
+import { EXPOSURE } from '../config/exposure.js';
+import { formatCpu, formatMemory, parseCpuMilli, parseMemoryMiB, sizeRelease } from '../config/sizing.js';
+import { CommandError, InterruptedError } from '../errors.js';
+import { formatTable } from '../ui/table.js';
+import type { Kube, V1Node, V1Pod, V1StorageClass } from './kube.js';
+
+export type Verdict = 'ok' | 'warn' | 'fail';
+
+export interface PreflightCheck {
+  name: CheckName;
+  title: string;
+  verdict: Verdict;
+  message: string;
+  hint?: string;
+}
+
+export interface PreflightResult {
+  context: string;
+  server: string;
+  checks: PreflightCheck[];
+  /** no check failed */
+  ok: boolean;
+}
+
+export interface PreflightOptions {
+  /** --yes: a context other than the config's is a warning, not a failure */
+  yes?: boolean;
+}
+
+// ---------- facts ----------
+
+export interface NodeFact {
+  name: string;
+  cpuMilli: number;
+  memoryMiB: number;
+  ready: boolean;
+  cordoned: boolean;
+  /** taints that keep our pods off (NoSchedule / NoExecute) */
+  blockingTaints: string[];
+  runtime?: string;
+  kubeletVersion?: string;
+}
+
+export interface StorageClassFact {
+  name: string;
+  provisioner: string;
+  isDefault: boolean;
+}
+
+export interface PodFact {
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  images: string[];
+}
+
+/** What preflight knows about the cluster; a read that failed leaves its field undefined and says why in `errors`. */
+export interface PreflightFacts {
+  context: string;
+  /** the kubeconfig's current context */
+  currentContext: string;
+  server: string;
+  version?: string;
+  /** the API server did not answer at all: nothing else was read */
+  unreachable?: { message: string; hint?: string };
+  namespaceExists?: boolean;
+  nodes?: NodeFact[];
+  storageClasses?: StorageClassFact[];
+  apiGroups?: string[];
+  /** pods of kube-system (and calico-system), to recognise the CNI */
+  systemPods?: PodFact[];
+  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods', { message: string; hint?: string }>>;
+}
+
+export function nodeFact(n: V1Node): NodeFact {
+  const alloc = n.status?.allocatable ?? {};
+  const safe = <T>(f: () => T, d: T) => {
+    try {
+      return f();
+    } catch {
+      return d;
+    }
+  };
+  return {
+    name: n.metadata?.name ?? '?',
+    cpuMilli: safe(() => parseCpuMilli(alloc.cpu ?? '0'), 0),
+    memoryMiB: safe(() => parseMemoryMiB(alloc.memory ?? '0'), 0),
+    ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    cordoned: n.spec?.unschedulable === true,
+    blockingTaints: (n.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute').map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`),
+    runtime: n.status?.nodeInfo?.containerRuntimeVersion,
+    kubeletVersion: n.status?.nodeInfo?.kubeletVersion,
+  };
+}
+
+const storageClassFact = (s: V1StorageClass): StorageClassFact => ({
+  name: s.metadata?.name ?? '?',
+  provisioner: s.provisioner,
+  isDefault: ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'].some((a) => s.metadata?.annotations?.[a] === 'true'),
+});
+
+const podFact = (p: V1Pod): PodFact => ({
+  name: p.metadata?.name ?? '?',
+  namespace: p.metadata?.namespace ?? '',
+  labels: p.metadata?.labels ?? {},
+  images: [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c) => c.image ?? ''),
+});
+
+export const schedulable = (n: NodeFact): boolean => n.ready && !n.cordoned && n.blockingTaints.length === 0;
+
+export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<PreflightFacts> {
+  const facts: PreflightFacts = { context: kube.context, currentContext: kube.currentContext, server: kube.server, errors: {} };
+  try {
+    facts.version = (await kube.version()).gitVersion;
+  } catch (e) {
+    if (e instanceof InterruptedError) throw e;
+    facts.unreachable = { message: (e as Error).message, hint: e instanceof CommandError ? e.hint : undefined };
+    return facts;
+  }
+  const read = async <K extends keyof PreflightFacts['errors']>(key: K, f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof InterruptedError) throw e;
+      facts.errors[key] = { message: (e as Error).message, hint: e instanceof CommandError ? e.hint : undefined };
+    }
+  };
+  await Promise.all([
+    read('namespace', async () => {
+      facts.namespaceExists = await kube.namespaceExists(config.cluster.namespace);
+    }),
+    read('nodes', async () => {
+      facts.nodes = (await kube.nodes()).map(nodeFact);
+    }),
+    read('storageClasses', async () => {
+      facts.storageClasses = (await kube.storageClasses()).map(storageClassFact);
+    }),
+    read('apiGroups', async () => {
+      facts.apiGroups = [...(await kube.apiGroups())].sort();
+    }),
+    read('systemPods', async () => {
+      // the Tigera operator runs Calico in calico-system; everything else lives in kube-system
+      const lists = await Promise.all(['kube-system', 'calico-system'].map((ns) => kube.pods(ns)));
+      facts.systemPods = lists.flat().map(podFact);
+    }),
+  ]);
+  return facts;
+}
+
+// ---------- the CNI table ----------
+
+interface CniSpec {
+  title: string;
+  /** a pod name prefix or a k8s-app label value seen in kube-system */
+  pods: RegExp;
+  networkPolicy: 'enforced' | 'not enforced' | 'depends';
+  note?: string;
+}
+
+/** Order matters: Canal (Calico policy on Flannel) before Calico and Flannel. */
+export const CNIS: Record<string, CniSpec> = {
+  canal: { title: 'Canal', pods: /^canal/, networkPolicy: 'enforced' },
+  cilium: { title: 'Cilium', pods: /^cilium(?!-operator)|^anetd/, networkPolicy: 'enforced' },
+  calico: { title: 'Calico', pods: /^calico-node/, networkPolicy: 'enforced' },
+  weave: { title: 'Weave Net', pods: /^weave-net/, networkPolicy: 'enforced' },
+  'kube-router': { title: 'kube-router', pods: /^kube-router/, networkPolicy: 'enforced' },
+  antrea: { title: 'Antrea', pods: /^antrea-agent/, networkPolicy: 'enforced' },
+  'azure-npm': { title: 'Azure CNI with Azure NPM', pods: /^azure-npm/, networkPolicy: 'enforced' },
+  'aws-vpc-cni': { title: 'Amazon VPC CNI', pods: /^aws-node/, networkPolicy: 'depends', note: 'only with the VPC CNI network policy agent enabled' },
+  kindnet: { title: 'kindnet', pods: /^kindnet/, networkPolicy: 'depends', note: 'kindnet ≥ 1.0 enforces them, older releases do not' },
+  flannel: { title: 'Flannel', pods: /^kube-flannel|^flannel/, networkPolicy: 'not enforced' },
+  'ovn-kubernetes': { title: 'OVN-Kubernetes', pods: /^ovnkube-node/, networkPolicy: 'enforced' },
+};
+
+export interface CniDetection {
+  key: string;
+  title: string;
+  networkPolicy: CniSpec['networkPolicy'];
+  note?: string;
+}
+
+/** The CNI from kube-system pod names (or k8s-app labels); k3s (flannel built in, kube-router policy controller) from the kubelet version. */
+export function detectCni(pods: PodFact[], nodes: NodeFact[] = []): CniDetection | undefined {
+  for (const [key, spec] of Object.entries(CNIS)) {
+    if (pods.some((p) => spec.pods.test(p.name) || spec.pods.test(p.labels['k8s-app'] ?? '') || spec.pods.test(p.labels['app'] ?? ''))) {
+      return { key, title: spec.title, networkPolicy: spec.networkPolicy, note: spec.note };
+    }
+  }
+  if (nodes.some((n) => /\+k3s/.test(n.kubeletVersion ?? ''))) {
+    return { key: 'k3s-flannel', title: 'Flannel built into k3s', networkPolicy: 'enforced', note: "by k3s's embedded network policy controller" };
+  }
+  if (nodes.some((n) => /\+rke2/.test(n.kubeletVersion ?? ''))) {
+    return { key: 'rke2', title: 'RKE2 default CNI (Canal)', networkPolicy: 'enforced' };
+  }
+  return undefined;
+}
+
+/** "containerd://1.7.22" → "containerd 1.7.22" */
+const runtimeName = (r: string | undefined) => (r ? r.replace('://', ' ') : 'unknown');
+
+// ---------- checks ----------
+
+interface Ctx {
+  facts: PreflightFacts;
+  config: Config;
+  opts: PreflightOptions;
+}
+type Outcome = Omit<PreflightCheck, 'name' | 'title'>;
+interface CheckSpec {
+  title: string;
+  /** false: the check does not concern this config and is left out */
+  applies?: (config: Config) => boolean;
+  run: (ctx: Ctx) => Outcome;
+}
+
+const couldNotRead = (what: string, e: { message: string; hint?: string } | undefined): Outcome => ({
+  verdict: 'warn',
+  message: `could not read ${what}: ${e?.message ?? 'unknown error'}`,
+  hint: e?.hint,
+});
+
+/** Volumes the config asks for: [component, storage class (undefined = default), access mode, replicas]. */
+function volumes(config: Config): { component: string; storageClass?: string; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; pods: number }[] {
+  const c = config.components;
+  const out: { component: string; storageClass?: string; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; pods: number }[] = [];
+  if (c.prosody.persistence.enabled) out.push({ component: 'prosody', storageClass: c.prosody.persistence.storageClass, accessMode: c.prosody.persistence.accessMode ?? 'ReadWriteOnce', pods: 1 });
+  if (c.jibri.enabled && c.jibri.storage?.enabled) out.push({ component: 'jibri', storageClass: c.jibri.storage.storageClass, accessMode: c.jibri.storage.accessMode ?? 'ReadWriteMany', pods: c.jibri.replicas });
+  // the chart mounts the transcriber volume ReadWriteMany, fixed
+  if (c.transcriber.enabled && c.transcriber.storage?.enabled) out.push({ component: 'transcriber', storageClass: c.transcriber.storage.storageClass, accessMode: 'ReadWriteMany', pods: 1 });
+  return out;
+}
+
+/** Provisioners that only offer ReadWriteOnce volumes. */
+const RWO_ONLY = /local-path|rancher\.io\/local-path|kubernetes\.io\/no-provisioner|ebs\.csi\.aws\.com|kubernetes\.io\/aws-ebs|pd\.csi\.storage\.gke\.io|kubernetes\.io\/gce-pd|disk\.csi\.azure\.com|kubernetes\.io\/azure-disk|topolvm|openebs\.io\/local|hostpath/i;
+
+/** First-fit decreasing of every pod onto the real nodes (the best a scheduler could do). */
+function packsOnto(pods: { cpuMilli: number; memoryMiB: number }[], nodes: NodeFact[]): boolean {
+  const free = nodes.map((n) => ({ cpu: n.cpuMilli, mem: n.memoryMiB })).sort((a, b) => b.cpu - a.cpu);
+  for (const p of [...pods].sort((a, b) => b.cpuMilli - a.cpuMilli || b.memoryMiB - a.memoryMiB)) {
+    const n = free.find((f) => f.cpu >= p.cpuMilli && f.mem >= p.memoryMiB);
+    if (!n) return false;
+    n.cpu -= p.cpuMilli;
+    n.mem -= p.memoryMiB;
+  }
+  return true;
+}
+
+const jvbBridgesWanted = (config: Config) => (config.components.jvb.autoscale.enabled ? Math.max(config.components.jvb.replicas, config.components.jvb.autoscale.max) : config.components.jvb.replicas);
+
+export const CHECKS = {
+  api: {
+    title: 'cluster reachable',
+    run: ({ facts }) =>
+      facts.unreachable
+        ? { verdict: 'fail', message: facts.unreachable.message, hint: facts.unreachable.hint ?? 'cluster unreachable — check --context / KUBECONFIG' }
+        : { verdict: 'ok', message: `Kubernetes ${facts.version ?? '?'} at ${facts.server} (context ${facts.context})` },
+  },
+  context: {
+    title: 'kube context',
+    run: ({ facts, config, opts }) => {
+      const wanted = config.cluster.context;
+      if (!wanted) return { verdict: 'ok', message: `using context "${facts.context}" (the config names none)`, hint: undefined };
+      if (wanted === facts.context) return { verdict: 'ok', message: `context "${facts.context}" as in the config` };
+      return {
+        verdict: opts.yes ? 'warn' : 'fail',
+        message: `the config is for context "${wanted}", but this run uses "${facts.context}"`,
+        hint: opts.yes ? undefined : `drop --context to use "${wanted}", fix cluster.context in jitsi-k8s.yaml, or pass --yes if "${facts.context}" is really meant`,
+      };
+    },
+  },
+  namespace: {
+    title: 'namespace',
+    run: ({ facts, config }) => {
+      const ns = config.cluster.namespace;
+      if (facts.errors.namespace) return couldNotRead(`namespace ${ns}`, facts.errors.namespace);
+      return facts.namespaceExists ? { verdict: 'ok', message: `namespace ${ns} exists` } : { verdict: 'ok', message: `namespace ${ns} does not exist yet; it will be created` };
+    },
+  },
+  storage: {
+    title: 'storage class',
+    applies: (config) => volumes(config).length > 0,
+    run: ({ facts, config }) => {
+      if (!facts.storageClasses) return couldNotRead('storage classes', facts.errors.storageClasses);
+      const classes = facts.storageClasses;
+      const known = classes.map((c) => `${c.name}${c.isDefault ? ' (default)' : ''}`).join(', ') || 'none';
+      const problems: string[] = [];
+      const warnings: string[] = [];
+      for (const v of volumes(config)) {
+        const sc = v.storageClass ? classes.find((c) => c.name === v.storageClass) : classes.find((c) => c.isDefault);
+        if (!sc) {
+          problems.push(v.storageClass ? `${v.component}: storage class "${v.storageClass}" does not exist` : `${v.component}: no storage class named and the cluster has no default class`);
+          continue;
+        }
+        if (v.accessMode === 'ReadWriteMany' && (v.pods > 1 || v.component === 'transcriber')) {
+          warnings.push(
+            RWO_ONLY.test(sc.provisioner)
+              ? `${v.component}: ${v.pods > 1 ? `${v.pods} pods share` : 'the chart mounts'} a ReadWriteMany volume, but "${sc.name}" (${sc.provisioner}) only offers ReadWriteOnce`
+              : `${v.component}: needs ReadWriteMany from "${sc.name}" (${sc.provisioner}) — make sure it supports it`,
+          );
+        }
+      }
+      if (problems.length) return { verdict: 'fail', message: `${problems.join('; ')} (available: ${known})`, hint: 'name an existing class in components.<name>.storage.storageClass, or mark one as default' };
+      if (warnings.length) return { verdict: 'warn', message: warnings.join('; '), hint: 'use an RWX-capable class (NFS, CephFS, Longhorn RWX, EFS, Azure Files) or give each jibri its own volume (accessMode: ReadWriteOnce, one replica)' };
+      return { verdict: 'ok', message: `volumes will use ${[...new Set(volumes(config).map((v) => v.storageClass ?? `${classes.find((c) => c.isDefault)?.name} (default)`))].join(', ')}` };
+    },
+  },
+  resources: {
+    title: 'resources fit the nodes',
+    run: ({ facts, config }) => {
+      if (!facts.nodes) return couldNotRead('nodes', facts.errors.nodes);
+      const nodes = facts.nodes.filter(schedulable);
+      if (nodes.length === 0) return { verdict: 'fail', message: `none of the ${facts.nodes.length} nodes is schedulable (not ready, cordoned or tainted)`, hint: 'uncordon a node (`kubectl uncordon`) or remove its NoSchedule taint' };
+      const sizing = sizeRelease(config);
+      const pods = sizing.components.flatMap((c) => Array.from({ length: c.replicas }, () => ({ component: c.component, cpuMilli: c.cpuMilli, memoryMiB: c.memoryMiB })));
+      const capCpu = nodes.reduce((s, n) => s + n.cpuMilli, 0);
+      const capMem = nodes.reduce((s, n) => s + n.memoryMiB, 0);
+      const biggest = { cpu: Math.max(...nodes.map((n) => n.cpuMilli)), mem: Math.max(...nodes.map((n) => n.memoryMiB)) };
+      const tooBig = sizing.components.filter((c) => c.replicas > 0 && (c.cpuMilli > biggest.cpu || c.memoryMiB > biggest.mem));
+      const summary = `requests ${formatCpu(sizing.totalCpuMilli)} CPU / ${formatMemory(Math.round(sizing.totalMemoryMiB))} of ${formatCpu(capCpu)} / ${formatMemory(Math.round(capMem))} allocatable on ${nodes.length} schedulable node${nodes.length === 1 ? '' : 's'}`;
+      const hint = 'lower the resources in jitsi-k8s.yaml (components.<name>.resources, or nodes.cpu / nodes.memoryGiB), fewer replicas, or add nodes';
+      if (tooBig.length) {
+        return {
+          verdict: 'fail',
+          message: `${tooBig.map((c) => `one ${c.component} pod requests ${formatCpu(c.cpuMilli)} CPU / ${formatMemory(Math.round(c.memoryMiB))}`).join('; ')}, more than the largest node offers (${formatCpu(biggest.cpu)} / ${formatMemory(Math.round(biggest.mem))})`,
+          hint,
+        };
+      }
+      if (!packsOnto(pods, nodes)) return { verdict: 'fail', message: `the pods cannot be placed: ${summary}`, hint };
+      const share = Math.max(sizing.totalCpuMilli / capCpu, sizing.totalMemoryMiB / capMem);
+      if (share > 0.8) return { verdict: 'warn', message: `${summary} — ${Math.round(share * 100)} % before other workloads`, hint: 'pods already running on the nodes also take their share; leave headroom' };
+      return { verdict: 'ok', message: summary };
+    },
+  },
+  hostPortNodes: {
+    title: 'nodes for hostPort bridges',
+    applies: (config) => !EXPOSURE[config.exposure.mode].behindService,
+    run: ({ facts, config }) => {
+      if (!facts.nodes) return couldNotRead('nodes', facts.errors.nodes);
+      const ok = facts.nodes.filter(schedulable);
+      const wanted = jvbBridgesWanted(config);
+      const left = facts.nodes.filter((n) => !schedulable(n)).map((n) => `${n.name} (${!n.ready ? 'not ready' : n.cordoned ? 'cordoned' : n.blockingTaints.join(', ')})`);
+      const message = `${ok.length} schedulable node${ok.length === 1 ? '' : 's'} for ${wanted} bridge${wanted === 1 ? '' : 's'} (one per node with hostPort ${config.exposure.udpPort}/udp)${left.length ? `; not usable: ${left.join(', ')}` : ''}`;
+      if (ok.length >= wanted) return { verdict: 'ok', message };
+      const replicas = config.components.jvb.replicas;
+      if (ok.length >= replicas) return { verdict: 'warn', message: `${message}: the autoscaler can reach only ${ok.length} of max ${wanted}`, hint: 'lower components.jvb.autoscale.max or add nodes' };
+      return { verdict: 'fail', message: `${message}: ${wanted - ok.length} bridge${wanted - ok.length === 1 ? '' : 's'} would stay Pending`, hint: 'add or uncordon nodes, or lower components.jvb.replicas' };
+    },
+  },
+  metricsServer: {
+    title: 'metrics API (metrics-server)',
+    applies: (config) => config.components.jvb.autoscale.enabled,
+    run: ({ facts }) => {
+      if (!facts.apiGroups) return couldNotRead('the API groups', facts.errors.apiGroups);
+      return facts.apiGroups.includes('metrics.k8s.io')
+        ? { verdict: 'ok', message: 'metrics.k8s.io is served: the JVB autoscaler can read CPU' }
+        : { verdict: 'fail', message: 'metrics.k8s.io is not served: the JVB autoscaler would never scale', hint: 'install metrics-server (https://github.com/kubernetes-sigs/metrics-server), or turn autoscaling off' };
+    },
+  },
+  cni: {
+    title: 'network plugin (CNI)',
+    run: ({ facts }) => {
+      if (!facts.systemPods) return couldNotRead('kube-system pods', facts.errors.systemPods);
+      const cni = detectCni(facts.systemPods, facts.nodes);
+      if (!cni) return { verdict: 'warn', message: 'could not recognise the CNI from the kube-system pods; NetworkPolicies may not be enforced', hint: 'nothing to do unless you rely on NetworkPolicies' };
+      const policy = cni.networkPolicy === 'depends' ? `NetworkPolicies are enforced ${cni.note ?? 'depending on its setup'}` : `NetworkPolicies are ${cni.networkPolicy}${cni.note ? ` ${cni.note}` : ''}`;
+      return cni.networkPolicy === 'not enforced'
+        ? { verdict: 'warn', message: `${cni.title}: ${policy}`, hint: 'Jitsi works, but any NetworkPolicy in the namespace is ignored; add Calico/Canal for policy enforcement' }
+        : { verdict: 'ok', message: `${cni.title}: ${policy}` };
+    },
+  },
+  runtime: {
+    title: 'container runtime',
+    run: ({ facts }) => {
+      if (!facts.nodes) return couldNotRead('nodes', facts.errors.nodes);
+      const byRuntime = new Map<string, string[]>();
+      for (const n of facts.nodes) byRuntime.set(runtimeName(n.runtime), [...(byRuntime.get(runtimeName(n.runtime)) ?? []), n.name]);
+      const message = [...byRuntime].map(([r, ns]) => `${r} (${ns.length === 1 ? ns[0] : `${ns.length} nodes`})`).join(', ') || 'no nodes';
+      const docker = [...byRuntime.keys()].some((r) => r.startsWith('docker'));
+      return docker
+        ? { verdict: 'warn', message, hint: 'Docker Engine needs cri-dockerd since Kubernetes 1.24; containerd or CRI-O are the usual runtimes' }
+        : { verdict: 'ok', message };
+    },
+  },
+  tailscale: {
+    title: 'Tailscale operator',
+    applies: (config) => config.exposure.mode === 'tailscale',
+    run: ({ facts, config }) => {
+      if (!facts.apiGroups) return couldNotRead('the API groups', facts.errors.apiGroups);
+      if (facts.apiGroups.includes('tailscale.com')) return { verdict: 'ok', message: 'the tailscale.com API (operator CRDs) is installed' };
+      return config.exposure.tailscale?.installOperator !== false
+        ? { verdict: 'ok', message: 'the Tailscale operator is not installed yet; apply installs it' }
+        : { verdict: 'fail', message: 'the Tailscale operator is not installed (no tailscale.com API) and exposure.tailscale.installOperator is false', hint: 'install the operator (https://tailscale.com/kb/1236/kubernetes-operator) or set exposure.tailscale.installOperator: true' };
+    },
+  },
+  certManager: {
+    title: 'cert-manager',
+    applies: (config) => config.tls.mode === 'letsencrypt',
+    run: ({ facts }) => {
+      if (!facts.apiGroups) return couldNotRead('the API groups', facts.errors.apiGroups);
+      return facts.apiGroups.includes('cert-manager.io')
+        ? { verdict: 'ok', message: 'cert-manager.io is installed: Let’s Encrypt certificates can be issued' }
+        : { verdict: 'fail', message: 'tls.mode is letsencrypt, but cert-manager is not installed (no cert-manager.io API)', hint: 'install cert-manager (https://cert-manager.io/docs/installation/helm/), or use tls.mode: secret / none' };
+    },
+  },
+} satisfies Record<string, CheckSpec>;
+
+export type CheckName = keyof typeof CHECKS;
+
+/** Judges the facts; pure. When the API server does not answer, only that check is reported. */
+export function evaluatePreflight(facts: PreflightFacts, config: Config, opts: PreflightOptions = {}): PreflightResult {
+  const ctx: Ctx = { facts, config, opts };
+  const names = facts.unreachable ? (['api', 'context'] as CheckName[]) : (Object.keys(CHECKS) as CheckName[]);
+  const checks = names
+    .filter((name) => (CHECKS[name] as CheckSpec).applies?.(config) ?? true)
+    .map((name): PreflightCheck => {
+      const spec: CheckSpec = CHECKS[name];
+      const o = spec.run(ctx);
+      return { name, title: spec.title, verdict: o.verdict, message: o.message, ...(o.hint ? { hint: o.hint } : {}) };
+    });
+  return { context: facts.context, server: facts.server, checks, ok: checks.every((c) => c.verdict !== 'fail') };
+}
+
+export async function runPreflight(kube: Kube, config: Config, opts: PreflightOptions = {}): Promise<PreflightResult> {
+  return evaluatePreflight(await gatherPreflightFacts(kube, config), config, opts);
+}
+
+const MARK: Record<Verdict, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
+
+/** The human view: a table of checks, then the hints of the ones that are not ok. */
+export function formatPreflight(result: PreflightResult): string {
+  const table = formatTable(
+    ['', 'check', 'result'],
+    result.checks.map((c) => [MARK[c.verdict], c.title, c.message]),
+  );
+  const hints = result.checks.filter((c) => c.verdict !== 'ok' && c.hint).map((c) => `hint (${c.title}): ${c.hint}`);
+  return [`preflight — context ${result.context} (${result.server})`, table, ...hints].join('\n');
+}

@@ -1,0 +1,151 @@
+/** src/cluster/preflight.ts against the fake API server (contract test) and on recorded facts. */
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
+import { openKube } from '../../src/cluster/kube.js';
+import { detectCni, evaluatePreflight, formatPreflight, runPreflight, type PodFact, type PreflightResult } from '../../src/cluster/preflight.js';
+import { emptyState, fakeNode, fakePod, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+
+let api: FakeApiServer;
+let kubeconfig: string;
+
+const config = (over: Partial<ConfigInput> = {}): Config => configSchema.parse({ domain: 'meet.example.com', ...over });
+const verdicts = (r: PreflightResult) => Object.fromEntries(r.checks.map((c) => [c.name, c.verdict]));
+const check = (r: PreflightResult, name: string) => r.checks.find((c) => c.name === name)!;
+
+beforeEach(async () => {
+  api ??= await startFakeApiServer();
+  kubeconfig ??= api.writeKubeconfig({ contexts: [{ name: 'fake', namespace: 'jitsi' }, { name: 'down', server: 'https://127.0.0.1:1' }] });
+  Object.assign(api.state, { ...emptyState(), token: api.state.token });
+  const s = api.state;
+  s.nodes.push(fakeNode({ name: 'n1', cpu: '4', memory: '16Gi' }), fakeNode({ name: 'n2', cpu: '4', memory: '16Gi', runtime: 'cri-o://1.30.4' }), fakeNode({ name: 'n3', cpu: '4', memory: '16Gi' }));
+  s.storageClasses.push(fakeStorageClass({ name: 'local-path', provisioner: 'rancher.io/local-path', isDefault: true }), fakeStorageClass({ name: 'nfs', provisioner: 'nfs.csi.k8s.io' }));
+  s.pods.push(fakePod({ name: 'calico-node-x7k2p', namespace: 'kube-system', labels: { 'k8s-app': 'calico-node' }, container: 'calico-node' }), fakePod({ name: 'coredns-7db6d8ff4d-abcde', namespace: 'kube-system', labels: { 'k8s-app': 'kube-dns' } }));
+  s.apiGroups.push('metrics.k8s.io', 'cert-manager.io');
+});
+afterAll(() => api?.close());
+
+describe('runPreflight (contract test against the fake API server)', () => {
+  it('a healthy cluster passes every check that applies to the config', async () => {
+    const r = await runPreflight(openKube({ kubeconfig }), config());
+    expect(verdicts(r)).toEqual({ api: 'ok', context: 'ok', namespace: 'ok', resources: 'ok', cni: 'ok', runtime: 'ok', certManager: 'ok' });
+    expect(r.ok).toBe(true);
+    expect(check(r, 'api').message).toBe(`Kubernetes v1.31.2 at ${api.url} (context fake)`);
+    expect(check(r, 'namespace').message).toBe('namespace jitsi does not exist yet; it will be created');
+    expect(check(r, 'cni').message).toBe('Calico: NetworkPolicies are enforced');
+    expect(check(r, 'runtime').message).toBe('containerd 1.7.22 (2 nodes), cri-o 1.30.4 (n2)');
+    expect(check(r, 'resources').message).toMatch(/^requests \S+ CPU \/ \S+ of 12 \/ 48Gi allocatable on 3 schedulable nodes$/);
+    const paths = new Set(api.requests.map((q) => q.path));
+    for (const p of ['/version', '/api/v1/nodes', '/apis/storage.k8s.io/v1/storageclasses', '/apis', '/api/v1/namespaces/jitsi', '/api/v1/namespaces/kube-system/pods']) expect(paths).toContain(p);
+  });
+
+  it('hostPort bridges need one schedulable node each: cordoned and tainted nodes do not count', async () => {
+    api.state.nodes[1] = fakeNode({ name: 'n2', cordoned: true });
+    api.state.nodes[2] = fakeNode({ name: 'n3', taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] });
+    const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 3 } } }));
+    const c = check(r, 'hostPortNodes');
+    expect(c.verdict).toBe('fail');
+    expect(c.message).toBe('1 schedulable node for 3 bridges (one per node with hostPort 10000/udp); not usable: n2 (cordoned), n3 (node-role.kubernetes.io/control-plane:NoSchedule): 2 bridges would stay Pending');
+    expect(c.hint).toMatch(/uncordon/);
+    expect(r.ok).toBe(false);
+  });
+
+  it('a storage class that does not exist fails; RWX on a ReadWriteOnce-only provisioner warns', async () => {
+    const missing = await runPreflight(openKube({ kubeconfig }), config({ components: { prosody: { persistence: { enabled: true, storageClass: 'fast-ssd' } } } }));
+    expect(check(missing, 'storage').verdict).toBe('fail');
+    expect(check(missing, 'storage').message).toBe('prosody: storage class "fast-ssd" does not exist (available: local-path (default), nfs)');
+
+    const rwx = await runPreflight(openKube({ kubeconfig }), config({ components: { jibri: { enabled: true, replicas: 2, storage: { enabled: true } } } }));
+    expect(check(rwx, 'storage').verdict).toBe('warn');
+    expect(check(rwx, 'storage').message).toMatch(/jibri: 2 pods share a ReadWriteMany volume, but "local-path" \(rancher.io\/local-path\) only offers ReadWriteOnce/);
+
+    const nfs = await runPreflight(openKube({ kubeconfig }), config({ components: { jibri: { enabled: true, replicas: 1, storage: { enabled: true, storageClass: 'nfs' } } } }));
+    expect(check(nfs, 'storage')).toMatchObject({ verdict: 'ok', message: 'volumes will use nfs' });
+  });
+
+  it('no default storage class and none named → fail', async () => {
+    api.state.storageClasses = [fakeStorageClass({ name: 'nfs' })];
+    const r = await runPreflight(openKube({ kubeconfig }), config({ components: { prosody: { persistence: { enabled: true } } } }));
+    expect(check(r, 'storage').message).toMatch(/no storage class named and the cluster has no default class/);
+  });
+
+  it('autoscaling without metrics-server fails', async () => {
+    api.state.apiGroups = ['cert-manager.io'];
+    const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 1, autoscale: { enabled: true, max: 3 } } } }));
+    expect(check(r, 'metricsServer')).toMatchObject({ verdict: 'fail', message: 'metrics.k8s.io is not served: the JVB autoscaler would never scale' });
+    expect(check(r, 'hostPortNodes').verdict).toBe('ok');
+  });
+
+  it('cert-manager and the Tailscale operator when the config needs them', async () => {
+    api.state.apiGroups = [];
+    const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'tailscale', tailscale: { installOperator: false } } }));
+    expect(check(r, 'certManager').verdict).toBe('fail');
+    expect(check(r, 'tailscale').verdict).toBe('fail');
+    api.state.apiGroups = ['tailscale.com'];
+    const ok = await runPreflight(openKube({ kubeconfig }), config({ tls: { mode: 'none' }, exposure: { mode: 'tailscale', tailscale: { installOperator: false } } }));
+    expect(verdicts(ok).tailscale).toBe('ok');
+    expect(verdicts(ok).certManager).toBeUndefined();
+  });
+
+  it('requests that do not fit the nodes fail', async () => {
+    api.state.nodes = [fakeNode({ name: 'small', cpu: '2', memory: '2Gi' })];
+    const r = await runPreflight(openKube({ kubeconfig }), config({ nodes: { count: 1, cpu: 8, memoryGiB: 32 } }));
+    expect(check(r, 'resources').verdict).toBe('fail');
+    expect(check(r, 'resources').message).toMatch(/one jvb pod requests 3600m CPU .* more than the largest node offers \(2 \/ 2Gi\)/);
+  });
+
+  it('a context other than the config’s fails, or warns with --yes', async () => {
+    const kube = openKube({ kubeconfig });
+    const cfg = config({ cluster: { context: 'prod' } });
+    expect(check(await runPreflight(kube, cfg), 'context')).toMatchObject({ verdict: 'fail', message: 'the config is for context "prod", but this run uses "fake"' });
+    expect(check(await runPreflight(kube, cfg, { yes: true }), 'context').verdict).toBe('warn');
+  });
+
+  it('an unreachable cluster reports only that, with the unreachable hint', async () => {
+    const r = await runPreflight(openKube({ kubeconfig, context: 'down', timeoutMs: 3_000 }), config());
+    expect(r.checks.map((c) => c.name)).toEqual(['api', 'context']);
+    expect(check(r, 'api')).toMatchObject({ verdict: 'fail', hint: expect.stringMatching(/cluster unreachable — check --context \/ KUBECONFIG/) });
+  });
+
+  it('a forbidden read is a warning that says so, not a crash', async () => {
+    api.state.faults.push({ path: /^\/api\/v1\/nodes$/, status: 403, message: 'nodes is forbidden: User "dev" cannot list resource "nodes" at the cluster scope' });
+    const r = await runPreflight(openKube({ kubeconfig }), config());
+    expect(check(r, 'resources')).toMatchObject({ verdict: 'warn', message: expect.stringMatching(/could not read nodes: .*forbidden \(403\)/), hint: expect.stringMatching(/RBAC/) });
+  });
+
+  it('formatPreflight prints a table and the hints of what is not ok', async () => {
+    api.state.apiGroups = [];
+    const text = formatPreflight(await runPreflight(openKube({ kubeconfig }), config()));
+    expect(text).toMatch(/^preflight — context fake/);
+    expect(text).toMatch(/FAIL\s+cert-manager\s+tls.mode is letsencrypt/);
+    expect(text).toMatch(/ok\s+network plugin \(CNI\)\s+Calico/);
+    expect(text).toMatch(/hint \(cert-manager\): install cert-manager/);
+  });
+});
+
+describe('detectCni', () => {
+  const pod = (name: string, labels: Record<string, string> = {}): PodFact => ({ name, namespace: 'kube-system', labels, images: [] });
+  it.each([
+    [[pod('calico-node-abcde')], 'Calico', 'enforced'],
+    [[pod('cilium-8xk2p'), pod('cilium-operator-5d8b')], 'Cilium', 'enforced'],
+    [[pod('kube-flannel-ds-q9z7x')], 'Flannel', 'not enforced'],
+    [[pod('canal-7hd8s'), pod('kube-flannel-ds-x')], 'Canal', 'enforced'],
+    [[pod('weave-net-2kd9s')], 'Weave Net', 'enforced'],
+    [[pod('kube-router-xx')], 'kube-router', 'enforced'],
+    [[pod('antrea-agent-77s')], 'Antrea', 'enforced'],
+    [[pod('aws-node-4tq2l')], 'Amazon VPC CNI', 'depends'],
+    [[pod('something', { 'k8s-app': 'calico-node' })], 'Calico', 'enforced'],
+  ])('%j → %s (%s)', (pods, title, policy) => {
+    expect(detectCni(pods)).toMatchObject({ title, networkPolicy: policy });
+  });
+
+  it('k3s: flannel is built in (no pod), recognised from the kubelet version', () => {
+    const k3s = { name: 'k', cpuMilli: 1, memoryMiB: 1, ready: true, cordoned: false, blockingTaints: [], kubeletVersion: 'v1.31.2+k3s1' };
+    expect(detectCni([pod('coredns-1')], [k3s])?.title).toBe('Flannel built into k3s');
+  });
+
+  it('unknown CNI → warn in preflight', () => {
+    const facts = { context: 'c', currentContext: 'c', server: 's', version: 'v1', nodes: [], systemPods: [pod('coredns-1')], errors: {} };
+    const r = evaluatePreflight(facts, config({ tls: { mode: 'none' } }));
+    expect(check(r, 'cni').verdict).toBe('warn');
+  });
+});
