@@ -1,6 +1,6 @@
 /** Two runs side by side: key figures with deltas, and their charts overlaid, in compare.html. */
 import { basename, resolve } from 'node:path';
-import { esc, fmt, MEDIA_COLORS } from './html.js';
+import { esc, fmt, fmtAuto, MEDIA_COLORS } from './html.js';
 import { definitions, fillTemplate, scenarioList } from './report.js';
 import type { LoadedRun } from './run.js';
 import type { Summary } from './summary.js';
@@ -104,13 +104,13 @@ export function compareSummaries(a: { dir: string; summary: Summary }, b: { dir:
 function deltaCell(f: ComparedFigure): string {
   if (f.delta === null) return '<td class="na">—</td>';
   const sign = f.delta > 0 ? '+' : '';
-  const text = `${sign}${fmt(f.delta, Math.abs(f.delta) < 1 ? 4 : 2)}${f.deltaPct !== null ? ` (${sign}${fmt(f.deltaPct, 1)} %)` : ''}`;
+  const text = `${sign}${fmtAuto(f.delta)}${f.deltaPct !== null ? ` (${sign}${fmt(f.deltaPct, 1)} %)` : ''}`;
   const improved = f.better === null || f.delta === 0 ? null : (f.better === 'lower') === f.delta < 0;
   const cls = improved === null ? '' : improved ? ' class="delta-better"' : ' class="delta-worse"';
   return `<td${cls}>${esc(text)}</td>`;
 }
 
-const cell = (v: number | null) => (v === null ? '<td class="na">—</td>' : `<td>${esc(fmt(v, Math.abs(v) < 1 ? 4 : 2))}</td>`);
+const cell = (v: number | null) => (v === null ? '<td class="na">—</td>' : `<td>${esc(fmtAuto(v))}</td>`);
 
 export function renderCompare(comparison: Comparison, a: LoadedRun, b: LoadedRun, template: string, generatedAt = new Date()): string {
   const la = comparison.a.label;

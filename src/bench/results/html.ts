@@ -12,6 +12,14 @@ export function fmt(value: number | null | undefined, digits = 2): string {
   return value.toFixed(digits);
 }
 
+/** A figure whose size is not known in advance: integers as such, else 2 decimals, 4 below 1. */
+export function fmtAuto(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (Number.isInteger(value)) return String(value);
+  const abs = Math.abs(value);
+  return value.toFixed(abs >= 100 ? 1 : abs >= 1 ? 2 : 4);
+}
+
 /** A compact figure for axis ticks and labels: no trailing zeros, 3 significant digits for small ones. */
 export function tickLabel(value: number): string {
   if (value === 0) return '0';

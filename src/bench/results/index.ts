@@ -10,7 +10,7 @@ import { loadTemplate, renderReport } from './report.js';
 import { loadRun } from './run.js';
 import type { Summary } from './summary.js';
 
-export { summarize, SummaryBuilder } from './summary.js';
+export { summarize } from './summary.js';
 export type {
   Summary,
   StepSummary,

@@ -194,6 +194,11 @@ function failureList(summary: Summary): string {
   return `<h2>Join failures</h2>${table([{ cols: ['time', 'phase', 'participant', 'detail'] }], rows, 4)}`;
 }
 
+function cpuSources(summary: Summary): string {
+  const sources = [...new Set(summary.overall.bridges.map((b) => b.cpuSource).filter((x): x is string => x !== null))];
+  return sources.length ? `; CPU from ${sources.join(', ')}` : '';
+}
+
 /** The charts of one run (also used for each side of a comparison). */
 export function runCharts(summary: Summary, series: RunSeries, colors: Map<string, string>): string {
   const phases = [...new Set(series.bands.map((b) => b.phase))] as Phase[];
@@ -210,7 +215,7 @@ export function runCharts(summary: Summary, series: RunSeries, colors: Map<strin
       series: bridgeLines(series.bridgeCpu),
       bands,
       emptyText: NO_BRIDGE,
-      note: `mean per ${series.bucketS} s, one line per JVB pod`,
+      note: `mean per ${series.bucketS} s, one line per JVB pod${cpuSources(summary)}`,
     }),
     barChart({
       id: 'cpu-per-participant',
