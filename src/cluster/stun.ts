@@ -355,6 +355,7 @@ export type BindingCheckResult =
     }
   | { outcome: 'error'; rttMs: number; tries: number; code: number; reason: string; integrity: CheckResult }
   | { outcome: 'timeout'; elapsedMs: number; tries: number; ignored: IgnoredAnswer[] }
+  | { outcome: 'send-error'; tries: number; code: string; message: string }
   | { outcome: 'wrong-address'; rttMs: number; tries: number; from: TransportAddress; expected: TransportAddress; messageType: number };
 
 /** Reads one answer to our transaction; returns undefined when it is to be ignored (reason in `ignored`). */
@@ -452,7 +453,8 @@ export async function sendBindingCheck(input: BindingCheckInput): Promise<Bindin
             setTimeout(() => {
               tries++;
               socket.send(request, input.port, input.host, (err) => {
-                if (err) reject(err);
+                // no route, no permission…: a result about the network from here, not a crash
+                if (err) resolve({ outcome: 'send-error', tries, code: (err as NodeJS.ErrnoException).code ?? 'ERROR', message: err.message });
               });
             }, at),
           );

@@ -281,6 +281,8 @@ function describeOutcome(o: TargetOutcome): string {
       return `${o.target}: the answer came from ${r.from.address}:${r.from.port}`;
     case 'timeout':
       return `${o.target}: no answer after ${r.tries} tries in ${(r.elapsedMs / 1000).toFixed(1)} s`;
+    case 'send-error':
+      return `${o.target}: cannot send from this machine (${r.code})`;
   }
 }
 
@@ -324,11 +326,21 @@ export function mediaCheck(pod: PodView, outcomes: TargetOutcome[], exposure: Ve
       details,
     };
   }
+  const unsendable = outcomes.filter((o) => o.result.outcome === 'send-error');
+  if (unsendable.length === outcomes.length) {
+    return {
+      ...base,
+      verdict: 'fail',
+      message: outcomes.map(describeOutcome).join('; '),
+      hint: 'this machine has no route to the advertised address (an IPv6 address without IPv6 here, or a VPN that is not up)',
+      details,
+    };
+  }
   const seconds = (Math.max(...outcomes.map((o) => (o.result.outcome === 'timeout' ? o.result.elapsedMs : 0))) / 1000).toFixed(1);
   return {
     ...base,
     verdict: 'fail',
-    message: `no answer from ${outcomes.map((o) => o.target).join(', ')} within ${seconds} s (7 tries each): UDP media does not reach the bridge from here`,
+    message: `no answer from ${outcomes.filter((o) => o.result.outcome === 'timeout').map((o) => o.target).join(', ')} within ${seconds} s (7 tries each)${unsendable.length ? `; ${unsendable.map(describeOutcome).join('; ')}` : ''}: UDP media does not reach the bridge from here`,
     hint: TIMEOUT_HINTS[exposure.mode],
     details,
   };

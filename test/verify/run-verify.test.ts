@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
 import { openKube } from '../../src/cluster/kube.js';
-import { addressScope, probeTargets, runVerify, verifyDepsFromKube, type PodView, type VerifyDeps, type VerifyInput } from '../../src/cluster/verify.js';
+import { addressScope, mediaCheck, probeTargets, runVerify, verifyDepsFromKube, type PodView, type VerifyDeps, type VerifyInput } from '../../src/cluster/verify.js';
 import { CommandError } from '../../src/errors.js';
 import { fakePod, startFakeApiServer } from '../support/fake-apiserver.js';
 import { fakeJvb, type FakeJvb } from './fake-jvb.js';
@@ -230,6 +230,47 @@ describe('runVerify through the fake Kubernetes API server (contract test)', () 
     expect(paths).toContain('GET /api/v1/namespaces/jitsi/pods');
     expect(api.requests.find((q) => q.path === '/api/v1/namespaces/jitsi/pods')?.query.labelSelector).toBe('app.kubernetes.io/name=jitsi-meet,app.kubernetes.io/instance=jitsi');
     expect(paths.filter((p) => p.includes(':8080/proxy/colibri/v2/conferences'))).toHaveLength(2);
+  });
+});
+
+describe('mediaCheck verdicts', () => {
+  const pod: PodView = { name: 'jvb-0', component: 'jvb', ready: true };
+  const exposure = { mode: 'hostPort' as const, publicIP: '203.0.113.7', udpPort: 10000 };
+  const success = { outcome: 'success' as const, rttMs: 12, tries: 1, integrity: 'verified' as const, fingerprint: 'ok' as const };
+  const timeout = { outcome: 'timeout' as const, elapsedMs: 5000, tries: 7, ignored: [] };
+  const noRoute = { outcome: 'send-error' as const, tries: 1, code: 'ENETUNREACH', message: 'send ENETUNREACH' };
+
+  it('success on the configured address: ok', () => {
+    expect(mediaCheck(pod, [{ target: '203.0.113.7:10000', type: 'srflx', result: success }], exposure).verdict).toBe('ok');
+  });
+  it('success only on another address while the configured one stays silent: warn, with the mode hint', () => {
+    const c = mediaCheck(pod, [
+      { target: '203.0.113.7:10000', type: 'srflx', result: timeout },
+      { target: '198.51.100.2:10000', type: 'srflx', result: success },
+    ], exposure);
+    expect(c.verdict).toBe('warn');
+    expect(c.hint).toMatch(/^clients use 203.0.113.7:10000: open the UDP port on the node firewall/);
+  });
+  it('an unroutable IPv6 candidate does not spoil a working IPv4 one', () => {
+    expect(mediaCheck(pod, [
+      { target: '203.0.113.7:10000', type: 'srflx', result: success },
+      { target: '[2001:db8::7]:10000', type: 'host', result: noRoute },
+    ], exposure).verdict).toBe('ok');
+  });
+  it('nothing sendable: fail with the no-route hint', () => {
+    const c = mediaCheck(pod, [{ target: '[2001:db8::7]:10000', type: 'host', result: noRoute }], exposure);
+    expect(c).toMatchObject({ verdict: 'fail', message: '[2001:db8::7]:10000: cannot send from this machine (ENETUNREACH)' });
+    expect(c.hint).toMatch(/no route/);
+  });
+  it('timeouts plus an unroutable candidate: fail naming both', () => {
+    const c = mediaCheck(pod, [
+      { target: '203.0.113.7:10000', type: 'srflx', result: timeout },
+      { target: '[2001:db8::7]:10000', type: 'host', result: noRoute },
+    ], exposure);
+    expect(c.message).toBe('no answer from 203.0.113.7:10000 within 5.0 s (7 tries each); [2001:db8::7]:10000: cannot send from this machine (ENETUNREACH): UDP media does not reach the bridge from here');
+  });
+  it('no UDP candidate at all: fail', () => {
+    expect(mediaCheck(pod, [], exposure)).toMatchObject({ verdict: 'fail', message: 'the bridge advertises no UDP candidate' });
   });
 });
 

@@ -38,7 +38,8 @@ type ProbeResult =
   | { outcome: 'success'; rttMs: number; tries: number; mapped?: { address: string; port: number }; integrity: string; fingerprint: string }
   | { outcome: 'error'; code: number; reason: string; integrity: string; tries: number }
   | { outcome: 'timeout'; elapsedMs: number; tries: number; ignored: { reason: string }[] }
-  | { outcome: 'wrong-address'; from: { address: string; port: number } };
+  | { outcome: 'wrong-address'; from: { address: string; port: number } }
+  | { outcome: 'send-error'; code: string; tries: number };
 
 const OUR_UFRAG = 'jk8sProbe';
 const OUR_PWD = 'jk8s-probe-password-0123456789';
@@ -144,6 +145,12 @@ describe('STUN Binding checks against Chrome (real WebRTC ICE agent)', () => {
   it('a request for an unknown ufrag gets 401 Unauthorized', async () => {
     const r = await check({ remoteUfrag: 'nobody', remotePassword: chrome.pwd, localUfrag: OUR_UFRAG });
     expect(r).toMatchObject({ outcome: 'error', code: 401, integrity: 'absent' });
+  });
+
+  it('an address with no route from here is a send-error (ENETUNREACH), not a crash', async () => {
+    // the namespace has no IPv6 route but ::1: the kernel refuses at once, nothing leaves
+    const r = await check({ host: 'fd00:db8::1', remoteUfrag: chrome.ufrag, remotePassword: chrome.pwd, localUfrag: OUR_UFRAG });
+    expect(r).toMatchObject({ outcome: 'send-error', code: 'ENETUNREACH', tries: 1 });
   });
 
   it('a port where no agent listens gives a timeout after all tries', async () => {
