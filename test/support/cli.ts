@@ -18,3 +18,17 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** Like cli(), without blocking the event loop (needed when the test process also serves a fake API). */
+export async function cliAsync(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  const { execa } = await import('execa');
+  const r = await execa(process.execPath, [cliBin, ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, CI: '1', NO_COLOR: '1', FORCE_COLOR: undefined, ...opts.env },
+    extendEnv: false,
+    input: opts.input ?? '',
+    reject: false,
+    timeout: opts.timeoutMs ?? 60_000,
+  });
+  return { code: r.exitCode ?? null, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
