@@ -34,6 +34,8 @@ export interface BrowserOptions {
   loopback: boolean;
   /** a y4m file for the fake camera (senders); Chrome's own pattern when absent */
   fakeVideoFile?: string;
+  /** the loopback conference's origin when it is not 127.0.0.1 (a namespace address): getUserMedia needs a secure context */
+  trustedOrigin?: string;
 }
 
 export function browserFlags(o: BrowserOptions): string[] {
@@ -45,6 +47,7 @@ export function browserFlags(o: BrowserOptions): string[] {
     flags.push('--use-fake-device-for-media-stream');
   }
   if (o.loopback) flags.push(...LOOPBACK_FLAGS);
+  if (o.trustedOrigin) flags.push(`--unsafely-treat-insecure-origin-as-secure=${o.trustedOrigin}`);
   return flags;
 }
 

@@ -79,6 +79,17 @@ export function scenarioRecord(s: Scenario, plan: Assignment, startedAt: number)
   };
 }
 
+/** What the loopback page says about itself (state, errors), for a join failure's detail. */
+async function pageState(page: Page | undefined): Promise<string> {
+  if (!page) return '';
+  try {
+    const st = await withTimeout(page.evaluate(() => (window as unknown as { __jk8sPage?: { state: string; errors: string[]; peers: number } }).__jk8sPage), 2_000, 'page state');
+    return st ? `; page ${st.state}, ${st.peers} peer(s)${st.errors.length ? `, ${st.errors.slice(0, 3).join('; ')}` : ''}` : '';
+  } catch {
+    return '';
+  }
+}
+
 interface Active {
   plan: ParticipantPlan;
   page?: Page;
@@ -210,7 +221,8 @@ async function runStep(c: StepContext): Promise<void> {
           } else if (Date.now() - a.openedAt > s.joinTimeoutMs) {
             a.state = 'failed';
             c.tally.failed++;
-            records.push({ ...base(), kind: 'event', event: 'join-failed', participant: a.plan.name, detail: `no media after ${s.joinTimeoutMs}ms` });
+            const why = await pageState(a.page);
+            records.push({ ...base(), kind: 'event', event: 'join-failed', participant: a.plan.name, detail: `no media after ${s.joinTimeoutMs}ms (${snap.connections} connection(s)${why})` });
             void leave(a);
           }
           return;
@@ -261,7 +273,13 @@ async function runStep(c: StepContext): Promise<void> {
     samplerDone = sampler();
     for (const b of plan.browsers) {
       if (signal.aborted) break;
-      const launched = await launchBrowser(c.executablePath, { kind: b.kind, video: s.video, loopback: s.target === 'loopback', fakeVideoFile: b.kind === 'sender' ? c.fakeVideoFile : undefined });
+      const launched = await launchBrowser(c.executablePath, {
+        kind: b.kind,
+        video: s.video,
+        loopback: s.target === 'loopback',
+        fakeVideoFile: b.kind === 'sender' ? c.fakeVideoFile : undefined,
+        trustedOrigin: c.conference && c.conference.host !== '127.0.0.1' ? new URL(c.conference.url).origin : undefined,
+      });
       browsers[b.index] = launched;
       c.deps.onBrowser?.(launched.pid);
     }

@@ -111,7 +111,10 @@ export function lineChart(spec: LineChartSpec): string {
   const xMax = Math.max(1, ...spec.series.flatMap((s) => s.points.map(([x]) => x)), ...(spec.bands ?? []).map((b) => b.endS));
   const yHi = Math.max(...values, ...(spec.refLines ?? []).map((r) => r.y));
   const ys = niceScale(yHi);
-  const xs = timeScale(xMax);
+  // runs longer than 20 minutes read better in minutes; the data stays in seconds
+  const perUnit = xMax > 1200 ? 60 : 1;
+  const xsUnit = timeScale(xMax / perUnit);
+  const xs = { max: xsUnit.max * perUnit, ticks: xsUnit.ticks.map((t) => t * perUnit) };
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const px = (x: number) => M.left + (x / xs.max) * pw;
@@ -139,11 +142,13 @@ export function lineChart(spec: LineChartSpec): string {
   }
   for (const t of xs.ticks) {
     parts.push(`<line class="tick-mark" x1="${n1(px(t))}" x2="${n1(px(t))}" y1="${M.top + ph}" y2="${M.top + ph + 4}"/>`);
-    parts.push(`<text class="tick" x="${n1(px(t))}" y="${M.top + ph + 17}" text-anchor="middle">${esc(tickLabel(t))}</text>`);
+    parts.push(`<text class="tick" x="${n1(px(t))}" y="${M.top + ph + 17}" text-anchor="middle">${esc(tickLabel(t / perUnit))}</text>`);
   }
   parts.push(`<line class="axis" x1="${M.left}" x2="${M.left + pw}" y1="${M.top + ph}" y2="${M.top + ph}"/>`);
   parts.push(`<line class="axis" x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}"/>`);
-  parts.push(`<text class="axis-label" x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle">${esc(spec.xLabel ?? 'time since start (s)')}</text>`);
+  parts.push(
+    `<text class="axis-label" x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle">${esc(spec.xLabel ?? `time since start (${perUnit === 60 ? 'min' : 's'})`)}</text>`,
+  );
   parts.push(
     `<text class="axis-label" transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(spec.yLabel)}</text>`,
   );
