@@ -408,7 +408,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
       // a wrong --context is the user's mistake (exit 2), not a verdict about the installation
       if (e instanceof InterruptedError || e instanceof UsageError) throw e;
       const pods = failFrom('pods', 'pods ready', e);
-      return [pods, { id: 'media', title: 'UDP media', verdict: 'fail', message: 'not checked: the cluster could not be read', hint: pods.hint }];
+      return [pods, { id: 'media', title: 'UDP media', verdict: 'fail', message: 'not checked: the cluster could not be read', hint: 'see the pods check' }];
     }
     const checks = [podsCheck(pods, input)];
     const bridges = pods.filter((p) => p.component === 'jvb' && p.ready);
