@@ -60,7 +60,7 @@ function niceStep(range: number, targetTicks: number): number {
 export function niceScale(hi: number, targetTicks = 5): { max: number; ticks: number[] } {
   if (!(hi > 0)) return { max: 1, ticks: [0, 0.25, 0.5, 0.75, 1] };
   const step = niceStep(hi, targetTicks);
-  const max = Math.ceil(hi / step - 1e-9) * step;
+  const max = Number((Math.ceil(hi / step - 1e-9) * step).toPrecision(12));
   const ticks: number[] = [];
   for (let v = 0; v <= max + step / 2; v += step) ticks.push(Number(v.toPrecision(12)));
   return { max, ticks };
