@@ -31,6 +31,8 @@ export interface BenchOptions {
   listen?: string;
 }
 
+const HELP = 'see `jitsi-k8s bench --help`';
+
 /** Where each scenario field comes from on the command line. */
 const FLAG_OF: Record<string, string> = {
   target: '--target',
@@ -58,21 +60,21 @@ const FLAG_OF: Record<string, string> = {
 function whole(flag: string, v: string | number | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = typeof v === 'number' ? v : /^\s*-?\d+\s*$/.test(v) ? Number(v) : Number.NaN;
-  if (!Number.isInteger(n)) throw new UsageError(`${flag}: not a whole number (got "${v}")`);
+  if (!Number.isInteger(n)) throw new UsageError(`${flag}: not a whole number (got "${v}")`, HELP);
   return n;
 }
 
 /** "640x360@15" or "1280x720" → the fake camera. */
 export function parseVideo(v: string): { width: number; height: number; fps?: number } {
   const m = /^\s*(\d+)x(\d+)(?:@(\d+))?\s*$/.exec(v);
-  if (!m) throw new UsageError(`--video: not a size such as 640x360@15 (got "${v}")`);
+  if (!m) throw new UsageError(`--video: not a size such as 640x360@15 (got "${v}")`, HELP);
   return { width: Number(m[1]), height: Number(m[2]), ...(m[3] ? { fps: Number(m[3]) } : {}) };
 }
 
 export function parseReplicas(v: string | number | number[]): number[] {
   if (Array.isArray(v)) return v;
   const parts = String(v).split(',').map((p) => p.trim());
-  if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--replicas: not a list of bridge counts such as 1,2,4 (got "${v}")`);
+  if (parts.some((p) => !/^\d+$/.test(p))) throw new UsageError(`--replicas: not a list of bridge counts such as 1,2,4 (got "${v}")`, HELP);
   return parts.map(Number);
 }
 
@@ -134,7 +136,7 @@ export function toScenario(input: ScenarioInput): Scenario {
   const r = scenarioSchema.safeParse(input);
   if (r.success) return r.data;
   const issues = r.error.issues.map(describeIssue);
-  throw new UsageError(issues.join('\n'), 'see `jitsi-k8s bench --help`');
+  throw new UsageError(issues.join('\n'), HELP);
 }
 
 /** bench-results/2026-11-27T09-30-00 */

@@ -23,12 +23,12 @@ export function parseRamp(text: string): number | undefined {
   return perSecond > 0 ? perSecond : undefined;
 }
 
-const duration = (what: string) =>
+const duration = () =>
   z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
     if (typeof v === 'number') return Math.round(v);
     const ms = parseDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what}: not a duration such as 20s, 5m or 1m30s (got "${v}")` });
+      ctx.addIssue({ code: 'custom', message: `not a duration such as 20s, 5m or 1m30s (got "${v}")` });
       return z.NEVER;
     }
     return ms;
@@ -51,24 +51,24 @@ export const scenarioSchema = z
       .min(0, 'must be ≥ 0')
       .optional()
       .describe('receivers that drop received video before decoding (Jitsi lite mode), the first ones to join; default all'),
-    durationMs: duration('duration').default(60_000).describe('length of the steady phase'),
+    durationMs: duration().default(60_000).describe('length of the steady phase'),
     rampPerSecond: z
       .union([z.number().positive(), z.string()])
       .transform((v, ctx) => {
         if (typeof v === 'number') return v;
         const r = parseRamp(v);
         if (r === undefined) {
-          ctx.addIssue({ code: 'custom', message: `ramp: not a rate such as 2/s or 30/m (got "${v}")` });
+          ctx.addIssue({ code: 'custom', message: `not a rate such as 2/s or 30/m (got "${v}")` });
           return z.NEVER;
         }
         return r;
       })
       .default(2)
       .describe('joins (and leaves) per second'),
-    sampleIntervalMs: duration('sample interval').default(1_000).describe('how often every participant reads getStats()'),
-    warmupMs: duration('warmup').default(3_000).describe('before joining: browsers start, bridges sampled idle'),
-    cooldownMs: duration('cooldown').default(3_000).describe('after everyone left: bridges sampled idle'),
-    joinTimeoutMs: duration('join timeout').default(30_000).describe('a participant without media flowing after this long failed to join'),
+    sampleIntervalMs: duration().default(1_000).describe('how often every participant reads getStats()'),
+    warmupMs: duration().default(3_000).describe('before joining: browsers start, bridges sampled idle'),
+    cooldownMs: duration().default(3_000).describe('after everyone left: bridges sampled idle'),
+    joinTimeoutMs: duration().default(30_000).describe('a participant without media flowing after this long failed to join'),
     video: z
       .strictObject({
         width: z.number().int().min(16).max(3840).default(640),

@@ -62,7 +62,12 @@ export function scenarioList(summary: Summary): string {
     ['bridge counts', s.replicas?.join(', ')],
     ['runner', s.runner],
     ['sample interval', s.sampleIntervalMs !== undefined ? `${s.sampleIntervalMs} ms` : undefined],
-    ...Object.entries(s.other),
+    ['sender camera', s.video],
+    ['machine', s.machine],
+    // the rest as the engine wrote it; "warmupMs: 3000" reads better as "warmup: 3 s"
+    ...Object.entries(s.other).map(([k, v]): [string, unknown] =>
+      /Ms$/.test(k) && typeof v === 'number' ? [k.replace(/Ms$/, ''), `${v / 1000} s`] : [k, v],
+    ),
   ];
   const shown = items.filter(([, v]) => v !== undefined && v !== '');
   if (shown.length === 0) return '<p class="sub">scenario.json holds no scenario fields.</p>';

@@ -15,11 +15,16 @@ export interface ScenarioInfo {
   replicas?: number[];
   runner?: string;
   sampleIntervalMs?: number;
+  /** senders' fake camera, "640x360@15 fps" */
+  video?: string;
+  /** the machine that drove the browsers, "2 CPUs, linux, node v20.20.2" */
+  machine?: string;
+  startedAt?: string;
   /** the scenario's remaining scalar fields, for the report header (strings, numbers, booleans) */
   other: Record<string, string | number | boolean>;
 }
 
-const KNOWN = new Set(['target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs']);
+const KNOWN = new Set(['target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'machine', 'startedAt', 'plan']);
 
 function asNumber(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -50,6 +55,9 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
     if (KNOWN.has(k)) continue;
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) other[k] = v;
   }
+  const video = typeof s.video === 'object' && s.video !== null ? (s.video as Record<string, unknown>) : undefined;
+  const machine = typeof s.machine === 'object' && s.machine !== null ? (s.machine as Record<string, unknown>) : undefined;
+  const ramp = typeof s.ramp === 'string' ? s.ramp : typeof s.ramp === 'number' ? `${s.ramp}/s` : asNumber(s.rampPerSecond) !== undefined ? `${s.rampPerSecond}/s` : undefined;
   return {
     target: typeof s.target === 'string' ? s.target : undefined,
     url: typeof s.url === 'string' ? s.url : undefined,
@@ -57,10 +65,20 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
     rooms: asNumber(s.rooms),
     senders: asNumber(s.senders),
     durationS,
-    ramp: typeof s.ramp === 'string' ? s.ramp : typeof s.ramp === 'number' ? String(s.ramp) : undefined,
+    ramp,
     replicas,
     runner: typeof s.runner === 'string' ? s.runner : undefined,
     sampleIntervalMs: asNumber(s.sampleIntervalMs) ?? asNumber(s.intervalMs),
+    video:
+      video && asNumber(video.width) !== undefined && asNumber(video.height) !== undefined
+        ? `${video.width}x${video.height}${asNumber(video.fps) !== undefined ? `@${video.fps} fps` : ''}`
+        : undefined,
+    machine: machine
+      ? [asNumber(machine.cpus) !== undefined ? `${machine.cpus} CPUs` : undefined, machine.platform, machine.node ? `node ${machine.node}` : undefined]
+          .filter((x) => typeof x === 'string' && x !== '')
+          .join(', ') || undefined
+      : undefined,
+    startedAt: typeof s.startedAt === 'string' ? s.startedAt : undefined,
     other,
   };
 }
