@@ -1,0 +1,151 @@
+/**
+ * The BUILT bin in a real pseudo-terminal (util-linux `script` gives the child a PTY), with the
+ * fake Kubernetes API server as the cluster: keys typed as a person would, raw mode and all.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { validateConfig } from '../../src/config/validate.js';
+import { cliBin, repoRoot } from '../support/tools.js';
+import { fakeNode, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+
+const ENTER = '\r';
+const DOWN = '\x1b[B';
+const SPACE = ' ';
+const CTRL_C = '\x03';
+const ESC = '\x1b';
+
+let api: FakeApiServer;
+let kubeconfig: string;
+
+beforeAll(async () => {
+  if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed for the PTY tests (apt-get install bsdutils)');
+  if (!existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npx tsc -p .` (npm test builds first)');
+  api = await startFakeApiServer({
+    nodes: [fakeNode({ name: 'n1', cpu: '8', memory: '32Gi' }), fakeNode({ name: 'n2', cpu: '8', memory: '32Gi' }), fakeNode({ name: 'n3', cpu: '8', memory: '32Gi' })],
+    storageClasses: [fakeStorageClass({ name: 'local-path' }), fakeStorageClass({ name: 'longhorn', provisioner: 'driver.longhorn.io', isDefault: true })],
+  });
+  kubeconfig = api.writeKubeconfig({ contexts: [{ name: 'fake' }, { name: 'other', server: 'https://127.0.0.1:1' }], current: 'other' });
+});
+
+afterAll(async () => {
+  await api?.close();
+});
+
+/** A tiny expect(1): wait for text on the terminal, then type. */
+function terminal(args: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), 'jk-pty-'));
+  const cmd = [process.execPath, cliBin, 'init', ...args].map((a) => `'${a.replace('<tmp>', dir)}'`).join(' ');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, NO_COLOR: '1', TERM: 'xterm', COLUMNS: '120' };
+  const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let screen = '';
+  let seen = 0;
+  child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  return {
+    dir,
+    screen: () => screen,
+    /** waits for `text` after the previous match, then types `keys` */
+    async answer(text: string | RegExp, keys: string) {
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const rest = screen.slice(seen);
+        const m = typeof text === 'string' ? rest.indexOf(text) : rest.search(text);
+        if (m >= 0) {
+          seen += m + 1;
+          break;
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(text)}; screen ends:\n${screen.slice(-1500)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await new Promise((r) => setTimeout(r, 60)); // let the prompt take raw mode
+      child.stdin.write(keys);
+    },
+    exited,
+    kill: () => child.kill('SIGKILL'),
+  };
+}
+
+const UP = '\x1b[A';
+
+describe('init in a pseudo-terminal against the fake cluster', () => {
+  it('a full session: cluster defaults offered, answers typed, files written', async () => {
+    const t = terminal(['--no-apply']);
+    try {
+      await t.answer('? Kube context', UP + ENTER); // "other (current)" is pre-selected; pick "fake"
+      await t.answer('? Namespace (jitsi)', ENTER);
+      await t.answer('? Release name (jitsi)', ENTER);
+      await t.answer('? Domain', 'meet.example.com' + ENTER);
+      await t.answer('? How do people reach Jitsi?', DOWN + DOWN + ENTER);
+      await t.answer('? Run a TURN relay?', ENTER);
+      await t.answer('? Public IP (optional)', ENTER);
+      await t.answer('? Allocatable CPU cores per node (8)', ENTER);
+      await t.answer('? Allocatable memory per node (GiB) (32)', ENTER);
+      await t.answer('? Nodes Jitsi may use (3)', ENTER);
+      await t.answer('? Web replicas (1)', ENTER);
+      await t.answer('? Video bridges (JVB) (1)', '2' + ENTER);
+      await t.answer('? Autoscale the video bridges?', 'y' + ENTER);
+      await t.answer('? Fewest bridges (2)', ENTER);
+      await t.answer('? Most bridges (3)', ENTER);
+      await t.answer('? Target CPU use', ENTER);
+      await t.answer('? Optional components', SPACE + ENTER);
+      await t.answer('? Jibri replicas (1)', ENTER);
+      await t.answer(/\? Storage class\s+❯ longhorn \(default\)/, ENTER);
+      await t.answer('? Recordings volume size (4Gi)', '20Gi' + ENTER);
+      await t.answer('? Highest resolution', ENTER);
+      await t.answer('? Simulcast?', ENTER);
+      await t.answer('? Enabled codecs', ENTER);
+      await t.answer('? Preferred codec', ENTER);
+      await t.answer('? VP9 low (180p), bits/s (100000)', ENTER);
+      await t.answer('? VP9 standard (360p), bits/s (300000)', ENTER);
+      await t.answer('? VP9 high (720p), bits/s (1200000)', '1500000' + ENTER);
+      await t.answer('? SSRC rewriting?', ENTER);
+      await t.answer('? Last-N (-1)', '25' + ENTER);
+      await t.answer('? TLS certificate', ENTER);
+      await t.answer("? Let's Encrypt account e-mail", 'ops@example.com' + ENTER);
+      await t.answer('? Ingress class (optional)', ENTER);
+      await t.answer('? Write jitsi-k8s.yaml and install?', ENTER);
+      expect(await t.exited).toBe(0);
+    } finally {
+      t.kill();
+    }
+    const screen = t.screen();
+    expect(screen).toContain('cluster fake: 3 schedulable node(s), 2 storage class(es)');
+    expect(screen).toMatch(/jvb\s+2\s+3600m/);
+    expect(screen).toContain('(rough; measure with `jitsi-k8s bench`)');
+    expect(screen).toContain('next: jitsi-k8s apply');
+    const { config } = validateConfig(parse(readFileSync(join(t.dir, 'jitsi-k8s.yaml'), 'utf8')));
+    expect(config.cluster.context).toBe('fake');
+    expect(config.nodes).toEqual({ count: 3, cpu: 8, memoryGiB: 32 });
+    expect(config.exposure.mode).toBe('hostPort');
+    expect(config.components.jvb).toMatchObject({ replicas: 2, autoscale: { enabled: true, min: 2, max: 3, cpuPercent: 70 } });
+    expect(config.components.jibri).toMatchObject({ enabled: true, replicas: 1, storage: { enabled: true, size: '20Gi', storageClass: 'longhorn' } });
+    expect(config.video).toMatchObject({ codecs: ['VP9', 'VP8', 'H264'], lastN: 25, bitrates: { vp9: { high: 1500000 } } });
+    expect(config.tls).toMatchObject({ mode: 'letsencrypt', email: 'ops@example.com' });
+    expect(statSync(join(t.dir, 'jitsi-k8s.secrets.yaml')).mode & 0o777).toBe(0o600);
+    // the wizard only read the cluster
+    expect(api.requests.every((r) => r.method === 'GET')).toBe(true);
+  });
+
+  it.each([
+    ['Ctrl-C while typing the domain', '? Domain', 'meet.ex' + CTRL_C],
+    ['Esc at the exposure question', '? How do people reach Jitsi?', ESC],
+  ])('%s: exit 130, nothing written', async (_what, at, keys) => {
+    const t = terminal([]);
+    try {
+      await t.answer('? Kube context', ENTER);
+      await t.answer('? Namespace', ENTER);
+      await t.answer('? Release name', ENTER);
+      if (at !== '? Domain') await t.answer('? Domain', 'meet.example.com' + ENTER);
+      await t.answer(at, keys);
+      expect(await t.exited).toBe(130);
+    } finally {
+      t.kill();
+    }
+    expect(t.screen()).toContain('error: cancelled at a prompt; nothing was written');
+    expect(readdirSync(t.dir)).toEqual([]);
+  });
+});
