@@ -9,6 +9,7 @@ import { isIPv4, isIPv6, type LookupFunction } from 'node:net';
 import type { ExposureMode } from '../config/schema.js';
 import { CommandError, InterruptedError, UsageError } from '../errors.js';
 import { withProbeEndpoint, type IceCandidate, type JvbHttp, type ProbeEndpoint } from './colibri.js';
+import { JVB_HTTP_PORT, releaseSelector, toJvbPod } from './jvb.js';
 import { podProxyPath, type Kube, type V1Pod } from './kube.js';
 import { sendBindingCheck, type BindingCheckInput, type BindingCheckResult } from './stun.js';
 
@@ -429,8 +430,6 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
 
 // ---------------------------------------------------------------- wiring to the cluster
 
-export const JVB_HTTP_PORT = 8080;
-
 /** colibri2 calls through the API server's pod proxy to the JVB's private port 8080. */
 export function jvbHttpViaKube(kube: Pick<Kube, 'request'>, namespace: string, pod: string): JvbHttp {
   return async (method, path, body) => {
@@ -446,17 +445,16 @@ export function jvbHttpViaKube(kube: Pick<Kube, 'request'>, namespace: string, p
 }
 
 export function toPodView(pod: V1Pod): PodView {
-  const labels = pod.metadata?.labels ?? {};
-  const main = pod.spec?.containers.find((c) => c.name === 'jitsi-meet') ?? pod.spec?.containers[0];
-  const advertise = main?.env?.find((e) => e.name === 'JVB_ADVERTISE_IPS')?.value;
+  // readiness, waiting reason and JVB_ADVERTISE_IPS (literal or through the downward API) as the JVB discovery reads them
+  const p = toJvbPod(pod);
   return {
-    name: pod.metadata?.name ?? '?',
-    component: labels['app.kubernetes.io/component'] ?? 'unknown',
-    ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-    phase: pod.status?.phase,
-    reason: (pod.status?.containerStatuses ?? []).map((c) => c.state?.waiting?.reason).find(Boolean),
-    podIP: pod.status?.podIP,
-    ...(advertise ? { advertiseIPs: advertise.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+    name: p.name,
+    component: pod.metadata?.labels?.['app.kubernetes.io/component'] ?? 'unknown',
+    ready: p.ready,
+    ...(p.phase ? { phase: p.phase } : {}),
+    ...(p.waitingReason ? { reason: p.waitingReason } : {}),
+    ...(p.podIP ? { podIP: p.podIP } : {}),
+    ...(p.advertiseIPs ? { advertiseIPs: p.advertiseIPs } : {}),
   };
 }
 
@@ -465,7 +463,7 @@ export function verifyDepsFromKube(open: () => Kube, ref: { namespace: string; r
   let kube: Kube | undefined;
   const get = () => (kube ??= open());
   return {
-    listPods: async () => (await get().pods(ref.namespace, `app.kubernetes.io/name=jitsi-meet,app.kubernetes.io/instance=${ref.release}`)).map(toPodView),
+    listPods: async () => (await get().pods(ref.namespace, releaseSelector(ref.release))).map(toPodView),
     jvbHttp: (pod) => jvbHttpViaKube(get(), ref.namespace, pod),
   };
 }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
 import { openKube } from '../../src/cluster/kube.js';
-import { addressScope, mediaCheck, probeTargets, runVerify, verifyDepsFromKube, type PodView, type VerifyDeps, type VerifyInput } from '../../src/cluster/verify.js';
+import type { V1Pod } from '../../src/cluster/kube.js';
+import { addressScope, mediaCheck, probeTargets, toPodView, runVerify, verifyDepsFromKube, type PodView, type VerifyDeps, type VerifyInput } from '../../src/cluster/verify.js';
 import { CommandError } from '../../src/errors.js';
 import { fakePod, startFakeApiServer } from '../support/fake-apiserver.js';
 import { fakeJvb, type FakeJvb } from './fake-jvb.js';
@@ -275,6 +276,22 @@ describe('mediaCheck verdicts', () => {
 });
 
 describe('helpers', () => {
+  it('toPodView: component label, readiness, waiting reason, JVB_ADVERTISE_IPS from the downward API (useNodeIP)', () => {
+    const pod = fakePod({ name: 'jitsi-jvb-0-x', component: 'jvb', ready: false });
+    pod.spec.containers[0].env = [{ name: 'JVB_ADVERTISE_IPS', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }];
+    pod.status.hostIP = '198.51.100.4';
+    pod.status.containerStatuses[0].state = { waiting: { reason: 'CrashLoopBackOff' } };
+    expect(toPodView(pod as V1Pod)).toEqual({
+      name: 'jitsi-jvb-0-x',
+      component: 'jvb',
+      ready: false,
+      phase: 'Pending',
+      reason: 'CrashLoopBackOff',
+      podIP: '10.244.0.10',
+      advertiseIPs: ['198.51.100.4'],
+    });
+  });
+
   it('addressScope', () => {
     expect(['203.0.113.7', '10.1.2.3', '172.20.0.1', '192.168.1.1', '100.101.102.103', '127.0.0.1', '2001:db8::1', 'fd7a:115c:a1e0::1', 'fd00::2'].map(addressScope)).toEqual([
       'public',
