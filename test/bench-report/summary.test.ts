@@ -188,6 +188,21 @@ describe('scenario', () => {
     expect(scenarioInfo({ durationMs: 20_000 }).durationS).toBe(20);
   });
 
+  it('reads the engine\'s scenario.json shape (ms durations, ramp rate, camera, machine)', () => {
+    const s = scenarioInfo({
+      target: 'loopback',
+      durationMs: 20_000,
+      rampPerSecond: 2,
+      warmupMs: 3000,
+      video: { width: 640, height: 360, fps: 15 },
+      machine: { cpus: 2, platform: 'linux', node: 'v20.20.2' },
+      startedAt: '2026-01-15T10:00:00.000Z',
+      plan: { participants: [] },
+    });
+    expect(s).toMatchObject({ durationS: 20, ramp: '2/s', video: '640x360@15 fps', machine: '2 CPUs, linux, node v20.20.2', startedAt: '2026-01-15T10:00:00.000Z' });
+    expect(s.other).toEqual({ warmupMs: 3000 });
+  });
+
   it('empty records give an empty summary that says so', () => {
     const s = summarize([], {});
     expect(s.steps).toEqual([]);
