@@ -13,6 +13,8 @@
  *       off (COLIBRI_REST_ENABLED / videobridge.apis.rest.enabled).
  *   PATCH /colibri/v2/conferences/<meeting-id>  {"expire": true}  → 200; 404 when it no longer exists.
  * An endpoint needs a transport but no media; `name` is optional (a JID when given), so we send none.
+ * We send no remote transport of our own: the bridge answers incoming checks for the endpoint's ufrag
+ * from its creation on (ice4j runs the check server per component and queues checks until it starts).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CommandError } from '../errors.js';
