@@ -31,7 +31,7 @@ Examples:
       const { runInit } = await import('../prompts/init-flow.js');
       const { log } = await import('../ui/log.js');
       const logger = log();
-      const outcome = await runInit(opts, { env: process.env, isTTY: Boolean(process.stdin.isTTY), say: (l) => logger.line(l) });
+      const outcome = await runInit(opts, { env: process.env, isTTY: Boolean(process.stdin.isTTY), say: (l) => logger.line(l), noteStyle: (t) => logger.colors.dim(t) });
       if (outcome.kind === 'declined') {
         logger.info('nothing written');
         return;

@@ -34,6 +34,8 @@ export interface InitDeps {
   say: (line: string) => void;
   /** the prompter when interactive (default: @inquirer on the terminal) */
   prompter?: Prompter;
+  /** style of the explanation lines of the default prompter */
+  noteStyle?: (text: string) => string;
   readContexts?: (env: NodeJS.ProcessEnv) => Promise<KubeContexts | undefined>;
   readFacts?: (context: string | undefined, env: NodeJS.ProcessEnv) => Promise<FactsResult>;
 }
@@ -74,7 +76,7 @@ export async function runInit(opts: InitOptions, deps: InitDeps): Promise<InitOu
   const configPath = opts.out ?? opts.config ?? DEFAULT_CONFIG_FILE;
   const secretsPath = secretsPathFor(configPath);
   const interactive = isInteractive(opts, deps.isTTY, deps.env);
-  const p = interactive ? (deps.prompter ?? inquirerPrompter()) : undefined;
+  const p = interactive ? (deps.prompter ?? inquirerPrompter({ noteStyle: deps.noteStyle })) : undefined;
   const env = deps.env;
   const envSecrets = secretsFromEnv(env);
   if (envSecrets.tailscalePartial) throw new UsageError('set both TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET, or neither');

@@ -108,6 +108,8 @@ export const inquirerConfig = {
 export interface PromptStreams {
   input?: NodeJS.ReadableStream;
   output?: NodeJS.WritableStream;
+  /** how explanations look (e.g. dim when colours are on) */
+  noteStyle?: (text: string) => string;
 }
 
 /** The real prompter: @inquirer prompts on the terminal, rendered on stderr. */
@@ -143,7 +145,7 @@ export function inquirerPrompter(streams: PromptStreams = {}): Prompter {
     checkbox: <T>(q: CheckboxQuestion<T>) => ask((ctx) => checkbox(inquirerConfig.checkbox(q), ctx)),
     password: (q) => ask((ctx) => password(inquirerConfig.password(q), ctx)),
     note: (text) => {
-      context.output.write(`${text}\n`);
+      context.output.write(`${streams.noteStyle ? streams.noteStyle(text) : text}\n`);
     },
   };
 }
