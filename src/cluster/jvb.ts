@@ -29,7 +29,7 @@ export interface JvbPod {
   ready: boolean;
   restarts: number;
   podIP?: string;
-  /** JVB_ADVERTISE_IPS of the main container, when set literally in the pod spec */
+  /** JVB_ADVERTISE_IPS of the main container: a literal value, or the node/pod address it refers to */
   advertiseIPs?: string[];
   /** why a container waits (CrashLoopBackOff, ImagePullBackOff …) */
   waitingReason?: string;
@@ -49,7 +49,10 @@ export function podWaitingReason(pod: V1Pod): string | undefined {
 
 export function toJvbPod(pod: V1Pod): JvbPod {
   const main = pod.spec?.containers.find((c) => c.name === MAIN_CONTAINER) ?? pod.spec?.containers[0];
-  const advertise = main?.env?.find((e) => e.name === 'JVB_ADVERTISE_IPS')?.value;
+  const env = main?.env?.find((e) => e.name === 'JVB_ADVERTISE_IPS');
+  // useNodeIP makes the chart pass the node address through the downward API
+  const field = env?.valueFrom?.fieldRef?.fieldPath;
+  const advertise = env?.value ?? (field === 'status.hostIP' ? pod.status?.hostIP : field === 'status.podIP' ? pod.status?.podIP : undefined);
   return {
     name: pod.metadata?.name ?? '?',
     namespace: pod.metadata?.namespace ?? '',

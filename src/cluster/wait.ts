@@ -24,6 +24,8 @@ export interface WorkloadState {
   name: string;
   /** the chart's app.kubernetes.io/component label */
   component?: string;
+  /** the helm.sh/chart label, e.g. "jitsi-meet-3.4.0" */
+  chart?: string;
   desired: number;
   ready: number;
   updated: number;
@@ -68,6 +70,7 @@ function workloadState(kind: WorkloadState['kind'], w: V1Deployment | V1Stateful
     kind,
     name,
     component: w.metadata?.labels?.['app.kubernetes.io/component'],
+    chart: w.metadata?.labels?.['helm.sh/chart'],
     desired,
     ready,
     updated,

@@ -1,14 +1,69 @@
 import type { Command } from 'commander';
-import { notAvailableYet } from './notyet.js';
+import { z } from 'zod';
+import { UsageError } from '../errors.js';
+
+const optionsSchema = z.object({
+  config: z.string().min(1),
+  context: z.string().min(1).optional(),
+  namespace: z.string().min(1).optional(),
+  release: z.string().min(1).optional(),
+  json: z.boolean().optional(),
+  watch: z.boolean().optional(),
+  interval: z.coerce.number({ error: '--interval: a number of seconds' }).min(1, '--interval: at least 1 second').max(3600, '--interval: at most 3600 seconds'),
+});
 
 export function defineStatus(program: Command): void {
   program
     .command('status')
     .description('one view of the installation: components, bridges, load')
-    .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
-    .option('--context <name>', 'kubeconfig context')
-    .option('-n, --namespace <ns>', 'namespace')
-    .option('--json', 'print the status object as JSON')
+    .option('-c, --config <file>', 'config file (namespace, release, context defaults)', 'jitsi-k8s.yaml')
+    .option('--context <name>', 'kubeconfig context (default: the config\'s, else the current one)')
+    .option('-n, --namespace <ns>', 'namespace (default: the config\'s, else "jitsi")')
+    .option('-r, --release <name>', 'Helm release name (default: the config\'s, else "jitsi")')
+    .option('--json', 'print the status object as JSON (with --watch: one object per line)')
     .option('-w, --watch', 'refresh every few seconds until Ctrl-C')
-    .action(() => notAvailableYet('status'));
+    .option('--interval <seconds>', 'refresh interval for --watch', '5')
+    .action(async (raw: unknown, cmd: Command) => {
+      const parsed = optionsSchema.safeParse(raw);
+      if (!parsed.success) throw new UsageError(`status: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
+      const opts = parsed.data;
+      const [{ existsSync }, { loadConfig }, { openKube }, { readStatus, formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
+        import('node:fs'),
+        import('../config/file.js'),
+        import('../cluster/kube.js'),
+        import('../cluster/status.js'),
+        import('../cluster/wait.js'),
+        import('../interrupt.js'),
+        import('../ui/log.js'),
+      ]);
+      // the default file is optional; one named with --config must exist
+      const explicit = cmd.getOptionValueSource('config') !== 'default';
+      const cluster = explicit || existsSync(opts.config) ? loadConfig(opts.config).config.cluster : undefined;
+      const namespace = opts.namespace ?? cluster?.namespace ?? 'jitsi';
+      const release = opts.release ?? cluster?.release ?? 'jitsi';
+      const context = opts.context ?? cluster?.context;
+      const signal = interruptSignal();
+      const kube = openKube({ context, namespace, signal });
+      const logger = log();
+      const tty = Boolean(process.stdout.isTTY);
+
+      if (!opts.watch) {
+        const status = await readStatus(kube, { namespace, release, signal });
+        process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
+        return;
+      }
+      logger.info(`watching release ${release} in ${namespace} every ${opts.interval}s — Ctrl-C to stop`);
+      for (;;) {
+        try {
+          const status = await readStatus(kube, { namespace, release, signal });
+          if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
+          else process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(status)}\n\n`);
+        } catch (e) {
+          throwIfInterrupted(signal);
+          // a passing API hiccup should not end the watch
+          logger.warn((e as Error).message);
+        }
+        await sleep(opts.interval * 1000, signal);
+      }
+    });
 }

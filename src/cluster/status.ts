@@ -1,0 +1,221 @@
+/**
+ * One Status object for `jitsi-k8s status`: the release and chart version, each component's
+ * replicas and restarts, every bridge's load (from /colibri/stats through the pod proxy, CPU and
+ * memory from the metrics API when present) and the JVB autoscalers. `--json` prints it as is;
+ * formatStatus is the human view.
+ */
+import { CommandError } from '../errors.js';
+import { formatTable } from '../ui/table.js';
+import { discoverJvbPods, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
+import { cpuCores, memoryMiB, type Kube, type PodMetrics, type V2HorizontalPodAutoscaler } from './kube.js';
+import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
+
+export interface ComponentStatus {
+  component: string;
+  /** the Deployments / StatefulSets behind it (JVB has one per port index) */
+  workloads: string[];
+  desired: number;
+  ready: number;
+  restarts: number;
+  /** pods that are not Ready, with why */
+  notReady: PodState[];
+}
+
+export interface BridgeStatus {
+  pod: string;
+  node?: string;
+  ready: boolean;
+  restarts: number;
+  /** what the bridge tells clients to connect to (JVB_ADVERTISE_IPS) */
+  advertisedAddress?: string;
+  stress?: number;
+  conferences?: number;
+  participants?: number;
+  incomingLossPct?: number;
+  outgoingLossPct?: number;
+  bitrateDownKbps?: number;
+  bitrateUpKbps?: number;
+  cpuCores?: number;
+  memoryMiB?: number;
+  /** why /colibri/stats gave nothing */
+  statsError?: string;
+}
+
+export interface AutoscalerStatus {
+  name: string;
+  target: string;
+  min: number;
+  max: number;
+  current: number;
+  desired: number;
+  cpuTargetPercent?: number;
+  cpuCurrentPercent?: number;
+}
+
+export interface Status {
+  context: string;
+  namespace: string;
+  release: string;
+  /** the helm.sh/chart label, e.g. "jitsi-meet-3.4.0" */
+  chart?: string;
+  chartVersion?: string;
+  components: ComponentStatus[];
+  bridges: BridgeStatus[];
+  autoscalers: AutoscalerStatus[];
+  /** the metrics API (metrics-server) answered: bridge CPU/memory come from it */
+  metricsApi: boolean;
+  /** ISO time the status was read */
+  takenAt: string;
+}
+
+/** Chart components in the order people think of them. */
+const ORDER = ['web', 'prosody', 'jicofo', 'jvb', 'jibri', 'jigasi', 'transcriber', 'coturn'];
+
+function components(workloads: WorkloadState[]): ComponentStatus[] {
+  const by = new Map<string, ComponentStatus>();
+  for (const w of workloads) {
+    const key = w.component ?? w.name;
+    const c = by.get(key) ?? { component: key, workloads: [], desired: 0, ready: 0, restarts: 0, notReady: [] };
+    c.workloads.push(w.name);
+    c.desired += w.desired;
+    c.ready += w.ready;
+    c.restarts += w.restarts;
+    c.notReady.push(...w.pods.filter((p) => !p.ready));
+    by.set(key, c);
+  }
+  const rank = (c: string) => (ORDER.includes(c) ? ORDER.indexOf(c) : ORDER.length);
+  return [...by.values()].sort((a, b) => rank(a.component) - rank(b.component) || a.component.localeCompare(b.component));
+}
+
+function autoscaler(h: V2HorizontalPodAutoscaler): AutoscalerStatus {
+  const cpuSpec = h.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu');
+  const cpuNow = h.status?.currentMetrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu');
+  return {
+    name: h.metadata?.name ?? '?',
+    target: h.spec?.scaleTargetRef.name ?? '?',
+    min: h.spec?.minReplicas ?? 1,
+    max: h.spec?.maxReplicas ?? 1,
+    current: h.status?.currentReplicas ?? 0,
+    desired: h.status?.desiredReplicas ?? 0,
+    cpuTargetPercent: cpuSpec?.resource?.target.averageUtilization,
+    cpuCurrentPercent: cpuNow?.resource?.current.averageUtilization,
+  };
+}
+
+export interface StatusInput {
+  namespace: string;
+  release: string;
+  signal?: AbortSignal;
+}
+
+export async function readStatus(kube: Kube, input: StatusInput): Promise<Status> {
+  const { namespace, release } = input;
+  const ref = { namespace, release };
+  const [workloads, jvbPods, hpas, metrics] = await Promise.all([
+    readWorkloads(kube, namespace, releaseSelector(release)),
+    discoverJvbPods(kube, ref),
+    kube.hpas(namespace).catch(() => [] as V2HorizontalPodAutoscaler[]),
+    kube.podMetrics(namespace, `app.kubernetes.io/instance=${release}`).catch(() => undefined as PodMetrics[] | undefined),
+  ]);
+  if (workloads.length === 0) {
+    throw new CommandError(
+      `no Jitsi release "${release}" in namespace ${namespace} (context ${kube.context})`,
+      'check --namespace / --release / --context, or install it with `jitsi-k8s init`',
+    );
+  }
+  const stats = await Promise.all(
+    jvbPods.map((p) =>
+      readColibriStats(kube, p.namespace, p.name, { signal: input.signal }).then(
+        (s): { stats?: ColibriStats; error?: string } => ({ stats: s }),
+        (e: unknown): { stats?: ColibriStats; error?: string } => ({ error: (e as Error).message }),
+      ),
+    ),
+  );
+  const usage = new Map((metrics ?? []).map((m) => [m.metadata.name, m.containers.find((c) => c.name === MAIN_CONTAINER) ?? m.containers[0]]));
+  const chart = workloads.map((w) => w.chart).find(Boolean);
+  const names = new Set(workloads.map((w) => w.name));
+  const pct = (f: number | undefined) => (f === undefined ? undefined : Math.round(f * 1000) / 10);
+
+  return {
+    context: kube.context,
+    namespace,
+    release,
+    chart,
+    chartVersion: chart?.match(/-(\d+\.\d+\.\d+(?:[-+][\w.]+)?)$/)?.[1],
+    components: components(workloads),
+    bridges: jvbPods.map((p, i): BridgeStatus => {
+      const s = stats[i]?.stats;
+      const u = usage.get(p.name);
+      return {
+        pod: p.name,
+        node: p.node,
+        ready: p.ready,
+        restarts: p.restarts,
+        advertisedAddress: p.advertiseIPs?.join(','),
+        stress: s?.stress_level,
+        conferences: s?.conferences,
+        participants: s?.participants ?? s?.endpoints,
+        incomingLossPct: pct(s?.incoming_loss),
+        outgoingLossPct: pct(s?.outgoing_loss),
+        bitrateDownKbps: s?.bit_rate_download,
+        bitrateUpKbps: s?.bit_rate_upload,
+        cpuCores: cpuCores(u?.usage.cpu),
+        memoryMiB: u ? Math.round(memoryMiB(u.usage.memory) ?? 0) : undefined,
+        statsError: stats[i]?.error,
+      };
+    }),
+    autoscalers: hpas.filter((h) => names.has(h.spec?.scaleTargetRef.name ?? '')).map(autoscaler),
+    metricsApi: metrics !== undefined,
+    takenAt: new Date().toISOString(),
+  };
+}
+
+const dash = (v: number | string | undefined, f: (x: number) => string = String): string => (v === undefined ? '-' : typeof v === 'string' ? v : f(v));
+
+/** The human view (data: goes to stdout). */
+export function formatStatus(s: Status): string {
+  const out: string[] = [];
+  out.push(`release ${s.release} · chart ${s.chart ?? 'unknown'} · namespace ${s.namespace} · context ${s.context} · ${s.takenAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`);
+  out.push('');
+  out.push(
+    formatTable(
+      ['component', 'ready', 'restarts', 'not ready'],
+      s.components.map((c) => [c.component, `${c.ready}/${c.desired}`, c.restarts, c.notReady.map((p) => `${p.name} (${p.reason ?? p.phase ?? 'not ready'})`).join(', ')]),
+    ),
+  );
+  out.push('');
+  if (s.bridges.length === 0) {
+    out.push('no JVB pods');
+  } else {
+    out.push(
+      formatTable(
+        ['bridge', 'node', 'address', 'stress', 'conf', 'part', 'loss in/out %', 'kbps down/up', 'cpu', 'mem'],
+        s.bridges.map((b) => [
+          `${b.pod}${b.ready ? '' : ' (not ready)'}`,
+          dash(b.node),
+          dash(b.advertisedAddress),
+          dash(b.stress, (x) => x.toFixed(2)),
+          dash(b.conferences),
+          dash(b.participants),
+          b.incomingLossPct === undefined ? '-' : `${b.incomingLossPct.toFixed(1)}/${dash(b.outgoingLossPct, (x) => x.toFixed(1))}`,
+          b.bitrateDownKbps === undefined ? '-' : `${Math.round(b.bitrateDownKbps)}/${dash(b.bitrateUpKbps, (x) => String(Math.round(x)))}`,
+          dash(b.cpuCores, (x) => x.toFixed(2)),
+          dash(b.memoryMiB, (x) => `${x}Mi`),
+        ]),
+      ),
+    );
+    const silent = s.bridges.filter((b) => b.statsError);
+    for (const b of silent) out.push(`${b.pod}: no /colibri/stats (${b.statsError})`);
+    if (!s.metricsApi) out.push('cpu/mem: the metrics API (metrics-server) is not installed');
+  }
+  if (s.autoscalers.length > 0) {
+    out.push('');
+    out.push(
+      formatTable(
+        ['autoscaler', 'target', 'replicas', 'min-max', 'cpu now/target %'],
+        s.autoscalers.map((h) => [h.name, h.target, h.current === h.desired ? String(h.current) : `${h.current}→${h.desired}`, `${h.min}-${h.max}`, `${dash(h.cpuCurrentPercent)}/${dash(h.cpuTargetPercent)}`]),
+      ),
+    );
+  }
+  return out.join('\n');
+}

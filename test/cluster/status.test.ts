@@ -1,0 +1,214 @@
+/**
+ * `jitsi-k8s status` against the fake API server (contract test): the Status object, its human
+ * view, and the BUILT bin driven through KUBECONFIG (--json shape, config defaults, --watch + SIGINT → 130).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { openKube, type Kube } from '../../src/cluster/kube.js';
+import { formatStatus, readStatus, type Status } from '../../src/cluster/status.js';
+import { run } from '../../src/cluster/exec.js';
+import { cliBin, repoRoot } from '../support/tools.js';
+import { colibriStatsBody, emptyState, fakeDeployment, fakeHpa, fakePod, fakePodMetrics, fakeStatefulSet, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+
+const NS = 'jitsi';
+const JVB0 = 'jitsi-jitsi-meet-jvb-0-6f7c9d-abcde';
+const JVB1 = 'jitsi-jitsi-meet-jvb-1-5b8d7f-fghij';
+let api: FakeApiServer;
+let kubeconfig: string;
+let kube: Kube;
+let dir: string;
+
+function installRelease(ns = NS, release = 'jitsi'): void {
+  const s = api.state;
+  const prefix = `${release}-jitsi-meet`;
+  s.namespaces.push(ns);
+  s.deployments.push(
+    fakeDeployment({ name: `${prefix}-web`, namespace: ns, release, component: 'web', replicas: 2, ready: 1 }),
+    fakeDeployment({ name: `${prefix}-jicofo`, namespace: ns, release, component: 'jicofo' }),
+    fakeDeployment({ name: `${prefix}-jvb-0`, namespace: ns, release, component: 'jvb' }),
+    fakeDeployment({ name: `${prefix}-jvb-1`, namespace: ns, release, component: 'jvb' }),
+  );
+  s.statefulsets.push(fakeStatefulSet({ name: `${prefix}-prosody`, namespace: ns, release, component: 'prosody' }));
+  s.pods.push(
+    fakePod({ name: `${prefix}-web-7d9f-a`, namespace: ns, release, component: 'web', ownerDeployment: `${prefix}-web` }),
+    fakePod({ name: `${prefix}-web-7d9f-b`, namespace: ns, release, component: 'web', ready: false, ownerDeployment: `${prefix}-web` }),
+    fakePod({ name: `${prefix}-jicofo-7d9f-c`, namespace: ns, release, component: 'jicofo', restarts: 3, ownerDeployment: `${prefix}-jicofo` }),
+  );
+  const jvb0 = ns === NS ? JVB0 : `${prefix}-jvb-0-7d9f-x`;
+  const jvb1 = ns === NS ? JVB1 : `${prefix}-jvb-1-7d9f-y`;
+  s.pods.push(
+    fakePod({ name: jvb0, namespace: ns, release, component: 'jvb', node: 'node-a', env: { JVB_ADVERTISE_IPS: '203.0.113.7' }, ownerDeployment: `${prefix}-jvb-0` }),
+    fakePod({ name: jvb1, namespace: ns, release, component: 'jvb', node: 'node-b', restarts: 1, env: { JVB_ADVERTISE_IPS: '203.0.113.8' }, ownerDeployment: `${prefix}-jvb-1` }),
+  );
+  s.colibriStats[`${ns}/${jvb0}`] = colibriStatsBody({ stress_level: 0.31, conferences: 4, participants: 22, incoming_loss: 0.0125, outgoing_loss: 0.003, bit_rate_download: 8000, bit_rate_upload: 31000 });
+  // jvb1 does not answer /colibri/stats
+  s.hpas.push(
+    fakeHpa({ name: `${prefix}-jvb-0`, namespace: ns, target: `${prefix}-jvb-0`, min: 1, max: 4, current: 1, desired: 2, cpuTarget: 70, cpuNow: 85 }),
+    fakeHpa({ name: 'unrelated', namespace: ns, target: 'something-else', min: 1, max: 2, current: 1 }),
+  );
+}
+
+beforeAll(async () => {
+  api = await startFakeApiServer();
+  kubeconfig = api.writeKubeconfig({ contexts: [{ name: 'fake', namespace: 'default' }, { name: 'other' }] });
+  kube = openKube({ kubeconfig });
+  dir = mkdtempSync(join(tmpdir(), 'status-test-'));
+  // the built bin is what users run
+  await run('npx', ['tsc', '-p', '.'], { cwd: repoRoot, timeoutMs: 180_000 });
+}, 240_000);
+afterAll(async () => {
+  await api?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  Object.assign(api.state, { ...emptyState(), token: api.state.token });
+});
+
+describe('readStatus', () => {
+  it('builds one object: chart version, components, bridges with colibri figures, metrics, HPAs of the release', async () => {
+    installRelease();
+    api.state.apiGroups.push('metrics.k8s.io');
+    api.state.podMetrics.push(fakePodMetrics({ name: JVB0, cpu: '1500m', memory: '2200Mi' }));
+    const s = await readStatus(kube, { namespace: NS, release: 'jitsi' });
+    expect(s).toMatchObject({ context: 'fake', namespace: NS, release: 'jitsi', chart: 'jitsi-meet-3.4.0', chartVersion: '3.4.0', metricsApi: true });
+    expect(s.components.map((c) => [c.component, c.ready, c.desired, c.restarts])).toEqual([
+      ['web', 1, 2, 0],
+      ['prosody', 1, 1, 0],
+      ['jicofo', 1, 1, 3],
+      ['jvb', 2, 2, 1],
+    ]);
+    expect(s.components[0]?.notReady.map((p) => p.name)).toEqual(['jitsi-jitsi-meet-web-7d9f-b']);
+    expect(s.components.find((c) => c.component === 'jvb')?.workloads).toEqual(['jitsi-jitsi-meet-jvb-0', 'jitsi-jitsi-meet-jvb-1']);
+    expect(s.bridges[0]).toEqual({
+      pod: JVB0,
+      node: 'node-a',
+      ready: true,
+      restarts: 0,
+      advertisedAddress: '203.0.113.7',
+      stress: 0.31,
+      conferences: 4,
+      participants: 22,
+      incomingLossPct: 1.3,
+      outgoingLossPct: 0.3,
+      bitrateDownKbps: 8000,
+      bitrateUpKbps: 31000,
+      cpuCores: 1.5,
+      memoryMiB: 2200,
+      statsError: undefined,
+    });
+    expect(s.bridges[1]?.statsError).toMatch(/503.*connection refused/);
+    expect(s.autoscalers).toEqual([{ name: 'jitsi-jitsi-meet-jvb-0', target: 'jitsi-jitsi-meet-jvb-0', min: 1, max: 4, current: 1, desired: 2, cpuTargetPercent: 70, cpuCurrentPercent: 85 }]);
+  });
+
+  it('a release that is not there is an error with a hint', async () => {
+    await expect(readStatus(kube, { namespace: NS, release: 'jitsi' })).rejects.toThrow(/no Jitsi release "jitsi" in namespace jitsi \(context fake\)/);
+  });
+
+  it('formatStatus shows the components, bridges and autoscalers as tables', async () => {
+    installRelease();
+    const text = formatStatus(await readStatus(kube, { namespace: NS, release: 'jitsi' }));
+    expect(text).toMatch(/^release jitsi · chart jitsi-meet-3.4.0 · namespace jitsi · context fake/);
+    expect(text).toMatch(/web\s+1\/2\s+0\s+jitsi-jitsi-meet-web-7d9f-b \(Pending\)/);
+    expect(text).toMatch(new RegExp(`${JVB0}\\s+node-a\\s+203.0.113.7\\s+0.31\\s+4\\s+22\\s+1.3/0.3\\s+8000/31000\\s+-\\s+-`));
+    expect(text).toMatch(/no \/colibri\/stats/);
+    expect(text).toMatch(/cpu\/mem: the metrics API \(metrics-server\) is not installed/);
+    expect(text).toMatch(/jitsi-jitsi-meet-jvb-0\s+jitsi-jitsi-meet-jvb-0\s+1→2\s+1-4\s+85\/70/);
+  });
+});
+
+/** Runs the built bin asynchronously (the fake API server lives in this process). */
+function bin(args: string[], opts: { cwd?: string; onStdout?: (text: string, child: ReturnType<typeof spawn>) => void } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliBin, ...args], {
+      cwd: opts.cwd ?? dir,
+      env: { ...process.env, KUBECONFIG: kubeconfig, CI: '1', NO_COLOR: '1', HOME: dir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      opts.onStdout?.(stdout, child);
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('jitsi-k8s status (built bin, KUBECONFIG → fake API server)', () => {
+  it('--json prints the Status object on stdout', async () => {
+    installRelease();
+    const r = await bin(['status', '--json', '--namespace', NS]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as Status;
+    expect(Object.keys(s).sort()).toEqual(['autoscalers', 'bridges', 'chart', 'chartVersion', 'components', 'context', 'metricsApi', 'namespace', 'release', 'takenAt']);
+    expect(s.bridges.map((b) => [b.pod, b.stress, b.participants])).toEqual([
+      [JVB0, 0.31, 22],
+      [JVB1, undefined, undefined],
+    ]);
+    expect(s.components.map((c) => c.component)).toEqual(['web', 'prosody', 'jicofo', 'jvb']);
+    expect(new Date(s.takenAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  it('takes namespace, release and context from jitsi-k8s.yaml; flags win', async () => {
+    installRelease('meet', 'conf');
+    const cwd = mkdtempSync(join(dir, 'cfg-'));
+    writeFileSync(join(cwd, 'jitsi-k8s.yaml'), 'domain: meet.example.com\ntls:\n  mode: none\ncluster:\n  namespace: meet\n  release: conf\n  context: other\n');
+    const r = await bin(['status', '--json'], { cwd });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ context: 'other', namespace: 'meet', release: 'conf', chartVersion: '3.4.0' });
+    const flagged = await bin(['status', '--json', '--release', 'nope'], { cwd });
+    expect(flagged.code).toBe(1);
+    expect(flagged.stderr).toMatch(/error: no Jitsi release "nope" in namespace meet \(context other\)/);
+    expect(flagged.stderr).toMatch(/hint: check --namespace/);
+    expect(flagged.stdout).toBe('');
+  });
+
+  it('the human view goes to stdout; a --config that does not exist is a usage error', async () => {
+    installRelease();
+    const r = await bin(['status', '-n', NS]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^release jitsi · chart jitsi-meet-3.4.0/);
+    const missing = await bin(['status', '--config', 'nope.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope.yaml: no such file/);
+  });
+
+  it('an unknown --context is a usage error (exit 2) naming the known ones', async () => {
+    const r = await bin(['status', '--context', 'prod', '-n', NS]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error: kube context "prod" does not exist.*\nhint: known contexts: fake, other/);
+  });
+
+  it('--watch refreshes until Ctrl-C (SIGINT), then exits 130', async () => {
+    installRelease();
+    let sent = false;
+    const start = Date.now();
+    const r = await bin(['status', '--watch', '--json', '--interval', '1', '-n', NS], {
+      onStdout: (text, child) => {
+        // two refreshes, then Ctrl-C
+        if (!sent && text.split('\n').filter(Boolean).length >= 2) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      },
+    });
+    expect(sent).toBe(true);
+    expect(r.code).toBe(130);
+    expect(Date.now() - start).toBeLessThan(15_000);
+    const lines = r.stdout.split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) expect((JSON.parse(l) as Status).release).toBe('jitsi');
+    expect(r.stderr).toMatch(/watching release jitsi in jitsi every 1s/);
+    expect(r.stderr).toMatch(/error: interrupted/);
+  });
+});
