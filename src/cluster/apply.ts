@@ -200,7 +200,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     logger.warn(`${(e as Error).message}; the plan below assumes helm 3 flags`);
     helm = { bin: helmBinary(), version: 'unknown', major: 3, minor: 8 };
   }
-  const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m' };
+  const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
   const advertise = advertiseFrom(config, release);
   const plan = planApply(release, opts, { advertiseFrom: advertise });
   if (input.dryRun) {

@@ -26,6 +26,7 @@ export interface ExecResult {
 
 /** Hints for failures we recognise, by what stderr says. */
 const HINTS: { test: RegExp; hint: (cmd: string) => string }[] = [
+  { test: /not a valid chart repository or cannot be reached|failed to fetch .*index\.yaml|chart .* not found in .* index/i, hint: () => 'the chart repository cannot be reached from here — check network access, or pull the chart where it can be reached and point JITSI_K8S_CHART at the .tgz / folder' },
   { test: /Kubernetes cluster unreachable|connection refused|no such host|dial tcp|Unable to connect to the server/i, hint: () => 'cluster unreachable — check --context / KUBECONFIG and that the API server is up' },
   { test: /context .* (does not exist|not found)/i, hint: () => 'that kube context does not exist — list them with `kubectl config get-contexts`' },
   { test: /forbidden|Unauthorized/i, hint: () => 'your credentials lack permission — check the RBAC of your kube user' },

@@ -35,6 +35,8 @@ export interface PlanOptions {
   context?: string;
   /** helm --timeout for the main release, e.g. "15m" */
   timeout: string;
+  /** a local copy of the jitsi-meet chart (folder or .tgz) instead of the repository, e.g. air-gapped */
+  chart?: string;
 }
 
 function valuesStdin(values: Values): { stdin: string; stdinShown: string } {
@@ -61,17 +63,13 @@ export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
   const values = fullValues(release);
   return {
     id: 'jitsi-meet',
-    title: `helm upgrade --install ${release.release} (chart ${release.chart.name} ${release.chart.version})`,
+    title: `helm upgrade --install ${release.release} (chart ${release.chart.name} ${release.chart.version}${opts.chart ? ` from ${opts.chart}` : ''})`,
     tool: 'helm',
     args: [
       'upgrade',
       '--install',
       release.release,
-      release.chart.name,
-      '--repo',
-      release.chart.repo,
-      '--version',
-      release.chart.version,
+      ...(opts.chart ? [opts.chart] : [release.chart.name, '--repo', release.chart.repo, '--version', release.chart.version]),
       '--namespace',
       release.namespace,
       '--create-namespace',

@@ -1,5 +1,5 @@
 /** The one listr2 factory: live progress on a TTY, plain lines otherwise, nothing with --quiet. All on stderr. */
-import { Listr, type ListrTask } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
 import { colorWanted, log } from './log.js';
 
 export interface TaskListOptions {
@@ -9,17 +9,18 @@ export interface TaskListOptions {
 export function taskList<Ctx>(tasks: ListrTask<Ctx>[], opts: TaskListOptions = {}): Listr<Ctx> {
   const quiet = opts.quiet ?? log().quiet;
   const tty = Boolean(process.stderr.isTTY) && !process.env.CI;
+  // stdout carries data only: progress goes to stderr, whatever the renderer
+  const processOutput = new ProcessOutput(process.stderr, process.stderr);
+  const logger = new ListrLogger({ processOutput });
   return new Listr<Ctx>(tasks, {
     concurrent: false,
     exitOnError: true,
     renderer: quiet ? 'silent' : tty ? 'default' : 'simple',
     fallbackRenderer: 'simple',
-    rendererOptions: { collapseSubtasks: false, formatOutput: 'wrap' },
-    fallbackRendererOptions: { timestamp: undefined },
+    rendererOptions: { collapseSubtasks: false, formatOutput: 'wrap', logger },
+    fallbackRendererOptions: { logger },
     // our own SIGINT handling (src/cli.ts) aborts the running subprocess; listr must not exit on its own
     registerSignalListeners: false,
     forceColor: colorWanted(),
-    // stdout is for data only
-    rendererSilent: quiet,
   } as never);
 }

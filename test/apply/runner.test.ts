@@ -1,4 +1,7 @@
 /** The apply runner with real helm against the fake API server (the cluster is the only fake). */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStep, type StepContext } from '../../src/cluster/apply.js';
 import { detectHelm } from '../../src/cluster/helm.js';
@@ -29,6 +32,15 @@ afterAll(async () => {
   await api.close();
 });
 
+/** A tiny chart standing in for the repository download (no network in tests). */
+function localChart(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'jk8s-localchart-'));
+  mkdirSync(join(dir, 'templates'));
+  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: jitsi-meet\nversion: 3.4.0\n');
+  writeFileSync(join(dir, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  bridges: {{ .Values.jvb.portRangeSize | quote }}\n');
+  return dir;
+}
+
 const writes = () => api.requests.filter((r) => r.method !== 'GET');
 
 describe('apply runner with real helm', () => {
@@ -47,14 +59,19 @@ describe('apply runner with real helm', () => {
     expect(writes()).toEqual([]);
   });
 
-  it('changed values make it run the upgrade (which this fake cannot complete: the error says so)', async () => {
+  it('changed values make it run the upgrade (with a local chart: no network; the fake cannot store it)', async () => {
     const changed = renderRelease(config({ components: { jvb: { replicas: 2 } } }), FIXED_SECRETS);
-    const main = planApply(changed, { helm: ctx.helm, timeout: '1m' }).find((s) => s.id === 'jitsi-meet')!;
-    // chart download from the repo is the first thing upgrade does; there is no network here
+    const chart = localChart();
+    const main = planApply(changed, { helm: ctx.helm, timeout: '1m', chart }).find((s) => s.id === 'jitsi-meet')!;
+    expect(main.args.slice(0, 4)).toEqual(['upgrade', '--install', 'jitsi', chart]);
+    api.requests.length = 0;
     const err = await runStep(main, ctx, () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(CommandError);
-    expect((err as Error).message).toMatch(/helm upgrade --install jitsi jitsi-meet .* failed \(exit 1\)/);
+    expect((err as Error).message).toMatch(/helm upgrade --install jitsi .* failed \(exit 1\)/);
     expect((err as Error).message).not.toContain(FIXED_SECRETS.xmpp.jvb);
+    // helm got past the unchanged check, rendered the chart and went on to build the objects for the cluster
+    expect((err as Error).message).toMatch(/UPGRADE FAILED: .*failed to download openapi/);
+    expect(api.requests.some((r) => r.path.startsWith('/openapi/'))).toBe(true);
   });
 
   it('removing an extras release that was never installed counts as done', async () => {
