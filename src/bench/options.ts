@@ -78,6 +78,11 @@ export function parseReplicas(v: string | number | number[]): number[] {
   return parts.map(Number);
 }
 
+const PRESET_KEYS = new Set([
+  'target', 'url', 'participants', 'rooms', 'senders', 'audioSenders', 'liteReceivers', 'lite', 'duration', 'ramp', 'interval', 'warmup', 'cooldown',
+  'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen',
+]);
+
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
 export interface Sources {
@@ -91,6 +96,8 @@ export interface Sources {
 
 /** Flags over preset over config; the target is jitsi when a site is known, else the user must say. */
 export function scenarioInput(src: Sources): ScenarioInput {
+  const unknown = Object.keys(src.preset ?? {}).filter((k) => !PRESET_KEYS.has(k));
+  if (unknown.length) throw new UsageError(`scenario file: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, `known keys: ${[...PRESET_KEYS].join(', ')}`);
   const o: BenchOptions = { ...defined(src.preset ?? {}), ...defined(src.flags) };
   const url = o.url ?? (src.configDomain ? `https://${src.configDomain}` : undefined);
   const target = o.target ?? (url ? 'jitsi' : undefined);

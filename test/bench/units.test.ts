@@ -182,3 +182,26 @@ describe('browser flags', () => {
     expect(receiver).not.toContain('--allow-loopback-in-peer-connection');
   });
 });
+
+describe('options → scenario', async () => {
+  const { scenarioInput, toScenario } = await import('../../src/bench/options.js');
+  const { readYamlFile } = await import('../../src/config/file.js');
+  const { repoRoot } = await import('../support/tools.js');
+  it('flags win over the preset, the preset over the config domain', () => {
+    const s = toScenario(scenarioInput({ flags: { participants: '8' }, preset: { participants: 20, rooms: 2, duration: '2m', replicas: [1, 2] }, configDomain: 'meet.example.com', defaultOut: 'out' }));
+    expect(s).toMatchObject({ target: 'jitsi', url: 'https://meet.example.com', participants: 8, rooms: 2, durationMs: 120_000, replicas: [1, 2], outDir: 'out' });
+  });
+  it('--no-lite makes every receiver decode; --video sets the camera', () => {
+    const s = toScenario(scenarioInput({ flags: { target: 'loopback', lite: false, video: '1280x720@20' }, defaultOut: 'out' }));
+    expect(s.liteReceivers).toBe(0);
+    expect(s.video).toEqual({ width: 1280, height: 720, fps: 20 });
+  });
+  it('refuses unknown preset keys', () => {
+    expect(() => scenarioInput({ flags: {}, preset: { particpants: 3 } as never, defaultOut: 'o' })).toThrow('scenario file: unknown key "particpants"');
+  });
+  it.each(['smoke-loopback', 'jitsi-small', 'jitsi-sweep-200'])('the shipped preset %s is valid', (name) => {
+    const preset = readYamlFile(`${repoRoot}bench/scenarios/${name}.yaml`) as Record<string, unknown>;
+    const s = toScenario(scenarioInput({ flags: {}, preset, configDomain: 'meet.example.com', defaultOut: 'o' }));
+    expect(s.participants).toBeGreaterThan(0);
+  });
+});
