@@ -133,6 +133,29 @@ describe('openKube (contract test against the fake API server)', () => {
     expect((notFound as CommandError).hint).toBe('node ghost is gone');
   });
 
+  it('an API server that accepts but never answers times out with the unreachable hint (typed and raw calls)', async () => {
+    api.state.faults.push({ path: /^\/api\/v1\/nodes/, status: 200, hang: true });
+    const kube = openKube({ kubeconfig, timeoutMs: 1_000 });
+    const start = Date.now();
+    const typed = await kube.nodes().catch((e: unknown) => e);
+    expect(Date.now() - start).toBeLessThan(5_000);
+    expect((typed as CommandError).message).toBe(`listing nodes: the API server at ${api.url} did not answer within 1s`);
+    expect((typed as CommandError).hint).toMatch(/cluster unreachable/);
+    const raw = await kube.getText(nodeProxyPath('n1', 'metrics/cadvisor')).catch((e: unknown) => e);
+    expect((raw as CommandError).message).toMatch(/did not answer within 1s/);
+  });
+
+  it('Ctrl-C during a hanging request ends it at once with InterruptedError', async () => {
+    api.state.faults.push({ path: /^\/api\/v1\/nodes/, status: 200, hang: true });
+    const ac = new AbortController();
+    const kube = openKube({ kubeconfig, signal: ac.signal, timeoutMs: 30_000 });
+    setTimeout(() => ac.abort(), 100);
+    const start = Date.now();
+    const typed = await kube.nodes().catch((e: unknown) => e);
+    expect(typed).toBeInstanceOf(InterruptedError);
+    expect(Date.now() - start).toBeLessThan(2_000);
+  });
+
   it('an aborted signal turns into InterruptedError', async () => {
     const ac = new AbortController();
     ac.abort();

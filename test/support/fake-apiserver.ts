@@ -68,6 +68,8 @@ export interface Fault {
   message?: string;
   /** how many matching requests to fail; unlimited when absent */
   times?: number;
+  /** never answer (a hung API server or kubelet); status is then ignored */
+  hang?: boolean;
 }
 
 export interface FakeClusterState {
@@ -517,6 +519,7 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
   const fault = state.faults.find((f) => (f.method ?? method) === method && f.path.test(path) && (f.times === undefined || f.times > 0));
   if (fault) {
     if (fault.times !== undefined) fault.times--;
+    if (fault.hang) return; // the socket stays open until the client gives up or close() ends it
     return send(res, fault.status, status(fault.status, fault.message ?? `fake fault on ${path}`, REASONS[fault.status] ?? 'Unknown'));
   }
   const notFound = (what: string, name: string) => send(res, 404, status(404, `${what} "${name}" not found`, 'NotFound'));
