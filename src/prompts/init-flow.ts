@@ -87,18 +87,32 @@ export async function runInit(opts: InitOptions, deps: InitDeps): Promise<InitOu
   const readFacts = deps.readFacts ?? (async (context, e) => (await import('../cluster/facts.js')).readClusterFacts({ context, env: e }));
   const kube = await readContexts(env);
 
-  const answers = await runWizard({
-    flags,
-    file,
-    envSecrets: { tailscale: envSecrets.tailscale, newt: envSecrets.newt },
-    savedSecrets: saved ? { tailscale: saved.tailscale, newt: saved.newt } : undefined,
-    kube,
-    loadFacts: (context) => readFacts(context, env),
-    prompter: p,
-    say: deps.say,
-  });
-
-  const { config, warnings } = validateConfig(answers.config, interactive ? 'your answers' : 'the flags and config file');
+  const ask = (draft: ConfigDraft, answerFlags: typeof flags) =>
+    runWizard({
+      flags: answerFlags,
+      file: draft,
+      envSecrets: { tailscale: envSecrets.tailscale, newt: envSecrets.newt },
+      savedSecrets: saved ? { tailscale: saved.tailscale, newt: saved.newt } : undefined,
+      kube,
+      loadFacts: (context) => readFacts(context, env),
+      prompter: p,
+      say: deps.say,
+    });
+  let answers = await ask(file, flags);
+  let validated: ReturnType<typeof validateConfig>;
+  for (;;) {
+    try {
+      validated = validateConfig(answers.config, interactive ? 'your answers' : 'the flags and config file');
+      break;
+    } catch (e) {
+      if (!p || !(e instanceof UsageError)) throw e;
+      // a rule across answers failed: go round again with every answer (flags included) as the default
+      deps.say(`${e.message}`);
+      if (!(await p.confirm({ name: 'retry', message: 'Go through the questions again (your answers are the defaults)?', default: true }))) throw e;
+      answers = await ask(answers.config as ConfigDraft, { draft: {}, bitrates: {} });
+    }
+  }
+  const { config, warnings } = validated;
   const vpnNames = [answers.secrets.tailscale ? 'Tailscale OAuth client' : '', answers.secrets.newt ? 'Newt credentials' : ''].filter(Boolean);
   for (const line of formatSummary({ config, warnings, facts: answers.facts, configPath, secretsPath, vpnSecrets: vpnNames })) deps.say(line);
 

@@ -67,7 +67,9 @@ export function formatSummary(s: SummaryInput): string[] {
     `capacity estimate: about ${est.low}-${est.high} participants on ${bridges} bridge(s) (rough; measure with \`jitsi-k8s bench\`)`,
   );
   if (c.exposure.mode === 'pangolin') lines.push('', ...pangolinVpsSteps(c.exposure.udpPort, bridges));
-  if (s.warnings.length > 0) lines.push('', 'warnings:', ...s.warnings.map((w) => `  - ${formatIssue(w)}`));
+  // fit problems are listed above already
+  const warnings = s.warnings.filter((w) => !(w.path === 'nodes' && w.message.startsWith('does not fit')));
+  if (warnings.length > 0) lines.push('', 'warnings:', ...warnings.map((w) => `  - ${formatIssue(w)}`));
   lines.push(
     '',
     `writes:    ${s.configPath}`,

@@ -20,6 +20,12 @@ export interface Scripted extends Prompter {
 /** Answer `DEFAULT` (or leave the name out) to take the question's default. */
 export const DEFAULT = Symbol('default');
 
+/** Different answers each time the same question comes (the wizard may go round again). */
+export class Seq {
+  constructor(readonly values: unknown[]) {}
+}
+export const seq = (...values: unknown[]) => new Seq(values);
+
 export function scripted(script: Record<string, unknown>, opts: { cancelAt?: string; cancelWith?: 'ExitPromptError' | 'AbortPromptError' } = {}): Scripted {
   const asked: Asked[] = [];
   const notes: string[] = [];
@@ -32,7 +38,11 @@ export function scripted(script: Record<string, unknown>, opts: { cancelAt?: str
       e.name = opts.cancelWith ?? 'ExitPromptError';
       throw promptError(e);
     }
-    const given = q.name in script ? script[q.name] : DEFAULT;
+    let given = q.name in script ? script[q.name] : DEFAULT;
+    if (given instanceof Seq) {
+      if (given.values.length === 0) throw new Error(`question ${q.name} asked more often than scripted`);
+      given = given.values.shift();
+    }
     let value: unknown;
     if (given === DEFAULT) {
       value = kind === 'checkbox' ? (extra.choices ?? []).filter((c) => c.checked).map((c) => c.value) : q.default;

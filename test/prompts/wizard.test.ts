@@ -12,7 +12,7 @@ import { validateConfig } from '../../src/config/validate.js';
 import { loadSecrets } from '../../src/config/file.js';
 import type { ClusterFacts, FactsResult, KubeContexts } from '../../src/cluster/facts.js';
 import { runInit, isInteractive, type InitDeps, type InitOptions } from '../../src/prompts/init-flow.js';
-import { DEFAULT, scripted, type Scripted } from './scripted.js';
+import { DEFAULT, scripted, seq, type Scripted } from './scripted.js';
 
 const FACTS: ClusterFacts = {
   context: 'prod',
@@ -213,6 +213,38 @@ describe('cancelled: Ctrl-C or Esc at a prompt writes nothing', () => {
   });
 });
 
+describe('a rule across answers fails', () => {
+  it('shows the problem and goes round again with the answers as defaults', async () => {
+    const p = scripted({
+      domain: 'meet.example.com',
+      exposure: 'nodePort',
+      nodePort: seq(32767, 30000),
+      jvbReplicas: seq(2, DEFAULT),
+      components: [],
+      tls: 'none',
+      retry: true,
+      confirm: true,
+    });
+    const r = await runInit({ out: out() }, deps(p));
+    if (r.kind !== 'written') throw new Error(r.kind);
+    expect(said.join('\n')).toContain('exposure.nodePort: 2 bridges need NodePorts 32767-32768, past 32767');
+    const second = p.asked.slice(p.asked.findIndex((a) => a.name === 'retry') + 1);
+    // the second round offers the first round's answers
+    expect(second.find((a) => a.name === 'domain')?.default).toBe('meet.example.com');
+    expect(second.find((a) => a.name === 'nodePort')?.default).toBe(32767);
+    expect(second.find((a) => a.name === 'jvbReplicas')?.default).toBe(2);
+    expect(p.answers.filter(([n]) => n === 'jvbReplicas').map(([, v]) => v)).toEqual([2, 2]);
+    expect(r.config.exposure.nodePort).toBe(30000);
+    expect(r.config.components.jvb.replicas).toBe(2);
+  });
+
+  it('declining to go round again ends with the usage error; nothing written', async () => {
+    const p = scripted({ domain: 'meet.example.com', exposure: 'nodePort', nodePort: 32767, jvbReplicas: 2, components: [], tls: 'none', retry: false });
+    await expect(runInit({ out: out() }, deps(p))).rejects.toThrow(/exposure\.nodePort: 2 bridges need NodePorts/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
 describe('defaults taken from the cluster', () => {
   it('no questions: node size and count from the facts, the default storage class for jibri', async () => {
     const r = await runInit({ out: out(), yes: true, domain: 'meet.example.com', tls: 'none', jibri: true }, deps(undefined));
@@ -221,6 +253,17 @@ describe('defaults taken from the cluster', () => {
     expect(r.config.components.jibri.storage).toMatchObject({ enabled: true, size: '4Gi', storageClass: 'fast-ssd' });
     expect(factsAskedFor).toEqual(['lab']); // the kubeconfig's current context
     expect(r.config.cluster.context).toBe('lab');
+  });
+
+  it('nodes too small: the summary lists what does not fit (once)', async () => {
+    const r = await runInit({ out: out(), yes: true, domain: 'meet.example.com', tls: 'none', nodes: '1', nodeCpu: '2', nodeMemory: '4', jibri: true }, deps(undefined));
+    expect(r.kind).toBe('written');
+    const summary = said.join('\n');
+    expect(summary).toContain('does not fit:');
+    expect(summary).toContain("  - one jibri pod requests 2 CPU / 2Gi, more than a node offers (1800m / 3686Mi)");
+    expect(summary).toContain("  - the pods request 3600m CPU in all; 1 nodes offer 1800m");
+    expect(summary).not.toContain('fits:      yes');
+    expect(summary.match(/one jibri pod requests/g)?.length).toBe(1);
   });
 
   it('cluster not reachable: says so and uses the schema defaults', async () => {
