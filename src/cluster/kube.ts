@@ -120,7 +120,8 @@ export const podProxyPath = (namespace: string, pod: string, port: number, path:
 export const nodeProxyPath = (node: string, path: string): string => `/api/v1/nodes/${encodeURIComponent(node)}/proxy/${path.replace(/^\/+/, '')}`;
 
 const UNREACHABLE_HINT = 'cluster unreachable — check --context / KUBECONFIG and that the API server is up';
-const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE|ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|CERT_HAS_EXPIRED)$/;
+const NETWORK_CODES = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|EPIPE)$/;
+const TLS_CODES = /^(ERR_TLS_CERT_ALTNAME_INVALID|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID)$/;
 
 function loadKubeConfig(target: KubeTarget): KubeConfig {
   const kc = new KubeConfig();
@@ -188,7 +189,13 @@ export function openKube(target: KubeTarget = {}): Kube {
     }
     if (e instanceof ApiException) return fromStatus(e.code, what, statusMessage(e.body), notFoundHint);
     const code = String(err?.code ?? err?.errno ?? '');
-    if (NETWORK_CODES.test(code) || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|certificate/i.test(String(err?.message))) {
+    if (TLS_CODES.test(code) || /certificate/i.test(String(err?.message))) {
+      return new KubeApiError(
+        `the API server of ${where} presented a certificate we do not trust: ${code || err?.message}`,
+        'the kubeconfig\'s certificate-authority(-data) does not match the server — refresh the kubeconfig from your cluster',
+      );
+    }
+    if (NETWORK_CODES.test(code) || /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH/i.test(String(err?.message))) {
       return new KubeApiError(`cannot reach the Kubernetes API server of ${where}: ${code || err?.message}`, UNREACHABLE_HINT);
     }
     return new KubeApiError(`${what} failed: ${err?.message ?? String(e)}`, UNREACHABLE_HINT);

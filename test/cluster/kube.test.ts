@@ -117,6 +117,15 @@ describe('openKube (contract test against the fake API server)', () => {
     expect((err as CommandError).hint).toMatch(/cluster unreachable — check --context \/ KUBECONFIG/);
   });
 
+  it('a server certificate the kubeconfig does not trust → a certificate error, not "unreachable"', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const untrusting = api.writeKubeconfig({ contexts: [{ name: 'fake' }] });
+    writeFileSync(untrusting, readFileSync(untrusting, 'utf8').replace(/certificate-authority-data: .*/, ''));
+    const err = await openKube({ kubeconfig: untrusting }).nodes().catch((e: unknown) => e);
+    expect((err as CommandError).message).toMatch(/presented a certificate we do not trust: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN)/);
+    expect((err as CommandError).hint).toMatch(/certificate-authority/);
+  });
+
   it('401 → credentials hint, 403 → RBAC hint, 404 → what is missing', async () => {
     const expired = await openKube({ kubeconfig, context: 'expired' }).nodes().catch((e: unknown) => e);
     expect((expired as CommandError).hint).toMatch(/credentials are missing or expired/);
