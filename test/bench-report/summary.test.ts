@@ -74,7 +74,7 @@ describe('client loss', () => {
     expect(s.rttMsP95).toBe(30);
     expect(s.sendLossPctMean).toBe(1);
     expect(s.bitrateInKbpsMean).toBe(200);
-    expect(s.byRole.sender).toEqual({ participants: 1, samples: 1, bitrateInKbpsMean: 100, bitrateOutKbpsMean: 500 });
+    expect(s.byRole.sender).toMatchObject({ participants: 1, samples: 1, bitrateInKbpsMean: 100, bitrateOutKbpsMean: 500, cpuCoresPerParticipantMean: null });
     expect(s.byRole.receiver.bitrateInKbpsMean).toBe(300);
   });
 });
@@ -115,6 +115,41 @@ describe('bridge figures', () => {
     expect(phase.clients.participants).toBe(3);
     expect(phase.cpuPerParticipant).toBeCloseTo(0.55, 5); // 1.65 ÷ 3
     expect(phase.stressMax).toBe(0.9);
+  });
+});
+
+describe('load generator', () => {
+  it('gives browser CPU and PSS per page, per role, and the browsers\' total', () => {
+    // sender page alone in browser 0 (0.3 cores, 400 MiB); two receiver pages share browser 1
+    // (0.4 then 0.6 cores, 600 MiB): per page 0.2, 0.2, 0.3, 0.3 cores and 300 MiB
+    const recv = (participant: string, t: number, cores: number) =>
+      part({ participant, t, browser: 1, browserCpuCores: cores, browserParticipants: 2, browserPssMiB: 600 });
+    const c = summarize(
+      [
+        part({ participant: 's', role: 'sender', browser: 0, browserCpuCores: 0.3, browserParticipants: 1, browserPssMiB: 400 }),
+        recv('r1', 1000, 0.4),
+        recv('r2', 1000, 0.4),
+        recv('r1', 2000, 0.6),
+        recv('r2', 2000, 0.6),
+        part({ participant: 'x' }), // no browser figures: not counted
+      ],
+      {},
+    ).overall.clients;
+    expect(c.byRole.sender.cpuCoresPerParticipantMean).toBeCloseTo(0.3, 6);
+    expect(c.byRole.sender.pssMiBPerParticipantMean).toBe(400);
+    expect(c.byRole.receiver.cpuCoresPerParticipantMean).toBeCloseTo(0.25, 6);
+    expect(c.byRole.receiver.pssMiBPerParticipantMean).toBe(300);
+    expect(c.loadGenerator.samples).toBe(5);
+    expect(c.loadGenerator.cpuCoresPerParticipantMean).toBeCloseTo(0.26, 6); // 1.3 ÷ 5
+    expect(c.loadGenerator.cpuCoresPerParticipantP95).toBeCloseTo(0.3, 6);
+    expect(c.loadGenerator.pssMiBPerParticipantMean).toBe(320); // (400 + 4 × 300) ÷ 5
+    expect(c.loadGenerator.browsers).toBe(2);
+    expect(c.loadGenerator.browserCpuCoresTotal).toBeCloseTo(0.8, 6); // 0.3 + mean(0.4, 0.6)
+  });
+
+  it('is null when the engine recorded no browser figures', () => {
+    const c = summarize([part({ participant: 'a' })], {}).overall.clients;
+    expect(c.loadGenerator).toEqual({ samples: 0, cpuCoresPerParticipantMean: null, cpuCoresPerParticipantP95: null, pssMiBPerParticipantMean: null, browserCpuCoresTotal: null, browsers: 0 });
   });
 });
 

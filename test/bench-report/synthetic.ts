@@ -82,8 +82,14 @@ export function syntheticRecords(opts: SyntheticOptions = {}): SampleRecord[] {
           }
         }
         if ((now - T0) % INTERVAL_MS === 0) {
+          // senders share browser 0, receivers go 4 to a browser (as the engine packs them)
+          const browserOf = (i: number) => (i < senders ? 0 : 1 + Math.floor((i - senders) / 4));
+          const pagesIn = new Map<number, number>();
+          for (const i of joined) pagesIn.set(browserOf(i), (pagesIn.get(browserOf(i)) ?? 0) + 1);
+          const browserCores = new Map([...pagesIn].map(([b, pages]) => [b, pages * (b === 0 ? 0.12 : 0.05) + rand() * 0.02]));
           for (const i of joined) {
             const role = i < senders ? 'sender' : 'receiver';
+            const browser = browserOf(i);
             const received = 100;
             const lost = lossEvery > 0 ? Math.round(received / lossEvery + (rand() - 0.5) * 2) : 0;
             const vReceived = 300;
@@ -106,6 +112,10 @@ export function syntheticRecords(opts: SyntheticOptions = {}): SampleRecord[] {
               framesDecoded: 0,
               framesPerSecond: role === 'sender' ? 15 : undefined,
               transport: { protocol: 'udp', candidateType: 'host', relayed: false },
+              browser,
+              browserCpuCores: Math.round(browserCores.get(browser)! * 1000) / 1000,
+              browserParticipants: pagesIn.get(browser)!,
+              browserPssMiB: 250 + pagesIn.get(browser)! * 140,
             } satisfies ParticipantSample);
           }
         }

@@ -89,15 +89,27 @@ export function keyCards(summary: Summary): string {
   const stress = o.bridges.map((b) => b.stressMax).filter((v): v is number => v !== null);
   const cpp = steadyCpuPerParticipant(summary).filter((x) => x.value !== null) as { bridges: number; value: number }[];
   const cppValue = cpp.length === 0 ? '—' : cpp.length === 1 ? fmt(cpp[0]!.value, 3) : `${fmt(Math.min(...cpp.map((x) => x.value)), 3)}–${fmt(Math.max(...cpp.map((x) => x.value)), 3)}`;
+  const lg = c.byRole;
   const cards = [
     card('Participants joined', String(o.participants.joined), '', `${o.participants.failed} failed · ${c.participants} measured`),
     card('Audio receive loss', fmt(c.audio.pooledLossPct, 2), '%', `pooled · mean ${fmt(c.audio.lossPctMean)} · p95 ${fmt(c.audio.lossPctP95)} %`),
     card('Video receive loss', fmt(c.video.pooledLossPct, 2), '%', `pooled · p95 ${fmt(c.video.lossPctP95)} % · ${c.video.nackCount ?? '—'} NACKs`),
     card('Round-trip time', fmt(c.rttMsMean, 1), 'ms', `mean · p95 ${fmt(c.rttMsP95, 1)} ms`),
-    card('Bridge CPU peak', peak.length ? fmt(Math.max(...peak), 2) : '—', 'cores', summary.run.bridgeMeasured ? `max of ${plural(o.bridges.length, 'bridge')}` : 'no bridge measured'),
-    card('CPU per participant', cppValue, 'cores', cpp.length ? 'steady phase, all bridges' : 'no steady bridge CPU'),
-    card('Bridge stress max', stress.length ? fmt(Math.max(...stress), 2) : '—', '', summary.run.bridgeMeasured ? '1.0 = overloaded' : 'no bridge measured'),
   ];
+  if (summary.run.bridgeMeasured) {
+    cards.push(
+      card('Bridge CPU peak', peak.length ? fmt(Math.max(...peak), 2) : '—', 'cores', `max of ${plural(o.bridges.length, 'bridge')}`),
+      card('Bridge CPU per participant', cppValue, 'cores', cpp.length ? 'steady phase, all bridges' : 'no steady bridge CPU'),
+      card('Bridge stress max', stress.length ? fmt(Math.max(...stress), 2) : '—', '', '1.0 = overloaded'),
+    );
+  } else {
+    cards.push(card('Bridges', 'not measured', '', 'no bridge samples in this run'));
+  }
+  // what the machine driving the browsers spent per page (the engine's per-browser CPU and PSS)
+  for (const [label, role] of [['sender', lg.sender], ['receiver', lg.receiver]] as const) {
+    if (role.cpuCoresPerParticipantMean === null) continue;
+    cards.push(card(`Browser CPU per ${label}`, fmt(role.cpuCoresPerParticipantMean, 3), 'cores', `load generator · ${role.pssMiBPerParticipantMean !== null ? `${fmt(role.pssMiBPerParticipantMean, 0)} MiB PSS` : 'no PSS'}`));
+  }
   return `<div class="cards">${cards.join('')}</div>`;
 }
 
@@ -120,6 +132,7 @@ export function notices(summary: Summary): string {
 }
 
 export function clientTable(summary: Summary): string {
+  const measured = summary.run.bridgeMeasured;
   const rows: string[] = [];
   for (const s of summary.steps) {
     for (const p of s.phases) {
@@ -128,7 +141,8 @@ export function clientTable(summary: Summary): string {
         `<tr class="${p.phase === 'steady' ? 'steady' : ''}">${td(esc(String(s.bridges)), 'l')}${td(esc(p.phase), 'l')}${num(p.durationS, 0)}${td(String(p.participants.joined))}${td(String(p.participants.failed))}${td(String(c.participants))}` +
           `${num(c.audio.lossPctMean)}${num(c.audio.lossPctP95)}${num(c.audio.pooledLossPct)}${num(c.video.lossPctMean)}${num(c.video.lossPctP95)}${num(c.video.pooledLossPct)}` +
           `${num(c.video.nackCount, 0)}${num(c.sendLossPctMean)}${num(c.rttMsMean, 1)}${num(c.rttMsP95, 1)}${num(c.bitrateInKbpsMean, 0)}${num(c.bitrateOutKbpsMean, 0)}` +
-          `${num(p.bridgeCpuCoresTotal)}${num(p.cpuPerParticipant, 4)}</tr>`,
+          `${num(c.byRole.sender.cpuCoresPerParticipantMean, 3)}${num(c.byRole.receiver.cpuCoresPerParticipantMean, 3)}${num(c.loadGenerator.pssMiBPerParticipantMean, 0)}` +
+          `${measured ? `${num(p.bridgeCpuCoresTotal)}${num(p.cpuPerParticipant, 4)}` : ''}</tr>`,
       );
     }
   }
@@ -141,7 +155,8 @@ export function clientTable(summary: Summary): string {
       { group: 'send loss %', cols: ['mean'] },
       { group: 'RTT ms', cols: ['mean', 'p95'] },
       { group: 'kbps / participant', cols: ['in', 'out'] },
-      { group: 'bridge CPU cores', cols: ['Σ', 'per participant'] },
+      { group: 'browser / page', cols: ['sender cores', 'receiver cores', 'MiB'] },
+      ...(measured ? [{ group: 'bridge CPU cores', cols: ['Σ', 'per participant'] }] : []),
     ],
     rows,
     2,
@@ -212,13 +227,15 @@ export function runCharts(summary: Summary, series: RunSeries, colors: Map<strin
     series.bridgeNames.filter((n) => src[n]).map((n) => ({ name: n, color: colors.get(n) ?? '#999', points: src[n]! }));
   const cpp = steadyCpuPerParticipant(summary);
   const stressMax = Math.max(0, ...Object.values(series.bridgeStress).flatMap((pts) => pts.map(([, y]) => y ?? 0)));
-  const charts = [
+  const stepLabels = summary.steps.length > 1 || summary.run.bridgeMeasured;
+  const bridgeCharts = [
     lineChart({
       id: 'bridge-cpu',
       title: 'Bridge CPU over time',
       yLabel: 'CPU (cores)',
       series: bridgeLines(series.bridgeCpu),
       bands,
+      stepLabels,
       emptyText: NO_BRIDGE,
       note: `mean per ${series.bucketS} s, one line per JVB pod${cpuSources(summary)}`,
     }),
@@ -233,6 +250,8 @@ export function runCharts(summary: Summary, series: RunSeries, colors: Map<strin
       note: 'Σ of the bridges\' mean CPU ÷ distinct participants measured in the steady phase',
       valueDigits: 4,
     }),
+  ];
+  const clientCharts = [
     lineChart({
       id: 'client-loss',
       title: 'Client receive loss over time',
@@ -242,25 +261,32 @@ export function runCharts(summary: Summary, series: RunSeries, colors: Map<strin
         { name: 'video (after NACK/RTX)', color: MEDIA_COLORS.video, points: series.videoLossPct },
       ],
       bands,
+      stepLabels,
       emptyText: 'No participant received media: no loss to show.',
       note: `pooled over all participants per ${series.bucketS} s: Σlost ÷ (Σlost + Σreceived)`,
     }),
+  ];
+  bridgeCharts.push(
     lineChart({
       id: 'bridge-stress',
       title: 'Bridge stress over time',
       yLabel: 'stress (load ÷ threshold)',
       series: bridgeLines(series.bridgeStress),
       bands,
+      stepLabels,
       refLines: stressMax > 0.7 ? [{ y: 1, label: 'overloaded (1.0)' }] : [],
       emptyText: NO_BRIDGE,
       note: 'from /colibri/stats stress_level; the bridge refreshes it every 5–10 s',
     }),
+  );
+  clientCharts.push(
     lineChart({
       id: 'participants',
       title: 'Participants being measured',
       yLabel: 'participants',
       series: [{ name: 'participants sampled', color: '#16a34a', points: series.participants }],
       bands,
+      stepLabels,
       emptyText: 'No participant samples.',
     }),
     lineChart({
@@ -269,10 +295,28 @@ export function runCharts(summary: Summary, series: RunSeries, colors: Map<strin
       yLabel: 'RTT (ms)',
       series: [{ name: 'mean RTT', color: '#9333ea', points: series.rttMs }],
       bands,
+      stepLabels,
       emptyText: 'No participant reported a round-trip time.',
     }),
-  ];
-  return `${phaseLegend(phases)}<div class="charts two">${charts.join('')}</div>`;
+    lineChart({
+      id: 'load-generator',
+      title: 'Load generator: browser CPU per participant',
+      yLabel: 'CPU per page (cores)',
+      series: [
+        { name: 'sender pages', color: '#0891b2', points: series.loadGenSenderCpu },
+        { name: 'receiver pages', color: '#ca8a04', points: series.loadGenReceiverCpu },
+      ],
+      bands,
+      stepLabels,
+      emptyText: 'The engine recorded no browser CPU for this run.',
+      note: 'the machine driving the browsers, not the bridge: each browser\'s cores ÷ its pages',
+    }),
+  );
+  const charts = summary.run.bridgeMeasured
+    ? [bridgeCharts[0], bridgeCharts[1], clientCharts[0], bridgeCharts[2], ...clientCharts.slice(1)]
+    : clientCharts;
+  const left = summary.run.bridgeMeasured ? '' : '<p class="sub" data-notice="no-bridge-charts">Bridge charts (CPU, CPU per participant, stress) are left out: no bridge was measured in this run.</p>';
+  return `${phaseLegend(phases)}${left}<div class="charts two">${charts.join('')}</div>`;
 }
 
 export function renderReport(summary: Summary, series: RunSeries, template: string, generatedAt = new Date()): string {

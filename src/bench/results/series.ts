@@ -35,6 +35,9 @@ export interface RunSeries {
   rttMs: Point[];
   /** participant-seconds sampled ÷ bucket seconds: how many participants were being measured */
   participants: Point[];
+  /** load generator: mean browserCpuCores ÷ browserParticipants of sender and receiver pages, cores */
+  loadGenSenderCpu: Point[];
+  loadGenReceiverCpu: Point[];
 }
 
 const MAX_POINTS = 240;
@@ -47,6 +50,10 @@ interface ClientBucket {
   rttSum: number;
   rttN: number;
   sampledMs: number;
+  sCpu: number;
+  sN: number;
+  rCpu: number;
+  rN: number;
 }
 interface MeanBucket {
   sum: number;
@@ -68,7 +75,7 @@ export class SeriesBuilder {
     const sec = Math.floor(r.t / 1000);
     if (r.kind === 'participant') {
       let b = this.clients.get(sec);
-      if (!b) this.clients.set(sec, (b = { aLost: 0, aRecv: 0, vLost: 0, vRecv: 0, rttSum: 0, rttN: 0, sampledMs: 0 }));
+      if (!b) this.clients.set(sec, (b = emptyClientBucket()));
       b.aLost += Math.max(0, num(r.audio?.packetsLost) ?? 0);
       b.aRecv += num(r.audio?.packetsReceived) ?? 0;
       b.vLost += Math.max(0, num(r.video?.packetsLost) ?? 0);
@@ -77,6 +84,17 @@ export class SeriesBuilder {
       if (rtt !== undefined) {
         b.rttSum += rtt;
         b.rttN++;
+      }
+      const browserCpu = num(r.browserCpuCores);
+      const pages = num(r.browserParticipants);
+      if (browserCpu !== undefined && pages !== undefined && pages > 0) {
+        if (r.role === 'sender') {
+          b.sCpu += browserCpu / pages;
+          b.sN++;
+        } else {
+          b.rCpu += browserCpu / pages;
+          b.rN++;
+        }
       }
       const interval = num(r.intervalMs);
       if (interval !== undefined && interval > 0) {
@@ -101,7 +119,7 @@ export class SeriesBuilder {
     const idx = (sec: number) => Math.floor((sec - t0s) / bucketS);
     const x = (i: number) => Math.round((i + 0.5) * bucketS * 10) / 10;
 
-    const merged: ClientBucket[] = Array.from({ length: nBuckets }, () => ({ aLost: 0, aRecv: 0, vLost: 0, vRecv: 0, rttSum: 0, rttN: 0, sampledMs: 0 }));
+    const merged: ClientBucket[] = Array.from({ length: nBuckets }, emptyClientBucket);
     const hasClient = new Array<boolean>(nBuckets).fill(false);
     for (const [sec, b] of this.clients) {
       const i = Math.min(nBuckets - 1, idx(sec));
@@ -114,6 +132,10 @@ export class SeriesBuilder {
       m.rttSum += b.rttSum;
       m.rttN += b.rttN;
       m.sampledMs += b.sampledMs;
+      m.sCpu += b.sCpu;
+      m.sN += b.sN;
+      m.rCpu += b.rCpu;
+      m.rN += b.rN;
     }
     const pooled = (lost: number, recv: number) => (lost + recv > 0 ? round2((lost / (lost + recv)) * 100) : null);
     const clientLine = (f: (m: ClientBucket) => number | null): Point[] =>
@@ -172,8 +194,14 @@ export class SeriesBuilder {
       videoLossPct: clientLine((m) => pooled(m.vLost, m.vRecv)),
       rttMs: clientLine((m) => (m.rttN > 0 ? round2(m.rttSum / m.rttN) : null)),
       participants: clientLine((m) => (m.sampledMs > 0 ? round2(m.sampledMs / (bucketS * 1000)) : null)),
+      loadGenSenderCpu: clientLine((m) => (m.sN > 0 ? round4(m.sCpu / m.sN) : null)),
+      loadGenReceiverCpu: clientLine((m) => (m.rN > 0 ? round4(m.rCpu / m.rN) : null)),
     };
   }
+}
+
+function emptyClientBucket(): ClientBucket {
+  return { aLost: 0, aRecv: 0, vLost: 0, vRecv: 0, rttSum: 0, rttN: 0, sampledMs: 0, sCpu: 0, sN: 0, rCpu: 0, rN: 0 };
 }
 
 function addMean(map: Map<string, Map<number, MeanBucket>>, key: string, sec: number, value: number | undefined): void {

@@ -26,6 +26,23 @@ export interface RoleFigures {
   samples: number;
   bitrateInKbpsMean: number | null;
   bitrateOutKbpsMean: number | null;
+  /** load generator cost of one page of this role (senders and receivers run in separate browsers) */
+  cpuCoresPerParticipantMean: number | null;
+  pssMiBPerParticipantMean: number | null;
+}
+
+/** What the machine driving the browsers spent: the engine's per-browser CPU and memory, per page. */
+export interface LoadGeneratorFigures {
+  /** participant samples that carry the browser's CPU and page count */
+  samples: number;
+  /** mean over samples of browserCpuCores ÷ browserParticipants, cores */
+  cpuCoresPerParticipantMean: number | null;
+  cpuCoresPerParticipantP95: number | null;
+  /** mean over samples of browserPssMiB ÷ browserParticipants, MiB */
+  pssMiBPerParticipantMean: number | null;
+  /** Σ over browsers of each browser's mean CPU, cores */
+  browserCpuCoresTotal: number | null;
+  browsers: number;
 }
 
 export interface ClientFigures {
@@ -46,6 +63,7 @@ export interface ClientFigures {
   byRole: { sender: RoleFigures; receiver: RoleFigures };
   /** distinct participants by their last selected candidate pair */
   transport: { udp: number; tcp: number; relayed: number; unknown: number };
+  loadGenerator: LoadGeneratorFigures;
 }
 
 export interface BridgeFigures {
@@ -156,6 +174,8 @@ export const DEFINITIONS: Record<string, string> = {
     'phase: Σ over bridges of mean CPU cores ÷ distinct participants sampled in the phase; per bridge: Σ cores ÷ Σ participants (from /colibri/stats) over its samples',
   bridgeLoss: 'incoming/outgoing loss reported by /colibri/stats, in %',
   participants: 'joined/failed/left count the engine\'s join events; "participants" in client figures counts distinct participants with samples',
+  loadGenerator:
+    'the machine driving the browsers, not the bridge: per participant sample browserCpuCores ÷ browserParticipants (one page\'s share of its browser), likewise PSS; total = Σ over browsers of each browser\'s mean CPU',
 };
 
 const MAX_FAILURES = 50;
@@ -199,12 +219,16 @@ class RoleAcc {
   samples = 0;
   bitIn: number[] = [];
   bitOut: number[] = [];
+  cpuPerPage: number[] = [];
+  pssPerPage: number[] = [];
   finish(): RoleFigures {
     return {
       participants: this.participants.size,
       samples: this.samples,
       bitrateInKbpsMean: round(mean(this.bitIn), 1),
       bitrateOutKbpsMean: round(mean(this.bitOut), 1),
+      cpuCoresPerParticipantMean: round(mean(this.cpuPerPage)),
+      pssMiBPerParticipantMean: round(mean(this.pssPerPage), 1),
     };
   }
 }
@@ -221,6 +245,13 @@ class ClientAcc {
   fps: number[] = [];
   roles = { sender: new RoleAcc(), receiver: new RoleAcc() };
   transport = new Map<string, ParticipantSample['transport']>();
+  cpuPerPage: number[] = [];
+  pssPerPage: number[] = [];
+  /**
+   * Each browser's CPU, weighted 1/pages per page sample: every page repeats its browser's reading,
+   * so when all pages report, a tick weighs 1 and the result is the browser's time mean.
+   */
+  browserCpu = new Map<string, { sum: number; weight: number }>();
   add(s: ParticipantSample): void {
     this.samples++;
     this.participants.add(s.participant);
@@ -242,6 +273,25 @@ class ClientAcc {
     if (bi !== undefined) role.bitIn.push(bi);
     if (bo !== undefined) role.bitOut.push(bo);
     if (s.transport || !this.transport.has(s.participant)) this.transport.set(s.participant, s.transport);
+    const browserCpu = num(s.browserCpuCores);
+    const pages = num(s.browserParticipants);
+    const pss = num(s.browserPssMiB);
+    if (browserCpu !== undefined && pages !== undefined && pages > 0) {
+      this.cpuPerPage.push(browserCpu / pages);
+      role.cpuPerPage.push(browserCpu / pages);
+    }
+    if (pss !== undefined && pages !== undefined && pages > 0) {
+      this.pssPerPage.push(pss / pages);
+      role.pssPerPage.push(pss / pages);
+    }
+    if (browserCpu !== undefined && pages !== undefined && pages > 0 && s.browser !== undefined) {
+      // browser indexes restart in every load-generator pod
+      const key = `${s.pod ?? ''}/${s.shard ?? ''}/${s.browser}`;
+      let acc = this.browserCpu.get(key);
+      if (!acc) this.browserCpu.set(key, (acc = { sum: 0, weight: 0 }));
+      acc.sum += browserCpu / pages;
+      acc.weight += 1 / pages;
+    }
   }
   finish(): ClientFigures {
     const transport = { udp: 0, tcp: 0, relayed: 0, unknown: 0 };
@@ -268,6 +318,15 @@ class ClientAcc {
       framesPerSecondMean: round(mean(this.fps), 2),
       byRole: { sender: this.roles.sender.finish(), receiver: this.roles.receiver.finish() },
       transport,
+      loadGenerator: {
+        samples: this.cpuPerPage.length,
+        cpuCoresPerParticipantMean: round(mean(this.cpuPerPage)),
+        cpuCoresPerParticipantP95: round(percentile(this.cpuPerPage, 95)),
+        pssMiBPerParticipantMean: round(mean(this.pssPerPage), 1),
+        browserCpuCoresTotal:
+          this.browserCpu.size > 0 ? round([...this.browserCpu.values()].reduce((sum, b) => sum + b.sum / b.weight, 0)) : null,
+        browsers: this.browserCpu.size,
+      },
     };
   }
 }
@@ -438,7 +497,7 @@ export class SummaryBuilder {
     if (total === 0) notes.push('no records: nothing was measured');
     if (!bridgeMeasured) notes.push('no bridge was measured: there are no bridge samples (a loopback run, or the bridge sampler reached no JVB pod)');
     if (this.counts.participant === 0 && total > 0) notes.push('no participant samples: no client figures');
-    if (placement.length > 0 && placement.every((p) => p.bridgeNames.length === 0)) notes.push('participant samples do not say which bridge they landed on');
+    if (bridgeMeasured && placement.length > 0 && placement.every((p) => p.bridgeNames.length === 0)) notes.push('participant samples do not say which bridge they landed on');
     if (this.interrupted) notes.push('the run was interrupted: figures cover what was measured until then');
     const overallCounts = sumCounts(steps.map((s) => s.participants));
     if (overallCounts.failed > 0) notes.push(`${overallCounts.failed} join attempt(s) failed`);

@@ -19,6 +19,8 @@ export interface LineChartSpec {
   series: LineSeries[];
   bands?: PhaseBand[];
   refLines?: { y: number; label: string }[];
+  /** label where each sweep step begins ("2 bridges"); off for a run without bridges */
+  stepLabels?: boolean;
   /** shown instead of a chart when no series holds a value */
   emptyText: string;
   note?: string;
@@ -129,7 +131,7 @@ export function lineChart(spec: LineChartSpec): string {
     parts.push(
       `<rect class="band" data-phase="${esc(b.phase)}" x="${n1(x1)}" y="${M.top}" width="${n1(Math.max(0.5, x2 - x1))}" height="${ph}" fill="${PHASE_COLORS[b.phase] ?? '#f1f3f6'}"><title>${esc(`step ${b.step} (${b.bridges} bridge${b.bridges === 1 ? '' : 's'}): ${b.phase}`)}</title></rect>`,
     );
-    if (b.step !== lastStep) {
+    if (b.step !== lastStep && spec.stepLabels !== false) {
       if (lastStep !== undefined) parts.push(`<line class="step-line" x1="${n1(x1)}" x2="${n1(x1)}" y1="${M.top}" y2="${M.top + ph}"/>`);
       parts.push(`<text class="step-label" x="${n1(x1 + 4)}" y="${M.top - 8}">${esc(`${b.bridges} bridge${b.bridges === 1 ? '' : 's'}`)}</text>`);
       lastStep = b.step;

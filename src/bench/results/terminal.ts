@@ -7,28 +7,30 @@ const withP95 = (v: number | null, p95: number | null, digits = 2) => (v === nul
 
 export function formatTerminalSummary(summary: Summary): string {
   const out: string[] = [];
+  const measured = summary.run.bridgeMeasured;
+  const loadGen = summary.overall.clients.loadGenerator.samples > 0;
+  const header = ['bridges', 'phase', 'joined', 'failed', 'measured', 'audio loss % (p95)', 'video loss % (p95)', 'RTT ms (p95)'];
+  if (measured) header.push('bridge cores', 'cores/participant', 'stress max');
+  if (loadGen) header.push('browser cores/sender', '/receiver');
   const clientRows = summary.steps.flatMap((s) =>
-    s.phases.map((p) => [
-      s.bridges,
-      p.phase,
-      p.participants.joined,
-      p.participants.failed,
-      p.clients.participants,
-      withP95(p.clients.audio.pooledLossPct, p.clients.audio.lossPctP95),
-      withP95(p.clients.video.pooledLossPct, p.clients.video.lossPctP95),
-      withP95(p.clients.rttMsMean, p.clients.rttMsP95, 0),
-      fmt(p.bridgeCpuCoresTotal, 2),
-      fmt(p.cpuPerParticipant, 4),
-      fmt(p.stressMax, 2),
-    ]),
+    s.phases.map((p) => {
+      const row: (string | number)[] = [
+        s.bridges,
+        p.phase,
+        p.participants.joined,
+        p.participants.failed,
+        p.clients.participants,
+        withP95(p.clients.audio.pooledLossPct, p.clients.audio.lossPctP95),
+        withP95(p.clients.video.pooledLossPct, p.clients.video.lossPctP95),
+        withP95(p.clients.rttMsMean, p.clients.rttMsP95, 0),
+      ];
+      if (measured) row.push(fmt(p.bridgeCpuCoresTotal, 2), fmt(p.cpuPerParticipant, 4), fmt(p.stressMax, 2));
+      if (loadGen) row.push(fmt(p.clients.byRole.sender.cpuCoresPerParticipantMean, 3), fmt(p.clients.byRole.receiver.cpuCoresPerParticipantMean, 3));
+      return row;
+    }),
   );
   if (clientRows.length === 0) return 'no records: nothing was measured';
-  out.push(
-    formatTable(
-      ['bridges', 'phase', 'joined', 'failed', 'measured', 'audio loss % (p95)', 'video loss % (p95)', 'RTT ms (p95)', 'bridge cores', 'cores/participant', 'stress max'],
-      clientRows,
-    ),
-  );
+  out.push(formatTable(header, clientRows));
   if (summary.run.bridgeMeasured) {
     // per bridge in the steady phase, where the comparison between bridge counts is fair
     const rows = summary.steps.flatMap((s) => {
