@@ -90,6 +90,13 @@ async function pageState(page: Page | undefined): Promise<string> {
   }
 }
 
+/** A site on this machine's loopback address: Chrome must be allowed loopback ICE candidates. */
+function isLoopbackUrl(url: string | undefined): boolean {
+  if (!url) return false;
+  const host = new URL(url).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
 interface Active {
   plan: ParticipantPlan;
   page?: Page;
@@ -276,7 +283,7 @@ async function runStep(c: StepContext): Promise<void> {
       const launched = await launchBrowser(c.executablePath, {
         kind: b.kind,
         video: s.video,
-        loopback: s.target === 'loopback',
+        loopback: s.target === 'loopback' || isLoopbackUrl(s.url),
         fakeVideoFile: b.kind === 'sender' ? c.fakeVideoFile : undefined,
         trustedOrigin: c.conference && c.conference.host !== '127.0.0.1' ? new URL(c.conference.url).origin : undefined,
       });

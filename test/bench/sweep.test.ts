@@ -72,3 +72,78 @@ describe('sweepReplicas', () => {
     expect(f.calls).toEqual(['current=5']);
   });
 });
+
+describe('runner sweep with real browsers (Jitsi-style URLs served by the loopback conference; bridges faked)', async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { afterAll, beforeAll } = await import('vitest');
+  const { runBench } = await import('../../src/bench/runner.js');
+  const { parseScenario } = await import('../../src/bench/scenario.js');
+  const { startLoopbackConference } = await import('../../src/bench/loopback/server.js');
+  const { chromiumBin } = await import('../support/tools.js');
+  type Conf = Awaited<ReturnType<typeof startLoopbackConference>>;
+  type Rec = import('../../src/bench/samples.js').SampleRecord;
+  let conf: Conf;
+  const work = mkdtempSync(join(tmpdir(), 'jk8s-sweep-'));
+  beforeAll(async () => {
+    conf = await startLoopbackConference();
+  });
+  afterAll(async () => {
+    await conf.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** A fake bridge sampler: one record per running bridge, the way src/cluster's real one reports pods. */
+  const fakeSampler = (f: ReturnType<typeof fakeScaler>) => ({
+    sample: async (ctx: { step: number; bridges: number; phase: string }) =>
+      Array.from({ length: f.now() }, (_, i) => ({ kind: 'bridge' as const, t: Date.now(), step: ctx.step, bridges: ctx.bridges, phase: ctx.phase as 'steady', bridge: `jvb-${i}`, cpuCores: 0.1 * (i + 1), cpuSource: 'process' as const })),
+  });
+  const scenario = (name: string, duration = '2s') =>
+    parseScenario({ target: 'jitsi', url: conf.url, browser: chromiumBin(), participants: 2, senders: 1, replicas: [2, 1], durationMs: duration, rampPerSecond: '10/s', warmupMs: '500ms', cooldownMs: '500ms', joinTimeoutMs: '15s', outDir: join(work, name) });
+  const records = (file: string): Rec[] => readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Rec);
+
+  it('runs each bridge count in order, samples bridges with step and count, restores the original count', async () => {
+    const f = fakeScaler(3);
+    const out = await runBench(scenario('ok'), { signal: new AbortController().signal, bridges: { scaler: f.scaler, sampler: fakeSampler(f) } });
+    expect(f.calls).toEqual(['current=3', 'scaleTo 2', 'scaleTo 1', 'scaleTo 3']);
+    expect(out).toMatchObject({ steps: 2, joined: 4, failed: 0, interrupted: false });
+    const rs = records(out.samplesFile);
+    const bridgeSteps = new Set(rs.filter((r) => r.kind === 'bridge').map((r) => `${r.step}:${r.bridges}:${r.kind === 'bridge' ? r.bridge : ''}`));
+    expect([...bridgeSteps].sort()).toEqual(['0:2:jvb-0', '0:2:jvb-1', '1:1:jvb-0']);
+    for (const step of [0, 1]) {
+      const steady = rs.filter((r) => r.kind === 'participant' && r.step === step && r.phase === 'steady');
+      expect(steady.length).toBeGreaterThan(0);
+    }
+    const scaled = rs.filter((r) => r.kind === 'event' && r.event === 'scaled').map((r) => (r.kind === 'event' ? r.detail : ''));
+    expect(scaled).toEqual(['bridges scaled to 2', 'bridges scaled to 1', 'bridges restored to 3']);
+    // the Jitsi-style URL carried the role: bench-1 sends, bench-2 receives in lite mode
+    const receiver = rs.filter((r) => r.kind === 'participant' && r.participant === 'bench-2');
+    expect(receiver.every((r) => r.kind === 'participant' && r.role === 'receiver' && r.framesDecoded === 0)).toBe(true);
+    expect(receiver.some((r) => r.kind === 'participant' && r.video.packetsReceived > 0)).toBe(true);
+  });
+
+  it('a failing scale-up still restores, and the failure is what the caller sees', async () => {
+    const f = fakeScaler(3, 2);
+    await expect(runBench(scenario('fail'), { signal: new AbortController().signal, bridges: { scaler: f.scaler, sampler: fakeSampler(f) } })).rejects.toThrow('scale to 2 failed');
+    expect(f.calls).toEqual(['current=3', 'scaleTo 2', 'scaleTo 3']);
+  });
+
+  it('Ctrl-C in the first step: no second step, browsers closed, bridges restored, samples kept', async () => {
+    const f = fakeScaler(3);
+    const ctl = new AbortController();
+    const out = await runBench(scenario('abort', '5m'), {
+      signal: ctl.signal,
+      bridges: { scaler: f.scaler, sampler: fakeSampler(f) },
+      onRecord: (r) => {
+        if (r.kind === 'participant' && r.phase === 'steady') ctl.abort();
+      },
+    });
+    expect(out).toMatchObject({ interrupted: true, steps: 1 });
+    expect(f.calls).toEqual(['current=3', 'scaleTo 2', 'scaleTo 3']);
+    const rs = records(out.samplesFile);
+    expect(rs.some((r) => r.kind === 'participant')).toBe(true);
+    expect(rs.some((r) => r.kind === 'bridge')).toBe(true);
+    expect(rs.at(-1)).toMatchObject({ kind: 'event', event: 'interrupted' });
+  });
+});

@@ -2,6 +2,7 @@
  * The page of the local loopback conference. Query: room, name, video (1 = sends video),
  * audio (1 = sends audio), lite (1 = drop received video before decoding), w, h, fps, allow
  * (comma list of address prefixes a candidate may have; the conference is loopback-only).
+ * Jitsi-style URLs (/<room>#<overrides>) work as well.
  * Mesh: every participant that sends offers its tracks to every other participant in the room.
  * `window.__jk8sPage` exposes state and errors to the runner.
  */
@@ -10,12 +11,17 @@ export const LOOPBACK_PAGE = `<!doctype html>
 <body>
 <script type="module">
 const q = new URLSearchParams(location.search);
-const me = q.get('name');
-const room = q.get('room');
-const sendVideo = q.get('video') === '1';
-const sendAudio = q.get('audio') === '1';
-const lite = q.get('lite') === '1';
-const allow = (q.get('allow') || '127.0.0.1').split(',');
+// a Jitsi-style URL (/<room>#userInfo.displayName="bench-1"&config.…) is understood too, so the
+// Jitsi target's URLs and join detection run against this page on 127.0.0.1
+const jitsi = new URLSearchParams(location.hash.slice(1));
+const override = (k, d) => (jitsi.has(k) ? JSON.parse(jitsi.get(k)) : d);
+const isJitsi = jitsi.has('userInfo.displayName');
+const me = isJitsi ? override('userInfo.displayName') : q.get('name');
+const room = isJitsi ? decodeURIComponent(location.pathname.split('/').pop()) : q.get('room');
+const sendVideo = isJitsi ? !override('config.startWithVideoMuted', false) : q.get('video') === '1';
+const sendAudio = isJitsi ? !override('config.startWithAudioMuted', false) : q.get('audio') === '1';
+const lite = isJitsi ? override('config.flags.runInLiteMode', false) : q.get('lite') === '1';
+const allow = (q.get('allow') || location.hostname).split(',');
 const state = { name: me, room, state: 'starting', errors: [], peers: 0, liteDropped: 0 };
 window.__jk8sPage = state;
 const fail = (what, e) => { state.errors.push(what + ': ' + (e && e.message ? e.message : String(e))); };

@@ -30,12 +30,13 @@ export async function startLoopbackConference(host = '127.0.0.1'): Promise<Loopb
   const rooms = new Map<string, Map<string, WebSocket>>();
   const http: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && (path === '/' || path === '/index.html')) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(LOOPBACK_PAGE);
-    } else if (path === '/health') {
+    if (path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ rooms: rooms.size }));
+    } else if (req.method === 'GET' && /^\/[^/]*$/.test(path ?? '')) {
+      // "/" with query parameters, or "/<room>" with Jitsi-style overrides in the hash
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(LOOPBACK_PAGE);
     } else {
       res.writeHead(404).end();
     }

@@ -1,0 +1,192 @@
+/**
+ * The coordinator of `bench --runner k8s`: creates the ConfigMap and the Indexed Job of a step,
+ * follows the worker pods' logs through the API server, merges their JSON-line samples (tagged with
+ * shard and pod) into samples.jsonl, reports dead workers (their participants count as failed), and
+ * always deletes what it created — also after an error or Ctrl-C.
+ */
+import type { Kube } from '../../cluster/kube.js';
+import { CommandError } from '../../errors.js';
+import type { SamplesWriter } from '../samples-file.js';
+import type { EventRecord, SampleRecord } from '../samples.js';
+import { buildConfigMap, buildJob, jobName, RUN_LABEL, WORKER_CONTAINER, type WorkerJobInput } from './job.js';
+
+export interface StepOutcome {
+  joined: number;
+  failed: number;
+  workersDied: number[];
+  /** worker clock minus coordinator clock, per shard, when the workers measured it */
+  clockSkewMs: Record<number, number>;
+  /** node each shard ran on */
+  nodes: Record<number, string>;
+}
+
+export interface CoordinatorDeps {
+  kube: Kube;
+  samples: SamplesWriter;
+  signal: AbortSignal;
+  log: { info(m: string): void; warn(m: string): void; debug(m: string): void };
+  /** how often pods and logs are polled */
+  pollMs?: number;
+  /** coordinator clock minus the reference clock (see clock.ts); used to turn worker offsets into skew */
+  coordinatorOffsetMs?: number;
+}
+
+const SAMPLE_KINDS = new Set(['participant', 'bridge', 'event']);
+
+/** One log line → a sample record tagged with its shard and pod, or undefined for anything else. */
+export function parseWorkerLine(line: string, shard: number, pod: string): SampleRecord | undefined {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('{')) return undefined;
+  try {
+    const r = JSON.parse(trimmed) as SampleRecord;
+    if (!r || typeof r !== 'object' || !SAMPLE_KINDS.has((r as { kind?: string }).kind ?? '')) return undefined;
+    return { ...r, shard, pod };
+  } catch {
+    return undefined;
+  }
+}
+
+interface PodView {
+  name: string;
+  shard: number;
+  phase: string;
+  node?: string;
+  exitCode?: number;
+  reason?: string;
+}
+
+function podView(p: { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { nodeName?: string }; status?: { phase?: string; containerStatuses?: { name: string; state?: { terminated?: { exitCode?: number; reason?: string }; waiting?: { reason?: string } } }[] } }): PodView {
+  const idx = p.metadata?.labels?.['batch.kubernetes.io/job-completion-index'] ?? p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
+  const cs = p.status?.containerStatuses?.find((c) => c.name === WORKER_CONTAINER);
+  return {
+    name: p.metadata?.name ?? '?',
+    shard: Number(idx ?? -1),
+    phase: p.status?.phase ?? 'Pending',
+    node: p.spec?.nodeName,
+    exitCode: cs?.state?.terminated?.exitCode,
+    reason: cs?.state?.terminated?.reason ?? cs?.state?.waiting?.reason,
+  };
+}
+
+async function createObject(kube: Kube, path: string, body: object, what: string): Promise<void> {
+  const r = await kube.request('POST', path, { body });
+  if (r.status === 409) throw new CommandError(`${what} already exists`, 'an earlier run with the same id is still there: delete it or wait for its TTL');
+  if (r.status < 200 || r.status >= 300) throw new CommandError(`cannot create ${what}: HTTP ${r.status} ${r.body.slice(0, 200)}`, r.status === 403 ? 'your kube user needs create on jobs and configmaps in the bench namespace' : undefined);
+}
+
+export async function ensureNamespace(kube: Kube, namespace: string): Promise<void> {
+  if (await kube.namespaceExists(namespace)) return;
+  await createObject(kube, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'jitsi-k8s' } } }, `namespace ${namespace}`);
+}
+
+/** Deletes the Job (with its pods) and the ConfigMap of a step; absent is fine. Never throws. */
+export async function cleanupStep(kube: Kube, namespace: string, name: string, log: CoordinatorDeps['log']): Promise<void> {
+  const paths = [
+    `/apis/batch/v1/namespaces/${namespace}/jobs/${name}?propagationPolicy=Background`,
+    `/api/v1/namespaces/${namespace}/configmaps/${name}`,
+  ];
+  for (const path of paths) {
+    try {
+      // cleanup must run even after Ctrl-C: use a fresh signal, not the aborted one
+      const r = await kube.request('DELETE', path, { signal: AbortSignal.timeout(15_000) });
+      if (r.status >= 300 && r.status !== 404) log.warn(`could not delete ${path}: HTTP ${r.status}`);
+    } catch (e) {
+      log.warn(`could not delete ${path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Runs one step's workers to the end and merges their samples. */
+export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps): Promise<StepOutcome> {
+  const { kube, samples, signal, log } = deps;
+  const ns = job.namespace;
+  const name = jobName(job.runId, job.step);
+  const senderIndices = new Set<number>();
+  const plan = (await import('../scenario.js')).assignParticipants(job.scenario);
+  for (const p of plan.participants) if (p.role === 'sender') senderIndices.add(p.index);
+  const shardOf = new Map<number, number>();
+  for (const s of job.shards) for (const i of s.participants) shardOf.set(i, s.index);
+
+  const outcome: StepOutcome = { joined: 0, failed: 0, workersDied: [], clockSkewMs: {}, nodes: {} };
+  const joinedNames = new Set<string>();
+  const failedNames = new Set<string>();
+  const seenLines = new Map<string, number>();
+  const finished = new Set<string>();
+
+  const base: Pick<EventRecord, 'step' | 'bridges' | 'phase'> = { step: job.step, bridges: job.bridges, phase: 'ramp-up' };
+  const write = (r: SampleRecord) => {
+    samples.append(r);
+    if (r.kind === 'event' && r.participant) {
+      if (r.event === 'joined') joinedNames.add(r.participant);
+      if (r.event === 'join-failed') failedNames.add(r.participant);
+    }
+    if (r.kind === 'event' && r.event === 'clock-offset' && r.shard !== undefined && typeof r.offsetMs === 'number') {
+      outcome.clockSkewMs[r.shard] = Math.round(r.offsetMs - (deps.coordinatorOffsetMs ?? 0));
+    }
+  };
+
+  const readNewLines = async (pod: PodView) => {
+    const r = await kube.request('GET', `/api/v1/namespaces/${ns}/pods/${pod.name}/log?container=${WORKER_CONTAINER}`, { signal });
+    if (r.status !== 200) return;
+    const lines = r.body.split('\n');
+    // the last piece may be a line still being written: take it only once the pod is done
+    const complete = pod.phase === 'Succeeded' || pod.phase === 'Failed' ? lines.filter((l) => l !== '') : lines.slice(0, -1);
+    const from = seenLines.get(pod.name) ?? 0;
+    for (const line of complete.slice(from)) {
+      const rec = parseWorkerLine(line, pod.shard, pod.name);
+      if (rec) write(rec);
+      else if (line.trim()) log.debug(`${pod.name}: ${line}`);
+    }
+    seenLines.set(pod.name, Math.max(from, complete.length));
+  };
+
+  await ensureNamespace(kube, ns);
+  try {
+    await createObject(kube, `/api/v1/namespaces/${ns}/configmaps`, buildConfigMap(job), `ConfigMap ${name}`);
+    await createObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs`, buildJob(job, senderIndices), `Job ${name}`);
+    log.info(`step ${job.step}: Job ${ns}/${name} with ${job.shards.length} load generator${job.shards.length === 1 ? '' : 's'} created`);
+    const deadline = Date.now() + job.deadlineSeconds * 1000 + 60_000;
+    while (!signal.aborted) {
+      const pods = (await kube.pods(ns, `${RUN_LABEL}=${job.runId},jitsi-k8s/bench-step=${job.step}`)).map(podView);
+      for (const pod of pods) {
+        if (pod.node) outcome.nodes[pod.shard] = pod.node;
+        if (pod.phase === 'Pending' || finished.has(pod.name)) continue;
+        await readNewLines(pod);
+        if (pod.phase === 'Succeeded' || pod.phase === 'Failed') {
+          finished.add(pod.name);
+          if (pod.phase === 'Failed' || (pod.exitCode !== undefined && pod.exitCode !== 0)) {
+            outcome.workersDied.push(pod.shard);
+            const detail = `worker ${pod.name} (shard ${pod.shard}) ended ${pod.reason ?? 'with an error'}${pod.exitCode !== undefined ? `, exit ${pod.exitCode}` : ''}`;
+            log.warn(detail);
+            write({ kind: 'event', event: 'worker-died', t: Date.now(), ...base, shard: pod.shard, pod: pod.name, detail });
+          }
+        }
+      }
+      const done = job.shards.every((s) => pods.some((p) => p.shard === s.index && finished.has(p.name)));
+      if (done) break;
+      if (Date.now() > deadline) {
+        const missing = job.shards.filter((s) => !pods.some((p) => p.shard === s.index && finished.has(p.name))).map((s) => s.index);
+        for (const shard of missing) {
+          outcome.workersDied.push(shard);
+          write({ kind: 'event', event: 'worker-died', t: Date.now(), ...base, shard, detail: `shard ${shard} did not finish before the deadline` });
+        }
+        break;
+      }
+      await new Promise((r) => setTimeout(r, deps.pollMs ?? 2_000));
+    }
+  } finally {
+    await cleanupStep(kube, ns, name, log);
+  }
+  // participants of dead workers that never joined count as failed (and are recorded as such)
+  for (const p of plan.participants) {
+    const shard = shardOf.get(p.index);
+    if (shard === undefined || !outcome.workersDied.includes(shard)) continue;
+    if (!joinedNames.has(p.name) && !failedNames.has(p.name)) {
+      failedNames.add(p.name);
+      samples.append({ kind: 'event', event: 'join-failed', t: Date.now(), ...base, shard, participant: p.name, detail: 'its load generator died' });
+    }
+  }
+  outcome.joined = joinedNames.size;
+  outcome.failed = failedNames.size;
+  return outcome;
+}

@@ -1,0 +1,164 @@
+/**
+ * The load generators as Kubernetes objects: one ConfigMap with the scenario and the shard plan,
+ * one Indexed Job with a completion per shard. Pure: `--dry-run` prints exactly these.
+ */
+import type { Scenario } from '../scenario.js';
+import type { Shard } from './shard.js';
+
+/** The official puppeteer image (Chrome + Node) at the tag matching our puppeteer-core. */
+export const DEFAULT_WORKER_IMAGE = 'ghcr.io/puppeteer/puppeteer:24.43.1';
+export const WORKER_CONTAINER = 'worker';
+export const SCENARIO_MOUNT = '/etc/jitsi-k8s-bench';
+export const RUN_LABEL = 'jitsi-k8s/bench-run';
+
+/** What one participant costs a load generator, from `bench calibrate` or the defaults below. */
+export interface ParticipantCost {
+  coresPerSender: number;
+  coresPerReceiver: number;
+  memoryMiBPerSender: number;
+  memoryMiBPerReceiver: number;
+}
+
+/** Measured on the project's 2-core machine (shared/docs/bench.md): 360p@15 sender ≈ 0.12 core; lite receivers less. */
+export const DEFAULT_COST: ParticipantCost = { coresPerSender: 0.15, coresPerReceiver: 0.08, memoryMiBPerSender: 300, memoryMiBPerReceiver: 200 };
+/** Chrome's own processes and Node per pod. */
+const POD_OVERHEAD = { cores: 0.5, memoryMiB: 512 };
+
+export interface WorkerJobInput {
+  runId: string;
+  step: number;
+  /** bridges in this step (label and scenario) */
+  bridges: number;
+  namespace: string;
+  scenario: Scenario;
+  shards: Shard[];
+  /** wall-clock start of ramp-up for every worker, ms since the epoch */
+  startAtMs: number;
+  image: string;
+  /** the package the workers run: `npx jitsi-k8s@<version>` unless the image has it */
+  packageSpec: string;
+  cost: ParticipantCost;
+  nodeSelector?: Record<string, string>;
+  /** keep load generators off the nodes that run these bridges (default on) */
+  avoidBridges?: { namespace: string; release: string };
+  /** seconds before Kubernetes stops the Job whatever happens */
+  deadlineSeconds: number;
+}
+
+export function jobName(runId: string, step: number): string {
+  return `jk8s-bench-${runId}-s${step}`;
+}
+
+const labels = (runId: string, step: number) => ({
+  'app.kubernetes.io/managed-by': 'jitsi-k8s',
+  'app.kubernetes.io/component': 'bench-worker',
+  [RUN_LABEL]: runId,
+  'jitsi-k8s/bench-step': String(step),
+});
+
+/** Requests for the biggest shard (every pod of the Job gets the same template). */
+export function workerResources(shards: Shard[], cost: ParticipantCost, senderIndices: Set<number>) {
+  let cores = 0;
+  let memory = 0;
+  for (const s of shards) {
+    const senders = s.participants.filter((i) => senderIndices.has(i)).length;
+    const receivers = s.participants.length - senders;
+    cores = Math.max(cores, senders * cost.coresPerSender + receivers * cost.coresPerReceiver);
+    memory = Math.max(memory, senders * cost.memoryMiBPerSender + receivers * cost.memoryMiBPerReceiver);
+  }
+  const cpuMilli = Math.ceil((cores + POD_OVERHEAD.cores) * 10) * 100;
+  const memMiB = Math.ceil((memory + POD_OVERHEAD.memoryMiB) / 64) * 64;
+  return { requests: { cpu: `${cpuMilli}m`, memory: `${memMiB}Mi` }, limits: { memory: `${Math.ceil((memMiB * 1.5) / 64) * 64}Mi` } };
+}
+
+export interface WorkerSpec {
+  runId: string;
+  step: number;
+  bridges: number;
+  startAtMs: number;
+  scenario: Scenario;
+  shards: Shard[];
+}
+
+export function buildConfigMap(input: WorkerJobInput): Record<string, unknown> {
+  const spec: WorkerSpec = { runId: input.runId, step: input.step, bridges: input.bridges, startAtMs: input.startAtMs, scenario: input.scenario, shards: input.shards };
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: jobName(input.runId, input.step), namespace: input.namespace, labels: labels(input.runId, input.step) },
+    data: { 'worker.json': JSON.stringify(spec) },
+  };
+}
+
+export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Record<string, unknown> {
+  const name = jobName(input.runId, input.step);
+  const podLabels = labels(input.runId, input.step);
+  const n = input.shards.length;
+  const [bin, ...pkgArgs] = input.packageSpec === 'jitsi-k8s' ? ['jitsi-k8s'] : ['npx', '--yes', input.packageSpec];
+  const antiAffinity = input.avoidBridges
+    ? {
+        requiredDuringSchedulingIgnoredDuringExecution: [
+          {
+            labelSelector: {
+              matchLabels: { 'app.kubernetes.io/name': 'jitsi-meet', 'app.kubernetes.io/instance': input.avoidBridges.release, 'app.kubernetes.io/component': 'jvb' },
+            },
+            namespaces: [input.avoidBridges.namespace],
+            topologyKey: 'kubernetes.io/hostname',
+          },
+        ],
+      }
+    : {};
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: input.namespace, labels: podLabels },
+    spec: {
+      completionMode: 'Indexed',
+      completions: n,
+      parallelism: n,
+      // a dead worker is reported (its participants count as failed), never silently retried
+      backoffLimit: 0,
+      activeDeadlineSeconds: input.deadlineSeconds,
+      ttlSecondsAfterFinished: 3600,
+      template: {
+        metadata: { labels: podLabels },
+        spec: {
+          restartPolicy: 'Never',
+          ...(input.nodeSelector && Object.keys(input.nodeSelector).length > 0 ? { nodeSelector: input.nodeSelector } : {}),
+          affinity: {
+            podAntiAffinity: {
+              ...antiAffinity,
+              // spread the generators themselves over nodes where possible
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: { [RUN_LABEL]: input.runId } }, topologyKey: 'kubernetes.io/hostname' } },
+              ],
+            },
+          },
+          containers: [
+            {
+              name: WORKER_CONTAINER,
+              image: input.image,
+              command: [bin!],
+              args: [...pkgArgs, 'bench', 'worker', '--spec', `${SCENARIO_MOUNT}/worker.json`, '--shard', '$(JOB_COMPLETION_INDEX)'],
+              env: [
+                { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'NO_COLOR', value: '1' },
+              ],
+              resources: workerResources(input.shards, input.cost, senderIndices),
+              volumeMounts: [
+                { name: 'scenario', mountPath: SCENARIO_MOUNT, readOnly: true },
+                // Chrome needs more shared memory than a container's default 64 MiB
+                { name: 'dshm', mountPath: '/dev/shm' },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'scenario', configMap: { name } },
+            { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
+          ],
+        },
+      },
+    },
+  };
+}
