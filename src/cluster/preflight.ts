@@ -332,7 +332,8 @@ export const CHECKS = {
           hint,
         };
       }
-      if (!packsOnto(pods, nodes)) return { verdict: 'fail', message: `the pods cannot be placed: ${summary}`, hint };
+      if (sizing.totalCpuMilli > capCpu || sizing.totalMemoryMiB > capMem) return { verdict: 'fail', message: `more than the cluster has: ${summary}`, hint };
+      if (!packsOnto(pods, nodes)) return { verdict: 'fail', message: `the pods fit in total but cannot be placed pod by pod: ${summary}`, hint };
       const share = Math.max(sizing.totalCpuMilli / capCpu, sizing.totalMemoryMiB / capMem);
       if (share > 0.8) return { verdict: 'warn', message: `${summary} — ${Math.round(share * 100)} % before other workloads`, hint: 'pods already running on the nodes also take their share; leave headroom' };
       return { verdict: 'ok', message: summary };
@@ -350,7 +351,8 @@ export const CHECKS = {
       if (ok.length >= wanted) return { verdict: 'ok', message };
       const replicas = config.components.jvb.replicas;
       if (ok.length >= replicas) return { verdict: 'warn', message: `${message}: the autoscaler can reach only ${ok.length} of max ${wanted}`, hint: 'lower components.jvb.autoscale.max or add nodes' };
-      return { verdict: 'fail', message: `${message}: ${wanted - ok.length} bridge${wanted - ok.length === 1 ? '' : 's'} would stay Pending`, hint: 'add or uncordon nodes, or lower components.jvb.replicas' };
+      const pending = replicas - ok.length;
+      return { verdict: 'fail', message: `${message}: ${pending} of ${replicas} bridge${replicas === 1 ? '' : 's'} would stay Pending`, hint: 'add or uncordon nodes, or lower components.jvb.replicas' };
     },
   },
   metricsServer: {

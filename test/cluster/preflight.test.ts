@@ -44,7 +44,7 @@ describe('runPreflight (contract test against the fake API server)', () => {
     const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 3 } } }));
     const c = check(r, 'hostPortNodes');
     expect(c.verdict).toBe('fail');
-    expect(c.message).toBe('1 schedulable node for 3 bridges (one per node with hostPort 10000/udp); not usable: n2 (cordoned), n3 (node-role.kubernetes.io/control-plane:NoSchedule): 2 bridges would stay Pending');
+    expect(c.message).toBe('1 schedulable node for 3 bridges (one per node with hostPort 10000/udp); not usable: n2 (cordoned), n3 (node-role.kubernetes.io/control-plane:NoSchedule): 2 of 3 bridges would stay Pending');
     expect(c.hint).toMatch(/uncordon/);
     expect(r.ok).toBe(false);
   });
@@ -91,6 +91,12 @@ describe('runPreflight (contract test against the fake API server)', () => {
     const r = await runPreflight(openKube({ kubeconfig }), config({ nodes: { count: 1, cpu: 8, memoryGiB: 32 } }));
     expect(check(r, 'resources').verdict).toBe('fail');
     expect(check(r, 'resources').message).toMatch(/one jvb pod requests 3600m CPU .* more than the largest node offers \(2 \/ 2Gi\)/);
+  });
+
+  it('more requested than the schedulable nodes offer in total fails', async () => {
+    api.state.nodes = [fakeNode({ name: 'a', cpu: '4', memory: '8Gi' }), fakeNode({ name: 'b', cpu: '4', memory: '8Gi', cordoned: true })];
+    const r = await runPreflight(openKube({ kubeconfig }), config({ nodes: { count: 1, cpu: 4, memoryGiB: 8 }, components: { web: { replicas: 2 }, jvb: { replicas: 2 } } }));
+    expect(check(r, 'resources')).toMatchObject({ verdict: 'fail', message: expect.stringMatching(/^more than the cluster has: requests \S+ CPU \/ \S+ of 4 \/ 8Gi allocatable on 1 schedulable node$/) });
   });
 
   it('a context other than the config’s fails, or warns with --yes', async () => {
