@@ -114,8 +114,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
   const finished = new Set<string>();
 
   const base: Pick<EventRecord, 'step' | 'bridges' | 'phase'> = { step: job.step, bridges: job.bridges, phase: 'ramp-up' };
-  const write = (r: SampleRecord) => {
-    samples.append(r);
+  const note = (r: SampleRecord) => {
     if (r.kind === 'event' && r.participant) {
       if (r.event === 'joined') joinedNames.add(r.participant);
       if (r.event === 'join-failed') failedNames.add(r.participant);
@@ -123,6 +122,10 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
     if (r.kind === 'event' && r.event === 'clock-offset' && r.shard !== undefined && typeof r.offsetMs === 'number') {
       outcome.clockSkewMs[r.shard] = Math.round(r.offsetMs - (deps.coordinatorOffsetMs ?? 0));
     }
+  };
+  const write = (r: SampleRecord) => {
+    samples.append([r]);
+    note(r);
   };
 
   const readNewLines = async (pod: PodView) => {
@@ -132,11 +135,15 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
     // the last piece may be a line still being written: take it only once the pod is done
     const complete = pod.phase === 'Succeeded' || pod.phase === 'Failed' ? lines.filter((l) => l !== '') : lines.slice(0, -1);
     const from = seenLines.get(pod.name) ?? 0;
+    const batch: SampleRecord[] = [];
     for (const line of complete.slice(from)) {
       const rec = parseWorkerLine(line, pod.shard, pod.name);
-      if (rec) write(rec);
+      if (rec) batch.push(rec);
       else if (line.trim()) log.debug(`${pod.name}: ${line}`);
     }
+    // one append per pod and poll: an interrupted run keeps everything up to here
+    samples.append(batch);
+    for (const rec of batch) note(rec);
     seenLines.set(pod.name, Math.max(from, complete.length));
   };
 
@@ -183,7 +190,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
     if (shard === undefined || !outcome.workersDied.includes(shard)) continue;
     if (!joinedNames.has(p.name) && !failedNames.has(p.name)) {
       failedNames.add(p.name);
-      samples.append({ kind: 'event', event: 'join-failed', t: Date.now(), ...base, shard, participant: p.name, detail: 'its load generator died' });
+      samples.append([{ kind: 'event', event: 'join-failed', t: Date.now(), ...base, shard, participant: p.name, detail: 'its load generator died' }]);
     }
   }
   outcome.joined = joinedNames.size;
