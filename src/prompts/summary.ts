@@ -20,6 +20,14 @@ export interface SummaryInput {
 const gib = (mib: number) => `${(mib / 1024).toFixed(1)} GiB`;
 const cores = (milli: number) => `${(milli / 1000).toFixed(1)} CPU`;
 
+function tlsLine(c: Config): string {
+  if (c.exposure.mode === 'tailscale') return 'HTTPS by the Tailscale operator (ts.net certificate)';
+  if (c.exposure.mode === 'pangolin') return 'HTTPS by Pangolin';
+  if (c.tls.mode === 'letsencrypt') return `Let's Encrypt via cert-manager (${c.tls.email ?? '?'})`;
+  if (c.tls.mode === 'secret') return `existing Secret ${c.tls.secretName ?? '?'}`;
+  return 'none (plain HTTP: put your own TLS proxy in front)';
+}
+
 export function formatSummary(s: SummaryInput): string[] {
   const c = s.config;
   const sizing = sizeRelease(c);
@@ -61,7 +69,7 @@ export function formatSummary(s: SummaryInput): string[] {
     '',
     `exposure:  ${exposure.title}${c.exposure.turn.enabled ? ' + TURN relay' : ''}${c.exposure.publicIP ? `, advertising ${c.exposure.publicIP}` : ''}`,
     `who joins: ${exposure.reach}`,
-    `TLS:       ${c.tls.mode === 'letsencrypt' ? `Let's Encrypt (${c.tls.email ?? '?'})` : c.tls.mode === 'secret' ? `Secret ${c.tls.secretName ?? '?'}` : 'none'}`,
+    `TLS:       ${tlsLine(c)}`,
     `video:     ${c.video.resolution}p, simulcast ${c.video.simulcast ? 'on' : 'off'}, codecs ${c.video.codecs.join(' > ')}, SSRC rewriting ${c.video.ssrcRewriting ? 'on' : 'off'}, last-N ${c.video.lastN ?? 'default'}`,
     '',
     `capacity estimate: about ${est.low}-${est.high} participants on ${bridges} bridge(s) (rough; measure with \`jitsi-k8s bench\`)`,

@@ -145,8 +145,9 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
 
   // autoscaling only where the exposure mode allows it (one bridge per node, no shared Service)
   const fileAuto = file.components?.jvb?.autoscale;
-  const autoEnabled = f.components?.jvb?.autoscale?.enabled ?? (p && hostPort ? await askAutoscale(p, fileAuto?.enabled ?? false) : (fileAuto?.enabled ?? false));
-  if (p && !hostPort && f.components?.jvb?.autoscale?.enabled === undefined) say(`JVB autoscaling: not offered with ${mode} (needs hostPort: one bridge per node)`);
+  const autoFlag = f.components?.jvb?.autoscale?.enabled;
+  const autoEnabled = autoFlag ?? (p ? (hostPort ? await askAutoscale(p, fileAuto?.enabled ?? false) : false) : (fileAuto?.enabled ?? false));
+  if (p && !hostPort && autoFlag === undefined) say(`JVB autoscaling: not offered with ${mode} (needs hostPort: one bridge per node); set components.jvb.replicas instead`);
   let autoscale = fileAuto;
   if (autoEnabled) {
     const min = f.components?.jvb?.autoscale?.min ?? (p ? await askAutoscaleMin(p, fileAuto?.min ?? jvbReplicas) : (fileAuto?.min ?? 1));
@@ -233,7 +234,11 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   // ---------- TLS ----------
   const ft = f.tls;
   const filet = file.tls;
-  const tlsMode: TlsMode = ft?.mode ?? (p ? await askTls(p, filet?.mode ?? 'letsencrypt') : (filet?.mode ?? 'letsencrypt'));
+  // tailscale and pangolin serve HTTPS themselves (operator Ingress / Pangolin): no certificate of ours
+  const ownTls = mode !== 'tailscale' && mode !== 'pangolin';
+  if (!ownTls && ft?.mode === undefined) say(`TLS: ${mode === 'tailscale' ? 'the Tailscale operator' : 'Pangolin'} serves HTTPS for the site`);
+  const tlsCurrent: TlsMode = filet?.mode ?? (ownTls ? 'letsencrypt' : 'none');
+  const tlsMode: TlsMode = ft?.mode ?? (p && ownTls ? await askTls(p, tlsCurrent) : tlsCurrent);
   const email =
     tlsMode === 'letsencrypt'
       ? (ft?.email ?? (p ? await askTlsEmail(p, filet?.email) : (filet?.email ?? missing('--tls-email', "the Let's Encrypt e-mail"))))
@@ -242,7 +247,8 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     tlsMode === 'secret'
       ? (ft?.secretName ?? (p ? await askTlsSecret(p, filet?.secretName) : (filet?.secretName ?? missing('--tls-secret', 'the TLS Secret name'))))
       : (ft?.secretName ?? filet?.secretName);
-  const ingressClass = ft?.ingressClass ?? (p ? await askIngressClass(p, filet?.ingressClass) : filet?.ingressClass);
+  // the web Ingress is ours only with our own certificate
+  const ingressClass = ft?.ingressClass ?? (p && ownTls && tlsMode !== 'none' ? await askIngressClass(p, filet?.ingressClass) : filet?.ingressClass);
 
   const config: ConfigInput = {
     ...file,

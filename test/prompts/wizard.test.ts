@@ -163,6 +163,10 @@ describe('tailscale: credentials only in the 0600 secrets file', () => {
     expect(kinds.tailscaleClientId).toBe('password');
     expect(kinds.tailscaleClientSecret).toBe('password');
     expect(p.asked.some((a) => a.name === 'publicIP' || a.name.startsWith('autoscale'))).toBe(false);
+    // the operator serves HTTPS: no certificate questions
+    expect(p.asked.some((a) => a.name === 'tls' || a.name === 'tlsEmail' || a.name === 'ingressClass')).toBe(false);
+    expect(said.join('\n')).toContain('TLS:       HTTPS by the Tailscale operator');
+    expect(said.join('\n')).toContain('JVB autoscaling: not offered with tailscale');
 
     const configText = readFileSync(out(), 'utf8');
     expect(configText).not.toContain(CLIENT_SECRET);
@@ -179,10 +183,11 @@ describe('tailscale: credentials only in the 0600 secrets file', () => {
 
   it('without a terminal they come from the environment', async () => {
     const env = { TS_OAUTH_CLIENT_ID: CLIENT_ID, TS_OAUTH_CLIENT_SECRET: CLIENT_SECRET, CI: 'true' };
-    const r = await runInit({ out: out(), domain: 'meet.example.com', exposure: 'tailscale', tls: 'none' }, deps(undefined, { env }));
+    const r = await runInit({ out: out(), domain: 'meet.example.com', exposure: 'tailscale' }, deps(undefined, { env }));
     expect(r.kind).toBe('written');
     expect(readFileSync(out(), 'utf8')).not.toContain(CLIENT_SECRET);
     expect(loadSecrets(secretsFile())?.tailscale).toEqual({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET });
+    if (r.kind === 'written') expect(r.config.tls.mode).toBe('none'); // no --tls-email needed
   });
 
   it('without a terminal and without the environment: a usage error naming the variables', async () => {
@@ -210,6 +215,9 @@ describe('cancelled: Ctrl-C or Esc at a prompt writes nothing', () => {
     const p = scripted({ domain: 'meet.example.com', components: [], tls: 'none', confirm: false });
     expect((await runInit({ out: out() }, deps(p))).kind).toBe('declined');
     expect(readdirSync(dir)).toEqual([]);
+    // without our own certificate there is no Ingress of ours: no ingress class question
+    expect(p.asked.map((a) => a.name)).toContain('tls');
+    expect(p.asked.map((a) => a.name)).not.toContain('ingressClass');
   });
 });
 
