@@ -124,7 +124,7 @@ describe('load generator', () => {
     // (0.4 then 0.6 cores, 600 MiB): per page 0.2, 0.2, 0.3, 0.3 cores and 300 MiB
     const recv = (participant: string, t: number, cores: number) =>
       part({ participant, t, browser: 1, browserCpuCores: cores, browserParticipants: 2, browserPssMiB: 600 });
-    const c = summarize(
+    const all = summarize(
       [
         part({ participant: 's', role: 'sender', browser: 0, browserCpuCores: 0.3, browserParticipants: 1, browserPssMiB: 400 }),
         recv('r1', 1000, 0.4),
@@ -132,9 +132,13 @@ describe('load generator', () => {
         recv('r1', 2000, 0.6),
         recv('r2', 2000, 0.6),
         part({ participant: 'x' }), // no browser figures: not counted
+        part({ participant: 'r1', t: 3000, browser: 1, browserCpuCores: -0.5, browserParticipants: 1 }), // a page closed: left out
       ],
       {},
-    ).overall.clients;
+    );
+    const c = all.overall.clients;
+    expect(c.loadGenerator.negativeCpuSkipped).toBe(1);
+    expect(all.notes).toContain('1 browser CPU reading(s) below 0 were left out (a browser process exited during the interval)');
     expect(c.byRole.sender.cpuCoresPerParticipantMean).toBeCloseTo(0.3, 6);
     expect(c.byRole.sender.pssMiBPerParticipantMean).toBe(400);
     expect(c.byRole.receiver.cpuCoresPerParticipantMean).toBeCloseTo(0.25, 6);
@@ -149,7 +153,7 @@ describe('load generator', () => {
 
   it('is null when the engine recorded no browser figures', () => {
     const c = summarize([part({ participant: 'a' })], {}).overall.clients;
-    expect(c.loadGenerator).toEqual({ samples: 0, cpuCoresPerParticipantMean: null, cpuCoresPerParticipantP95: null, pssMiBPerParticipantMean: null, browserCpuCoresTotal: null, browsers: 0 });
+    expect(c.loadGenerator).toEqual({ samples: 0, cpuCoresPerParticipantMean: null, cpuCoresPerParticipantP95: null, pssMiBPerParticipantMean: null, browserCpuCoresTotal: null, browsers: 0, negativeCpuSkipped: 0 });
   });
 });
 

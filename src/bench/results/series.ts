@@ -87,7 +87,7 @@ export class SeriesBuilder {
       }
       const browserCpu = num(r.browserCpuCores);
       const pages = num(r.browserParticipants);
-      if (browserCpu !== undefined && pages !== undefined && pages > 0) {
+      if (browserCpu !== undefined && browserCpu >= 0 && pages !== undefined && pages > 0) {
         if (r.role === 'sender') {
           b.sCpu += browserCpu / pages;
           b.sN++;
@@ -102,7 +102,8 @@ export class SeriesBuilder {
         if (this.intervals.length < 1000) this.intervals.push(interval);
       }
     } else if (r.kind === 'bridge') {
-      addMean(this.cpu, r.bridge, sec, num(r.cpuCores));
+      const cores = num(r.cpuCores);
+      addMean(this.cpu, r.bridge, sec, cores !== undefined && cores >= 0 ? cores : undefined);
       addMean(this.stress, r.bridge, sec, num(r.stress));
     }
   }

@@ -43,6 +43,8 @@ export interface LoadGeneratorFigures {
   /** Σ over browsers of each browser's mean CPU, cores */
   browserCpuCoresTotal: number | null;
   browsers: number;
+  /** browser CPU readings below 0 (a page closed mid-interval), left out */
+  negativeCpuSkipped: number;
 }
 
 export interface ClientFigures {
@@ -252,6 +254,7 @@ class ClientAcc {
    * so when all pages report, a tick weighs 1 and the result is the browser's time mean.
    */
   browserCpu = new Map<string, { sum: number; weight: number }>();
+  negativeCpu = 0;
   add(s: ParticipantSample): void {
     this.samples++;
     this.participants.add(s.participant);
@@ -273,7 +276,12 @@ class ClientAcc {
     if (bi !== undefined) role.bitIn.push(bi);
     if (bo !== undefined) role.bitOut.push(bo);
     if (s.transport || !this.transport.has(s.participant)) this.transport.set(s.participant, s.transport);
-    const browserCpu = num(s.browserCpuCores);
+    let browserCpu = num(s.browserCpuCores);
+    // a browser whose page closed mid-interval can report a negative delta: not a measurement
+    if (browserCpu !== undefined && browserCpu < 0) {
+      this.negativeCpu++;
+      browserCpu = undefined;
+    }
     const pages = num(s.browserParticipants);
     const pss = num(s.browserPssMiB);
     if (browserCpu !== undefined && pages !== undefined && pages > 0) {
@@ -326,6 +334,7 @@ class ClientAcc {
         browserCpuCoresTotal:
           this.browserCpu.size > 0 ? round([...this.browserCpu.values()].reduce((sum, b) => sum + b.sum / b.weight, 0)) : null,
         browsers: this.browserCpu.size,
+        negativeCpuSkipped: this.negativeCpu,
       },
     };
   }
@@ -356,7 +365,9 @@ class BridgeAcc {
       const n = num(v);
       if (n !== undefined) arr.push(n);
     };
-    push(this.cpu, s.cpuCores);
+    // a counter reset (container restart) can give a negative rate: not a measurement
+    const cores = num(s.cpuCores) !== undefined && s.cpuCores! >= 0 ? s.cpuCores : undefined;
+    push(this.cpu, cores);
     push(this.mem, s.memoryMiB);
     push(this.stress, s.stress);
     push(this.conferences, s.conferences);
@@ -366,7 +377,6 @@ class BridgeAcc {
     push(this.down, s.bitrateDownKbps);
     push(this.up, s.bitrateUpKbps);
     push(this.rtt, s.rttMs);
-    const cores = num(s.cpuCores);
     const parts = num(s.participants);
     if (cores !== undefined && parts !== undefined) {
       this.cpuWithParticipants += cores;
@@ -498,6 +508,8 @@ export class SummaryBuilder {
     if (!bridgeMeasured) notes.push('no bridge was measured: there are no bridge samples (a loopback run, or the bridge sampler reached no JVB pod)');
     if (this.counts.participant === 0 && total > 0) notes.push('no participant samples: no client figures');
     if (bridgeMeasured && placement.length > 0 && placement.every((p) => p.bridgeNames.length === 0)) notes.push('participant samples do not say which bridge they landed on');
+    const negative = this.overall.clients.negativeCpu;
+    if (negative > 0) notes.push(`${negative} browser CPU reading(s) below 0 were left out (a browser process exited during the interval)`);
     if (this.interrupted) notes.push('the run was interrupted: figures cover what was measured until then');
     const overallCounts = sumCounts(steps.map((s) => s.participants));
     if (overallCounts.failed > 0) notes.push(`${overallCounts.failed} join attempt(s) failed`);
