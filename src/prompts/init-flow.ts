@@ -12,7 +12,7 @@ import { configSchema, type Config, type Secrets } from '../config/schema.js';
 import { formatIssue, validateConfig } from '../config/validate.js';
 import type { FactsResult, KubeContexts } from '../cluster/facts.js';
 import { flagsToConfig, secretsFromEnv, type AnswerFlags, type ConfigDraft } from './flags.js';
-import { inquirerPrompter, type Prompter } from './prompter.js';
+import type { Prompter } from './prompter.js';
 import { formatSummary } from './summary.js';
 import { runWizard } from './wizard.js';
 
@@ -76,7 +76,8 @@ export async function runInit(opts: InitOptions, deps: InitDeps): Promise<InitOu
   const configPath = opts.out ?? opts.config ?? DEFAULT_CONFIG_FILE;
   const secretsPath = secretsPathFor(configPath);
   const interactive = isInteractive(opts, deps.isTTY, deps.env);
-  const p = interactive ? (deps.prompter ?? inquirerPrompter({ noteStyle: deps.noteStyle })) : undefined;
+  // @inquirer is loaded only when something will be asked
+  const p = interactive ? (deps.prompter ?? (await import('./prompter.js')).inquirerPrompter({ noteStyle: deps.noteStyle })) : undefined;
   const env = deps.env;
   const envSecrets = secretsFromEnv(env);
   if (envSecrets.tailscalePartial) throw new UsageError('set both TS_OAUTH_CLIENT_ID and TS_OAUTH_CLIENT_SECRET, or neither');
