@@ -103,7 +103,7 @@ export function keyCards(summary: Summary): string {
       card('Bridge stress max', stress.length ? fmt(Math.max(...stress), 2) : '—', '', '1.0 = overloaded'),
     );
   } else {
-    cards.push(card('Bridges', 'not measured', '', 'no bridge samples in this run'));
+    cards.push(card('Bridge CPU', '—', '', 'not measured: no bridge samples in this run'));
   }
   // what the machine driving the browsers spent per page (the engine's per-browser CPU and PSS)
   for (const [label, role] of [['sender', lg.sender], ['receiver', lg.receiver]] as const) {
@@ -148,14 +148,15 @@ export function clientTable(summary: Summary): string {
   }
   return table(
     [
-      { cols: ['bridges', 'phase', 'duration s'] },
+      { cols: ['bridges', 'phase', 's'] },
       { group: 'participants', cols: ['joined', 'failed', 'measured'] },
       { group: 'audio loss %', cols: ['mean', 'p95', 'pooled'] },
       { group: 'video loss %', cols: ['mean', 'p95', 'pooled', 'NACKs'] },
       { group: 'send loss %', cols: ['mean'] },
       { group: 'RTT ms', cols: ['mean', 'p95'] },
       { group: 'kbps / participant', cols: ['in', 'out'] },
-      { group: 'browser / page', cols: ['sender cores', 'receiver cores', 'MiB'] },
+      { group: 'browser cores / page', cols: ['sender', 'receiver'] },
+      { group: 'PSS / page', cols: ['MiB'] },
       ...(measured ? [{ group: 'bridge CPU cores', cols: ['Σ', 'per participant'] }] : []),
     ],
     rows,
