@@ -162,7 +162,7 @@ describe('openKube (contract test against the fake API server)', () => {
     const start = Date.now();
     const typed = await kube.nodes().catch((e: unknown) => e);
     expect(typed).toBeInstanceOf(InterruptedError);
-    expect(Date.now() - start).toBeLessThan(2_000);
+    expect(Date.now() - start).toBeLessThan(10_000); // not the 30 s request timeout
   });
 
   it('an aborted signal turns into InterruptedError', async () => {

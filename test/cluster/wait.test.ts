@@ -37,20 +37,31 @@ describe('waitForWorkloads', () => {
       fakePod({ name: 'jitsi-jitsi-meet-jvb-0-7d9f-c', component: 'jvb', ready: false, restarts: 1, ownerDeployment: 'jitsi-jitsi-meet-jvb-0' }),
     );
     setPodReady(pod('jitsi-jitsi-meet-jvb-0-7d9f-c'), false, 'CrashLoopBackOff');
-    later(150, () => {
-      dep('jitsi-jitsi-meet-web').status.readyReplicas = 1;
-      setPodReady(pod('jitsi-jitsi-meet-web-7d9f-a'), true);
-    });
-    later(300, () => {
-      dep('jitsi-jitsi-meet-web').status.readyReplicas = 2;
-      setPodReady(pod('jitsi-jitsi-meet-web-7d9f-b'), true);
-      dep('jitsi-jitsi-meet-jvb-0').status.readyReplicas = 1;
-      setPodReady(pod('jitsi-jitsi-meet-jvb-0-7d9f-c'), true);
-    });
+    // the cluster moves on after each poll (deterministic even on a loaded machine): poll 1 sees 0/2 web, poll 2 sees 1/2, poll 3 all ready
+    const steps = [
+      () => {
+        dep('jitsi-jitsi-meet-web').status.readyReplicas = 1;
+        setPodReady(pod('jitsi-jitsi-meet-web-7d9f-a'), true);
+      },
+      () => {
+        dep('jitsi-jitsi-meet-web').status.readyReplicas = 2;
+        setPodReady(pod('jitsi-jitsi-meet-web-7d9f-b'), true);
+        dep('jitsi-jitsi-meet-jvb-0').status.readyReplicas = 1;
+        setPodReady(pod('jitsi-jitsi-meet-jvb-0-7d9f-c'), true);
+      },
+    ];
     const seen: WorkloadState[][] = [];
-    const start = Date.now();
-    const done = await waitForWorkloads(kube, { namespace: NS, release: 'jitsi', timeoutMs: 5_000, intervalMs: 40, onProgress: (s) => seen.push(s) });
-    expect(Date.now() - start).toBeGreaterThanOrEqual(280);
+    const done = await waitForWorkloads(kube, {
+      namespace: NS,
+      release: 'jitsi',
+      timeoutMs: 10_000,
+      intervalMs: 40,
+      onProgress: (s) => {
+        seen.push(s);
+        steps.shift()?.();
+      },
+    });
+    expect(seen).toHaveLength(3);
     expect(done.map((w) => [w.kind, w.name, w.ready, w.desired, w.done])).toEqual([
       ['Deployment', 'jitsi-jitsi-meet-jvb-0', 1, 1, true],
       ['StatefulSet', 'jitsi-jitsi-meet-prosody', 1, 1, true],
@@ -59,9 +70,7 @@ describe('waitForWorkloads', () => {
     expect(done[0]?.restarts).toBe(1);
     expect(done[2]?.pods.map((p) => p.name)).toEqual(['jitsi-jitsi-meet-web-7d9f-a', 'jitsi-jitsi-meet-web-7d9f-b']);
     // progress saw the intermediate states: 0/2, then 1/2, and the crash-looping bridge
-    const webReady = seen.map((s) => s.find((w) => w.name === 'jitsi-jitsi-meet-web')!.ready);
-    expect(webReady[0]).toBe(0);
-    expect(webReady).toContain(1);
+    expect(seen.map((s) => s.find((w) => w.name === 'jitsi-jitsi-meet-web')!.ready)).toEqual([0, 1, 2]);
     expect(seen[0]?.find((w) => w.component === 'jvb')?.pods[0]?.reason).toBe('CrashLoopBackOff');
   });
 
@@ -83,7 +92,7 @@ describe('waitForWorkloads', () => {
     setPodReady(pod('jitsi-jitsi-meet-jicofo-7d9f-z'), false, 'ImagePullBackOff');
     const start = Date.now();
     const err = await waitForWorkloads(kube, { namespace: NS, release: 'jitsi', timeoutMs: 300, intervalMs: 50 }).catch((e: unknown) => e);
-    expect(Date.now() - start).toBeLessThan(2_000);
+    expect(Date.now() - start).toBeLessThan(5_000);
     expect(err).toBeInstanceOf(CommandError);
     expect((err as CommandError).message).toMatch(/timed out after \d+s waiting for: deployment jitsi-jitsi-meet-jicofo 0\/1 ready \(jitsi-jitsi-meet-jicofo-7d9f-z: ImagePullBackOff, 4 restarts\)/);
     expect((err as CommandError).hint).toMatch(/kubectl -n jitsi describe pod/);
@@ -100,9 +109,9 @@ describe('waitForWorkloads', () => {
     const ac = new AbortController();
     later(150, () => ac.abort());
     const start = Date.now();
-    const err = await waitForWorkloads(kube, { namespace: NS, release: 'jitsi', timeoutMs: 10_000, intervalMs: 1_000, signal: ac.signal }).catch((e: unknown) => e);
+    const err = await waitForWorkloads(kube, { namespace: NS, release: 'jitsi', timeoutMs: 60_000, intervalMs: 10_000, signal: ac.signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InterruptedError);
-    expect(Date.now() - start).toBeLessThan(1_000);
+    expect(Date.now() - start).toBeLessThan(5_000); // the 10 s sleep was cut short
   });
 });
 
@@ -112,19 +121,30 @@ describe('waitForBridges', () => {
   it('waits until n bridges are Ready AND answer /colibri/stats', async () => {
     api.state.pods.push(jvb(0, true), jvb(1, false));
     api.state.colibriStats[`${NS}/jitsi-jitsi-meet-jvb-0-7d9f-p0`] = colibriStatsBody();
-    later(150, () => setPodReady(pod('jitsi-jitsi-meet-jvb-1-7d9f-p1'), true)); // Ready, but colibri not up yet
-    later(350, () => (api.state.colibriStats[`${NS}/jitsi-jitsi-meet-jvb-1-7d9f-p1`] = colibriStatsBody()));
+    // after poll 1 the second pod turns Ready (colibri not up yet), after poll 2 it answers
+    const steps = [() => setPodReady(pod('jitsi-jitsi-meet-jvb-1-7d9f-p1'), true), () => (api.state.colibriStats[`${NS}/jitsi-jitsi-meet-jvb-1-7d9f-p1`] = colibriStatsBody())];
     const seen: BridgeReadiness[][] = [];
-    const start = Date.now();
-    const bridges = await waitForBridges(kube, { namespace: NS, release: 'jitsi', count: 2, timeoutMs: 5_000, intervalMs: 40, onProgress: (b) => seen.push(b) });
+    const bridges = await waitForBridges(kube, {
+      namespace: NS,
+      release: 'jitsi',
+      count: 2,
+      timeoutMs: 10_000,
+      intervalMs: 40,
+      onProgress: (b) => {
+        seen.push(b);
+        steps.shift()?.();
+      },
+    });
     expect(seen.at(-1)).toEqual(bridges);
-    expect(Date.now() - start).toBeGreaterThanOrEqual(330);
+    expect(seen.map((s) => s.map((b) => `${b.ready}/${b.answering}`))).toEqual([
+      ['true/true', 'false/false'],
+      ['true/true', 'true/false'],
+      ['true/true', 'true/true'],
+    ]);
     expect(bridges.map((b) => [b.name, b.ready, b.answering])).toEqual([
       ['jitsi-jitsi-meet-jvb-0-7d9f-p0', true, true],
       ['jitsi-jitsi-meet-jvb-1-7d9f-p1', true, true],
     ]);
-    // there was a moment when the second bridge was Ready but not answering
-    expect(seen.some((s) => s[1]?.ready && !s[1]?.answering)).toBe(true);
     const proxied = api.requests.filter((r) => r.path.endsWith(':8080/proxy/colibri/stats')).length;
     expect(proxied).toBeGreaterThan(2);
   });
@@ -132,9 +152,19 @@ describe('waitForBridges', () => {
   it('scaling in waits until the surplus bridges are gone', async () => {
     api.state.pods.push(jvb(0, true), jvb(1, true));
     for (const i of [0, 1]) api.state.colibriStats[`${NS}/jitsi-jitsi-meet-jvb-${i}-7d9f-p${i}`] = colibriStatsBody();
-    later(200, () => api.state.pods.splice(1, 1));
     const seen: number[] = [];
-    const bridges = await waitForBridges(kube, { namespace: NS, release: 'jitsi', count: 1, timeoutMs: 3_000, intervalMs: 40, onProgress: (b) => seen.push(b.length) });
+    const bridges = await waitForBridges(kube, {
+      namespace: NS,
+      release: 'jitsi',
+      count: 1,
+      timeoutMs: 10_000,
+      intervalMs: 40,
+      onProgress: (b) => {
+        seen.push(b.length);
+        if (seen.length === 2) api.state.pods.splice(1, 1); // the surplus pod goes after two polls
+      },
+    });
+    expect(seen).toEqual([2, 2, 1]);
     expect(seen[0]).toBe(2); // both answered at first: not done while the surplus one runs
     expect(bridges.map((b) => b.name)).toEqual(['jitsi-jitsi-meet-jvb-0-7d9f-p0']);
   });
