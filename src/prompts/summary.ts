@@ -54,7 +54,9 @@ export function formatSummary(s: SummaryInput): string[] {
   ];
   if (s.facts) {
     const sizes = s.facts.nodes.sizes.map((n) => `${n.count}× ${n.cpu} CPU / ${n.memoryGiB} GiB`).join(', ');
-    lines.push(`cluster:   ${s.facts.context}: ${s.facts.nodes.schedulable} schedulable node(s)${sizes ? ` (${sizes})` : ''}`);
+    const cpu = s.facts.nodes.sizes.reduce((t, n) => t + n.cpu * n.count, 0);
+    const mem = s.facts.nodes.sizes.reduce((t, n) => t + n.memoryGiB * n.count, 0);
+    lines.push(`cluster:   ${s.facts.context}: ${s.facts.nodes.schedulable} schedulable node(s)${sizes ? ` (${sizes}) = ${+cpu.toFixed(1)} CPU / ${+mem.toFixed(1)} GiB allocatable` : ''}`);
   }
   if (sizing.fitProblems.length > 0) {
     lines.push('', 'does not fit:', ...sizing.fitProblems.map((p) => `  - ${p}`));

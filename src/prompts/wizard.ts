@@ -76,7 +76,8 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
 
   // ---------- where ----------
   const contextCurrent = file.cluster?.context ?? kube?.current;
-  const context = f.cluster?.context ?? (p && kube && kube.contexts.length > 0 ? await askContext(p, contextCurrent, kube) : contextCurrent);
+  // one context: nothing to choose
+  const context = f.cluster?.context ?? (p && kube && kube.contexts.length > 1 ? await askContext(p, contextCurrent, kube) : (contextCurrent ?? kube?.contexts[0]));
   const factsResult = await input.loadFacts(context);
   const facts = factsResult.facts;
   if (facts) {

@@ -135,6 +135,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(summary).toContain('usable on 3 node(s) of 7.9 CPU / 30.4 GiB');
     expect(summary).toContain('requests:  9.7 CPU / 10.5 GiB');
     expect(summary).toContain('fits:      yes');
+    expect(summary).toContain('cluster:   prod: 3 schedulable node(s) (3× 7.9 CPU / 30.4 GiB) = 23.7 CPU / 91.2 GiB allocatable');
     expect(summary).toContain('who joins: anyone who can reach the nodes directly');
     expect(summary).toMatch(/about 28-70 participants on 2 bridge\(s\) \(rough; measure with `jitsi-k8s bench`\)/);
     expect(summary).toContain('autoscale: 2-3 bridges at 60% CPU');
@@ -288,6 +289,17 @@ describe('defaults taken from the cluster', () => {
     expect(p.asked.find((a) => a.name === 'storageClass')?.kind).toBe('input');
     expect(p.asked.some((a) => a.name === 'context')).toBe(false);
     expect(r.config.components.transcriber.storage).toEqual({ enabled: true, size: '10Gi' });
+  });
+});
+
+describe('one kube context', () => {
+  it('is taken without a question', async () => {
+    const p = scripted({ domain: 'meet.example.com', components: [], tls: 'none', confirm: true });
+    const r = await runInit({ out: out() }, deps(p, { kube: { contexts: ['only'], current: 'only', files: [] } }));
+    if (r.kind !== 'written') throw new Error(r.kind);
+    expect(p.asked.map((a) => a.name)).not.toContain('context');
+    expect(factsAskedFor).toEqual(['only']);
+    expect(r.config.cluster.context).toBe('only');
   });
 });
 
