@@ -47,6 +47,8 @@ export interface Calibration {
   /** what we recommend for this machine, at 75 % of its cores */
   recommended: { senders: number; liteReceivers: number; participantsAt10PctSenders: number };
   durationS: number;
+  /** share of the machine busy with other work in the second before calibration started (0–1) */
+  machineBusyBefore: number | null;
 }
 
 /** Fraction of the machine's CPU time spent busy between two /proc/stat reads. */
@@ -147,6 +149,13 @@ export async function runCalibration(o: CalibrateOptions): Promise<Calibration &
   const budget = o.budgetMs ?? 150_000;
   const steps: CalibrationStep[] = [];
   let video: Scenario['video'] = { width: 640, height: 360, fps: 15, ...o.video };
+  const t0 = machineTimes();
+  await pause(1_000, o.signal);
+  const t1 = machineTimes();
+  const machineBusyBefore = t0 && t1 && t1.total > t0.total ? Math.round(((t1.busy - t0.busy) / (t1.total - t0.total)) * 1000) / 1000 : null;
+  if (machineBusyBefore !== null && machineBusyBefore > 0.5) {
+    o.log?.warn(`the machine is already ${Math.round(machineBusyBefore * 100)} % busy with other work: the calibration will be pessimistic (run it on an idle machine)`);
+  }
   for (const [i, n] of plan.entries()) {
     if (o.signal.aborted || Date.now() - started > budget) break;
     const s = parseScenario({
@@ -195,6 +204,7 @@ export async function runCalibration(o: CalibrateOptions): Promise<Calibration &
     steps,
     ...recommend(steps, cores),
     durationS: Math.round((Date.now() - started) / 1_000),
+    machineBusyBefore,
     interrupted: o.signal.aborted,
   };
 }
