@@ -123,6 +123,8 @@ export function inquirerPrompter(streams: PromptStreams = {}): Prompter {
     const onInterrupt = () => controller.abort();
     // readline emits 'keypress' on the input stream while a prompt is open
     context.input.on('keypress', onKey);
+    // Ctrl-C before the prompt opened (e.g. while reading the cluster) cancels it at once
+    if (interruptSignal().aborted) controller.abort();
     interruptSignal().addEventListener('abort', onInterrupt);
     try {
       return await run({ ...context, signal: controller.signal });

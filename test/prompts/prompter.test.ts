@@ -181,3 +181,13 @@ describe('the real prompter on a stream pair (what the terminal does)', () => {
     expect(promptError(e)).toBe(e);
   });
 });
+
+describe('Ctrl-C outside a prompt (SIGINT → the process-wide interrupt signal)', () => {
+  it('cancels the next prompt at once', async () => {
+    const { interrupt } = await import('../../src/interrupt.js');
+    interrupt(); // what cli.ts does on SIGINT; this test file's process keeps it aborted from here on
+    const stdin = new PassThrough();
+    const p = inquirerPrompter({ input: stdin, output: new PassThrough() });
+    await expect(p.confirm({ name: 'x', message: 'x' })).rejects.toBeInstanceOf(InterruptedError);
+  });
+});
