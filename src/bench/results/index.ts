@@ -22,6 +22,7 @@ export type {
   ParticipantCounts,
   Placement,
   JoinFailure,
+  LoadGeneratorFigures,
 } from './summary.js';
 export type { Comparison, ComparedFigure, RunRef } from './compare.js';
 export type { ReadStats } from './read.js';

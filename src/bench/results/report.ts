@@ -1,5 +1,7 @@
 /** report.html: one self-contained page (inline CSS and SVG, no script) from a Summary and its series. */
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { CommandError } from '../../errors.js';
 import type { Phase } from '../samples.js';
 import { colorOf, esc, fmt, MEDIA_COLORS } from './html.js';
 import type { RunSeries } from './series.js';
@@ -10,7 +12,14 @@ import { barChart, lineChart, phaseLegend } from './svg.js';
 export const TEMPLATE_URL = new URL('../../../templates/report.html', import.meta.url);
 
 export async function loadTemplate(): Promise<string> {
-  return readFile(TEMPLATE_URL, 'utf8');
+  try {
+    return await readFile(TEMPLATE_URL, 'utf8');
+  } catch (err) {
+    throw new CommandError(
+      `the report template ${fileURLToPath(TEMPLATE_URL)} cannot be read: ${(err as Error).message}`,
+      'the jitsi-k8s installation is incomplete; reinstall it (npm install -g jitsi-k8s)',
+    );
+  }
 }
 
 /** Fills {{title}}, {{generated}}, {{body}}; title and generated are escaped here, body is HTML already. */
