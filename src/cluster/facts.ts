@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { parseCpuMilli, parseMemoryMiB } from '../config/sizing.js';
+import { interruptSignal } from '../interrupt.js';
 
 export interface KubeContexts {
   contexts: string[];
@@ -144,6 +145,8 @@ export interface ReadFactsOptions {
   context?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** stops the requests early (default: the process-wide Ctrl-C signal) */
+  signal?: AbortSignal;
 }
 
 /** Nodes and storage classes through the API server. Never throws: failure is a reason. */
@@ -160,7 +163,9 @@ export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<Fac
     }
     const context = kc.getCurrentContext();
     if (!context) return { reason: 'the kubeconfig has no current context' };
-    const signal = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_FACTS_TIMEOUT_MS);
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_FACTS_TIMEOUT_MS);
+    const cancel = opts.signal ?? interruptSignal();
+    const signal = AbortSignal.any([timeout, cancel]);
     // every request carries the timeout: an unreachable API server must not hang the wizard
     const withTimeout = {
       middleware: [
@@ -177,7 +182,7 @@ export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<Fac
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const storage = kc.makeApiClient(k8s.StorageV1Api);
     const [nodes, classes] = await Promise.allSettled([core.listNode({}, withTimeout), storage.listStorageClass({}, withTimeout)]);
-    if (nodes.status === 'rejected') return { reason: describeFailure(nodes.reason, signal) };
+    if (nodes.status === 'rejected') return { reason: cancel.aborted ? 'interrupted' : describeFailure(nodes.reason, signal) };
     return {
       facts: {
         context,

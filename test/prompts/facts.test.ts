@@ -127,6 +127,17 @@ describe('contract: readClusterFacts against the fake API server', () => {
     expect(r.reason).toMatch(/ECONNREFUSED|connect/i);
   });
 
+  it('Ctrl-C (the abort signal) stops reading at once', async () => {
+    const port = (blackhole.address() as AddressInfo).port;
+    const file = api.writeKubeconfig({ contexts: [{ name: 'hang', server: `https://127.0.0.1:${port}` }], current: 'hang' });
+    const ctrlC = new AbortController();
+    setTimeout(() => ctrlC.abort(), 200);
+    const t0 = Date.now();
+    const r = await readClusterFacts({ env: { KUBECONFIG: file }, signal: ctrlC.signal, timeoutMs: 10_000 });
+    expect(r.reason).toBe('interrupted');
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('an API server that never answers times out quickly', async () => {
     const port = (blackhole.address() as AddressInfo).port;
     const file = api.writeKubeconfig({ contexts: [{ name: 'hang', server: `https://127.0.0.1:${port}` }], current: 'hang' });
