@@ -366,7 +366,8 @@ class BridgeAcc {
       if (n !== undefined) arr.push(n);
     };
     // a counter reset (container restart) can give a negative rate: not a measurement
-    const cores = num(s.cpuCores) !== undefined && s.cpuCores! >= 0 ? s.cpuCores : undefined;
+    const rawCores = num(s.cpuCores);
+    const cores = rawCores !== undefined && rawCores >= 0 ? rawCores : undefined;
     push(this.cpu, cores);
     push(this.mem, s.memoryMiB);
     push(this.stress, s.stress);
