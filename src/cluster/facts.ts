@@ -82,7 +82,7 @@ async function loadKubeConfig(files: string[]): Promise<KubeConfig | undefined> 
 
 interface NodeLike {
   spec?: { unschedulable?: boolean; taints?: { effect?: string }[] };
-  status?: { allocatable?: Record<string, string>; conditions?: { type?: string; status?: string }[] };
+  status?: { capacity?: Record<string, string>; allocatable?: Record<string, string>; conditions?: { type?: string; status?: string }[] };
 }
 
 function schedulable(n: NodeLike): boolean {
@@ -92,13 +92,13 @@ function schedulable(n: NodeLike): boolean {
   return ready ? ready.status === 'True' : true;
 }
 
-/** Node sizes from allocatable CPU/memory (CPU to 0.1 core, memory to 0.1 GiB, both rounded down). */
+/** Node sizes from capacity (else allocatable) CPU/memory — the config's nodes.* are node sizes; sizing takes 90 % as allocatable (CPU to 0.1 core, memory to 0.1 GiB, both rounded down). */
 export function summariseNodes(nodes: NodeLike[]): NodeFacts {
   const usable = nodes.filter(schedulable);
   const bySize = new Map<string, NodeSize>();
   for (const n of usable) {
-    const cpuQ = n.status?.allocatable?.cpu;
-    const memQ = n.status?.allocatable?.memory;
+    const cpuQ = n.status?.capacity?.cpu ?? n.status?.allocatable?.cpu;
+    const memQ = n.status?.capacity?.memory ?? n.status?.allocatable?.memory;
     if (!cpuQ || !memQ) continue;
     let cpu: number;
     let memoryGiB: number;

@@ -101,8 +101,8 @@ export const configSchema = z
     nodes: z
       .strictObject({
         count: z.number().int().min(1, 'must be ≥ 1').default(3).describe('number of worker nodes Jitsi may use'),
-        cpu: z.number().positive('must be > 0').default(4).describe('allocatable CPU cores per node'),
-        memoryGiB: z.number().positive('must be > 0').default(16).describe('allocatable memory per node, GiB'),
+        cpu: z.number().positive('must be > 0').default(4).describe('CPU cores per node (its size; 90 % is taken as allocatable)'),
+        memoryGiB: z.number().positive('must be > 0').default(16).describe('memory per node in GiB (its size; 90 % is taken as allocatable)'),
       })
       .prefault({})
       .describe('size of the nodes; resources are derived from it unless given explicitly'),
