@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { CommandError, InterruptedError, UsageError } from '../errors.js';
+import { InterruptedError, UsageError } from '../errors.js';
 import { log } from '../ui/log.js';
 
 type BenchFlags = import('../bench/options.js').BenchOptions & {
   config: string;
+  context?: string;
   scenario?: string;
   json?: boolean;
   yes?: boolean;
@@ -44,7 +45,8 @@ export function defineBench(program: Command): void {
     .description('load-test with real browsers; record JVB CPU, stress and packet loss')
     .option('--target <target>', 'jitsi (default when a site is known) | loopback (a local conference, no Jitsi needed)')
     .option('--url <url>', 'Jitsi Meet site (default: https://<domain> from jitsi-k8s.yaml)')
-    .option('-c, --config <file>', 'config file for the default --url', 'jitsi-k8s.yaml')
+    .option('-c, --config <file>', 'config file: default --url, and where the bridges are (namespace, release)', 'jitsi-k8s.yaml')
+    .option('--context <name>', 'kube context of the cluster (default: the current one)')
     .option('--scenario <file>', 'a scenario preset (YAML with these options by their long names, e.g. bench/scenarios/*.yaml)')
     .option('-p, --participants <n>', 'participants to join (default 4)')
     .option('--rooms <n>', 'rooms to spread them over (default 1)')
@@ -88,14 +90,20 @@ export function defineBench(program: Command): void {
           throw new UsageError(verdict.message!, 'use fewer --participants, more machines (--runner k8s), or --yes to run anyway');
         }
       }
-      if (scenario.replicas) {
-        throw new CommandError('sweeping --replicas needs the Kubernetes bridge scaler, which this version does not have yet', 'run without --replicas and scale with `jitsi-k8s scale jvb N` between runs');
+      let bridges: import('../bench/bridges.js').Bridges | undefined;
+      if (scenario.target === 'jitsi' && existsSync(flags.config)) {
+        const { clusterBridges } = await import('../bench/cluster-bridges.js');
+        bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log() });
+      } else if (scenario.replicas) {
+        throw new UsageError(`--replicas needs the deployment's ${flags.config} to find and scale the bridges`, 'run where `jitsi-k8s init` wrote it, or pass -c FILE');
+      } else if (scenario.target === 'jitsi') {
+        log().warn(`no ${flags.config}: the bridges of ${scenario.url} are not measured, only the participants`);
       }
 
       const { runBench } = await import('../bench/runner.js');
       const { interruptSignal } = await import('../interrupt.js');
       log().info(`bench: ${scenario.participants} participant(s) in ${scenario.rooms} room(s) against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
-      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log() });
+      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges });
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
       printReport(await writeReport(outcome.outDir), flags.json);
       if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);

@@ -1,0 +1,32 @@
+/**
+ * The bridges of a Jitsi deployment installed by jitsi-k8s, for the runner: the JVB sampler
+ * (pod CPU, /colibri/stats) and, for --replicas sweeps, the scaler — both from src/cluster/,
+ * located by jitsi-k8s.yaml (namespace, release) and the kube context.
+ */
+import { CommandError } from '../errors.js';
+import type { Logger } from '../ui/log.js';
+import type { Bridges } from './bridges.js';
+
+export interface ClusterBridgeOptions {
+  configPath: string;
+  context?: string;
+  /** a sweep needs the scaler (and the secrets file beside the config) */
+  sweep: boolean;
+  log: Pick<Logger, 'info' | 'warn'>;
+}
+
+export async function clusterBridges(o: ClusterBridgeOptions): Promise<Bridges> {
+  const { loadConfig, loadSecrets, secretsPathFor } = await import('../config/file.js');
+  const { config } = loadConfig(o.configPath);
+  const { openKube } = await import('../cluster/kube.js');
+  const { createJvbSampler } = await import('../cluster/jvb.js');
+  const kube = openKube({ context: o.context, namespace: config.cluster.namespace });
+  const sampler = createJvbSampler(kube, { namespace: config.cluster.namespace, release: config.cluster.release, onNotice: (m) => o.log.warn(m) });
+  if (!o.sweep) return { sampler };
+  const secretsPath = secretsPathFor(o.configPath);
+  const secrets = loadSecrets(secretsPath);
+  if (!secrets) throw new CommandError(`--replicas re-applies the release and needs ${secretsPath}`, 'run the sweep where `jitsi-k8s init` wrote jitsi-k8s.yaml and its secrets file');
+  const { createJvbScaler } = await import('../cluster/scale.js');
+  const jvb = createJvbScaler({ configPath: o.configPath, config, secrets });
+  return { sampler, scaler: { current: () => jvb.current(), scaleTo: (n) => jvb.scaleTo(n) } };
+}
