@@ -68,6 +68,8 @@ export interface RequestOpts {
   accept?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** cleanup after Ctrl-C (delete what we created): not aborted by the client's signal, only by its own timeout */
+  cleanup?: boolean;
   /** what a 404 means here, for the hint */
   notFoundHint?: string;
 }
@@ -177,8 +179,8 @@ export function openKube(target: KubeTarget = {}): Kube {
   const apis = kc.makeApiClient(ApisApi);
   const versionApi = kc.makeApiClient(VersionApi);
 
-  const signalFor = (timeoutMs: number, extra?: AbortSignal) =>
-    AbortSignal.any([baseSignal, AbortSignal.timeout(timeoutMs), ...(extra ? [extra] : [])]);
+  const signalFor = (timeoutMs: number, extra?: AbortSignal, cleanup = false) =>
+    AbortSignal.any([...(cleanup ? [] : [baseSignal]), AbortSignal.timeout(timeoutMs), ...(extra ? [extra] : [])]);
 
   function explain(e: unknown, what: string, timeoutMs: number, extra?: AbortSignal, notFoundHint?: string): Error {
     if (baseSignal.aborted || extra?.aborted) return new InterruptedError(`interrupted while ${what}`);
@@ -249,7 +251,7 @@ export function openKube(target: KubeTarget = {}): Kube {
       headers['content-type'] = typeof opts.body === 'string' ? 'text/plain' : 'application/json';
       headers['content-length'] = String(Buffer.byteLength(body));
     }
-    const signal = signalFor(timeoutMs, opts.signal);
+    const signal = signalFor(timeoutMs, opts.signal, opts.cleanup);
     const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
     try {
       return await new Promise<RawResponse>((resolve, reject) => {

@@ -17,7 +17,8 @@
  *   await api.close();
  *
  * State (all plain JSON shaped like the real API): nodes, namespaces, pods, deployments,
- * statefulsets, services, hpas, storageClasses, podMetrics; apiGroups (extra discovery groups such
+ * statefulsets, services, secrets (helm's release storage), configMaps, jobs (+ onJobCreated, so a
+ * test can add the Job's pods), podLogs per "ns/pod", hpas, storageClasses, podMetrics; apiGroups (extra discovery groups such
  * as 'metrics.k8s.io', 'cert-manager.io', 'tailscale.com'); colibriStats / health per "ns/pod"
  * (absent → 503 like a pod whose port does not answer); containerCpu (cAdvisor counters, rendered
  * per node as Prometheus text); colibri2 (a handler for any request under
@@ -82,6 +83,13 @@ export interface FakeClusterState {
   services: Json[];
   /** Secrets; helm keeps its releases here (type helm.sh/release.v1, labels owner=helm,name,status,version) */
   secrets: Json[];
+  configMaps: Json[];
+  /** batch/v1 Jobs created through the API (the fake runs nothing: tests add the Job's pods themselves) */
+  jobs: Json[];
+  /** container log text per "namespace/pod" (GET …/pods/<pod>/log) */
+  podLogs: Record<string, string>;
+  /** called after a Job is created, so a test can add its pods and logs */
+  onJobCreated?: (job: Json) => void;
   hpas: Json[];
   storageClasses: Json[];
   podMetrics: Json[];
@@ -111,6 +119,9 @@ export function emptyState(): FakeClusterState {
     statefulsets: [],
     services: [],
     secrets: [],
+    configMaps: [],
+    jobs: [],
+    podLogs: {},
     hpas: [],
     storageClasses: [],
     podMetrics: [],
@@ -601,6 +612,49 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
       return code === undefined ? refused() : send(res, code, code === 200 ? '' : 'unhealthy', 'text/plain');
     }
     return send(res, 404, '404 page not found', 'text/plain');
+  }
+
+  // pod logs
+  if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/)) && method === 'GET') {
+    if (!state.pods.some((x) => x.metadata.name === m![2] && x.metadata.namespace === m![1])) return notFound('pods', m[2]!);
+    return send(res, 200, state.podLogs[`${m[1]}/${m[2]}`] ?? '', 'text/plain');
+  }
+
+  // objects our code creates and deletes: configmaps (core) and batch/v1 jobs
+  const created: Record<string, { items: () => Json[]; kind: string; apiVersion: string }> = {
+    '/api/v1/configmaps': { items: () => state.configMaps, kind: 'ConfigMap', apiVersion: 'v1' },
+    '/apis/batch/v1/jobs': { items: () => state.jobs, kind: 'Job', apiVersion: 'batch/v1' },
+  };
+  if ((m = path.match(/^(\/api\/v1|\/apis\/batch\/v1)\/namespaces\/([^/]+)\/(configmaps|jobs)(?:\/([^/]+))?$/))) {
+    const r = created[`${m[1]}/${m[3]}`];
+    if (r) {
+      const ns = m[2]!;
+      const name = m[4];
+      const items = r.items();
+      if (!name && method === 'POST') {
+        const obj = JSON.parse(body || '{}') as Json;
+        const objName = obj.metadata?.name as string | undefined;
+        if (!objName) return send(res, 422, status(422, 'metadata.name: Required value', 'Invalid'));
+        if (!state.namespaces.includes(ns)) return notFound('namespaces', ns);
+        if (items.some((x) => x.metadata.name === objName && x.metadata.namespace === ns)) return send(res, 409, status(409, `${m[3]} "${objName}" already exists`, 'AlreadyExists'));
+        const stored = { ...obj, metadata: { ...obj.metadata, namespace: ns, uid: `uid-${objName}` } };
+        items.push(stored);
+        if (m[3] === 'jobs') state.onJobCreated?.(stored);
+        return send(res, 201, stored);
+      }
+      if (!name && method === 'GET') return send(res, 200, list(`${r.kind}List`, r.apiVersion, selected(inNs(items, ns))));
+      if (name) {
+        const i = items.findIndex((x) => x.metadata.name === name && x.metadata.namespace === ns);
+        if (i < 0) return notFound(m[3]!, name);
+        if (method === 'GET') return send(res, 200, items[i]);
+        if (method === 'DELETE') {
+          const [gone] = items.splice(i, 1);
+          // propagationPolicy=Background: the Job's pods go with it
+          if (m[3] === 'jobs') state.pods = state.pods.filter((p) => p.metadata.labels?.['job-name'] !== name || p.metadata.namespace !== ns);
+          return send(res, 200, gone);
+        }
+      }
+    }
   }
 
   // core namespaced lists

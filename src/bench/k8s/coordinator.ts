@@ -87,8 +87,8 @@ export async function cleanupStep(kube: Kube, namespace: string, name: string, l
   ];
   for (const path of paths) {
     try {
-      // cleanup must run even after Ctrl-C: use a fresh signal, not the aborted one
-      const r = await kube.request('DELETE', path, { signal: AbortSignal.timeout(15_000) });
+      // cleanup must run even after Ctrl-C: not tied to the interrupt signal
+      const r = await kube.request('DELETE', path, { cleanup: true, timeoutMs: 15_000 });
       if (r.status >= 300 && r.status !== 404) log.warn(`could not delete ${path}: HTTP ${r.status}`);
     } catch (e) {
       log.warn(`could not delete ${path}: ${(e as Error).message}`);
@@ -112,6 +112,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
   const failedNames = new Set<string>();
   const seenLines = new Map<string, number>();
   const finished = new Set<string>();
+  const podOfShard = new Map<number, string>();
 
   const base: Pick<EventRecord, 'step' | 'bridges' | 'phase'> = { step: job.step, bridges: job.bridges, phase: 'ramp-up' };
   const note = (r: SampleRecord) => {
@@ -157,6 +158,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
       const pods = (await kube.pods(ns, `${RUN_LABEL}=${job.runId},jitsi-k8s/bench-step=${job.step}`)).map(podView);
       for (const pod of pods) {
         if (pod.node) outcome.nodes[pod.shard] = pod.node;
+        podOfShard.set(pod.shard, pod.name);
         if (pod.phase === 'Pending' || finished.has(pod.name)) continue;
         await readNewLines(pod);
         if (pod.phase === 'Succeeded' || pod.phase === 'Failed') {
@@ -190,7 +192,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
     if (shard === undefined || !outcome.workersDied.includes(shard)) continue;
     if (!joinedNames.has(p.name) && !failedNames.has(p.name)) {
       failedNames.add(p.name);
-      samples.append([{ kind: 'event', event: 'join-failed', t: Date.now(), ...base, shard, participant: p.name, detail: 'its load generator died' }]);
+      samples.append([{ kind: 'event', event: 'join-failed', t: Date.now(), ...base, shard, pod: podOfShard.get(shard), participant: p.name, detail: 'its load generator died' }]);
     }
   }
   outcome.joined = joinedNames.size;
