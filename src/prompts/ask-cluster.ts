@@ -57,11 +57,11 @@ function sizeNote(facts: ClusterFacts | undefined): string {
 
 export async function askNodeCpu(p: Prompter, current: number, facts: ClusterFacts | undefined): Promise<number> {
   p.note(sizeNote(facts));
-  return p.number({ name: 'nodeCpu', message: 'Allocatable CPU cores per node', default: current, min: 0.1, integer: false });
+  return p.number({ name: 'nodeCpu', message: 'CPU cores per node (its size)', default: current, min: 0.1, integer: false });
 }
 
 export async function askNodeMemory(p: Prompter, current: number): Promise<number> {
-  return p.number({ name: 'nodeMemory', message: 'Allocatable memory per node (GiB)', default: current, min: 0.1, integer: false });
+  return p.number({ name: 'nodeMemory', message: 'Memory per node in GiB (its size)', default: current, min: 0.1, integer: false });
 }
 
 export async function askNodeCount(p: Prompter, current: number): Promise<number> {

@@ -56,7 +56,7 @@ export function formatSummary(s: SummaryInput): string[] {
     const sizes = s.facts.nodes.sizes.map((n) => `${n.count}× ${n.cpu} CPU / ${n.memoryGiB} GiB`).join(', ');
     const cpu = s.facts.nodes.sizes.reduce((t, n) => t + n.cpu * n.count, 0);
     const mem = s.facts.nodes.sizes.reduce((t, n) => t + n.memoryGiB * n.count, 0);
-    lines.push(`cluster:   ${s.facts.context}: ${s.facts.nodes.schedulable} schedulable node(s)${sizes ? ` (${sizes}) = ${+cpu.toFixed(1)} CPU / ${+mem.toFixed(1)} GiB allocatable` : ''}`);
+    lines.push(`cluster:   ${s.facts.context}: ${s.facts.nodes.schedulable} schedulable node(s)${sizes ? ` (${sizes}) = ${+cpu.toFixed(1)} CPU / ${+mem.toFixed(1)} GiB in all` : ''}`);
   }
   if (sizing.fitProblems.length > 0) {
     lines.push('', 'does not fit:', ...sizing.fitProblems.map((p) => `  - ${p}`));

@@ -82,8 +82,8 @@ describe('init in a pseudo-terminal against the fake cluster', () => {
       await t.answer('? How do people reach Jitsi?', DOWN + DOWN + ENTER);
       await t.answer('? Run a TURN relay?', ENTER);
       await t.answer('? Public IP (optional)', ENTER);
-      await t.answer('? Allocatable CPU cores per node (8)', ENTER);
-      await t.answer('? Allocatable memory per node (GiB) (32)', ENTER);
+      await t.answer('? CPU cores per node (its size) (8)', ENTER);
+      await t.answer('? Memory per node in GiB (its size) (32)', ENTER);
       await t.answer('? Nodes Jitsi may use (3)', ENTER);
       await t.answer('? Web replicas (1)', ENTER);
       await t.answer('? Video bridges (JVB) (1)', '2' + ENTER);

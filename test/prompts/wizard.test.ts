@@ -135,7 +135,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(summary).toContain('usable on 3 node(s) of 7.9 CPU / 30.4 GiB');
     expect(summary).toContain('requests:  9.7 CPU / 10.5 GiB');
     expect(summary).toContain('fits:      yes');
-    expect(summary).toContain('cluster:   prod: 3 schedulable node(s) (3× 7.9 CPU / 30.4 GiB) = 23.7 CPU / 91.2 GiB allocatable');
+    expect(summary).toContain('cluster:   prod: 3 schedulable node(s) (3× 7.9 CPU / 30.4 GiB) = 23.7 CPU / 91.2 GiB in all');
     expect(summary).toContain('who joins: anyone who can reach the nodes directly');
     expect(summary).toMatch(/about 28-70 participants on 2 bridge\(s\) \(rough; measure with `jitsi-k8s bench`\)/);
     expect(summary).toContain('autoscale: 2-3 bridges at 60% CPU');
