@@ -118,7 +118,9 @@ export function defineBench(program: Command): void {
     .option('--steady <time>', 'steady window per step (default 8s)')
     .option('-o, --out <dir>', 'folder for the steps\' samples (default bench-results/calibrate-<time>)')
     .option('--json', 'print the calibration as JSON on stdout')
-    .action(async (opts: { browser?: string; video?: string; steps?: string; steady?: string; out?: string; json?: boolean }) => {
+    .action(async (_o, cmd: Command) => {
+      // `bench` has --browser/--video/--out/--json too and commander hands them to it: read both levels
+      const opts = cmd.optsWithGlobals<{ browser?: string; video?: string; steps?: string; steady?: string; out?: string; json?: boolean }>();
       const { parseVideo, parseReplicas, defaultOutDir } = await import('../bench/options.js');
       const { parseDuration } = await import('../bench/scenario.js');
       const { runCalibration, saveCalibration } = await import('../bench/calibrate.js');
@@ -154,7 +156,8 @@ export function defineBench(program: Command): void {
     .description('re-render summary.json, CSVs and report.html of a run folder')
     .argument('<dir>', 'a run folder (has samples.jsonl and scenario.json)')
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (dir: string, opts: { json?: boolean }) => {
+    .action(async (dir: string, _o, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ json?: boolean }>();
       if (!existsSync(dir)) throw new UsageError(`${dir}: no such folder`, 'give the --out folder of a bench run');
       printReport(await writeReport(dir), opts.json);
     });
@@ -166,7 +169,8 @@ export function defineBench(program: Command): void {
     .argument('<b>', 'second run folder')
     .option('-o, --out <path>', 'folder or .html file (default: <b>/compare.html)')
     .option('--json', 'print the comparison as JSON on stdout')
-    .action(async (a: string, b: string, opts: { out?: string; json?: boolean }) => {
+    .action(async (a: string, b: string, _o, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ out?: string; json?: boolean }>();
       for (const d of [a, b]) if (!existsSync(d)) throw new UsageError(`${d}: no such folder`, 'give the --out folders of two bench runs');
       const { compareRuns } = await import('../bench/results/index.js');
       const { comparison, files } = await compareRuns(a, b, opts.out);

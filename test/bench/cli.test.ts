@@ -108,5 +108,27 @@ describe('jitsi-k8s bench (built bin)', () => {
     const summary = JSON.parse(stdout);
     expect(typeof summary).toBe('object');
     expect(stdout).not.toContain('loopback conference on');
+
+    // the run folder re-renders, and compares with itself; subcommand flags reach the subcommand
+    const report = await cli(['bench', 'report', out, '--json']);
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.stdout)).toEqual(summary);
+    const compare = await cli(['bench', 'compare', out, out, '--out', join(work, 'cmp'), '--json']);
+    expect(compare.code).toBe(0);
+    expect(typeof JSON.parse(compare.stdout)).toBe('object');
+    expect(existsSync(join(work, 'cmp', 'compare.html'))).toBe(true);
+    const missing = await cli(['bench', 'report', join(work, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no such folder');
   }, 90_000);
+
+  it('bench calibrate --json: the calibration on stdout, stored for the guard', async () => {
+    const r = await cli(['bench', 'calibrate', '--steps', '1', '--steady', '3s', '--browser', chromiumBin(), '--out', join(work, 'cal'), '--json']);
+    expect(r.code).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c.steps).toHaveLength(1);
+    expect(c.coresPerSender).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(work, 'cache', 'jitsi-k8s', 'calibration.json'), 'utf8'))).toEqual(c);
+    expect(existsSync(join(work, 'cal', 'step-1-1-lite', 'samples.jsonl'))).toBe(true);
+  }, 60_000);
 });
