@@ -204,7 +204,8 @@ async function runStep(c: StepContext): Promise<void> {
       if (!u || b?.pid === undefined) continue;
       const prev = prevCpu.get(b.pid);
       prevCpu.set(b.pid, { cpuSeconds: u.cpuSeconds, t: now });
-      const cores = prev && now > prev.t ? Math.round(((u.cpuSeconds - prev.cpuSeconds) / ((now - prev.t) / 1_000)) * 1_000) / 1_000 : undefined;
+      // a process that exited takes its CPU time out of the sum: no figure for that interval rather than a wrong one
+      const cores = prev && now > prev.t && u.cpuSeconds >= prev.cpuSeconds ? Math.round(((u.cpuSeconds - prev.cpuSeconds) / ((now - prev.t) / 1_000)) * 1_000) / 1_000 : undefined;
       browserCores.set(i, { cores, pssMiB: lastPss.get(b.pid) });
     }
     const open = [...active.values()].filter((a) => a.page && (a.state === 'joining' || a.state === 'joined'));
