@@ -69,8 +69,17 @@ export function processTree(root: number): number[] {
 
 export interface TreeUsage {
   cpuSeconds: number;
+  /** CPU seconds per process of the tree, so an interval's usage can be summed over the processes alive at both ends */
+  perProcess: Map<number, number>;
   pssMiB?: number;
   processes: number;
+}
+
+/** CPU seconds used between two readings of one tree: processes that exited in between drop out instead of making it negative. */
+export function cpuBetween(prev: Map<number, number>, cur: Map<number, number>): number {
+  let seconds = 0;
+  for (const [pid, s] of cur) seconds += Math.max(0, s - (prev.get(pid) ?? 0));
+  return seconds;
 }
 
 /** CPU seconds so far (and PSS now) of each root's whole process tree, in one pass over /proc. */
@@ -88,10 +97,12 @@ export function processTreeUsage(roots: number[], withMemory = true): Map<number
     let pssKiB = 0;
     let processes = 0;
     let memoryKnown = withMemory;
+    const perProcess = new Map<number, number>();
     while (stack.length) {
       const p = stack.pop()!;
       processes++;
       cpuSeconds += p.cpuSeconds;
+      perProcess.set(p.pid, p.cpuSeconds);
       if (memoryKnown) {
         try {
           pssKiB += parsePssKiB(readFileSync(`/proc/${p.pid}/smaps_rollup`, 'utf8')) ?? 0;
@@ -101,7 +112,7 @@ export function processTreeUsage(roots: number[], withMemory = true): Map<number
       }
       stack.push(...(children.get(p.pid) ?? []));
     }
-    result.set(root, { cpuSeconds, processes, ...(memoryKnown ? { pssMiB: Math.round((pssKiB / 1024) * 10) / 10 } : {}) });
+    result.set(root, { cpuSeconds, perProcess, processes, ...(memoryKnown ? { pssMiB: Math.round((pssKiB / 1024) * 10) / 10 } : {}) });
   }
   return result;
 }

@@ -14,7 +14,7 @@ import { findBrowser } from './find-browser.js';
 import { jitsiRoomUrl } from './jitsi.js';
 import { startLoopbackConference, type LoopbackConference } from './loopback/server.js';
 import { installProbe, mediaFlowing, readProbe, statsDelta, type RawSnapshot } from './probe.js';
-import { processTreeUsage } from './procstats.js';
+import { cpuBetween, processTreeUsage } from './procstats.js';
 import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-file.js';
 import type { EventRecord, ParticipantSample, Phase, SampleRecord } from './samples.js';
 import { assignParticipants, type Assignment, type ParticipantPlan, type Scenario } from './scenario.js';
@@ -189,7 +189,7 @@ async function runStep(c: StepContext): Promise<void> {
   };
 
   // one tick: every open page's getStats(), every browser's CPU, every bridge
-  const prevCpu = new Map<number, { cpuSeconds: number; t: number }>();
+  const prevCpu = new Map<number, { perProcess: Map<number, number>; t: number }>();
   const lastPss = new Map<number, number>();
   let ticks = 0;
   const tick = async () => {
@@ -203,9 +203,8 @@ async function runStep(c: StepContext): Promise<void> {
       const u = b?.pid !== undefined ? usage.get(b.pid) : undefined;
       if (!u || b?.pid === undefined) continue;
       const prev = prevCpu.get(b.pid);
-      prevCpu.set(b.pid, { cpuSeconds: u.cpuSeconds, t: now });
-      // a process that exited takes its CPU time out of the sum: no figure for that interval rather than a wrong one
-      const cores = prev && now > prev.t && u.cpuSeconds >= prev.cpuSeconds ? Math.round(((u.cpuSeconds - prev.cpuSeconds) / ((now - prev.t) / 1_000)) * 1_000) / 1_000 : undefined;
+      prevCpu.set(b.pid, { perProcess: u.perProcess, t: now });
+      const cores = prev && now > prev.t ? Math.round((cpuBetween(prev.perProcess, u.perProcess) / ((now - prev.t) / 1_000)) * 1_000) / 1_000 : undefined;
       browserCores.set(i, { cores, pssMiB: lastPss.get(b.pid) });
     }
     const open = [...active.values()].filter((a) => a.page && (a.state === 'joining' || a.state === 'joined'));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assignParticipants, parseDuration, parseRamp, parseScenario, scenarioSchema } from '../../src/bench/scenario.js';
 import { mediaFlowing, statsDelta, type RawSnapshot, type RawStream } from '../../src/bench/probe.js';
 import { botOverrides, encodeOverrides, jitsiRoomUrl } from '../../src/bench/jitsi.js';
-import { parseProcStat, parsePssKiB, processTreeUsage } from '../../src/bench/procstats.js';
+import { cpuBetween, parseProcStat, parsePssKiB, processTreeUsage } from '../../src/bench/procstats.js';
 import { browserFlags } from '../../src/bench/browsers.js';
 
 describe('durations and ramps', () => {
@@ -160,6 +160,11 @@ describe('procstats', () => {
     const line = '4242 (chrome (renderer) x) S 4200 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 9 0 123 456 789';
     expect(parseProcStat(line)).toEqual({ pid: 4242, ppid: 4200, cpuSeconds: 3 });
     expect(parsePssKiB('Rss:  2000 kB\nPss:            1234 kB\n')).toBe(1234);
+  });
+  it('sums an interval over the processes alive at its end (an exited renderer does not make it negative)', () => {
+    const before = new Map([[1, 10], [2, 5], [3, 7]]);
+    const after = new Map([[1, 10.5], [2, 5.25], [4, 0.1]]); // 3 exited, 4 is new
+    expect(cpuBetween(before, after)).toBeCloseTo(0.85);
   });
   it('measures this process tree for real', () => {
     const u = processTreeUsage([process.pid]).get(process.pid);
