@@ -76,6 +76,7 @@ describe('packet loss in a network namespace', () => {
     const loss = audioLossPct(rs);
     expect(loss.packets).toBeGreaterThan(1_800);
     expect(loss.pct).toBeLessThan(0.5);
+    console.log(`no loss injected: audio loss ${loss.pct.toFixed(2)} % over ${loss.packets} packets; video NACKs ${rs.reduce((n, r) => n + r.video.nackCount, 0)}`);
     expect(rs.every((r) => r.transport?.protocol === 'udp')).toBe(true);
   });
 
