@@ -57,6 +57,11 @@ export function pause(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** Resolves when the signal aborts (never otherwise). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
@@ -306,7 +311,8 @@ async function runStep(c: StepContext): Promise<void> {
         if (signal.aborted) break;
         joins.push(join(p));
       }
-      await Promise.all(joins);
+      // after Ctrl-C do not wait for pages still loading: closing their browsers ends them
+      await Promise.race([Promise.all(joins), aborted(signal)]);
       // ramp-up ends when every participant has joined or failed (bounded by the join timeout)
       const settleBy = Date.now() + s.joinTimeoutMs + 2 * s.sampleIntervalMs;
       while (!signal.aborted && Date.now() < settleBy && [...active.values()].some((a) => a.state === 'opening' || a.state === 'joining')) {
