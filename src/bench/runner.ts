@@ -181,6 +181,14 @@ async function runStep(c: StepContext): Promise<void> {
       if (!browser) throw new Error('its browser did not start');
       const page = await browser.browser.newPage();
       a.page = page;
+      page.once('error', (err) => {
+        // the page's renderer crashed: say so instead of letting its samples just stop
+        if (a.state !== 'joined' && a.state !== 'joining') return;
+        if (a.state === 'joining') c.tally.failed++;
+        event({ event: a.state === 'joined' ? 'left' : 'join-failed', participant: p.name, detail: `page crashed: ${err.message.split('\n')[0]}` });
+        a.state = a.state === 'joined' ? 'left' : 'failed';
+        a.page = undefined;
+      });
       await page.evaluateOnNewDocument(installProbe);
       await page.goto(urlFor(p), { waitUntil: 'domcontentloaded', timeout: s.joinTimeoutMs });
       if (a.state === 'opening') a.state = 'joining';
@@ -223,6 +231,12 @@ async function runStep(c: StepContext): Promise<void> {
           snap = await withTimeout(a.page!.evaluate(readProbe), Math.max(2_000, s.sampleIntervalMs * 2), 'getStats');
         } catch (e) {
           if (a.state === 'joined') log.debug(`${a.plan.name}: no stats this interval (${(e as Error).message.split('\n')[0]})`);
+          if (a.state === 'joining' && Date.now() - a.openedAt > s.joinTimeoutMs) {
+            a.state = 'failed';
+            c.tally.failed++;
+            records.push({ ...base(), kind: 'event', event: 'join-failed', participant: a.plan.name, detail: `no stats from the page after ${s.joinTimeoutMs}ms` });
+            void leave(a);
+          }
           return;
         }
         const prev = a.last;
