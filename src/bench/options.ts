@@ -98,7 +98,9 @@ export interface Sources {
 export function scenarioInput(src: Sources): ScenarioInput {
   const unknown = Object.keys(src.preset ?? {}).filter((k) => !PRESET_KEYS.has(k));
   if (unknown.length) throw new UsageError(`scenario file: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, `known keys: ${[...PRESET_KEYS].join(', ')}`);
-  const o: BenchOptions = { ...defined(src.preset ?? {}), ...defined(src.flags) };
+  // commander sets lite=true by default because of --no-lite: only an explicit --no-lite counts
+  const flags = { ...src.flags, lite: src.flags.lite === false ? false : undefined };
+  const o: BenchOptions = { ...defined(src.preset ?? {}), ...defined(flags) };
   const url = o.url ?? (src.configDomain ? `https://${src.configDomain}` : undefined);
   const target = o.target ?? (url ? 'jitsi' : undefined);
   if (!target) {

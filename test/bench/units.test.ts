@@ -201,6 +201,10 @@ describe('options → scenario', async () => {
     expect(s.liteReceivers).toBe(0);
     expect(s.video).toEqual({ width: 1280, height: 720, fps: 20 });
   });
+  it('a preset lite: false is not undone by commander\'s default lite: true', () => {
+    expect(toScenario(scenarioInput({ flags: { target: 'loopback', lite: true }, preset: { lite: false }, defaultOut: 'o' })).liteReceivers).toBe(0);
+    expect(toScenario(scenarioInput({ flags: { target: 'loopback', lite: true }, defaultOut: 'o' })).liteReceivers).toBeUndefined();
+  });
   it('refuses unknown preset keys', () => {
     expect(() => scenarioInput({ flags: {}, preset: { particpants: 3 } as never, defaultOut: 'o' })).toThrow('scenario file: unknown key "particpants"');
   });
