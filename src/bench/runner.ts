@@ -204,6 +204,7 @@ async function runStep(c: StepContext): Promise<void> {
   // one tick: every open page's getStats(), every browser's CPU, every bridge
   const prevCpu = new Map<number, { perProcess: Map<number, number>; t: number }>();
   const lastPss = new Map<number, number>();
+  const warned = new Set<string>();
   let ticks = 0;
   const tick = async () => {
     const now = Date.now();
@@ -279,7 +280,9 @@ async function runStep(c: StepContext): Promise<void> {
         const found = await c.deps.bridges.sampler.sample({ step, bridges, phase }, signal);
         records.push(...found.map((b) => ({ ...b, t: b.t || now, step, bridges, phase })));
       } catch (e) {
-        if (!signal.aborted) log.warn(`bridge sampling failed: ${(e as Error).message.split('\n')[0]}`);
+        const message = `bridge sampling failed: ${(e as Error).message.split('\n')[0]}`;
+        if (!signal.aborted && !warned.has(message)) log.warn(message);
+        warned.add(message);
       }
     }
     emit(records);
