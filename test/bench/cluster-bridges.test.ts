@@ -71,6 +71,21 @@ describe('bench against a deployment (bridges from the fake API server)', () => 
     }
   });
 
+  it('without cluster access a plain run measures participants only and says why; a sweep refuses', async () => {
+    const configPath = join(work, 'jitsi-k8s.yaml');
+    saveConfig(configPath, config());
+    const kubeconfig = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = join(work, 'no-such-kubeconfig');
+    try {
+      const warnings: string[] = [];
+      expect(await clusterBridges({ configPath, sweep: false, log: { info: () => {}, warn: (m) => warnings.push(m) } })).toEqual({});
+      expect(warnings).toEqual([`the bridges are not measured: KUBECONFIG names ${join(work, 'no-such-kubeconfig')}, which does not exist`]);
+      await expect(clusterBridges({ configPath, sweep: true, log: { info: () => {}, warn: () => {} } })).rejects.toThrow('which does not exist');
+    } finally {
+      process.env.KUBECONFIG = kubeconfig;
+    }
+  });
+
   it('a sweep needs the secrets file beside the config', async () => {
     const configPath = join(work, 'nosecrets', 'jitsi-k8s.yaml');
     const { mkdirSync } = await import('node:fs');
