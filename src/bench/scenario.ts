@@ -87,7 +87,11 @@ export const scenarioSchema = z
     browser: z.string().optional().describe('Chrome/Chromium binary'),
     outDir: z.string().min(1).default('bench-results').describe('folder for samples.jsonl, scenario.json and the report'),
     /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
-    listen: z.ipv4().default('127.0.0.1').describe('address of the local loopback conference'),
+    listen: z
+      .ipv4()
+      .refine((a) => /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(a), 'a loopback or private address, such as 127.0.0.1')
+      .default('127.0.0.1')
+      .describe('address of the local loopback conference (the loss test uses one inside its network namespace)'),
   })
   .superRefine((s, ctx) => {
     if (s.rooms > s.participants) ctx.addIssue({ code: 'custom', path: ['rooms'], message: `must be ≤ participants (${s.participants}) (got ${s.rooms})` });

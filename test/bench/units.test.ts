@@ -39,6 +39,8 @@ describe('scenario schema', () => {
     [{ participants: 0 }, 'participants', '≥ 1'],
     [{ sampleIntervalMs: '100ms' }, 'sampleIntervalMs', '≥ 200ms'],
     [{ participantsPerBrowser: 20 }, 'participantsPerBrowser', '16 audio-sending tabs'],
+    [{ listen: '0.0.0.0' }, 'listen', 'a loopback or private address'],
+    [{ listen: '203.0.113.5' }, 'listen', 'a loopback or private address'],
   ])('%j is refused at %s', (input, path, message) => {
     const r = scenarioSchema.safeParse(input);
     expect(r.success).toBe(false);

@@ -1,7 +1,7 @@
 /**
  * The page of the local loopback conference. Query: room, name, video (1 = sends video),
  * audio (1 = sends audio), lite (1 = drop received video before decoding), w, h, fps, allow
- * (comma list of address prefixes a candidate may have; the conference is loopback-only).
+ * (comma list of the addresses a candidate may have; the conference stays on them).
  * Jitsi-style URLs (/<room>#<overrides>) work as well.
  * Mesh: every participant that sends offers its tracks to every other participant in the room.
  * `window.__jk8sPage` exposes state and errors to the runner.
@@ -44,7 +44,7 @@ const pcs = new Map();
 function allowed(c) {
   if (!c || !c.candidate) return false;
   const f = c.candidate.split(' ');
-  return (f[2] || '').toLowerCase() === 'udp' && allow.some((a) => (f[4] || '').startsWith(a));
+  return (f[2] || '').toLowerCase() === 'udp' && allow.includes(f[4] || '');
 }
 
 function connection(peer, dir) {
