@@ -213,6 +213,15 @@ export function statsDelta(prev: RawSnapshot | undefined, cur: RawSnapshot): Sta
   };
 }
 
+/**
+ * The init script: the wrapper, plus the reader installed as window.__jk8sRead so each interval
+ * sends a short expression over CDP instead of the reader's whole source.
+ */
+export const PROBE_SCRIPT = `(${installProbe.toString()})();\nwindow.__jk8sRead = ${readProbe.toString()};`;
+
+/** The expression the collector evaluates each interval. */
+export const READ_EXPRESSION = 'window.__jk8sRead ? window.__jk8sRead() : { t: Date.now(), connections: 0, streams: [] }';
+
 /** Media flows on this page's connections: the test for "joined" (Jitsi: the bridge connection carries media). */
 export function mediaFlowing(d: Pick<StatsDelta, 'audio' | 'video' | 'packetsSent'>): boolean {
   return d.audio.packetsReceived + d.video.packetsReceived + (d.packetsSent ?? 0) > 0;

@@ -82,9 +82,26 @@ export function cpuBetween(prev: Map<number, number>, cur: Map<number, number>):
   return seconds;
 }
 
-/** CPU seconds so far (and PSS now) of each root's whole process tree, in one pass over /proc. */
-export function processTreeUsage(roots: number[], withMemory = true): Map<number, TreeUsage> {
-  const procs = readProcs();
+function readPids(pids: number[]): ProcStat[] {
+  const out: ProcStat[] = [];
+  for (const pid of pids) {
+    try {
+      const s = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      if (s) out.push(s);
+    } catch {
+      // the process ended
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds so far (and PSS now) of each root's whole process tree. Without `knownPids` it
+ * scans all of /proc to find the trees; with them (the pids a previous result listed) it reads
+ * only those, which costs a fraction — new processes then show up at the next full scan.
+ */
+export function processTreeUsage(roots: number[], withMemory = true, knownPids?: number[]): Map<number, TreeUsage> {
+  const procs = knownPids ? readPids([...new Set([...roots, ...knownPids])]) : readProcs();
   const children = new Map<number, ProcStat[]>();
   for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p]);
   const byPid = new Map(procs.map((p) => [p.pid, p]));

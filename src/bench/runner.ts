@@ -13,7 +13,7 @@ import { closeBrowser, launchBrowser, writeFakeVideo, type LaunchedBrowser } fro
 import { findBrowser } from './find-browser.js';
 import { jitsiRoomUrl } from './jitsi.js';
 import { startLoopbackConference, type LoopbackConference } from './loopback/server.js';
-import { installProbe, mediaFlowing, readProbe, statsDelta, type RawSnapshot } from './probe.js';
+import { mediaFlowing, PROBE_SCRIPT, READ_EXPRESSION, statsDelta, type RawSnapshot } from './probe.js';
 import { cpuBetween, processTreeUsage } from './procstats.js';
 import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-file.js';
 import type { EventRecord, ParticipantSample, Phase, SampleRecord } from './samples.js';
@@ -189,7 +189,7 @@ async function runStep(c: StepContext): Promise<void> {
         a.state = a.state === 'joined' ? 'left' : 'failed';
         a.page = undefined;
       });
-      await page.evaluateOnNewDocument(installProbe);
+      await page.evaluateOnNewDocument(PROBE_SCRIPT);
       await page.goto(urlFor(p), { waitUntil: 'domcontentloaded', timeout: s.joinTimeoutMs });
       if (a.state === 'opening') a.state = 'joining';
     } catch (e) {
@@ -206,11 +206,16 @@ async function runStep(c: StepContext): Promise<void> {
   const lastPss = new Map<number, number>();
   const warned = new Set<string>();
   let ticks = 0;
+  let knownPids: number[] = [];
   const tick = async () => {
     const now = Date.now();
     const pids = browsers.map((b) => b?.pid).filter((p): p is number => p !== undefined);
-    // PSS costs the kernel a page-table walk per process (~25 ms per browser): read it every 10th tick
-    const usage = processTreeUsage(pids, ticks++ % 10 === 0 || pids.some((p) => !lastPss.has(p)));
+    // PSS costs the kernel a page-table walk per process (~25 ms per browser): read it every 10th
+    // tick; scanning all of /proc for new Chromium processes every 5th, else only the known ones
+    const fresh = pids.some((p) => !lastPss.has(p));
+    const usage = processTreeUsage(pids, ticks % 10 === 0 || fresh, ticks % 5 === 0 || fresh ? undefined : knownPids);
+    ticks++;
+    knownPids = [...usage.values()].flatMap((u) => [...u.perProcess.keys()]);
     for (const [pid, u] of usage) if (u.pssMiB !== undefined) lastPss.set(pid, u.pssMiB);
     const browserCores = new Map<number, { cores?: number; pssMiB?: number }>();
     for (const [i, b] of browsers.entries()) {
@@ -229,7 +234,7 @@ async function runStep(c: StepContext): Promise<void> {
       open.map(async (a) => {
         let snap: RawSnapshot;
         try {
-          snap = await withTimeout(a.page!.evaluate(readProbe), Math.max(2_000, s.sampleIntervalMs * 2), 'getStats');
+          snap = await withTimeout(a.page!.evaluate(READ_EXPRESSION) as Promise<RawSnapshot>, Math.max(2_000, s.sampleIntervalMs * 2), 'getStats');
         } catch (e) {
           if (a.state === 'joined') log.debug(`${a.plan.name}: no stats this interval (${(e as Error).message.split('\n')[0]})`);
           if (a.state === 'joining' && Date.now() - a.openedAt > s.joinTimeoutMs) {

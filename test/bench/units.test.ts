@@ -168,10 +168,14 @@ describe('procstats', () => {
     const after = new Map([[1, 10.5], [2, 5.25], [4, 0.1]]); // 3 exited, 4 is new
     expect(cpuBetween(before, after)).toBeCloseTo(0.85);
   });
-  it('measures this process tree for real', () => {
+  it('measures this process tree for real, by a full scan or from known pids', () => {
     const u = processTreeUsage([process.pid]).get(process.pid);
     expect(u?.cpuSeconds).toBeGreaterThan(0);
     expect(u?.pssMiB).toBeGreaterThan(10);
+    const again = processTreeUsage([process.pid], false, [...u!.perProcess.keys(), 999_999_999]).get(process.pid);
+    expect([...again!.perProcess.keys()].sort()).toEqual([...u!.perProcess.keys()].sort());
+    expect(again!.cpuSeconds).toBeGreaterThanOrEqual(u!.cpuSeconds);
+    expect(again!.pssMiB).toBeUndefined();
   });
 });
 
