@@ -120,6 +120,20 @@ export async function readColibriStats(kube: Kube, namespace: string, pod: strin
 
 // ---------- cAdvisor ----------
 
+/** The bridge figures we report, from /colibri/stats: fractions become percent, endpoints stand in for participants. */
+export function colibriFigures(s: ColibriStats | undefined) {
+  const pct = (f: number | undefined) => (f === undefined ? undefined : Math.round(f * 100_000) / 1000);
+  return {
+    stress: s?.stress_level,
+    conferences: s?.conferences,
+    participants: s?.participants ?? s?.endpoints,
+    incomingLossPct: pct(s?.incoming_loss),
+    outgoingLossPct: pct(s?.outgoing_loss),
+    bitrateDownKbps: s?.bit_rate_download,
+    bitrateUpKbps: s?.bit_rate_upload,
+  };
+}
+
 export interface CadvisorReading {
   /** cumulative CPU seconds of the container */
   cpuSeconds?: number;
@@ -287,7 +301,6 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
         }
         const pm = metrics?.get(p.name)?.containers.find((c) => c.name === MAIN_CONTAINER);
         if (metrics) lastWindow = metrics.get(p.name)?.window ?? lastWindow;
-        const pct = (f: number | undefined) => (f === undefined ? undefined : f * 100);
         const sample: BridgeSample = {
           kind: 'bridge',
           t,
@@ -299,13 +312,7 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
           cpuCores: cadvisor ? cpu : cpuCores(pm?.usage.cpu),
           cpuSource: cadvisor ? 'cadvisor' : pm ? 'metrics-api' : undefined,
           memoryMiB: memBytes !== undefined ? memBytes / 1024 ** 2 : memoryMiB(pm?.usage.memory),
-          stress: s?.stress_level,
-          conferences: s?.conferences,
-          participants: s?.participants ?? s?.endpoints,
-          incomingLossPct: pct(s?.incoming_loss),
-          outgoingLossPct: pct(s?.outgoing_loss),
-          bitrateDownKbps: s?.bit_rate_download,
-          bitrateUpKbps: s?.bit_rate_upload,
+          ...colibriFigures(s),
           packetRateDown: s?.packet_rate_download,
           packetRateUp: s?.packet_rate_upload,
           rttMs: s?.rtt_aggregate,

@@ -6,7 +6,7 @@
  */
 import { CommandError } from '../errors.js';
 import { formatTable } from '../ui/table.js';
-import { discoverJvbPods, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
+import { colibriFigures, discoverJvbPods, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetrics, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
 
@@ -134,7 +134,6 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
   const usage = new Map((metrics ?? []).map((m) => [m.metadata.name, m.containers.find((c) => c.name === MAIN_CONTAINER) ?? m.containers[0]]));
   const chart = workloads.map((w) => w.chart).find(Boolean);
   const names = new Set(workloads.map((w) => w.name));
-  const pct = (f: number | undefined) => (f === undefined ? undefined : Math.round(f * 1000) / 10);
 
   return {
     context: kube.context,
@@ -152,13 +151,7 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
         ready: p.ready,
         restarts: p.restarts,
         advertisedAddress: p.advertiseIPs?.join(','),
-        stress: s?.stress_level,
-        conferences: s?.conferences,
-        participants: s?.participants ?? s?.endpoints,
-        incomingLossPct: pct(s?.incoming_loss),
-        outgoingLossPct: pct(s?.outgoing_loss),
-        bitrateDownKbps: s?.bit_rate_download,
-        bitrateUpKbps: s?.bit_rate_upload,
+        ...colibriFigures(s),
         cpuCores: cpuCores(u?.usage.cpu),
         memoryMiB: u ? Math.round(memoryMiB(u.usage.memory) ?? 0) : undefined,
         statsError: stats[i]?.error,

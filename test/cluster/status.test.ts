@@ -91,7 +91,7 @@ describe('readStatus', () => {
       stress: 0.31,
       conferences: 4,
       participants: 22,
-      incomingLossPct: 1.3,
+      incomingLossPct: 1.25,
       outgoingLossPct: 0.3,
       bitrateDownKbps: 8000,
       bitrateUpKbps: 31000,
