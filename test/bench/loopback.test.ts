@@ -91,6 +91,17 @@ describe('loopback conference', () => {
     expect(await stillAlive(pids as number[])).toEqual([]);
   });
 
+  it('participants without media count as failed joins, with the reason, and the room is warned about', async () => {
+    const s = parseScenario({ target: 'loopback', browser: chromiumBin(), participants: 2, senders: 0, durationMs: '1s', joinTimeoutMs: '3s', rampPerSecond: '10/s', warmupMs: '0s', cooldownMs: '0s', outDir: tempDir() });
+    const warnings: string[] = [];
+    const outcome = await runBench(s, { signal: new AbortController().signal, log: { info: () => {}, debug: () => {}, warn: (m) => warnings.push(m) } });
+    expect(outcome).toMatchObject({ joined: 0, failed: 2, interrupted: false });
+    expect(warnings).toEqual(['no one sends in jk8s-bench-1: their participants will have no media and count as failed joins']);
+    const failures = readRecords(outcome.samplesFile).filter((r): r is EventRecord => r.kind === 'event' && r.event === 'join-failed');
+    expect(failures.map((f) => f.participant).sort()).toEqual(['bench-1', 'bench-2']);
+    expect(failures[0]!.detail).toMatch(/^no media after 3000ms \(\d+ connection\(s\); page joined, 1 peer\(s\)\)$/);
+  });
+
   it('Ctrl-C mid-run: stops, keeps the samples, closes every browser', async () => {
     const outDir = tempDir();
     const s = parseScenario({ target: 'loopback', browser: chromiumBin(), participants: 2, senders: 1, durationMs: '5m', rampPerSecond: '10/s', warmupMs: '0s', outDir });
