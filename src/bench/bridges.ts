@@ -3,6 +3,7 @@
  * src/cluster/ (scale JVB the way the chart requires, sample pod CPU and /colibri/stats); the
  * loopback conference has no bridges and passes neither.
  */
+import { CommandError } from '../errors.js';
 import type { BridgeSample, Phase } from './samples.js';
 
 export type { Phase } from './samples.js';
@@ -37,6 +38,7 @@ export async function sweepReplicas<T>(
 ): Promise<T[]> {
   const original = await scaler.current(signal);
   let changed = false;
+  let failure: unknown;
   const results: T[] = [];
   try {
     for (const [step, bridges] of replicas.entries()) {
@@ -46,11 +48,18 @@ export async function sweepReplicas<T>(
       hooks.onScaled?.(step, bridges);
       results.push(await body(step, bridges));
     }
-  } finally {
-    if (changed) {
+  } catch (e) {
+    failure = e;
+  }
+  if (changed) {
+    try {
       await scaler.scaleTo(original, AbortSignal.timeout(hooks.restoreTimeoutMs ?? 10 * 60_000));
       hooks.onRestored?.(original);
+    } catch (e) {
+      const after = failure instanceof Error ? ` (after: ${failure.message})` : '';
+      throw new CommandError(`could not put the bridges back to ${original}: ${(e as Error).message}${after}`, `restore them with \`jitsi-k8s scale jvb ${original}\``);
     }
   }
+  if (failure !== undefined) throw failure;
   return results;
 }

@@ -51,6 +51,16 @@ describe('sweepReplicas', () => {
     expect(f.calls).toEqual(['current=2', 'scaleTo 1', 'scaleTo 4', 'scaleTo 2']);
   });
 
+  it('a failed restore is an error that says how to restore by hand, and names the step failure', async () => {
+    const f = fakeScaler(2, 2);
+    const err = await sweepReplicas(f.scaler, [4], new AbortController().signal, async () => {
+      throw new Error('browsers crashed');
+    }).catch((e: unknown) => e as { message: string; hint?: string });
+    expect(err.message).toBe('could not put the bridges back to 2: scale to 2 failed (after: browsers crashed)');
+    expect(err.hint).toBe('restore them with `jitsi-k8s scale jvb 2`');
+    expect(f.calls).toEqual(['current=2', 'scaleTo 4', 'scaleTo 2']);
+  });
+
   it('after Ctrl-C: no further step, restore with a live signal', async () => {
     const f = fakeScaler(1);
     const ctl = new AbortController();
