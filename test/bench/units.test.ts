@@ -179,6 +179,32 @@ describe('procstats', () => {
   });
 });
 
+describe('browser CPU against a known busy process tree', () => {
+  it('a shell whose child spins one core reads ≈ 1 core; the same tree asleep ≈ 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const tree = spawn('sh', ['-c', `"${process.execPath}" -e "const end = Date.now() + 2500; while (Date.now() < end) {}" & sleep 5 & wait`], { stdio: 'ignore', detached: true });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const a = processTreeUsage([tree.pid!], false).get(tree.pid!)!;
+      const t0 = Date.now();
+      await new Promise((r) => setTimeout(r, 1500));
+      const b = processTreeUsage([tree.pid!], false).get(tree.pid!)!;
+      const busy = cpuBetween(a.perProcess, b.perProcess) / ((Date.now() - t0) / 1000);
+      expect(b.processes).toBe(3); // sh, node, sleep
+      // one core, less whatever the other work on this shared machine took from it
+      expect(busy).toBeGreaterThan(0.4);
+      expect(busy).toBeLessThan(1.1);
+      await new Promise((r) => setTimeout(r, 1200)); // the spinner has ended
+      const c = processTreeUsage([tree.pid!], false).get(tree.pid!)!;
+      await new Promise((r) => setTimeout(r, 1000));
+      const d = processTreeUsage([tree.pid!], false).get(tree.pid!)!;
+      expect(cpuBetween(c.perProcess, d.perProcess)).toBeLessThan(0.05);
+    } finally {
+      process.kill(-tree.pid!, 'SIGKILL'); // the whole group: sh, node and sleep
+    }
+  });
+});
+
 describe('browser flags', () => {
   it('senders get the fake camera at the scenario fps and file, receivers the plain fake devices', () => {
     const video = { width: 640, height: 360, fps: 12 };
