@@ -372,6 +372,33 @@ async function runStep(c: StepContext): Promise<void> {
   }
 }
 
+/**
+ * Runs one step for a pre-planned set of participants (a load generator's shard) into `samples`.
+ * The k8s worker uses it: the scenario's warmup is set so ramp-up starts at the shared deadline.
+ */
+export async function runPlannedStep(
+  s: Scenario,
+  plan: Assignment,
+  where: { step: number; bridges: number },
+  samples: SamplesWriter,
+  deps: RunDeps,
+): Promise<{ joined: number; failed: number }> {
+  const tally = { joined: 0, failed: 0 };
+  await runStep({
+    s,
+    plan,
+    step: where.step,
+    bridges: where.bridges,
+    signal: deps.signal,
+    samples,
+    deps,
+    executablePath: findBrowser(s.browser),
+    fakeVideoFile: writeFakeVideo(s.video),
+    tally,
+  });
+  return tally;
+}
+
 /** Runs a scenario on this machine; returns what was measured, also when interrupted. */
 export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> {
   const log = deps.log ?? quiet;

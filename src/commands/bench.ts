@@ -9,6 +9,15 @@ type BenchFlags = import('../bench/options.js').BenchOptions & {
   scenario?: string;
   json?: boolean;
   yes?: boolean;
+  runner?: string;
+  perPod?: string;
+  splitRooms?: boolean;
+  image?: string;
+  benchNamespace?: string;
+  nodeSelector?: string;
+  onBridgeNodes?: boolean;
+  startDelay?: string;
+  dryRun?: boolean;
 };
 
 const collectFlags = (cmd: Command) => cmd.opts<BenchFlags>();
@@ -69,8 +78,19 @@ export function defineBench(program: Command): void {
     .option('-o, --out <dir>', 'output folder (default bench-results/<time>)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-y, --yes', 'do not ask before driving more participants than calibration allows')
+    .option('--runner <where>', 'local (browsers on this machine) | k8s (load-generator pods: an Indexed Job in the cluster)', 'local')
+    .option('--per-pod <n>', 'k8s: participants per load-generator pod (default: from calibration, else 20)')
+    .option('--split-rooms', 'k8s: let a room span load-generator pods')
+    .option('--image <image>', 'k8s: load-generator image with Chrome and Node (default ghcr.io/puppeteer/puppeteer at our puppeteer version)')
+    .option('--bench-namespace <ns>', 'k8s: namespace for the load generators (default jitsi-k8s-bench)')
+    .option('--node-selector <k=v,...>', 'k8s: run the load generators on these nodes only')
+    .option('--on-bridge-nodes', 'k8s: allow load generators on the nodes that run bridges (off by default: they would steal the bridges\' CPU)')
+    .option('--start-delay <time>', 'k8s: time for the pods to start before ramp-up (default 2m)')
+    .option('--dry-run', 'k8s: print the shard plan, ConfigMap and Job as YAML; touch nothing')
     .action(async (_opts, cmd: Command) => {
       const flags = collectFlags(cmd);
+      if (flags.runner !== 'local' && flags.runner !== 'k8s') throw new UsageError(`--runner: local or k8s (got "${flags.runner}")`);
+      if (flags.dryRun && flags.runner !== 'k8s') throw new UsageError('--dry-run shows the Kubernetes objects of --runner k8s', 'add --runner k8s');
       const { scenarioInput, toScenario, defaultOutDir } = await import('../bench/options.js');
       const { readYamlFile } = await import('../config/file.js');
       const preset = flags.scenario ? (readYamlFile(flags.scenario) as BenchFlags) : undefined;
@@ -81,6 +101,10 @@ export function defineBench(program: Command): void {
       }
       const scenario = toScenario(scenarioInput({ flags, preset, configDomain, defaultOut: defaultOutDir() }));
 
+      if (flags.runner === 'k8s') {
+        await runOnKubernetes(flags, scenario);
+        return;
+      }
       const { capacityGuard, loadCalibration } = await import('../bench/calibrate.js');
       const calibration = loadCalibration();
       if (!calibration) log().warn('this machine is not calibrated: run `jitsi-k8s bench calibrate` to learn how many participants it can drive');
@@ -107,6 +131,24 @@ export function defineBench(program: Command): void {
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
       printReport(await writeReport(outcome.outDir), flags.json);
       if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
+    });
+
+  bench
+    .command('worker')
+    .description('(inside the Job of --runner k8s) drive one shard; records as JSON lines on stdout')
+    .requiredOption('--spec <file>', 'the worker spec from the ConfigMap')
+    .requiredOption('--shard <index>', 'this pod\'s shard ($JOB_COMPLETION_INDEX)')
+    .option('--browser <path>', 'Chrome/Chromium binary (default: PUPPETEER_EXECUTABLE_PATH, else found)')
+    .action(async (_o, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ spec: string; shard: string; browser?: string }>();
+      if (!/^\d+$/.test(opts.shard)) throw new UsageError(`--shard: a whole number (got "${opts.shard}")`);
+      const { readWorkerSpec, runWorker, lineWriter } = await import('../bench/k8s/worker.js');
+      const { interruptSignal } = await import('../interrupt.js');
+      const spec = readWorkerSpec(opts.spec);
+      const out = lineWriter((text) => process.stdout.write(text));
+      const r = await runWorker({ spec, shard: Number(opts.shard), signal: interruptSignal(), out, log: log(), browser: opts.browser });
+      log().info(`shard ${opts.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
+      if (interruptSignal().aborted) throw new InterruptedError();
     });
 
   bench
@@ -177,4 +219,72 @@ export function defineBench(program: Command): void {
       if (opts.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
       else for (const f of files) process.stdout.write(`${f}\n`);
     });
+}
+
+/** `bench --runner k8s`: shards → Indexed Job per step → merged samples → the same report. */
+async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/scenario.js').Scenario): Promise<void> {
+  const { parseDuration } = await import('../bench/scenario.js');
+  const { DEFAULT_COST, DEFAULT_WORKER_IMAGE } = await import('../bench/k8s/job.js');
+  const { dryRunYaml, runK8sBench } = await import('../bench/k8s/runner.js');
+  const { loadCalibration } = await import('../bench/calibrate.js');
+  const { packageVersion } = await import('../version.js');
+  const calibration = loadCalibration();
+  const perPod = flags.perPod !== undefined ? Number(flags.perPod) : (calibration?.recommended.participantsAt10PctSenders ?? 20);
+  if (!Number.isInteger(perPod) || perPod < 1) throw new UsageError(`--per-pod: a whole number ≥ 1 (got "${flags.perPod}")`);
+  const startDelayMs = flags.startDelay === undefined ? 120_000 : parseDuration(flags.startDelay);
+  if (startDelayMs === undefined) throw new UsageError(`--start-delay: a duration such as 90s or 2m (got "${flags.startDelay}")`);
+  const nodeSelector: Record<string, string> = {};
+  for (const pair of (flags.nodeSelector ?? '').split(',').filter(Boolean)) {
+    const [k, v] = pair.split('=');
+    if (!k || v === undefined) throw new UsageError(`--node-selector: key=value pairs separated by commas (got "${pair}")`);
+    nodeSelector[k.trim()] = v.trim();
+  }
+  let avoidBridges: { namespace: string; release: string } | undefined;
+  if (!flags.onBridgeNodes) {
+    if (existsSync(flags.config)) {
+      const { loadConfig } = await import('../config/file.js');
+      const { config } = loadConfig(flags.config);
+      avoidBridges = { namespace: config.cluster.namespace, release: config.cluster.release };
+    } else {
+      avoidBridges = { namespace: 'jitsi', release: 'jitsi' };
+    }
+  }
+  const cost = calibration?.coresPerSender && calibration.coresPerLiteReceiver
+    ? {
+        coresPerSender: calibration.coresPerSender,
+        coresPerReceiver: calibration.coresPerLiteReceiver,
+        memoryMiBPerSender: calibration.memoryMiBPerSender ?? DEFAULT_COST.memoryMiBPerSender,
+        memoryMiBPerReceiver: calibration.memoryMiBPerLiteReceiver ?? DEFAULT_COST.memoryMiBPerReceiver,
+      }
+    : DEFAULT_COST;
+  const options = {
+    scenario,
+    perPod,
+    splitRooms: Boolean(flags.splitRooms),
+    image: flags.image ?? DEFAULT_WORKER_IMAGE,
+    packageSpec: `jitsi-k8s@${packageVersion()}`,
+    namespace: flags.benchNamespace ?? 'jitsi-k8s-bench',
+    nodeSelector,
+    avoidBridges,
+    startDelayMs,
+    cost,
+  };
+  if (scenario.target !== 'jitsi') throw new UsageError('--runner k8s drives a Jitsi site', 'give --url (or run where jitsi-k8s.yaml names the domain)');
+  if (flags.dryRun) {
+    process.stdout.write(dryRunYaml(options));
+    return;
+  }
+  const { openKube } = await import('../cluster/kube.js');
+  const { interruptSignal } = await import('../interrupt.js');
+  const kube = openKube({ context: flags.context });
+  let bridges: import('../bench/bridges.js').Bridges | undefined;
+  if (existsSync(flags.config)) {
+    const { clusterBridges } = await import('../bench/cluster-bridges.js');
+    bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log() });
+  }
+  log().info(`bench: ${scenario.participants} participant(s) on load-generator pods in ${options.namespace} against ${scenario.url}; results in ${scenario.outDir}`);
+  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log() });
+  log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.workersDied} load generator(s) died, ${outcome.records} records → ${outcome.samplesFile}`);
+  printReport(await writeReport(outcome.outDir), flags.json);
+  if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
 }

@@ -1,0 +1,119 @@
+/** Worker mode for real: the built bin, a shard spec, real Chromium into the local loopback conference. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { measureClockOffset } from '../../src/bench/k8s/clock.js';
+import type { WorkerSpec } from '../../src/bench/k8s/job.js';
+import { shardAssignment } from '../../src/bench/k8s/shard.js';
+import { shardPlan } from '../../src/bench/k8s/worker.js';
+import { startLoopbackConference, type LoopbackConference } from '../../src/bench/loopback/server.js';
+import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
+import { cliAsync } from '../support/cli.js';
+import { chromiumBin } from '../support/tools.js';
+
+type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+let conf: LoopbackConference;
+const work = mkdtempSync(join(tmpdir(), 'jk8s-worker-'));
+beforeAll(async () => {
+  conf = await startLoopbackConference('127.0.0.1');
+});
+afterAll(async () => {
+  await conf.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('bench worker', () => {
+  it('a shard keeps its join offsets, browsers renumbered', () => {
+    const full = assignParticipants(parseScenario({ participants: 8, rooms: 2, senders: 2, participantsPerBrowser: 2 }));
+    const part = shardPlan(full, [1, 3, 5, 7]);
+    expect(part.participants.map((p) => [p.name, p.joinAtMs])).toEqual([
+      ['bench-2', 500],
+      ['bench-4', 1500],
+      ['bench-6', 2500],
+      ['bench-8', 3500],
+    ]);
+    expect(part.browsers.map((b) => b.index)).toEqual(part.browsers.map((_, i) => i));
+    expect(new Set(part.participants.map((p) => p.browser)).size).toBe(part.browsers.length);
+  });
+
+  it('drives its shard and prints only JSON sample lines on stdout, then exits 0', { timeout: 120_000 }, async () => {
+    const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 4, rooms: 2, senders: 2, durationMs: '3s', rampPerSecond: '10/s', cooldownMs: '1s', sampleIntervalMs: '1s' });
+    const shards = shardAssignment(assignParticipants(scenario), { perPod: 2 });
+    expect(shards).toHaveLength(2);
+    const spec: WorkerSpec = { runId: 't1', step: 0, bridges: 1, startAtMs: Date.now() + 3_000, scenario: { ...scenario, outDir: '-' }, shards };
+    const specFile = join(work, 'worker.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    // both shards at once, like two pods of the Job: each room needs its sender
+    const [a, b] = await Promise.all(shards.map((s) => cliAsync(['bench', 'worker', '--spec', specFile, '--shard', String(s.index), '--browser', chromiumBin()], { timeoutMs: 110_000 })));
+    for (const [r, shard] of [[a!, shards[0]!], [b!, shards[1]!]] as const) {
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.trim().split('\n');
+      const records = lines.map((l) => JSON.parse(l) as Any);
+      expect(records.every((x) => ['participant', 'event', 'bridge'].includes(x.kind) && typeof x.t === 'number' && x.step === 0 && x.bridges === 1)).toBe(true);
+      const mine = shard.participants.map((i) => `bench-${i + 1}`).sort();
+      expect(records.filter((x) => x.event === 'joined').map((x) => x.participant).sort()).toEqual(mine);
+      expect(new Set(records.filter((x) => x.kind === 'participant').map((x) => x.participant))).toEqual(new Set(mine));
+      expect(records.some((x) => x.kind === 'participant' && x.phase === 'steady' && x.audio.packetsReceived > 0)).toBe(true);
+      const clock = records.find((x) => x.event === 'clock-offset');
+      expect(Math.abs(clock.offsetMs)).toBeLessThan(1_000); // same machine as the site: no real skew
+      expect(r.stderr).toMatch(new RegExp(`shard ${shard.index}: 2 joined, 0 failed`));
+    }
+  });
+
+  it('a shard the spec does not have is a usage error', async () => {
+    const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 2 });
+    const specFile = join(work, 'small.json');
+    writeFileSync(specFile, JSON.stringify({ runId: 'x', step: 0, bridges: 0, startAtMs: Date.now(), scenario, shards: shardAssignment(assignParticipants(scenario), { perPod: 2 }) }));
+    const r = await cliAsync(['bench', 'worker', '--spec', specFile, '--shard', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--shard 3: the spec has shards 0-0');
+  });
+});
+
+describe('clock offset from the Date header', () => {
+  let server: Server;
+  let url: string;
+  const skew = 3_400; // this server's clock runs 3.4 s ahead
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.setHeader('date', new Date(Date.now() + skew).toUTCString());
+      res.end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('finds a known offset to within its stated error', async () => {
+    const c = await measureClockOffset(url, new AbortController().signal);
+    expect(c).toBeDefined();
+    expect(Math.abs(c!.offsetMs - -skew)).toBeLessThanOrEqual(c!.errorMs + 5);
+    expect(c!.errorMs).toBeLessThan(150);
+    expect(c!.requests).toBeLessThanOrEqual(130);
+  });
+});
+
+describe('bench --runner k8s --dry-run', () => {
+  it('prints the shard plan, ConfigMap and Job without touching a cluster', async () => {
+    const r = await cliAsync(['bench', '--runner', 'k8s', '--dry-run', '--url', 'https://meet.example.com', '--participants', '40', '--rooms', '4', '--senders', '8', '--per-pod', '10', '--node-selector', 'pool=loadgen', '--config', join(work, 'none.yaml')], { env: { KUBECONFIG: join(work, 'no-such-kubeconfig') } });
+    expect(r.code, r.stderr).toBe(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Any);
+    expect(docs.map((d) => d.kind ?? 'plan')).toEqual(['plan', 'ConfigMap', 'Job']);
+    expect(docs[0]!.shards.map((s: Any) => [s.participants, s.senders])).toEqual([[10, 2], [10, 2], [10, 2], [10, 2]]);
+    const job = docs[2]!;
+    expect(job.spec.completions).toBe(4);
+    expect(job.spec.template.spec.nodeSelector).toEqual({ pool: 'loadgen' });
+    expect(job.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    expect(JSON.parse(docs[1]!.data['worker.json']).scenario.browser).toBeUndefined();
+  });
+
+  it('--dry-run without --runner k8s is a usage error', async () => {
+    const r = await cliAsync(['bench', '--dry-run', '--target', 'loopback']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('add --runner k8s');
+  });
+});
