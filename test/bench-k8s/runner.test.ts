@@ -1,0 +1,78 @@
+/** runK8sBench end to end against the fake API server: Job per sweep step, bridge samples, restore, report inputs. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openKube } from '../../src/cluster/kube.js';
+import { DEFAULT_COST } from '../../src/bench/k8s/job.js';
+import { runK8sBench } from '../../src/bench/k8s/runner.js';
+import type { BridgeSample } from '../../src/bench/samples.js';
+import { parseScenario } from '../../src/bench/scenario.js';
+import { fakePod, startFakeApiServer, type FakeApiServer, type Json } from '../support/fake-apiserver.js';
+
+let api: FakeApiServer;
+let site: Server;
+let url: string;
+const work = mkdtempSync(join(tmpdir(), 'jk8s-k8srun-'));
+
+beforeAll(async () => {
+  api = await startFakeApiServer();
+  site = createServer((_q, r) => r.end());
+  await new Promise<void>((r) => site.listen(0, '127.0.0.1', () => r()));
+  url = `http://127.0.0.1:${(site.address() as { port: number }).port}/`;
+  // every Job gets one finished pod per shard whose log holds its participants' records
+  api.state.onJobCreated = (job: Json) => {
+    const spec = JSON.parse(api.state.configMaps.find((c) => c.metadata.name === job.metadata.name)!.data['worker.json']);
+    for (const shard of spec.shards) {
+      const name = `${job.metadata.name}-${shard.index}-xyz`;
+      const pod = fakePod({ name, namespace: 'jk8s-bench', node: `gen-${shard.index}`, labels: { ...job.spec.template.metadata.labels, 'job-name': job.metadata.name, 'batch.kubernetes.io/job-completion-index': String(shard.index) } });
+      pod.status.phase = 'Succeeded';
+      pod.status.containerStatuses = [{ name: 'worker', state: { terminated: { exitCode: 0, reason: 'Completed' } } }];
+      api.state.pods.push(pod);
+      api.state.podLogs[`jk8s-bench/${name}`] = shard.participants
+        .map((i: number) => JSON.stringify({ kind: 'event', event: 'joined', participant: `bench-${i + 1}`, t: Date.now(), step: spec.step, bridges: spec.bridges, phase: 'ramp-up' }))
+        .join('\n');
+    }
+  };
+});
+afterAll(async () => {
+  await api.close();
+  await new Promise<void>((r) => site.close(() => r()));
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('runK8sBench', () => {
+  it('sweeps 1,2 bridges with one Job each, samples bridges, restores, records where generators ran', async () => {
+    const scenario = parseScenario({ target: 'jitsi', url, participants: 6, rooms: 3, senders: 3, replicas: [1, 2], durationMs: '1s', warmupMs: 0, cooldownMs: 0, joinTimeoutMs: '1s', sampleIntervalMs: '200ms', outDir: join(work, 'out') });
+    let bridges = 3;
+    const scaled: number[] = [];
+    const outcome = await runK8sBench(
+      { scenario, perPod: 2, splitRooms: false, image: 'img', packageSpec: 'jitsi-k8s@0.1.0', namespace: 'jk8s-bench', startDelayMs: 300, cost: DEFAULT_COST, avoidBridges: { namespace: 'jitsi', release: 'jitsi' } },
+      {
+        kube: openKube({ kubeconfig: api.writeKubeconfig() }),
+        signal: new AbortController().signal,
+        log: { info: () => {}, warn: () => {}, debug: () => {} },
+        bridges: {
+          scaler: { current: async () => bridges, scaleTo: async (n) => void (scaled.push(n), (bridges = n)) },
+          sampler: { sample: async (ctx) => [{ kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-0', cpuCores: 0.5 } as BridgeSample] },
+        },
+      },
+    );
+    expect(scaled).toEqual([1, 2, 3]); // the sweep, then the original count
+    expect(outcome).toMatchObject({ steps: 2, joined: 12, failed: 0, workersDied: 0, interrupted: false });
+    const created = api.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs')).map((r) => JSON.parse(r.body).metadata.name);
+    expect(created).toHaveLength(2);
+    expect(api.state.jobs).toEqual([]);
+    const records = readFileSync(outcome.samplesFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(new Set(records.filter((r) => r.kind === 'bridge').map((r) => r.bridges))).toEqual(new Set([1, 2]));
+    expect(records.filter((r) => r.event === 'joined').every((r) => typeof r.shard === 'number' && r.pod)).toBe(true);
+    const written = JSON.parse(readFileSync(join(work, 'out', 'scenario.json'), 'utf8'));
+    expect(written.runner).toBe('k8s');
+    expect(written.k8s.steps.map((s: Json) => s.nodes)).toEqual([
+      { 0: 'gen-0', 1: 'gen-1', 2: 'gen-2' },
+      { 0: 'gen-0', 1: 'gen-1', 2: 'gen-2' },
+    ]);
+    expect(written.k8s.coordinatorClock.errorMs).toBeLessThan(200);
+  });
+});
