@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ["test/e2e-cluster/**", "test/chart/**", "node_modules/**"],
+    exclude: ["test/e2e-cluster/**", "node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // browser and network-namespace tests share 2 cores: keep files from fighting over them

