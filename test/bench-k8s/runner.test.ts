@@ -74,5 +74,12 @@ describe('runK8sBench', () => {
       { 0: 'gen-0', 1: 'gen-1', 2: 'gen-2' },
     ]);
     expect(written.k8s.coordinatorClock.errorMs).toBeLessThan(200);
+    // the same report as a local run, saying where the generators ran and their clock skew
+    const { writeResults } = await import('../../src/bench/results/index.js');
+    await writeResults(join(work, 'out'));
+    const html = readFileSync(join(work, 'out', 'report.html'), 'utf8');
+    expect(html).toContain('generator nodes');
+    expect(html).toContain('gen-0, gen-1, gen-2');
+    expect(html).toContain('generator clock skew');
   });
 });

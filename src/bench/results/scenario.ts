@@ -24,7 +24,7 @@ export interface ScenarioInfo {
   other: Record<string, string | number | boolean>;
 }
 
-const KNOWN = new Set(['target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'machine', 'startedAt', 'plan']);
+const KNOWN = new Set(['k8s', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'machine', 'startedAt', 'plan']);
 
 function asNumber(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -55,6 +55,8 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
     if (KNOWN.has(k)) continue;
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) other[k] = v;
   }
+  const k8s = loadGenerators(s.k8s);
+  if (k8s) Object.assign(other, k8s);
   const video = typeof s.video === 'object' && s.video !== null ? (s.video as Record<string, unknown>) : undefined;
   const machine = typeof s.machine === 'object' && s.machine !== null ? (s.machine as Record<string, unknown>) : undefined;
   const ramp = typeof s.ramp === 'string' ? s.ramp : typeof s.ramp === 'number' ? `${s.ramp}/s` : asNumber(s.rampPerSecond) !== undefined ? `${s.rampPerSecond}/s` : undefined;
@@ -81,4 +83,22 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
     startedAt: typeof s.startedAt === 'string' ? s.startedAt : undefined,
     other,
   };
+}
+
+/** `--runner k8s`: where the load generators ran and how far their clocks were off, for the header. */
+function loadGenerators(v: unknown): Record<string, string> | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const k = v as { namespace?: unknown; image?: unknown; perPod?: unknown; shards?: unknown; steps?: unknown };
+  const steps = Array.isArray(k.steps) ? (k.steps as { nodes?: Record<string, string>; clockSkewMs?: Record<string, number>; workersDied?: number[] }[]) : [];
+  const nodes = [...new Set(steps.flatMap((st) => Object.values(st?.nodes ?? {})))].sort();
+  const skews = steps.flatMap((st) => Object.values(st?.clockSkewMs ?? {})).filter((x) => typeof x === 'number');
+  const died = steps.reduce((n, st) => n + (Array.isArray(st?.workersDied) ? st.workersDied.length : 0), 0);
+  const pods = Array.isArray(k.shards) ? k.shards.length : undefined;
+  const out: Record<string, string> = {
+    'load generators': `${pods ?? '?'} pod(s)${typeof k.perPod === 'number' ? ` of up to ${k.perPod} participants` : ''} in ${String(k.namespace ?? '?')}${typeof k.image === 'string' ? ` (${k.image})` : ''}`,
+    'generator nodes': nodes.length ? nodes.join(', ') : 'not recorded',
+    'generator clock skew': skews.length ? `${Math.min(...skews)} to ${Math.max(...skews)} ms against this machine` : 'not measured',
+  };
+  if (died > 0) out['generators that died'] = String(died);
+  return out;
 }
