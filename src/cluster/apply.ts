@@ -36,8 +36,10 @@ export interface StepContext {
 
 export interface StepOutcome {
   id: string;
-  status: 'done' | 'unchanged' | 'skipped';
+  status: 'done' | 'unchanged' | 'skipped' | 'rolled-back';
   detail?: string;
+  /** a release this step installed or upgraded: what to return to if a later step fails */
+  changed?: { release: string; namespace: string; previousRevision?: number; context: string[] };
 }
 
 /** Installed release values and chart version, or undefined when the release does not exist. */
@@ -45,8 +47,9 @@ async function installedRelease(helm: ToolInfo, release: string, namespace: stri
   try {
     const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
     const list = await run(helm.bin, ['list', '--namespace', namespace, '--filter', `^${release}$`, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
-    const entry = (JSON.parse(list.stdout) as { chart?: string; status?: string }[])[0];
-    return { values: JSON.parse(values.stdout || 'null') as unknown, chart: entry?.chart, status: entry?.status };
+    const entry = (JSON.parse(list.stdout) as { chart?: string; status?: string; revision?: string | number }[])[0];
+    const revision = entry?.revision === undefined ? undefined : Number(entry.revision);
+    return { values: JSON.parse(values.stdout || 'null') as unknown, chart: entry?.chart, status: entry?.status, revision };
   } catch (e) {
     if (e instanceof CommandError && /not found/i.test(e.message)) return undefined;
     throw e;
@@ -62,9 +65,11 @@ function contextArgs(step: Step): string[] {
 export async function runStep(step: Step, ctx: StepContext, progress: (line: string) => void): Promise<StepOutcome> {
   if (step.tool === 'jitsi-k8s') throw new CommandError(`internal: step ${step.id} is not runnable on its own`);
   const bin = step.tool === 'helm' ? ctx.helm.bin : ctx.kubectl;
+  let changed: StepOutcome['changed'];
   if (step.unchangedCheck) {
     const u = step.unchangedCheck;
     const current = await installedRelease(ctx.helm, u.release, u.namespace, contextArgs(step), ctx.signal);
+    changed = { release: u.release, namespace: u.namespace, previousRevision: current?.status === 'deployed' ? current.revision : undefined, context: contextArgs(step) };
     const chartOk = !u.chartVersion || current?.chart?.endsWith(`-${u.chartVersion}`);
     if (current && current.status === 'deployed' && chartOk && isDeepStrictEqual(current.values, JSON.parse(JSON.stringify(u.values)))) {
       return { id: step.id, status: 'unchanged', detail: `${u.release}: values and chart unchanged` };
@@ -87,7 +92,7 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
       if (step.okWhen && e instanceof CommandError && step.okWhen.test(e.message)) return { id: step.id, status: 'skipped', detail: 'nothing to remove' };
       throw e;
     }
-    return { id: step.id, status: 'done' };
+    return { id: step.id, status: 'done', changed };
   } finally {
     if (chartDir) rmSync(chartDir, { recursive: true, force: true });
   }
@@ -109,7 +114,7 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
         const again = ctx.onAddress(address);
         const o = await runStep(again, ctx, progress);
         task.title = `${step.title}: ${address}${o.status === 'unchanged' ? ' (already advertised)' : ''}`;
-        outcomes.push({ id: step.id, status: o.status, detail: address });
+        outcomes.push({ ...o, id: step.id, detail: address });
         return;
       }
       if (step.action?.kind === 'wait-bridges') {
@@ -122,8 +127,40 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
       outcomes.push(o);
     },
   }));
-  await taskList(tasks).run();
+  try {
+    await taskList(tasks).run();
+  } catch (e) {
+    // helm rolled back the failing release itself; undo the releases earlier steps changed in this run
+    const undone = await rollBack(outcomes, ctx);
+    if (undone.length === 0) throw e;
+    const err = e instanceof CommandError ? e : new CommandError((e as Error).message);
+    throw new CommandError(`${err.message}\nrolled back: ${undone.join('; ')}`, err.hint, err.details);
+  }
   return outcomes;
+}
+
+/** Returns every release changed by this run to where it was: rollback to its previous revision, or uninstall a fresh install. */
+async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<string[]> {
+  const done: string[] = [];
+  // each release once, back to where it was before this run (its first change), last changed first
+  const first = new Map<string, StepOutcome>();
+  for (const o of outcomes) if (o.status === 'done' && o.changed && !first.has(o.changed.release)) first.set(o.changed.release, o);
+  for (const o of [...first.values()].reverse()) {
+    const c = o.changed!;
+    const args =
+      c.previousRevision !== undefined
+        ? ['rollback', c.release, String(c.previousRevision), '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context]
+        : ['uninstall', c.release, '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context];
+    try {
+      // the rollback must run even after Ctrl-C
+      await run(ctx.helm.bin, args, { signal: new AbortController().signal, timeoutMs: 11 * 60_000 });
+      o.status = 'rolled-back';
+      done.push(c.previousRevision !== undefined ? `${c.release} to revision ${c.previousRevision}` : `${c.release} (new install removed)`);
+    } catch (e) {
+      done.push(`${c.release}: rollback FAILED (${(e as Error).message.split('\n')[0]}) — run \`helm ${args.join(' ')}\``);
+    }
+  }
+  return done;
 }
 
 export interface ApplyInput {

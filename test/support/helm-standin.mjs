@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+// A helm stand-in for runner tests: records argv and stdin (one JSON line per call in
+// $STANDIN_LOG) and answers like helm would for the calls apply makes. Real helm is used wherever
+// it can work here; this stands in for what needs a cluster (upgrade --install, rollback).
+//   STANDIN_VERSION        what `helm version` prints (default v3.14.0)
+//   STANDIN_RELEASES       JSON {"<release>": {"revision": 4, "values": {...}, "chart": "jitsi-meet-3.4.0"}}
+//   STANDIN_FAIL           a release name whose `upgrade` fails
+import { appendFileSync, readFileSync } from 'node:fs';
+
+const argv = process.argv.slice(2);
+let stdin = '';
+try {
+  stdin = process.stdin.isTTY ? '' : readFileSync(0, 'utf8');
+} catch {
+  stdin = '';
+}
+if (process.env.STANDIN_LOG) appendFileSync(process.env.STANDIN_LOG, `${JSON.stringify({ argv, stdin })}\n`);
+const releases = JSON.parse(process.env.STANDIN_RELEASES ?? '{}');
+const [cmd, name] = argv;
+const fail = (msg) => {
+  process.stderr.write(`${msg}\n`);
+  process.exit(1);
+};
+switch (cmd) {
+  case 'version':
+    process.stdout.write(process.env.STANDIN_VERSION ?? 'v3.14.0');
+    break;
+  case 'get':
+    if (!releases[argv[2]]) fail('Error: release: not found');
+    process.stdout.write(JSON.stringify(releases[argv[2]].values ?? {}));
+    break;
+  case 'list': {
+    const filter = argv[argv.indexOf('--filter') + 1]?.replace(/^\^|\$$/g, '');
+    const r = releases[filter];
+    process.stdout.write(JSON.stringify(r ? [{ name: filter, revision: String(r.revision ?? 1), status: r.status ?? 'deployed', chart: r.chart ?? 'jitsi-meet-3.4.0' }] : []));
+    break;
+  }
+  case 'upgrade':
+    if (argv[2] === process.env.STANDIN_FAIL) fail(`Error: UPGRADE FAILED: release ${argv[2]} failed, and has been rolled back due to rollback-on-failure being set: context deadline exceeded`);
+    process.stdout.write(`Release "${argv[2]}" has been upgraded. Happy Helming!\n`);
+    break;
+  case 'rollback':
+    process.stdout.write(`Rollback was a success! Happy Helming!\n`);
+    break;
+  case 'uninstall': {
+    // installed before this run, or by an earlier `upgrade --install` call of this run
+    const earlier = process.env.STANDIN_LOG
+      ? readFileSync(process.env.STANDIN_LOG, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).argv)
+      : [];
+    const installedNow = earlier.some((a) => a[0] === 'upgrade' && a[2] === name && a[2] !== process.env.STANDIN_FAIL);
+    if (!releases[name] && !installedNow) fail(`Error: uninstall: Release not loaded: ${name}: release: not found`);
+    process.stdout.write(`release "${name}" uninstalled\n`);
+    break;
+  }
+  default:
+    fail(`helm-standin: unexpected ${cmd}`);
+}
