@@ -3,7 +3,7 @@
  * fake Kubernetes API server as the cluster: keys typed as a person would, raw mode and all.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +113,8 @@ describe('init in a pseudo-terminal against the fake cluster', () => {
       t.kill();
     }
     const screen = t.screen();
+    // JK8S_TRANSCRIPT=<file>: keep the session as text (the README's walkthrough comes from it)
+    if (process.env.JK8S_TRANSCRIPT) writeFileSync(process.env.JK8S_TRANSCRIPT, screen);
     expect(screen).toContain('cluster fake: 3 schedulable node(s), 2 storage class(es)');
     expect(screen).toMatch(/jvb\s+2\s+3600m/);
     expect(screen).toContain('(rough; measure with `jitsi-k8s bench`)');
