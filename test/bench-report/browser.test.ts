@@ -9,22 +9,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'puppeteer-core';
+import { BASE_FLAGS } from '../../src/bench/browsers.js';
 import { compareRuns, writeResults } from '../../src/bench/results/index.js';
 import { chromiumBin } from '../support/tools.js';
 import { writeSyntheticRun } from './synthetic.js';
 
-const FLAGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-];
+const FLAGS = ['--headless=new', ...BASE_FLAGS];
 
 const work = mkdtempSync(join(tmpdir(), 'bench-report-'));
 // screenshots stay outside the repo; the path is printed so a person can look at them

@@ -11,22 +11,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'puppeteer-core';
 import { chromiumBin } from '../support/tools.js';
+import { BASE_FLAGS } from '../../src/bench/browsers.js';
 import { createTestNetns, netnsExists, writeStunProbe, type TestNetns } from './netns.js';
 
-const LAUNCH_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  // show host candidates as IP addresses, not mDNS .local names (what a page without camera permission gets)
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
+// our browser flags, plus: show host candidates as IP addresses, not mDNS .local names (what a page without camera permission gets)
+const LAUNCH_ARGS = ['--headless=new', ...BASE_FLAGS, '--use-fake-device-for-media-stream', '--disable-features=WebRtcHideLocalIpsWithMdns'];
 
 interface ChromeIce {
   ufrag: string;
