@@ -1,6 +1,7 @@
 /** The manifests the chart lacks: JVB autoscalers (hostPort only) and VPN agents. Pure, from templates/. */
+import type { Document } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { loadTemplate } from './templates.js';
+import { loadTemplateDocument } from './templates.js';
 import { chartFullname, jvbDeploymentNames } from './values.js';
 
 export interface Manifest {
@@ -8,7 +9,18 @@ export interface Manifest {
   file: string;
   kind: string;
   name: string;
+  /** the manifest as data (what the cluster gets) */
   object: Record<string, unknown>;
+  /** the manifest as commented YAML, filled from its base in templates/ */
+  yaml: string;
+  /** a helm template of the extras chart (filled by helm at apply time: secrets), not a plain manifest */
+  helmTemplate?: boolean;
+}
+
+function manifest(file: string, doc: Document, helmTemplate = false): Manifest {
+  const object = doc.toJS() as Record<string, unknown>;
+  const meta = object.metadata as { name: string };
+  return { file, kind: String(object.kind), name: meta.name, object, yaml: doc.toString({ lineWidth: 0 }), ...(helmTemplate ? { helmTemplate } : {}) };
 }
 
 export const MANAGED_BY = 'jitsi-k8s';
@@ -22,21 +34,19 @@ export function extrasLabels(config: Config, component: string): Record<string, 
   };
 }
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- YAML bases are untyped documents
-
 function jvbAutoscalers(config: Config): Manifest[] {
   const a = config.components.jvb.autoscale;
   if (!a.enabled) return [];
   return jvbDeploymentNames(config).map((deployment) => {
-    const hpa = loadTemplate<Obj>('manifests/jvb-hpa.yaml');
-    hpa.metadata.name = deployment;
-    hpa.metadata.namespace = config.cluster.namespace;
-    hpa.metadata.labels = extrasLabels(config, 'jvb-autoscaler');
-    hpa.spec.scaleTargetRef.name = deployment;
-    hpa.spec.minReplicas = a.min;
-    hpa.spec.maxReplicas = a.max;
-    hpa.spec.metrics[0].resource.target.averageUtilization = a.cpuPercent;
-    return { file: `hpa-${deployment}.yaml`, kind: 'HorizontalPodAutoscaler', name: deployment, object: hpa };
+    const doc = loadTemplateDocument('manifests/jvb-hpa.yaml');
+    doc.setIn(['metadata', 'name'], deployment);
+    doc.setIn(['metadata', 'namespace'], config.cluster.namespace);
+    doc.setIn(['metadata', 'labels'], doc.createNode(extrasLabels(config, 'jvb-autoscaler')));
+    doc.setIn(['spec', 'scaleTargetRef', 'name'], deployment);
+    doc.setIn(['spec', 'minReplicas'], a.min);
+    doc.setIn(['spec', 'maxReplicas'], a.max);
+    doc.setIn(['spec', 'metrics', 0, 'resource', 'target', 'averageUtilization'], a.cpuPercent);
+    return manifest(`hpa-${deployment}.yaml`, doc);
   });
 }
 
@@ -48,19 +58,24 @@ function newt(config: Config): Manifest[] {
   if (config.exposure.mode !== 'pangolin' || !config.exposure.pangolin) return [];
   const name = `${config.cluster.release}-newt`;
   const labels = extrasLabels(config, 'newt');
-  const d = loadTemplate<Obj>('manifests/newt.yaml');
-  d.metadata.name = name;
-  d.metadata.namespace = config.cluster.namespace;
-  d.metadata.labels = labels;
   const selector = { 'app.kubernetes.io/component': 'newt', 'jitsi-k8s/release': config.cluster.release };
-  d.spec.selector.matchLabels = selector;
-  d.spec.template.metadata.labels = { ...labels, ...selector };
-  const container = d.spec.template.spec.containers[0];
-  for (const env of container.env as Obj[]) {
-    if (env.name === 'PANGOLIN_ENDPOINT') env.value = config.exposure.pangolin.endpoint;
-    if (env.valueFrom?.secretKeyRef) env.valueFrom.secretKeyRef.name = newtSecretName(config);
-  }
-  return [{ file: `newt-deployment.yaml`, kind: 'Deployment', name, object: d }];
+  const d = loadTemplateDocument('manifests/newt.yaml');
+  d.setIn(['metadata', 'name'], name);
+  d.setIn(['metadata', 'namespace'], config.cluster.namespace);
+  d.setIn(['metadata', 'labels'], d.createNode(labels));
+  d.setIn(['spec', 'selector', 'matchLabels'], d.createNode(selector));
+  d.setIn(['spec', 'template', 'metadata', 'labels'], d.createNode({ ...labels, ...selector }));
+  const env = d.getIn(['spec', 'template', 'spec', 'containers', 0, 'env']) as { items: unknown[] };
+  env.items.forEach((_, i) => {
+    const path = ['spec', 'template', 'spec', 'containers', 0, 'env', i];
+    if (d.getIn([...path, 'name']) === 'PANGOLIN_ENDPOINT') d.setIn([...path, 'value'], config.exposure.pangolin!.endpoint);
+    if (d.hasIn([...path, 'valueFrom', 'secretKeyRef'])) d.setIn([...path, 'valueFrom', 'secretKeyRef', 'name'], newtSecretName(config));
+  });
+  const secret = loadTemplateDocument('manifests/newt-secret.yaml');
+  secret.setIn(['metadata', 'name'], newtSecretName(config));
+  secret.setIn(['metadata', 'namespace'], config.cluster.namespace);
+  secret.setIn(['metadata', 'labels'], secret.createNode(labels));
+  return [manifest('newt-deployment.yaml', d), manifest('newt-secret.yaml', secret, true)];
 }
 
 /** Every extra manifest for a config, in apply order. */

@@ -18,7 +18,8 @@ export interface RenderOutput {
 /** Everything that is not secret, as one multi-document YAML stream. */
 export function releaseToStream(release: Release): string {
   const docs = [`# values.yaml for ${release.chart.name} ${release.chart.version}\n${release.valuesYaml}`];
-  for (const m of release.extras?.manifests ?? []) docs.push(`# extras: ${m.kind} ${m.name}\n${stringify(m.object, { lineWidth: 0 })}`);
+  // the Newt Secret is a helm template filled with the secrets at apply time: shown as such
+  for (const m of release.extras?.manifests ?? []) docs.push(`# extras: ${m.kind} ${m.name}${m.helmTemplate ? ' (helm template: values from the secrets file)' : ''}\n${m.yaml}`);
   return docs.join('---\n');
 }
 

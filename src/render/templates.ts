@@ -1,19 +1,20 @@
-/** Reads the shipped YAML bases in templates/ (the only file access render/ does). */
+/** Reads the shipped, commented YAML bases in templates/ (the only file access render/ does). */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 
-const cache = new Map<string, unknown>();
+const cache = new Map<string, string>();
 
 /** templates/ sits beside dist/ and src/ in the package. */
 export function templatePath(name: string): URL {
   return new URL(`../../templates/${name}`, import.meta.url);
 }
 
-export function loadTemplate<T = Record<string, unknown>>(name: string): T {
-  let doc = cache.get(name);
-  if (doc === undefined) {
-    doc = parse(readFileSync(templatePath(name), 'utf8')) as unknown;
-    cache.set(name, doc);
+/** A fresh Document of a template: fill it with setIn, keep its comments. */
+export function loadTemplateDocument(name: string): Document {
+  let text = cache.get(name);
+  if (text === undefined) {
+    text = readFileSync(templatePath(name), 'utf8');
+    cache.set(name, text);
   }
-  return structuredClone(doc) as T;
+  return parseDocument(text);
 }

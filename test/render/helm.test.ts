@@ -50,7 +50,8 @@ describe('extras chart with real helm', () => {
     const res = await run(helmBin(), ['template', 'jitsi-extras', dir, '-n', 'jitsi', '-f', '-'], { input: stringify(release.extras!.secretValues) });
     const docs = parseAllDocuments(res.stdout).map((d) => d.toJS()).filter(Boolean);
     const secret = docs.find((d) => d.kind === 'Secret');
-    expect(secret.stringData).toEqual({ NEWT_ID: 'newt-id-123', NEWT_SECRET: 'newt-secret-value-456' });
+    const b64 = (x: string) => Buffer.from(x).toString('base64');
+    expect(secret.data).toEqual({ NEWT_ID: b64('newt-id-123'), NEWT_SECRET: b64('newt-secret-value-456') });
     expect(docs.find((d) => d.kind === 'Deployment').metadata.name).toBe('jitsi-newt');
   });
 
