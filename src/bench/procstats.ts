@@ -34,23 +34,13 @@ export function parsePssKiB(text: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** Every process on the machine, now. */
 function readProcs(): ProcStat[] {
-  let pids: string[];
   try {
-    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+    return readPids(readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number));
   } catch {
     return [];
   }
-  const out: ProcStat[] = [];
-  for (const pid of pids) {
-    try {
-      const s = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-      if (s) out.push(s);
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out;
 }
 
 /** Every pid in the tree under root (root included), now. */
@@ -89,7 +79,7 @@ function readPids(pids: number[]): ProcStat[] {
       const s = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
       if (s) out.push(s);
     } catch {
-      // the process ended
+      // the process ended while we looked
     }
   }
   return out;
