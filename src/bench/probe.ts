@@ -35,7 +35,7 @@ export interface RawSnapshot {
   connections: number;
   streams: RawStream[];
   /** selected candidate pair of the first connected connection */
-  transport?: { protocol: string; candidateType: string; rtt?: number };
+  transport?: { protocol: string; candidateType: string; rtt?: number; remote?: string };
 }
 
 /** Runs in the page before any of its scripts: every RTCPeerConnection created is remembered. */
@@ -111,11 +111,15 @@ export async function readProbe(): Promise<RawSnapshot> {
       for (const s of all.values()) if (s.type === 'transport' && typeof s.selectedCandidatePairId === 'string') pair = all.get(s.selectedCandidatePairId);
       if (!pair) for (const s of all.values()) if (s.type === 'candidate-pair' && s.nominated && s.state === 'succeeded') pair = s;
       const local = pair && all.get(pair.localCandidateId as string);
+      const remote = pair && all.get(pair.remoteCandidateId as string);
       if (local) {
+        const remoteAddress = remote && (remote.address ?? remote.ip);
         snapshot.transport = {
           protocol: String(local.protocol ?? ''),
           candidateType: String(local.candidateType ?? ''),
           rtt: typeof pair!.currentRoundTripTime === 'number' ? pair!.currentRoundTripTime : undefined,
+          // the bridge's address:port (a bridge behind a Service is told apart by its port)
+          ...(remoteAddress && remote!.port !== undefined ? { remote: `${String(remoteAddress)}:${String(remote!.port)}` } : {}),
         };
       }
     }
@@ -209,7 +213,7 @@ export function statsDelta(prev: RawSnapshot | undefined, cur: RawSnapshot): Sta
     ...(videoIn > 0 ? { framesPerSecond: round(framesDecoded / videoIn / seconds, 1) } : {}),
     ...(videoOut > 0 ? { framesSentPerSecond: round(framesEncoded / videoOut / seconds, 1) } : {}),
     packetsSent: sent,
-    ...(t && (t.protocol === 'udp' || t.protocol === 'tcp') ? { transport: { protocol: t.protocol, candidateType: t.candidateType, relayed: t.candidateType === 'relay' } } : {}),
+    ...(t && (t.protocol === 'udp' || t.protocol === 'tcp') ? { transport: { protocol: t.protocol, candidateType: t.candidateType, relayed: t.candidateType === 'relay', ...(t.remote ? { remote: t.remote } : {}) } } : {}),
   };
 }
 

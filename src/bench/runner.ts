@@ -9,6 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { CommandError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { sweepReplicas, type Bridges } from './bridges.js';
+import { BridgePlacement } from './placement.js';
 import { closeBrowser, launchBrowser, writeFakeVideo, type LaunchedBrowser } from './browsers.js';
 import { findBrowser } from './find-browser.js';
 import { jitsiRoomUrl } from './jitsi.js';
@@ -130,7 +131,10 @@ async function runStep(c: StepContext): Promise<void> {
   const log = c.deps.log ?? quiet;
   let phase: Phase = 'warmup';
   const base = () => ({ t: Date.now(), step, bridges, phase });
-  const emit = (records: SampleRecord[]) => {
+  const placement = new BridgePlacement();
+  const emit = (found: SampleRecord[]) => {
+    // participants are placed on the bridge whose advertised address they send media to
+    const records = placement.place(found);
     samples.append(records);
     for (const r of records) c.deps.onRecord?.(r);
   };

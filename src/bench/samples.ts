@@ -37,7 +37,8 @@ export interface ParticipantSample extends Base {
   bitrateOutKbps: number;
   framesDecoded: number;
   framesPerSecond?: number;
-  transport?: { protocol: 'udp' | 'tcp'; candidateType: string; relayed: boolean };
+  /** selected candidate pair; `remote` is the bridge's (or peer's) address:port */
+  transport?: { protocol: 'udp' | 'tcp'; candidateType: string; relayed: boolean; remote?: string };
   /** added by the bench engine: video frames encoded per second per sending stream (senders) */
   framesSentPerSecond?: number;
   /** added by the bench engine: RTP packets sent over the interval (Δ, all streams) */
@@ -65,6 +66,8 @@ export interface BridgeSample extends Base {
   kind: 'bridge';
   bridge: string; // pod name
   node?: string;
+  /** media addresses the bridge advertises, "ip:port" — participants are placed on a bridge by these */
+  addresses?: string[];
   cpuCores?: number;
   cpuSource?: 'cadvisor' | 'metrics-api' | 'process';
   memoryMiB?: number;

@@ -31,6 +31,8 @@ export interface JvbPod {
   podIP?: string;
   /** JVB_ADVERTISE_IPS of the main container: a literal value, or the node/pod address it refers to */
   advertiseIPs?: string[];
+  /** "ip:port" clients send media to: each advertised address with JVB_PORT, or its own "ip#port" */
+  mediaAddresses?: string[];
   /** why a container waits (CrashLoopBackOff, ImagePullBackOff …) */
   waitingReason?: string;
 }
@@ -53,6 +55,11 @@ export function toJvbPod(pod: V1Pod): JvbPod {
   // useNodeIP makes the chart pass the node address through the downward API
   const field = env?.valueFrom?.fieldRef?.fieldPath;
   const advertise = env?.value ?? (field === 'status.hostIP' ? pod.status?.hostIP : field === 'status.podIP' ? pod.status?.podIP : undefined);
+  const advertiseIPs = advertise ? advertise.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const port = main?.env?.find((e) => e.name === 'JVB_PORT')?.value;
+  const mediaAddresses = advertiseIPs
+    ?.map((a) => (a.includes('#') ? a.replace('#', ':') : port ? `${a}:${port}` : undefined))
+    .filter((a): a is string => a !== undefined);
   return {
     name: pod.metadata?.name ?? '?',
     namespace: pod.metadata?.namespace ?? '',
@@ -61,7 +68,8 @@ export function toJvbPod(pod: V1Pod): JvbPod {
     ready: podReady(pod),
     restarts: podRestarts(pod),
     podIP: pod.status?.podIP,
-    advertiseIPs: advertise ? advertise.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    advertiseIPs,
+    ...(mediaAddresses?.length ? { mediaAddresses } : {}),
     waitingReason: podWaitingReason(pod),
   };
 }
@@ -309,6 +317,7 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
           phase: ctx.phase,
           bridge: p.name,
           node: p.node,
+          ...(p.mediaAddresses ? { addresses: p.mediaAddresses } : {}),
           cpuCores: cadvisor ? cpu : cpuCores(pm?.usage.cpu),
           cpuSource: cadvisor ? 'cadvisor' : pm ? 'metrics-api' : undefined,
           memoryMiB: memBytes !== undefined ? memBytes / 1024 ** 2 : memoryMiB(pm?.usage.memory),

@@ -30,8 +30,13 @@ beforeAll(async () => {
       pod.status.phase = 'Succeeded';
       pod.status.containerStatuses = [{ name: 'worker', state: { terminated: { exitCode: 0, reason: 'Completed' } } }];
       api.state.pods.push(pod);
+      const at = { t: Date.now(), step: spec.step, bridges: spec.bridges };
       api.state.podLogs[`jk8s-bench/${name}`] = shard.participants
-        .map((i: number) => JSON.stringify({ kind: 'event', event: 'joined', participant: `bench-${i + 1}`, t: Date.now(), step: spec.step, bridges: spec.bridges, phase: 'ramp-up' }))
+        .flatMap((i: number) => [
+          JSON.stringify({ kind: 'event', event: 'joined', participant: `bench-${i + 1}`, ...at, phase: 'ramp-up' }),
+          // media to the second bridge's port
+          JSON.stringify({ kind: 'participant', participant: `bench-${i + 1}`, room: 'r', role: 'receiver', intervalMs: 1000, audio: { packetsReceived: 50, packetsLost: 0, lossPct: 0, nackCount: 0 }, video: { packetsReceived: 0, packetsLost: 0, lossPct: 0, nackCount: 0 }, bitrateInKbps: 40, bitrateOutKbps: 0, framesDecoded: 0, transport: { protocol: 'udp', candidateType: 'host', relayed: false, remote: '203.0.113.10:10001' }, ...at, phase: 'steady' }),
+        ])
         .join('\n');
     }
   };
@@ -55,7 +60,12 @@ describe('runK8sBench', () => {
         log: { info: () => {}, warn: () => {}, debug: () => {} },
         bridges: {
           scaler: { current: async () => bridges, scaleTo: async (n) => void (scaled.push(n), (bridges = n)) },
-          sampler: { sample: async (ctx) => [{ kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-0', cpuCores: 0.5 } as BridgeSample] },
+          sampler: {
+            sample: async (ctx) => [
+              { kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-0', cpuCores: 0.5, addresses: ['203.0.113.10:10000'] } as BridgeSample,
+              { kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-1', cpuCores: 0.2, addresses: ['203.0.113.10:10001'] } as BridgeSample,
+            ],
+          },
         },
       },
     );
@@ -67,6 +77,10 @@ describe('runK8sBench', () => {
     const records = readFileSync(outcome.samplesFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(new Set(records.filter((r) => r.kind === 'bridge').map((r) => r.bridges))).toEqual(new Set([1, 2]));
     expect(records.filter((r) => r.event === 'joined').every((r) => typeof r.shard === 'number' && r.pod)).toBe(true);
+    // participants are placed on the bridge whose advertised address they send media to
+    const placed = records.filter((r) => r.kind === 'participant');
+    expect(placed.length).toBe(12);
+    expect(placed.every((r) => r.bridge === 'jvb-1')).toBe(true);
     const written = JSON.parse(readFileSync(join(work, 'out', 'scenario.json'), 'utf8'));
     expect(written.runner).toBe('k8s');
     expect(written.k8s.steps.map((s: Json) => s.nodes)).toEqual([

@@ -58,6 +58,11 @@ describe('bench worker', () => {
       expect(records.filter((x) => x.event === 'joined').map((x) => x.participant).sort()).toEqual(mine);
       expect(new Set(records.filter((x) => x.kind === 'participant').map((x) => x.participant))).toEqual(new Set(mine));
       expect(records.some((x) => x.kind === 'participant' && x.phase === 'steady' && x.audio.packetsReceived > 0)).toBe(true);
+      // the probe records where media goes (on Jitsi: the bridge's advertised address)
+      // (a peer-reflexive remote candidate has its address hidden by Chrome: then there is none)
+      const remotes = records.filter((x) => x.kind === 'participant' && x.transport?.remote).map((x) => x.transport.remote as string);
+      expect(remotes.length).toBeGreaterThan(0);
+      expect(remotes.every((x) => /^127\.0\.0\.1:\d+$/.test(x)), JSON.stringify(remotes)).toBe(true);
       const clock = records.find((x) => x.event === 'clock-offset');
       expect(Math.abs(clock.offsetMs)).toBeLessThan(1_000); // same machine as the site: no real skew
       expect(r.stderr).toMatch(new RegExp(`shard ${shard.index}: 2 joined, 0 failed`));

@@ -29,6 +29,8 @@ export interface CoordinatorDeps {
   pollMs?: number;
   /** coordinator clock minus the reference clock (see clock.ts); used to turn worker offsets into skew */
   coordinatorOffsetMs?: number;
+  /** e.g. place participants on the bridges the coordinator samples */
+  annotate?: (records: SampleRecord[]) => SampleRecord[];
 }
 
 const SAMPLE_KINDS = new Set(['participant', 'bridge', 'event']);
@@ -143,8 +145,9 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
       else if (line.trim()) log.debug(`${pod.name}: ${line}`);
     }
     // one append per pod and poll: an interrupted run keeps everything up to here
-    samples.append(batch);
-    for (const rec of batch) note(rec);
+    const placed = deps.annotate ? deps.annotate(batch) : batch;
+    samples.append(placed);
+    for (const rec of placed) note(rec);
     seenLines.set(pod.name, Math.max(from, complete.length));
   };
 

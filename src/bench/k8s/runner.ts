@@ -8,6 +8,7 @@ import type { Kube } from '../../cluster/kube.js';
 import { UsageError } from '../../errors.js';
 import { stringify } from 'yaml';
 import { sweepReplicas, type Bridges } from '../bridges.js';
+import { BridgePlacement } from '../placement.js';
 import { pause } from '../runner.js';
 import { openSamples, writeScenarioFile } from '../samples-file.js';
 import type { Phase, SampleRecord } from '../samples.js';
@@ -131,7 +132,8 @@ export async function runK8sBench(
       },
     });
   scenarioFile();
-  const emit = (r: SampleRecord[]) => samples.append(r);
+  const placement = new BridgePlacement();
+  const emit = (r: SampleRecord[]) => samples.append(placement.place(r));
   let steps = 0;
 
   const runOneStep = async (step: number, bridges: number) => {
@@ -159,6 +161,7 @@ export async function runK8sBench(
         signal: deps.signal,
         log: deps.log,
         coordinatorOffsetMs: coordinatorClock?.offsetMs,
+        annotate: (records) => placement.place(records),
       });
     } finally {
       sampling = false;
