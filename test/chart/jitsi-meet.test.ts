@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
+import { validateConfig } from '../../src/config/validate.js';
 import { fullValues, renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { helmBin } from '../support/tools.js';
@@ -77,6 +78,14 @@ describe.skipIf(!chartDir)('jitsi-meet 3.4.0 chart with our values', () => {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     expect(text.includes(FIXED_SECRETS.xmpp.jvb) || text.includes(b64(FIXED_SECRETS.xmpp.jvb))).toBe(true);
     expect(text.includes(FIXED_SECRETS.xmpp.recorder) || text.includes(b64(FIXED_SECRETS.xmpp.recorder))).toBe(true);
+  });
+
+  it("the README's example config renders through the real chart", async () => {
+    const example = parse(readFileSync(new URL('../../examples/jitsi-k8s.yaml', import.meta.url), 'utf8'));
+    const r = renderRelease(validateConfig(example).config, FIXED_SECRETS);
+    const docs = await template(fullValues(r));
+    expect(docs.filter((d) => d.kind === 'Deployment' && d.metadata.name.includes('-jvb-')).map((d) => d.metadata.name).sort()).toEqual(r.jvbDeployments);
+    expect(docs.some((d) => d.kind === 'Deployment' && d.metadata.name.endsWith('-jibri'))).toBe(true);
   });
 
   it('tailscale, pangolin, nodePort + TURN all render', async () => {
