@@ -35,6 +35,5 @@ export async function clusterBridges(o: ClusterBridgeOptions): Promise<Bridges> 
   const secrets = loadSecrets(secretsPath);
   if (!secrets) throw new CommandError(`--replicas re-applies the release and needs ${secretsPath}`, 'run the sweep where `jitsi-k8s init` wrote jitsi-k8s.yaml and its secrets file');
   const { createJvbScaler } = await import('../cluster/scale.js');
-  const jvb = createJvbScaler({ configPath: o.configPath, config, secrets });
-  return { sampler, scaler: { current: () => jvb.current(), scaleTo: (n) => jvb.scaleTo(n) } };
+  return { sampler, scaler: createJvbScaler({ configPath: o.configPath, config, secrets }) };
 }

@@ -197,7 +197,7 @@ function advertiseFrom(config: Config, release: Release): string | undefined {
 
 export async function defaultClusterActions(config: Config): Promise<ClusterActions> {
   const { openKube } = await import('./kube.js');
-  const { waitForBridges } = await import('./wait.js');
+  const { sleep, waitForBridges } = await import('./wait.js');
   const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
   return {
     async serviceAddress(namespace, service, signal) {
@@ -206,8 +206,7 @@ export async function defaultClusterActions(config: Config): Promise<ClusterActi
         const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
         const ingress = svc?.status?.loadBalancer?.ingress?.[0];
         if (ingress?.ip) return ingress.ip;
-        if (signal.aborted) break;
-        await new Promise((r) => setTimeout(r, 5_000));
+        await sleep(5_000, signal);
       }
       throw new CommandError(`Service ${service} got no load-balancer address within 10 minutes`, 'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml');
     },

@@ -142,6 +142,8 @@ export function colibriFigures(s: ColibriStats | undefined) {
   };
 }
 
+export type ColibriFigures = ReturnType<typeof colibriFigures>;
+
 export interface CadvisorReading {
   /** cumulative CPU seconds of the container */
   cpuSeconds?: number;

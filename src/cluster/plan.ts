@@ -4,7 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { fullValues, redact, type Release } from '../render/index.js';
-import type { Values } from '../render/values.js';
+import { mergeValues, type Values } from '../render/values.js';
 import { contextFlags, rollbackFlags, type ToolInfo } from './helm.js';
 
 /** Placeholder in argv for the temp folder the extras chart is written to at run time. */
@@ -39,23 +39,12 @@ export interface PlanOptions {
   chart?: string;
 }
 
-function valuesStdin(values: Values): { stdin: string; stdinShown: string } {
-  return { stdin: stringify(values), stdinShown: stringify(redact(values)) };
-}
-
-function redactedOnlySecrets(publicValues: Values, secretValues: Values): string {
-  // show public values as they are and secret leaves as <redacted>
-  const merged: Values = JSON.parse(JSON.stringify(publicValues)) as Values;
-  const overlay = (target: Values, src: Values) => {
-    for (const [k, v] of Object.entries(src)) {
-      if (v && typeof v === 'object' && !Array.isArray(v)) {
-        const t = (target[k] && typeof target[k] === 'object' ? target[k] : (target[k] = {})) as Values;
-        overlay(t, v as Values);
-      } else target[k] = '<redacted>';
-    }
+/** stdin for helm: public values with the secrets layered on; what --dry-run shows has the secrets redacted. */
+function valuesStdin(publicValues: Values, secretValues: Values): { stdin: string; stdinShown: string } {
+  return {
+    stdin: stringify(mergeValues(publicValues, secretValues)),
+    stdinShown: stringify(mergeValues(publicValues, redact(secretValues)), { lineWidth: 0 }),
   };
-  overlay(merged, secretValues);
-  return stringify(merged, { lineWidth: 0 });
 }
 
 /** The main release's helm step (also used again after the advertised address is known). */
@@ -78,8 +67,7 @@ export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
       '--values',
       '-',
     ],
-    stdin: stringify(values),
-    stdinShown: redactedOnlySecrets(release.values, release.secretValues),
+    ...valuesStdin(release.values, release.secretValues),
     unchangedCheck: { release: release.release, namespace: release.namespace, values, chartVersion: release.chart.version },
   };
 }
@@ -87,7 +75,7 @@ export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
 export function planApply(release: Release, opts: PlanOptions, needs: { advertiseFrom?: string } = {}): Step[] {
   const steps: Step[] = [];
   for (const dep of release.dependencies) {
-    const values: Values = JSON.parse(JSON.stringify({ ...dep.values, ...dep.secretValues })) as Values;
+    const values = mergeValues(dep.values, dep.secretValues);
     steps.push({
       id: `dep-${dep.release}`,
       title: `helm upgrade --install ${dep.release} (${dep.description})`,
@@ -108,7 +96,7 @@ export function planApply(release: Release, opts: PlanOptions, needs: { advertis
         '--values',
         '-',
       ],
-      ...valuesStdin(values),
+      ...valuesStdin(dep.values, dep.secretValues),
       unchangedCheck: { release: dep.release, namespace: dep.namespace, values, chartVersion: dep.version },
     });
   }
@@ -141,7 +129,7 @@ export function planApply(release: Release, opts: PlanOptions, needs: { advertis
         '--values',
         '-',
       ],
-      ...valuesStdin(values),
+      ...valuesStdin({}, values),
       chartFiles: release.extras.files,
       unchangedCheck: { release: extrasRelease, namespace: release.namespace, values },
     });

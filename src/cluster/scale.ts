@@ -109,7 +109,7 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
   return { change: summary, status: 'applied', bridges, apply: { outcomes: r.outcomes, notes: r.notes } };
 }
 
-/** For `bench --replicas`: scale bridges through the same pipeline without touching jitsi-k8s.yaml. */
+/** For `bench --replicas` (a bench BridgeScaler): scale bridges through the same pipeline without touching jitsi-k8s.yaml. */
 export function createJvbScaler(input: { configPath: string; config: Config; secrets: Secrets }) {
   let current = input.config;
   return {

@@ -6,7 +6,7 @@
  */
 import { CommandError } from '../errors.js';
 import { formatTable } from '../ui/table.js';
-import { colibriFigures, discoverJvbPods, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
+import { colibriFigures, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetrics, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
 
@@ -21,20 +21,14 @@ export interface ComponentStatus {
   notReady: PodState[];
 }
 
-export interface BridgeStatus {
+/** One bridge: the pod, what /colibri/stats says (colibriFigures) and what it costs. */
+export interface BridgeStatus extends ColibriFigures {
   pod: string;
   node?: string;
   ready: boolean;
   restarts: number;
   /** what the bridge tells clients to connect to (JVB_ADVERTISE_IPS) */
   advertisedAddress?: string;
-  stress?: number;
-  conferences?: number;
-  participants?: number;
-  incomingLossPct?: number;
-  outgoingLossPct?: number;
-  bitrateDownKbps?: number;
-  bitrateUpKbps?: number;
   cpuCores?: number;
   memoryMiB?: number;
   /** why /colibri/stats gave nothing */

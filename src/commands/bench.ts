@@ -38,16 +38,6 @@ function printReport(r: { summary: unknown; files: string[]; text?: string }, js
   for (const f of r.files) process.stdout.write(`${f}\n`);
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const { createInterface } = await import('node:readline/promises');
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
 export function defineBench(program: Command): void {
   const bench = program
     .command('bench')
@@ -110,7 +100,8 @@ export function defineBench(program: Command): void {
       if (!calibration) log().warn('this machine is not calibrated: run `jitsi-k8s bench calibrate` to learn how many participants it can drive');
       const verdict = capacityGuard(scenario, calibration);
       if (!verdict.ok && !flags.yes) {
-        if (!process.stdin.isTTY || !(await confirm(`${verdict.message}. Run anyway?`))) {
+        const { confirmOrRefuse } = await import('./confirm.js');
+        if (!(await confirmOrRefuse(`${verdict.message}. Run anyway?`))) {
           throw new UsageError(verdict.message!, 'use fewer --participants, more machines (--runner k8s), or --yes to run anyway');
         }
       }

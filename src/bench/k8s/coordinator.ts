@@ -8,6 +8,7 @@ import type { Kube } from '../../cluster/kube.js';
 import { CommandError } from '../../errors.js';
 import type { SamplesWriter } from '../samples-file.js';
 import type { EventRecord, SampleRecord } from '../samples.js';
+import { assignParticipants } from '../scenario.js';
 import { buildConfigMap, buildJob, jobName, RUN_LABEL, WORKER_CONTAINER, type WorkerJobInput } from './job.js';
 
 export interface StepOutcome {
@@ -104,7 +105,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
   const ns = job.namespace;
   const name = jobName(job.runId, job.step);
   const senderIndices = new Set<number>();
-  const plan = (await import('../scenario.js')).assignParticipants(job.scenario);
+  const plan = assignParticipants(job.scenario);
   for (const p of plan.participants) if (p.role === 'sender') senderIndices.add(p.index);
   const shardOf = new Map<number, number>();
   for (const s of job.shards) for (const i of s.participants) shardOf.set(i, s.index);

@@ -148,46 +148,26 @@ export function renderCompare(comparison: Comparison, a: LoadedRun, b: LoadedRun
       emptyText: 'No participant received media in either run.',
       note: 'each run from its own start; solid = first run, dashed = second run',
     }),
-    lineChart({
-      id: 'compare-bridge-cpu',
-      title: 'Bridge CPU over time, all bridges together',
-      yLabel: 'CPU (cores)',
-      series: [
-        { name: la, color: RUN_COLORS.a, points: a.series.bridgeCpuTotal },
-        { name: lb, color: RUN_COLORS.b, points: b.series.bridgeCpuTotal, dashed: true },
-      ],
-      emptyText: noBridge,
-    }),
-    lineChart({
-      id: 'compare-bridge-stress',
-      title: 'Highest bridge stress over time',
-      yLabel: 'stress (load ÷ threshold)',
-      series: [
-        { name: la, color: RUN_COLORS.a, points: a.series.bridgeStressMax },
-        { name: lb, color: RUN_COLORS.b, points: b.series.bridgeStressMax, dashed: true },
-      ],
-      emptyText: noBridge,
-    }),
-    lineChart({
-      id: 'compare-participants',
-      title: 'Participants being measured',
-      yLabel: 'participants',
-      series: [
-        { name: la, color: RUN_COLORS.a, points: a.series.participants },
-        { name: lb, color: RUN_COLORS.b, points: b.series.participants, dashed: true },
-      ],
-      emptyText: 'No participant samples in either run.',
-    }),
-    lineChart({
-      id: 'compare-rtt',
-      title: 'Round-trip time (clients)',
-      yLabel: 'RTT (ms)',
-      series: [
-        { name: la, color: RUN_COLORS.a, points: a.series.rttMs },
-        { name: lb, color: RUN_COLORS.b, points: b.series.rttMs, dashed: true },
-      ],
-      emptyText: 'No participant reported a round-trip time in either run.',
-    }),
+    // one run against the other, same axes: solid = first run, dashed = second run
+    ...(
+      [
+        ['compare-bridge-cpu', 'Bridge CPU over time, all bridges together', 'CPU (cores)', 'bridgeCpuTotal', noBridge],
+        ['compare-bridge-stress', 'Highest bridge stress over time', 'stress (load ÷ threshold)', 'bridgeStressMax', noBridge],
+        ['compare-participants', 'Participants being measured', 'participants', 'participants', 'No participant samples in either run.'],
+        ['compare-rtt', 'Round-trip time (clients)', 'RTT (ms)', 'rttMs', 'No participant reported a round-trip time in either run.'],
+      ] as const
+    ).map(([id, title, yLabel, key, emptyText]) =>
+      lineChart({
+        id,
+        title,
+        yLabel,
+        series: [
+          { name: la, color: RUN_COLORS.a, points: a.series[key] },
+          { name: lb, color: RUN_COLORS.b, points: b.series[key], dashed: true },
+        ],
+        emptyText,
+      }),
+    ),
   ];
   const side = (label: string, run: LoadedRun, color: string) => {
     const s = run.summary;
