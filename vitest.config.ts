@@ -8,5 +8,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     // browser and network-namespace tests share 2 cores: keep files from fighting over them
     fileParallelism: false,
+    // one real control plane per run (started only when the run includes test/k8s/)
+    globalSetup: ['test/support/control-plane.setup.ts'],
   },
 });
