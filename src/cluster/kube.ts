@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import {
   ApiException,
   ApisApi,
@@ -17,6 +18,7 @@ import {
   AutoscalingV2Api,
   CoreV1Api,
   KubeConfig,
+  Log,
   Observable,
   type RequestContext,
   type ResponseContext,
@@ -114,6 +116,11 @@ export interface Kube {
   /** GET through the API server; non-2xx throws a KubeApiError */
   getText(path: string, opts?: RequestOpts): Promise<string>;
   getJson<T>(path: string, opts?: RequestOpts): Promise<T>;
+  /**
+   * Streams a container's log (client-node `Log` with follow): each complete line goes to onLine as
+   * it arrives. Resolves when the stream ends (the container exited) or `signal` aborts it.
+   */
+  followLog(namespace: string, pod: string, container: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
 }
 
 export const podProxyPath = (namespace: string, pod: string, port: number, path: string): string =>
@@ -297,6 +304,41 @@ export function openKube(target: KubeTarget = {}): Kube {
     return groups.value;
   };
 
+  async function followLog(ns: string, pod: string, container: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    let partial = '';
+    let ended!: () => void;
+    const done = new Promise<void>((r) => (ended = r));
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, next) {
+        const lines = (partial + chunk.toString('utf8')).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) onLine(l);
+        next();
+      },
+      final(next) {
+        if (partial) onLine(partial);
+        partial = '';
+        next();
+      },
+    });
+    sink.on('finish', () => ended());
+    sink.on('error', () => ended());
+    if (signal.aborted) return;
+    let stream: AbortController;
+    try {
+      stream = await new Log(kc).log(ns, pod, container, sink, { follow: true });
+    } catch (e) {
+      throw explain(e, `following the log of ${ns}/${pod}`, defaultTimeout, signal);
+    }
+    const stop = () => {
+      stream.abort();
+      ended();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    await done;
+    signal.removeEventListener('abort', stop);
+  }
+
   return {
     context,
     namespace,
@@ -333,6 +375,7 @@ export function openKube(target: KubeTarget = {}): Kube {
     request,
     getText,
     getJson,
+    followLog,
   };
 }
 

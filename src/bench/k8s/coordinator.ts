@@ -26,8 +26,12 @@ export interface CoordinatorDeps {
   samples: SamplesWriter;
   signal: AbortSignal;
   log: { info(m: string): void; warn(m: string): void; debug(m: string): void };
-  /** how often pods and logs are polled */
+  /** how often the pods are listed (their logs are streamed) */
   pollMs?: number;
+  /** a worker pod still Pending after this long stops the step with its reason (default 30 s) */
+  stuckAfterMs?: number;
+  /** how long a finished pod's log stream may take to end before it is cut */
+  drainMs?: number;
   /** coordinator clock minus the reference clock (see clock.ts); used to turn worker offsets into skew */
   coordinatorOffsetMs?: number;
   /** e.g. place participants on the bridges the coordinator samples */
@@ -56,9 +60,31 @@ interface PodView {
   node?: string;
   exitCode?: number;
   reason?: string;
+  /** why a Pending pod does not start: the scheduler's condition or the container's waiting state */
+  pendingReason?: string;
 }
 
-function podView(p: { metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { nodeName?: string }; status?: { phase?: string; containerStatuses?: { name: string; state?: { terminated?: { exitCode?: number; reason?: string }; waiting?: { reason?: string } } }[] } }): PodView {
+const STUCK_AFTER_MS = 30_000;
+
+function stuckWorker(pod: PodView, forMs: number): CommandError {
+  const why = pod.pendingReason ?? 'no reason reported yet';
+  const hint = /Unschedulable/.test(why)
+    ? 'no node can take a load generator: lower --per-pod / the pod requests, add nodes, or fix --node-selector'
+    : /Image|ErrImage/.test(why)
+      ? 'the worker image cannot be pulled: check --image and that the nodes reach its registry (or mirror it)'
+      : 'look at `kubectl describe pod` in the bench namespace';
+  return new CommandError(`load generator ${pod.name} (shard ${pod.shard}) is still Pending after ${Math.round(forMs / 1000)} s: ${why}`, hint);
+}
+
+function podView(p: {
+  metadata?: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
+    containerStatuses?: { name: string; state?: { terminated?: { exitCode?: number; reason?: string }; waiting?: { reason?: string; message?: string } } }[];
+  };
+}): PodView {
   const idx = p.metadata?.labels?.['batch.kubernetes.io/job-completion-index'] ?? p.metadata?.annotations?.['batch.kubernetes.io/job-completion-index'];
   const cs = p.status?.containerStatuses?.find((c) => c.name === WORKER_CONTAINER);
   return {
@@ -68,7 +94,15 @@ function podView(p: { metadata?: { name?: string; labels?: Record<string, string
     node: p.spec?.nodeName,
     exitCode: cs?.state?.terminated?.exitCode,
     reason: cs?.state?.terminated?.reason ?? cs?.state?.waiting?.reason,
+    pendingReason: pendingReason(p.status?.conditions, cs?.state?.waiting),
   };
+}
+
+function pendingReason(conditions: { type?: string; status?: string; reason?: string; message?: string }[] | undefined, waiting: { reason?: string; message?: string } | undefined): string | undefined {
+  if (waiting?.reason && waiting.reason !== 'ContainerCreating') return [waiting.reason, waiting.message].filter(Boolean).join(': ');
+  const scheduled = conditions?.find((c) => c.type === 'PodScheduled');
+  if (scheduled?.status === 'False') return [scheduled.reason, scheduled.message].filter(Boolean).join(': ');
+  return undefined;
 }
 
 async function createObject(kube: Kube, path: string, body: object, what: string): Promise<void> {
@@ -113,7 +147,6 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
   const outcome: StepOutcome = { joined: 0, failed: 0, workersDied: [], clockSkewMs: {}, nodes: {} };
   const joinedNames = new Set<string>();
   const failedNames = new Set<string>();
-  const seenLines = new Map<string, number>();
   const finished = new Set<string>();
   const podOfShard = new Map<number, string>();
 
@@ -132,24 +165,37 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
     note(r);
   };
 
-  const readNewLines = async (pod: PodView) => {
-    const r = await kube.request('GET', `/api/v1/namespaces/${ns}/pods/${pod.name}/log?container=${WORKER_CONTAINER}`, { signal });
-    if (r.status !== 200) return;
-    const lines = r.body.split('\n');
-    // the last piece may be a line still being written: take it only once the pod is done
-    const complete = pod.phase === 'Succeeded' || pod.phase === 'Failed' ? lines.filter((l) => l !== '') : lines.slice(0, -1);
-    const from = seenLines.get(pod.name) ?? 0;
-    const batch: SampleRecord[] = [];
-    for (const line of complete.slice(from)) {
+  // each started pod's log is followed as a stream; records are appended as their lines arrive
+  const streams = new Map<string, { done: Promise<void>; stop: AbortController }>();
+  const follow = (pod: PodView) => {
+    const stop = new AbortController();
+    let lines = 0;
+    const onLine = (line: string) => {
+      lines++;
       const rec = parseWorkerLine(line, pod.shard, pod.name);
-      if (rec) batch.push(rec);
-      else if (line.trim()) log.debug(`${pod.name}: ${line}`);
-    }
-    // one append per pod and poll: an interrupted run keeps everything up to here
-    const placed = deps.annotate ? deps.annotate(batch) : batch;
-    samples.append(placed);
-    for (const rec of placed) note(rec);
-    seenLines.set(pod.name, Math.max(from, complete.length));
+      if (!rec) {
+        if (line.trim()) log.debug(`${pod.name}: ${line}`);
+        return;
+      }
+      // one append per line: an interrupted run keeps everything up to here
+      const placed = deps.annotate ? deps.annotate([rec]) : [rec];
+      samples.append(placed);
+      for (const r of placed) note(r);
+    };
+    const done = kube.followLog(ns, pod.name, WORKER_CONTAINER, onLine, AbortSignal.any([signal, stop.signal])).catch((e: Error) => {
+      // a container that has not started yet has no log: follow again at the next poll (nothing read, nothing doubled)
+      if (lines === 0 && !finished.has(pod.name)) streams.delete(pod.name);
+      log.debug(`log of ${pod.name}: ${e.message}`);
+    });
+    streams.set(pod.name, { done, stop });
+  };
+  /** waits for a finished pod's stream to drain; a simulated or stuck stream is cut after a grace period */
+  const drain = async (podName: string) => {
+    const s = streams.get(podName);
+    if (!s) return;
+    await Promise.race([s.done, new Promise((r) => setTimeout(r, deps.drainMs ?? 3_000))]);
+    s.stop.abort();
+    await s.done;
   };
 
   await ensureNamespace(kube, ns);
@@ -158,15 +204,23 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
     await createObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs`, buildJob(job, senderIndices), `Job ${name}`);
     log.info(`step ${job.step}: Job ${ns}/${name} with ${job.shards.length} load generator${job.shards.length === 1 ? '' : 's'} created`);
     const deadline = Date.now() + job.deadlineSeconds * 1000 + 60_000;
+    const pendingSince = new Map<string, number>();
     while (!signal.aborted) {
       const pods = (await kube.pods(ns, `${RUN_LABEL}=${job.runId},jitsi-k8s/bench-step=${job.step}`)).map(podView);
       for (const pod of pods) {
         if (pod.node) outcome.nodes[pod.shard] = pod.node;
         podOfShard.set(pod.shard, pod.name);
-        if (pod.phase === 'Pending' || finished.has(pod.name)) continue;
-        await readNewLines(pod);
+        if (pod.phase === 'Pending') {
+          const since = pendingSince.get(pod.name) ?? Date.now();
+          pendingSince.set(pod.name, since);
+          if (Date.now() - since >= (deps.stuckAfterMs ?? STUCK_AFTER_MS)) throw stuckWorker(pod, Date.now() - since);
+          continue;
+        }
+        if (finished.has(pod.name)) continue;
+        if (!streams.has(pod.name)) follow(pod);
         if (pod.phase === 'Succeeded' || pod.phase === 'Failed') {
           finished.add(pod.name);
+          await drain(pod.name);
           if (pod.phase === 'Failed' || (pod.exitCode !== undefined && pod.exitCode !== 0)) {
             outcome.workersDied.push(pod.shard);
             const detail = `worker ${pod.name} (shard ${pod.shard}) ended ${pod.reason ?? 'with an error'}${pod.exitCode !== undefined ? `, exit ${pod.exitCode}` : ''}`;
@@ -188,6 +242,8 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
       await new Promise((r) => setTimeout(r, deps.pollMs ?? 2_000));
     }
   } finally {
+    for (const { stop } of streams.values()) stop.abort();
+    await Promise.all([...streams.values()].map((st) => st.done));
     await cleanupStep(kube, ns, name, log);
   }
   // participants of dead workers that never joined count as failed (and are recorded as such)
