@@ -26,7 +26,7 @@ export function parseMaxRegression(raw: string): Allowance {
   let at = 0;
   for (const entry of text.split(',')) {
     const from = text.indexOf(entry, at);
-    at = from + entry.length;
+    at = from + entry.length + 1; // past the comma
     const bad = (what: string, start = from, end = from + entry.length): never => {
       const lead = entry.length - entry.trimStart().length;
       const s = start === from ? from + lead : start;
