@@ -197,6 +197,15 @@ describe('--max-regression', () => {
     expect(evaluateRegression(worse, base, parseMaxRegression('1%')).passed).toBe(true);
   });
 
+  it('the load generator\'s cost is compared only when named (it is the test machine, not the deployment)', () => {
+    const cost = (cores: number) =>
+      summarize([part({ participant: 'bench-1', audio: media(100, 0), browser: 0, browserCpuCores: cores, browserParticipants: 1 })], { participants: 1 });
+    expect(evaluateRegression(cost(0.1), cost(0.2), parseMaxRegression('10%')).passed).toBe(true);
+    expect(evaluateRegression(cost(0.1), cost(0.2), parseMaxRegression('10%,loadgen.cpu.per-participant=50%')).regressions).toEqual([
+      'loadgen.cpu.per-participant: 0.1 cores → 0.2 cores (+100 %), allowed 50 %',
+    ]);
+  });
+
   it('compares the same bridge counts only, and nothing to compare is not a pass', () => {
     const a = summarize([part({ participant: 'bench-1', bridges: 1, audio: media(10, 0) })], {});
     const b = summarize([part({ participant: 'bench-1', bridges: 2, audio: media(10, 0) })], {});
