@@ -4,7 +4,7 @@
  * so `--help` and `render` never load puppeteer or @kubernetes/client-node.
  */
 import { Command, CommanderError } from 'commander';
-import { CommandError, InterruptedError, UsageError, exitCodeOf } from './errors.js';
+import { CommandError, InterruptedError, ThresholdsFailedError, UsageError, exitCodeOf } from './errors.js';
 import { createLogger, log, setLogger } from './ui/log.js';
 import { defineInit } from './commands/init.js';
 import { defineApply } from './commands/apply.js';
@@ -53,6 +53,8 @@ function report(err: unknown, debug: boolean): number {
   const logger = log();
   if (err instanceof InterruptedError) {
     logger.error(err.message);
+  } else if (err instanceof ThresholdsFailedError) {
+    logger.error(err.message, err.hint);
   } else if (err instanceof UsageError || err instanceof CommandError) {
     logger.error(err.message, err.hint);
     if (err instanceof CommandError && err.details && debug) logger.line(err.details);

@@ -36,8 +36,23 @@ export class InterruptedError extends Error {
   }
 }
 
+/** Exit code of a run that completed but failed its verdict (the code k6 uses for failed thresholds). */
+export const THRESHOLDS_FAILED_EXIT = 99;
+
+/** The work completed but its verdict failed (a bench threshold, a regression against a baseline): exit 99. */
+export class ThresholdsFailedError extends Error {
+  override name = 'ThresholdsFailedError';
+  constructor(
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
 export function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return 2;
+  if (err instanceof ThresholdsFailedError) return THRESHOLDS_FAILED_EXIT;
   if (err instanceof InterruptedError) return 130;
   return 1;
 }

@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { UsageError } from '../errors.js';
+import { parseThresholds } from './results/thresholds.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario.js';
 
 /** The bench flags, as commander hands them over; a preset file uses the same names. */
@@ -29,6 +30,9 @@ export interface BenchOptions {
   browser?: string;
   out?: string;
   listen?: string;
+  /** --threshold (repeatable) / `thresholds:` in a scenario file */
+  threshold?: string[];
+  thresholds?: string | string[];
 }
 
 const HELP = 'see `jitsi-k8s bench --help`';
@@ -80,8 +84,17 @@ export function parseReplicas(v: string | number | number[]): number[] {
 
 const PRESET_KEYS = new Set([
   'target', 'url', 'participants', 'rooms', 'senders', 'audioSenders', 'liteReceivers', 'lite', 'duration', 'ramp', 'interval', 'warmup', 'cooldown',
-  'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen',
+  'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen', 'thresholds',
 ]);
+
+/** Flags replace the scenario file's list (flags > preset); each expression is checked here, so a bad one is exit 2 before any browser starts. */
+function thresholdsOf(flags: string[] | undefined, preset: string | string[] | undefined): string[] | undefined {
+  if (flags && flags.length) return parseThresholds(flags, '--threshold').thresholds.map((t) => t.expression);
+  if (preset === undefined) return undefined;
+  const list = Array.isArray(preset) ? preset : [preset];
+  if (list.some((t) => typeof t !== 'string')) throw new UsageError('scenario file: thresholds: a list of expressions such as "audio.loss.p95<2%"', HELP);
+  return parseThresholds(list, 'scenario file: thresholds').thresholds.map((t) => t.expression);
+}
 
 const defined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 
@@ -128,6 +141,7 @@ export function scenarioInput(src: Sources): ScenarioInput {
     browser: o.browser,
     outDir: o.out ?? src.defaultOut,
     listen: o.listen,
+    thresholds: thresholdsOf(src.flags.threshold, src.preset?.thresholds),
   };
   return defined(input) as ScenarioInput;
 }

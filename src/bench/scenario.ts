@@ -86,6 +86,10 @@ export const scenarioSchema = z
       .describe('rooms are <prefix>-<n>'),
     browser: z.string().optional().describe('Chrome/Chromium binary'),
     outDir: z.string().min(1).default('bench-results').describe('folder for samples.jsonl, scenario.json and the report'),
+    thresholds: z
+      .array(z.string())
+      .optional()
+      .describe('the verdict: threshold expressions checked at every step (see bench --help); absent: every participant joins and media never stops'),
     /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
     listen: z
       .ipv4()

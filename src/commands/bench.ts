@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InterruptedError, UsageError } from '../errors.js';
+import { CommandError, InterruptedError, ThresholdsFailedError, UsageError } from '../errors.js';
+import { thresholdHelp } from '../bench/results/thresholds.js';
 import { log } from '../ui/log.js';
 
 type BenchFlags = import('../bench/options.js').BenchOptions & {
@@ -18,12 +20,14 @@ type BenchFlags = import('../bench/options.js').BenchOptions & {
   onBridgeNodes?: boolean;
   startDelay?: string;
   dryRun?: boolean;
+  baseline?: string;
+  maxRegression?: string;
 };
 
 const collectFlags = (cmd: Command) => cmd.opts<BenchFlags>();
 
 /** The report of a run folder, when the results module can make one; the run's own figures otherwise. */
-async function writeReport(dir: string): Promise<{ summary: unknown; files: string[]; text?: string }> {
+async function writeReport(dir: string): Promise<{ summary: import('../bench/results/index.js').Summary; files: string[]; text?: string }> {
   const results = await import('../bench/results/index.js');
   const { summary, files } = await results.writeResults(dir);
   return { summary, files, text: results.formatTerminalSummary(summary) };
@@ -36,6 +40,55 @@ function printReport(r: { summary: unknown; files: string[]; text?: string }, js
   }
   if (r.text) log().line(r.text);
   for (const f of r.files) process.stdout.write(`${f}\n`);
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** --baseline and --max-regression, checked before anything runs. */
+async function baselineOf(flags: BenchFlags): Promise<{ dir: string; allowance: import('../bench/results/index.js').Allowance } | undefined> {
+  if (!flags.baseline) {
+    if (flags.maxRegression !== undefined) throw new UsageError('--max-regression judges a run against --baseline <dir>', 'add --baseline <run folder>, or use `bench compare <baseline> <run> --max-regression ...`');
+    return undefined;
+  }
+  if (!existsSync(join(flags.baseline, 'samples.jsonl'))) throw new UsageError(`--baseline: ${flags.baseline} is not a run folder (no samples.jsonl)`, 'give the --out folder of an earlier bench run');
+  const { parseMaxRegression } = await import('../bench/results/regression.js');
+  return { dir: flags.baseline, allowance: parseMaxRegression(flags.maxRegression ?? '10%') };
+}
+
+/**
+ * The end of a run: report, then the exit code — 130 interrupted, 1 when no participant could join
+ * (nothing was measured), 99 when a threshold failed or the run regressed against the baseline.
+ */
+async function concludeRun(
+  outcome: { outDir: string; samplesFile: string; interrupted: boolean },
+  flags: BenchFlags,
+  baseline: Awaited<ReturnType<typeof baselineOf>>,
+): Promise<void> {
+  const report = await writeReport(outcome.outDir);
+  printReport(report, flags.json);
+  if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
+  const { summary } = report;
+  if (summary.overall.participants.joined === 0) {
+    const first = summary.run.failures[0];
+    throw new CommandError(
+      `no participant could join, so nothing was measured${first?.detail ? ` (${first.participant ?? 'first failure'}: ${first.detail})` : ''}`,
+      summary.scenario.target === 'jitsi' ? `check that ${summary.scenario.url ?? '--url'} is a Jitsi Meet site this machine reaches; details in ${join(outcome.outDir, 'report.html')}` : `details in ${join(outcome.outDir, 'report.html')}`,
+    );
+  }
+  const failures = [...(summary.verdict?.failures ?? [])];
+  if (baseline) {
+    const { compareRuns, formatRegressionText } = await import('../bench/results/index.js');
+    const { comparison, files } = await compareRuns(baseline.dir, outcome.outDir, undefined, baseline.allowance);
+    log().line(formatRegressionText(comparison.regression!));
+    if (!flags.json) for (const f of files) process.stdout.write(`${f}\n`);
+    failures.push(...comparison.regression!.regressions.map((r) => `regressed against ${baseline.dir}: ${r}`));
+  }
+  if (failures.length) {
+    throw new ThresholdsFailedError(
+      `the run did not meet its thresholds:\n${failures.map((f) => `  ${f}`).join('\n')}`,
+      `the verdict is at the top of ${join(outcome.outDir, 'report.html')}${baseline ? ` and ${join(outcome.outDir, 'compare.html')}` : ''}`,
+    );
+  }
 }
 
 export function defineBench(program: Command): void {
@@ -77,6 +130,10 @@ export function defineBench(program: Command): void {
     .option('--on-bridge-nodes', 'k8s: allow load generators on the nodes that run bridges (off by default: they would steal the bridges\' CPU)')
     .option('--start-delay <time>', 'k8s: time for the pods to start before ramp-up (default 2m)')
     .option('--dry-run', 'k8s: print the shard plan, ConfigMap and Job as YAML; touch nothing')
+    .option('--threshold <expr>', 'a pass/fail condition, e.g. "audio.loss.p95<2%" (repeatable; replaces the scenario file\'s; grammar below)', collect, [])
+    .option('--baseline <dir>', 'an earlier run folder: exit 99 when this run is worse beyond --max-regression (writes compare.html)')
+    .option('--max-regression <allowance>', 'with --baseline: how much worse a figure may be, e.g. 10% or 10%,rtt.p95=25% (default 10%)')
+    .addHelpText('after', `\n${thresholdHelp()}`)
     .action(async (_opts, cmd: Command) => {
       const flags = collectFlags(cmd);
       if (flags.runner !== 'local' && flags.runner !== 'k8s') throw new UsageError(`--runner: local or k8s (got "${flags.runner}")`);
@@ -90,9 +147,10 @@ export function defineBench(program: Command): void {
         configDomain = loadConfig(flags.config).config.domain;
       }
       const scenario = toScenario(scenarioInput({ flags, preset, configDomain, defaultOut: defaultOutDir() }));
+      const baseline = await baselineOf(flags);
 
       if (flags.runner === 'k8s') {
-        await runOnKubernetes(flags, scenario);
+        await runOnKubernetes(flags, scenario, baseline);
         return;
       }
       const { capacityGuard, loadCalibration } = await import('../bench/calibrate.js');
@@ -120,8 +178,7 @@ export function defineBench(program: Command): void {
       log().info(`bench: ${scenario.participants} participant(s) in ${scenario.rooms} room(s) against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
       const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges });
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
-      printReport(await writeReport(outcome.outDir), flags.json);
-      if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
+      await concludeRun(outcome, flags, baseline);
     });
 
   bench
@@ -197,23 +254,33 @@ export function defineBench(program: Command): void {
 
   bench
     .command('compare')
-    .description('put two runs side by side (compare.html)')
-    .argument('<a>', 'first run folder')
+    .description('put two runs side by side (compare.html); with --max-regression, judge the second against the first')
+    .argument('<a>', 'first run folder (the baseline)')
     .argument('<b>', 'second run folder')
     .option('-o, --out <path>', 'folder or .html file (default: <b>/compare.html)')
     .option('--json', 'print the comparison as JSON on stdout')
+    .option('--max-regression <allowance>', 'exit 99 when <b> is worse than <a> beyond this, per figure: 10% (every figure), rtt.p95=25% (one), or 10%,rtt.p95=25%')
     .action(async (a: string, b: string, _o, cmd: Command) => {
-      const opts = cmd.optsWithGlobals<{ out?: string; json?: boolean }>();
+      // `bench` has --max-regression too and commander hands it to it: read both levels
+      const opts = cmd.optsWithGlobals<{ out?: string; json?: boolean; maxRegression?: string }>();
+      const { parseMaxRegression } = await import('../bench/results/regression.js');
+      const allowance = opts.maxRegression !== undefined ? parseMaxRegression(opts.maxRegression) : undefined;
       for (const d of [a, b]) if (!existsSync(d)) throw new UsageError(`${d}: no such folder`, 'give the --out folders of two bench runs');
-      const { compareRuns } = await import('../bench/results/index.js');
-      const { comparison, files } = await compareRuns(a, b, opts.out);
+      const { compareRuns, formatRegressionText } = await import('../bench/results/index.js');
+      const { comparison, files } = await compareRuns(a, b, opts.out, allowance);
       if (opts.json) process.stdout.write(`${JSON.stringify(comparison, null, 2)}\n`);
       else for (const f of files) process.stdout.write(`${f}\n`);
+      const regression = comparison.regression;
+      if (!regression) return;
+      log().line(formatRegressionText(regression));
+      if (!regression.passed) {
+        throw new ThresholdsFailedError(`${b} regressed against ${a}:\n${regression.regressions.map((r) => `  ${r}`).join('\n')}`, `the figures are side by side in ${files[0]}`);
+      }
     });
 }
 
 /** `bench --runner k8s`: shards → Indexed Job per step → merged samples → the same report. */
-async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/scenario.js').Scenario): Promise<void> {
+async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/scenario.js').Scenario, baseline: Awaited<ReturnType<typeof baselineOf>>): Promise<void> {
   const { parseDuration } = await import('../bench/scenario.js');
   const { DEFAULT_COST, DEFAULT_WORKER_IMAGE } = await import('../bench/k8s/job.js');
   const { dryRunYaml, runK8sBench } = await import('../bench/k8s/runner.js');
@@ -276,6 +343,5 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
   log().info(`bench: ${scenario.participants} participant(s) on load-generator pods in ${options.namespace} against ${scenario.url}; results in ${scenario.outDir}`);
   const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log() });
   log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.workersDied} load generator(s) died, ${outcome.records} records → ${outcome.samplesFile}`);
-  printReport(await writeReport(outcome.outDir), flags.json);
-  if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
+  await concludeRun(outcome, flags, baseline);
 }

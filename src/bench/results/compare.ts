@@ -4,7 +4,9 @@ import { esc, fmt, fmtAuto, MEDIA_COLORS } from './html.js';
 import { definitions, fillTemplate, scenarioList } from './report.js';
 import type { LoadedRun } from './run.js';
 import type { Summary } from './summary.js';
+import type { RegressionVerdict } from './regression.js';
 import { barChart, lineChart } from './svg.js';
+import { regressionHtml } from './verdict-view.js';
 
 export interface ComparedFigure {
   /** "overall" or "<n> bridges, steady" */
@@ -33,6 +35,8 @@ export interface Comparison {
   a: RunRef;
   b: RunRef;
   figures: ComparedFigure[];
+  /** with --max-regression: the second run against the first as a baseline */
+  regression?: RegressionVerdict;
 }
 
 const RUN_COLORS = { a: '#2563eb', b: '#ea580c' } as const;
@@ -176,6 +180,7 @@ export function renderCompare(comparison: Comparison, a: LoadedRun, b: LoadedRun
   };
   const body = [
     `<header class="top"><h1>${esc(`jitsi-k8s bench — ${la} vs ${lb}`)}</h1><p class="sub">Δ = second run − first run; green is better, red is worse.</p></header>`,
+    comparison.regression ? regressionHtml(comparison.regression) : '',
     `<div class="runs">${side(la, a, RUN_COLORS.a)}${side(lb, b, RUN_COLORS.b)}</div>`,
     '<h2>Key figures</h2>',
     `<div class="table-wrap"><table><thead><tr><th class="l">scope</th><th class="l">figure</th><th class="l">unit</th><th>${esc(la)}</th><th>${esc(lb)}</th><th>Δ</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`,

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { bridgesCsv, clientsCsv, placementCsv } from './csv.js';
 import { compareSummaries, renderCompare, type Comparison } from './compare.js';
 import { loadTemplate, renderReport } from './report.js';
+import { evaluateRegression, type Allowance } from './regression.js';
 import { loadRun } from './run.js';
 import type { Summary } from './summary.js';
 
@@ -28,6 +29,9 @@ export type { Comparison, ComparedFigure, RunRef } from './compare.js';
 export type { ReadStats } from './read.js';
 export type { ScenarioInfo } from './scenario.js';
 export { formatTerminalSummary } from './terminal.js';
+export type { Verdict, StepVerdict, ThresholdResult } from './thresholds.js';
+export type { Allowance, RegressionVerdict, RegressionResult } from './regression.js';
+export { formatRegressionText } from './verdict-view.js';
 
 /** Reads dir/samples.jsonl + dir/scenario.json; writes summary.json, clients/bridges/placement CSVs and report.html there. */
 export async function writeResults(dir: string): Promise<{ summary: Summary; files: string[] }> {
@@ -51,11 +55,16 @@ export async function writeResults(dir: string): Promise<{ summary: Summary; fil
 
 /**
  * Compares run a with run b and writes compare.html into `out` (a folder, or a path ending in .html;
- * default: b's folder, next to the newer run).
+ * default: b's folder, next to the newer run). With an allowance, b is judged against a as its baseline.
  */
-export async function compareRuns(a: string, b: string, out?: string): Promise<{ comparison: Comparison; files: string[] }> {
+export async function compareRuns(a: string, b: string, out?: string, maxRegression?: Allowance): Promise<{ comparison: Comparison; files: string[] }> {
   const [runA, runB] = [await loadRun(a), await loadRun(b)];
-  const comparison = compareSummaries(runA, runB);
+  let comparison: Comparison = compareSummaries(runA, runB);
+  if (maxRegression) {
+    // the regression verdict opens the JSON, as the verdict opens summary.json
+    const { schema, ...rest } = comparison;
+    comparison = { schema, regression: evaluateRegression(runA.summary, runB.summary, maxRegression), ...rest };
+  }
   const file = out === undefined ? join(b, 'compare.html') : out.endsWith('.html') ? out : join(out, 'compare.html');
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, renderCompare(comparison, runA, runB, await loadTemplate()), 'utf8');

@@ -7,6 +7,7 @@ import { colorOf, esc, fmt, MEDIA_COLORS } from './html.js';
 import type { RunSeries } from './series.js';
 import type { BridgeFigures, Summary } from './summary.js';
 import { barChart, lineChart, phaseLegend } from './svg.js';
+import { verdictHtml } from './verdict-view.js';
 
 /** The template ships in the npm package (templates/); from dist/bench/results/ it is three levels up. */
 export const TEMPLATE_URL = new URL('../../../templates/report.html', import.meta.url);
@@ -336,6 +337,7 @@ export function renderReport(summary: Summary, series: RunSeries, template: stri
   const when = summary.run.start !== null ? new Date(summary.run.start).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'no records';
   const body = [
     `<header class="top"><h1>${esc(title)}</h1><p class="sub">${esc(when)} · ${esc(fmt(summary.run.durationS, 0))} s · ${esc(plural(summary.steps.length, 'step'))} · ${esc(`${summary.run.records.participant} participant samples, ${summary.run.records.bridge} bridge samples, ${summary.run.records.event} events`)}</p>${scenarioList(summary)}</header>`,
+    summary.verdict ? verdictHtml(summary.verdict) : '',
     notices(summary),
     '<h2>Key figures</h2>',
     keyCards(summary),

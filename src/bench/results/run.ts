@@ -5,6 +5,7 @@ import { CommandError } from '../../errors.js';
 import { readSamples } from './read.js';
 import { SeriesBuilder, type RunSeries } from './series.js';
 import { SummaryBuilder, type Summary } from './summary.js';
+import { evaluateThresholds, parseThresholds } from './thresholds.js';
 
 export const SAMPLES_FILE = 'samples.jsonl';
 export const SCENARIO_FILE = 'scenario.json';
@@ -56,9 +57,16 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
     const why = stats.badLines > 0 ? ` (${stats.badLines} unreadable line(s), e.g. line ${stats.badExamples[0]?.line}: ${stats.badExamples[0]?.reason})` : '';
     throw new CommandError(`${samplesFile} holds no sample records${why}`, 'the run measured nothing; run `jitsi-k8s bench` again and let it reach the first sample interval');
   }
-  const summary = summaryBuilder.finish(scenario);
+  const summary = withVerdict(summaryBuilder.finish(scenario));
   if (note) summary.notes.push(note);
   summary.input = { file: samplesFile, ...stats, badExamples: [...stats.badExamples] };
   const series = seriesBuilder.finish(summary);
   return { dir, summary, series };
+}
+
+/** The summary with its verdict right after the schema, so summary.json opens with it. */
+function withVerdict(summary: Summary): Summary {
+  const { thresholds, defaults } = parseThresholds(summary.scenario.thresholds, 'scenario.json thresholds');
+  const { schema, ...rest } = summary;
+  return { schema, verdict: evaluateThresholds(summary, thresholds, defaults), ...rest };
 }

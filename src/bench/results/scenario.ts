@@ -20,11 +20,13 @@ export interface ScenarioInfo {
   /** the machine that drove the browsers, "2 CPUs, linux, node v20.20.2" */
   machine?: string;
   startedAt?: string;
+  /** the run's --threshold expressions (absent: the defaults) */
+  thresholds?: string[];
   /** the scenario's remaining scalar fields, for the report header (strings, numbers, booleans) */
   other: Record<string, string | number | boolean>;
 }
 
-const KNOWN = new Set(['k8s', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'machine', 'startedAt', 'plan']);
+const KNOWN = new Set(['k8s', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'machine', 'startedAt', 'plan', 'thresholds']);
 
 function asNumber(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -81,6 +83,7 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
           .join(', ') || undefined
       : undefined,
     startedAt: typeof s.startedAt === 'string' ? s.startedAt : undefined,
+    thresholds: Array.isArray(s.thresholds) ? s.thresholds.filter((x): x is string => typeof x === 'string') : undefined,
     other,
   };
 }

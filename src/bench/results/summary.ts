@@ -51,6 +51,8 @@ export interface ClientFigures {
   /** distinct participants with at least one sample */
   participants: number;
   samples: number;
+  /** samples of joined participants in which no packet was received or sent (see definitions.mediaStopped) */
+  mediaStoppedSamples: number;
   audio: MediaLoss;
   video: MediaLoss;
   /** upstream loss from remote-inbound-rtp, % */
@@ -164,6 +166,8 @@ export interface Summary {
   placement: Placement[];
   definitions: Record<string, string>;
   notes: string[];
+  /** every threshold against every step (set when a run folder is loaded; see thresholds.ts) */
+  verdict?: import('./thresholds.js').Verdict;
   /** how samples.jsonl read (set by writeResults) */
   input?: ReadStats & { file: string };
 }
@@ -176,6 +180,7 @@ export const DEFINITIONS: Record<string, string> = {
     'phase: Σ over bridges of mean CPU cores ÷ distinct participants sampled in the phase; per bridge: Σ cores ÷ Σ participants (from /colibri/stats) over its samples',
   bridgeLoss: 'incoming/outgoing loss reported by /colibri/stats, in %',
   participants: 'joined/failed/left count the engine\'s join events; "participants" in client figures counts distinct participants with samples',
+  mediaStopped: 'participant samples (taken only while a participant is joined) in which it received no audio or video packet and sent none',
   loadGenerator:
     'the machine driving the browsers, not the bridge: per participant sample browserCpuCores ÷ browserParticipants (one page\'s share of its browser), likewise PSS; total = Σ over browsers of each browser\'s mean CPU',
 };
@@ -238,6 +243,7 @@ class RoleAcc {
 class ClientAcc {
   participants = new Set<string>();
   samples = 0;
+  mediaStopped = 0;
   audio = new MediaAcc();
   video = new MediaAcc();
   sendLoss: number[] = [];
@@ -260,6 +266,9 @@ class ClientAcc {
     this.participants.add(s.participant);
     this.audio.add(s.audio);
     this.video.add(s.video);
+    // records without packetsSent (older engines) fall back to the outgoing bitrate
+    const sent = num(s.packetsSent) ?? num(s.bitrateOutKbps) ?? 0;
+    if ((num(s.audio?.packetsReceived) ?? 0) + (num(s.video?.packetsReceived) ?? 0) + sent <= 0) this.mediaStopped++;
     const sendLoss = num(s.sendLossPct);
     if (sendLoss !== undefined) this.sendLoss.push(sendLoss);
     const rtt = num(s.rttMs);
@@ -315,6 +324,7 @@ class ClientAcc {
     return {
       participants: this.participants.size,
       samples: this.samples,
+      mediaStoppedSamples: this.mediaStopped,
       audio: this.audio.finish(any),
       video: this.video.finish(any),
       sendLossPctMean: round(mean(this.sendLoss)),

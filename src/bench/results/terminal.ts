@@ -2,6 +2,7 @@
 import { formatTable } from '../../ui/table.js';
 import { fmt } from './html.js';
 import type { Summary } from './summary.js';
+import { formatVerdictText } from './verdict-view.js';
 
 const withP95 = (v: number | null, p95: number | null, digits = 2) => (v === null ? '—' : `${fmt(v, digits)} (${fmt(p95, digits)})`);
 
@@ -29,7 +30,8 @@ export function formatTerminalSummary(summary: Summary): string {
       return row;
     }),
   );
-  if (clientRows.length === 0) return 'no records: nothing was measured';
+  if (summary.verdict) out.push(formatVerdictText(summary.verdict), '');
+  if (clientRows.length === 0) return [...out, 'no records: nothing was measured'].join('\n');
   out.push(formatTable(header, clientRows));
   if (summary.run.bridgeMeasured) {
     // per bridge in the steady phase, where the comparison between bridge counts is fair
