@@ -5,7 +5,7 @@
  * ends a pod with an exit code. Everything else (objects, phases, deletion, log streaming through
  * the API server) is Kubernetes' own.
  */
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/cluster/kube.js';
@@ -66,8 +66,11 @@ function playWorkers(runId: string, exitCodeOf: (shard: number) => number | unde
           const code = exitCodeOf(shard);
           // lines arrive while the pod runs: the coordinator must pick them up from the stream
           setTimeout(() => {
+            appendFileSync(file, cri('npm warn exec this line is not a sample'));
             appendFileSync(file, cri(record({ kind: 'event', event: 'clock-offset', offsetMs: 30 + shard })));
-            if (code === 0) for (const p of names) appendFileSync(file, cri(record({ kind: 'event', event: 'joined', participant: p })));
+            if (code === 1) return;
+            for (const p of names) appendFileSync(file, cri(record({ kind: 'event', event: 'joined', participant: p })));
+            for (const p of names) appendFileSync(file, cri(record({ kind: 'participant', participant: p, room: 'r', role: 'receiver', intervalMs: 1000, audio: { packetsReceived: 50, packetsLost: 1, lossPct: 2, nackCount: 0 }, video: { packetsReceived: 0, packetsLost: 0, lossPct: 0, nackCount: 0 }, bitrateInKbps: 40, bitrateOutKbps: 0, framesDecoded: 0 })));
           }, 1_500);
           if (code !== undefined) {
             setTimeout(() => {
@@ -112,6 +115,14 @@ describe.skipIf(!cluster)(`bench --runner k8s on a real control plane${cluster ?
       expect(outcome.failed).toBe(2);
       expect(outcome.clockSkewMs).toMatchObject({ 0: 30, 2: 32 });
       expect(seen.some((r) => r.kind === 'event' && r.event === 'worker-died' && r.shard === 1 && /exit 1/.test(r.detail ?? ''))).toBe(true);
+      // every participant record came through the stream, tagged with its shard and pod; other lines are dropped
+      const written = readFileSync(samples.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SampleRecord & { participant?: string });
+      expect(written.filter((r) => r.kind === 'participant').map((r) => [r.participant, r.shard]).sort()).toEqual(
+        shards.filter((sh) => sh.index !== 1).flatMap((sh) => sh.participants.map((i) => [plan.participants[i]!.name, sh.index])).sort(),
+      );
+      expect(written.every((r) => typeof r.pod === 'string' && r.pod.startsWith(jobName(runId, 0)))).toBe(true);
+      const deadNames = shards[1]!.participants.map((i) => plan.participants[i]!.name).sort();
+      expect(written.filter((r) => r.kind === 'event' && r.event === 'join-failed').map((r) => r.participant).sort()).toEqual(deadNames);
     } finally {
       stop.abort();
       await player;
@@ -162,7 +173,7 @@ describe.skipIf(!cluster)(`bench --runner k8s on a real control plane${cluster ?
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const pods = kubectlJson<{ items: Pod[] }>(['get', 'pods', '-n', ns, '-l', `jitsi-k8s/bench-run=${runId}`]).items;
-      if (pods.length === shards.length && pods.every((p) => p.status.phase === 'Running')) break;
+      if (pods.length === shards.length && pods.every((p) => p.status.phase === 'Running') && readFileSync(samples.path, 'utf8').includes('clock-offset')) break;
       await new Promise((r) => setTimeout(r, 300));
     }
     expect(gone('job', jobName(runId, 0))).toBe(false);
@@ -172,5 +183,7 @@ describe.skipIf(!cluster)(`bench --runner k8s on a real control plane${cluster ?
     await player;
     expect(gone('job', jobName(runId, 0))).toBe(true);
     expect(gone('configmap', jobName(runId, 0))).toBe(true);
+    // what was merged before the interrupt is kept
+    expect(readFileSync(samples.path, 'utf8')).toContain('"event":"clock-offset"');
   });
 });
