@@ -15,7 +15,7 @@ import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-fi
 import type { EventRecord, Phase, SampleRecord } from './samples.js';
 import { assignParticipants, type Assignment, type Scenario } from './scenario.js';
 import { StepLedger, type Tally } from './step/account.js';
-import { openParticipant } from './step/join.js';
+import { openParticipant, type SiteCredentials } from './step/join.js';
 import { closeStepBrowsers, launchStepBrowsers } from './step/launch.js';
 import { rampDown } from './step/ramp-down.js';
 import { StepSampler } from './step/sample.js';
@@ -29,6 +29,8 @@ export interface RunDeps {
   onRecord?: (r: SampleRecord) => void;
   /** called with the pid of every browser launched (tests check they are gone afterwards) */
   onBrowser?: (pid: number | undefined) => void;
+  /** a protected site's token and room password: kept out of the scenario, samples and logs */
+  credentials?: SiteCredentials;
 }
 
 export interface RunOutcome {
@@ -46,6 +48,14 @@ export interface RunOutcome {
 const quiet: Pick<Logger, 'info' | 'warn' | 'debug'> = { info: () => {}, warn: () => {}, debug: () => {} };
 
 export { pause } from './step/timing.js';
+
+/** What the user should know before trusting a run against this site. */
+function warnAboutSite(s: Scenario, log: Pick<Logger, 'warn'>): void {
+  if (s.target !== 'jitsi' || !s.url) return;
+  const origin = new URL(s.url).origin;
+  if (s.insecure) log.warn(`--insecure: certificate errors of ${origin} are ignored; the site's identity is not checked`);
+  if (new URL(s.url).protocol === 'http:') log.warn(`${origin} is served over plain http: Chrome is told to treat it as secure so the fake camera works`);
+}
 
 /** What goes to scenario.json: the scenario's own fields at the top, then the plan and the machine. */
 export function scenarioRecord(s: Scenario, plan: Assignment, startedAt: number): object {
@@ -79,7 +89,7 @@ async function runStep(c: StepContext): Promise<void> {
   const log = c.deps.log ?? quiet;
   const ledger = new StepLedger({ step, bridges }, c.samples, c.tally, c.deps.onRecord);
   const browsers: (LaunchedBrowser | undefined)[] = [];
-  const sampler = new StepSampler({ s, ledger, browsers, bridges: c.deps.bridges, signal, log });
+  const sampler = new StepSampler({ s, ledger, browsers, bridges: c.deps.bridges, signal, log, credentials: c.deps.credentials });
   try {
     // warmup: start the browsers (their start-up cost stays out of the ramp), sample idle bridges
     const warmupEnds = Date.now() + s.warmupMs;
@@ -120,7 +130,7 @@ async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBro
   for (const p of c.plan.participants) {
     await pause(rampStart + p.joinAtMs - Date.now(), signal);
     if (signal.aborted) break;
-    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference }));
+    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials }));
   }
   // after Ctrl-C do not wait for pages still loading: closing their browsers ends them
   await Promise.race([Promise.all(joins), aborted(signal)]);
@@ -140,6 +150,7 @@ export async function runPlannedStep(
   samples: SamplesWriter,
   deps: RunDeps,
 ): Promise<{ joined: number; failed: number }> {
+  warnAboutSite(s, deps.log ?? quiet);
   const tally = { joined: 0, failed: 0 };
   await runStep({
     s,
@@ -162,6 +173,7 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
   const startedAt = Date.now();
   const plan = assignParticipants(s);
   const executablePath = findBrowser(s.browser);
+  warnAboutSite(s, log);
   const emptyRooms = [...new Set(plan.participants.map((p) => p.room))].filter((r) => !plan.participants.some((p) => p.room === r && (p.role === 'sender' || p.sendsAudio)));
   if (emptyRooms.length) log.warn(`no one sends in ${emptyRooms.join(', ')}: their participants will have no media and count as failed joins`);
   const samples = openSamples(s.outDir);

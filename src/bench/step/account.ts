@@ -7,7 +7,7 @@ import type { Page } from 'puppeteer-core';
 import { BridgePlacement } from '../placement.js';
 import type { RawSnapshot } from '../probe.js';
 import type { SamplesWriter } from '../samples-file.js';
-import type { EventRecord, Phase, SampleRecord } from '../samples.js';
+import type { EventRecord, JoinFailureReason, Phase, SampleRecord } from '../samples.js';
 import type { ParticipantPlan } from '../scenario.js';
 
 export type ParticipantState = 'opening' | 'joining' | 'joined' | 'failed' | 'left';
@@ -19,6 +19,8 @@ export interface Participant {
   openedAt: number;
   /** the previous getStats() snapshot: the next interval's figures are the difference */
   last?: RawSnapshot;
+  /** the room password was entered once (a second refusal is final) */
+  passwordTried?: boolean;
 }
 
 export interface Tally {
@@ -63,12 +65,14 @@ export class StepLedger {
   }
 
   /** Joined or failed: counted once, recorded as an event (emitted now, or pushed to `batch`). */
-  settle(p: Participant, outcome: { joined: true; detail: string } | { joined: false; detail: string; reason?: string }, batch?: SampleRecord[]): void {
+  settle(p: Participant, outcome: { joined: true; detail: string } | { joined: false; reason: JoinFailureReason; detail: string }, batch?: SampleRecord[]): void {
     if (p.state !== 'opening' && p.state !== 'joining') return;
     p.state = outcome.joined ? 'joined' : 'failed';
     if (outcome.joined) this.tally.joined++;
     else this.tally.failed++;
-    const record: EventRecord = { ...this.stamp(), kind: 'event', event: outcome.joined ? 'joined' : 'join-failed', participant: p.plan.name, detail: outcome.detail };
+    const record: EventRecord = outcome.joined
+      ? { ...this.stamp(), kind: 'event', event: 'joined', participant: p.plan.name, detail: outcome.detail }
+      : { ...this.stamp(), kind: 'event', event: 'join-failed', participant: p.plan.name, reason: outcome.reason, detail: outcome.detail };
     if (batch) batch.push(record);
     else this.emit([record]);
   }

@@ -3,6 +3,13 @@ import { closeBrowser, launchBrowser, type LaunchedBrowser } from '../browsers.j
 import type { LoopbackConference } from '../loopback/server.js';
 import type { Assignment, Scenario } from '../scenario.js';
 
+/** The origin Chrome must treat as secure: the loopback conference on a namespace address, or a site served over http. */
+export function trustedOrigin(s: Pick<Scenario, 'target' | 'url'>, conference: LoopbackConference | undefined): string | undefined {
+  if (conference) return conference.host !== '127.0.0.1' ? new URL(conference.url).origin : undefined;
+  if (s.target === 'jitsi' && s.url && new URL(s.url).protocol === 'http:') return new URL(s.url).origin;
+  return undefined;
+}
+
 /** A site on this machine's loopback address: Chrome must be allowed loopback ICE candidates. */
 export function isLoopbackUrl(url: string | undefined): boolean {
   if (!url) return false;
@@ -30,7 +37,9 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
       video: s.video,
       loopback: s.target === 'loopback' || isLoopbackUrl(s.url),
       fakeVideoFile: b.kind === 'sender' ? c.fakeVideoFile : undefined,
-      trustedOrigin: c.conference && c.conference.host !== '127.0.0.1' ? new URL(c.conference.url).origin : undefined,
+      trustedOrigin: trustedOrigin(s, c.conference),
+      viewport: s.viewport,
+      insecure: s.insecure,
     });
     into[b.index] = launched;
     c.onBrowser?.(launched.pid);

@@ -2,7 +2,6 @@
  * Sample: every interval, each open page's getStats(), each browser's CPU and memory, and each
  * bridge — one batch of records. Participants still joining are judged here (see join.ts).
  */
-import type { Page } from 'puppeteer-core';
 import type { Logger } from '../../ui/log.js';
 import type { Bridges } from '../bridges.js';
 import type { LaunchedBrowser } from '../browsers.js';
@@ -11,7 +10,8 @@ import { cpuBetween, processTreeUsage } from '../procstats.js';
 import type { ParticipantSample, SampleRecord } from '../samples.js';
 import type { Scenario } from '../scenario.js';
 import type { Participant, StepLedger } from './account.js';
-import { judgeJoin } from './join.js';
+import { enterRoomPassword, type PageJoinState } from '../jitsi-state.js';
+import { judgeJoin, judgeLeft, type JoinObservation, type SiteCredentials } from './join.js';
 import { leave } from './ramp-down.js';
 import { firstLine, pause, withTimeout } from './timing.js';
 
@@ -49,15 +49,12 @@ class BrowserMeter {
   }
 }
 
-/** What the loopback page says about itself (state, errors), for a join failure's detail. */
-async function pageState(page: Page | undefined): Promise<string> {
-  if (!page) return '';
-  try {
-    const st = await withTimeout(page.evaluate(() => (window as unknown as { __jk8sPage?: { state: string; errors: string[]; peers: number } }).__jk8sPage), 2_000, 'page state');
-    return st ? `; page ${st.state}, ${st.peers} peer(s)${st.errors.length ? `, ${st.errors.slice(0, 3).join('; ')}` : ''}` : '';
-  } catch {
-    return '';
-  }
+/** One call per page and interval: its stats and what the app says about its join. */
+const READ_PAGE = `(async () => ({ stats: await (${READ_EXPRESSION}), join: window.__jk8sJoinState ? window.__jk8sJoinState() : undefined }))()`;
+
+interface PageRead {
+  stats: RawSnapshot;
+  join?: PageJoinState;
 }
 
 export interface SamplerContext {
@@ -67,6 +64,7 @@ export interface SamplerContext {
   bridges?: Bridges;
   signal: AbortSignal;
   log: Pick<Logger, 'warn' | 'debug'>;
+  credentials?: SiteCredentials;
 }
 
 export class StepSampler {
@@ -116,49 +114,71 @@ export class StepSampler {
 
   private async participant(a: Participant, records: SampleRecord[], cpu: BrowserUsage | undefined, browserParticipants: number): Promise<void> {
     const { s, ledger, log } = this.c;
-    let snap: RawSnapshot;
+    let read: PageRead;
     try {
-      snap = await withTimeout(a.page!.evaluate(READ_EXPRESSION) as Promise<RawSnapshot>, Math.max(2_000, s.sampleIntervalMs * 2), 'getStats');
+      read = await withTimeout(a.page!.evaluate(READ_PAGE) as Promise<PageRead>, Math.max(2_000, s.sampleIntervalMs * 2), 'getStats');
     } catch (e) {
       if (a.state === 'joined') log.debug(`${a.plan.name}: no stats this interval (${firstLine(e)})`);
       if (a.state === 'joining') await this.judge(a, records, {});
       return;
     }
+    const snap = read.stats;
     const prev = a.last;
     a.last = snap;
-    if (!prev) return; // the first read is the baseline
-    const d = statsDelta(prev, snap);
+    const d = prev ? statsDelta(prev, snap) : undefined;
     if (a.state === 'joining') {
-      await this.judge(a, records, { delta: d, connections: snap.connections });
+      await this.judge(a, records, { page: read.join, delta: d, connections: snap.connections });
       return;
     }
     if (a.state !== 'joined') return;
+    const gone = judgeLeft(read.join);
+    if (gone) {
+      a.state = 'left';
+      records.push({ ...ledger.stamp(), kind: 'event', event: 'left', participant: a.plan.name, ...gone });
+      void leave(a);
+      return;
+    }
+    if (!d) return;
     const sample: ParticipantSample = {
       ...ledger.stamp(),
       kind: 'participant',
       participant: a.plan.name,
       room: a.plan.room,
       role: a.plan.role,
+      ...(a.plan.lite ? { lite: true } : {}),
       ...d,
       browser: a.plan.browser,
       ...(cpu?.cores !== undefined ? { browserCpuCores: cpu.cores } : {}),
       browserParticipants,
       ...(cpu?.pssMiB !== undefined ? { browserPssMiB: cpu.pssMiB } : {}),
     };
+    // lite receivers drop video before decoding by design: a decode rate of 0 is not a figure
+    if (a.plan.lite) delete sample.framesPerSecond;
     records.push(sample);
   }
 
-  private async judge(a: Participant, records: SampleRecord[], seen: Pick<Parameters<typeof judgeJoin>[0], 'delta' | 'connections'>): Promise<void> {
-    const { s, ledger } = this.c;
-    const verdict = judgeJoin({ elapsedMs: Date.now() - a.openedAt, timeoutMs: s.joinTimeoutMs, ...seen });
-    if (verdict.kind === 'waiting') return;
-    if (verdict.kind === 'joined') {
-      ledger.settle(a, { joined: true, detail: verdict.detail }, records);
-      return;
+  private async judge(a: Participant, records: SampleRecord[], seen: Pick<JoinObservation, 'page' | 'delta' | 'connections'>): Promise<void> {
+    const { s, ledger, credentials } = this.c;
+    const verdict = judgeJoin({
+      elapsedMs: Date.now() - a.openedAt,
+      timeoutMs: s.joinTimeoutMs,
+      ...seen,
+      password: { given: credentials?.roomPassword !== undefined, tried: a.passwordTried === true },
+    });
+    switch (verdict.kind) {
+      case 'waiting':
+        return;
+      case 'enter-password':
+        a.passwordTried = true;
+        await withTimeout(a.page!.evaluate(enterRoomPassword, credentials!.roomPassword!), 5_000, 'entering the room password').catch(() => undefined);
+        return;
+      case 'joined':
+        ledger.settle(a, { joined: true, detail: verdict.detail }, records);
+        return;
+      case 'failed':
+        ledger.settle(a, { joined: false, reason: verdict.reason, detail: verdict.detail }, records);
+        void leave(a);
     }
-    const why = seen.delta ? await pageState(a.page) : '';
-    ledger.settle(a, { joined: false, detail: why ? verdict.detail.replace(/\)$/, `${why})`) : verdict.detail }, records);
-    void leave(a);
   }
 
   private async bridgeSamples(now: number): Promise<SampleRecord[]> {
