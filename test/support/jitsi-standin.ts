@@ -5,12 +5,14 @@
  * `features/base/conference`, `features/base/connection`, `features/lobby`, the conference's
  * `conference.kicked` event and `join(password)`, the unsupported-browser page's CSS class), with
  * the names of jitsi-meet / lib-jitsi-meet master (2026-11). "Media" is a canvas sent between two
- * RTCPeerConnections inside the page; its height follows the page height, as Jitsi asks the
- * bridge for the layer that fits the tile. Served on 127.0.0.1 only.
+ * RTCPeerConnections inside the page (a sender's camera; for a receiver a canvas whose height
+ * follows the page height, as Jitsi asks the bridge for the layer that fits the tile). Served on
+ * 127.0.0.1 only, over http or https (a test may name it by a host the browser maps to 127.0.0.1).
  *
  * The room's number picks the outcome: /<prefix>-<n>, n = 1 + the index in STANDIN_OUTCOMES.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export const STANDIN_OUTCOMES = [
@@ -46,7 +48,10 @@ const set = (slice, values) => { slices[slice] = { ...slices[slice], ...values }
 const fail = (name, extra = {}) => set('features/base/conference', { conference: undefined, joining: undefined, error: { name }, ...extra });
 const after = (ms, fn) => setTimeout(fn, ms);
 
-async function media() {
+// a sender (its URL does not start it video-muted) sends its camera, as Jitsi does; a receiver a canvas
+const sender = !location.hash.includes('config.startWithVideoMuted=true');
+async function source() {
+  if (sender) return (await navigator.mediaDevices.getUserMedia({ video: true })).getVideoTracks()[0];
   const h = innerHeight >= 720 ? 720 : innerHeight >= 360 ? 360 : 180;
   const canvas = document.createElement('canvas');
   canvas.width = Math.round((h * 16) / 9); canvas.height = h;
@@ -54,6 +59,12 @@ async function media() {
   let f = 0;
   setInterval(() => { g.fillStyle = 'hsl(' + (f++ * 7) % 360 + ',60%,50%)'; g.fillRect(0, 0, canvas.width, canvas.height); }, 66);
   const track = canvas.captureStream(15).getVideoTracks()[0];
+  track.contentHint = 'detail'; // keep the resolution when the machine is busy: the height is what the test reads
+  return track;
+}
+async function media() {
+  let track;
+  try { track = await source(); } catch (e) { window.__standinError = String(e); return; }
   const a = new RTCPeerConnection(), b = new RTCPeerConnection();
   a.onicecandidate = (e) => e.candidate && b.addIceCandidate(e.candidate);
   b.onicecandidate = (e) => e.candidate && a.addIceCandidate(e.candidate);
@@ -106,10 +117,10 @@ export interface Standin {
   close(): Promise<void>;
 }
 
-/** Serves the stand-in on 127.0.0.1 (an ephemeral port). */
-export async function startJitsiStandin(): Promise<Standin> {
+/** Serves the stand-in on 127.0.0.1 (an ephemeral port), over https with the given certificate. */
+export async function startJitsiStandin(tls?: { key: string; cert: string }, host = '127.0.0.1'): Promise<Standin> {
   const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     requests.push(url.pathname + url.search);
     const outcome = outcomeOf(url.pathname);
@@ -127,11 +138,12 @@ export async function startJitsiStandin(): Promise<Standin> {
     else if (outcome === 'unsupported') html(unsupportedPage);
     else if (outcome === 'not-jitsi' || !outcome) html(plainPage, outcome ? 200 : 404);
     else html(page(outcome));
-  });
+  };
+  const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
