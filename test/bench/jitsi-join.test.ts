@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeResults } from '../../src/bench/results/index.js';
 import { runBench } from '../../src/bench/runner.js';
 import type { EventRecord, ParticipantSample, SampleRecord } from '../../src/bench/samples.js';
 import { parseScenario } from '../../src/bench/scenario.js';
@@ -100,5 +101,13 @@ describe('joining a Jitsi Meet site (stand-in page, real Chromium)', () => {
     }
     expect(logged.join('\n')).not.toContain(STANDIN_TOKEN);
     expect(JSON.parse(readFileSync(outcome.scenarioFile, 'utf8'))).toMatchObject({ viewport: { width: 640, height: 360 }, displayName: 'loadbot' });
+    // the summary and report carry the named reasons and each receiver's received height
+    const { summary } = await writeResults(outDir);
+    const failedReasons = Object.values(EXPECTED).flatMap((e) => (e.reason ? [e.reason] : []));
+    expect(new Set(summary.run.reasons.filter((r) => r.event === 'join-failed').map((r) => r.reason))).toEqual(new Set(failedReasons));
+    expect(summary.run.reasons.find((r) => r.event === 'left')).toMatchObject({ reason: 'removed', count: 1 });
+    expect(summary.receivers.find((r) => r.participant === 'bench-1')?.videoHeightIn).toBe(360);
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    for (const label of ['waiting for the host', 'room full', 'not a Jitsi Meet site', 'browser not supported', 'page did not load']) expect(html).toContain(label);
   }, 180_000);
 });
