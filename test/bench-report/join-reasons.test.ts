@@ -22,7 +22,7 @@ const records = [
 ];
 
 describe('join reasons and receivers in the results', () => {
-  const summary = summarize(records, { target: 'jitsi', participants: 7 });
+  const summary = summarize(records, { target: 'jitsi', participants: 7, viewport: { width: 1280, height: 720 } });
 
   it('counts failures by named reason, most frequent first; a left with a reason too', () => {
     expect(summary.run.reasons.map((r) => [r.event, r.reason, r.count])).toEqual([
@@ -56,5 +56,6 @@ describe('join reasons and receivers in the results', () => {
     expect(html).toContain('the room has its maximum number of participants');
     expect(html).toContain('Receivers: received video layer and decode rate');
     expect(html).toMatch(/bench-2<\/td>.*720p/);
+    expect(html).toMatch(/page size<\/dt><dd>1280x720/);
   });
 });

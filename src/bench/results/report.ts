@@ -72,6 +72,7 @@ export function scenarioList(summary: Summary): string {
     ['runner', s.runner],
     ['sample interval', s.sampleIntervalMs !== undefined ? `${s.sampleIntervalMs} ms` : undefined],
     ['sender camera', s.video],
+    ['page size', s.viewport],
     ['machine', s.machine],
     // the rest as the engine wrote it; "warmupMs: 3000" reads better as "warmup: 3 s"
     ...Object.entries(s.other).map(([k, v]): [string, unknown] =>
