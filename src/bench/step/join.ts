@@ -66,7 +66,7 @@ export type JoinVerdict =
   | { kind: 'failed'; reason: JoinFailureReason; detail: string };
 
 const failed = (reason: JoinFailureReason, detail: string): JoinVerdict => ({ kind: 'failed', reason, detail });
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+const seconds = (ms: number) => `${ms}ms`;
 
 /** A Jitsi Meet page that has not joined: the failure its errors name, if any. */
 function jitsiFailure(page: PageJoinState, password: JoinObservation['password']): JoinVerdict | undefined {
