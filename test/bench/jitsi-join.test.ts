@@ -59,13 +59,14 @@ describe('joining a Jitsi Meet site (stand-in page, real Chromium)', () => {
       participantsPerBrowser: n / 2,
       roomPrefix: 'room',
       displayName: 'loadbot',
-      viewport: { width: 640, height: 360 },
+      viewport: { width: 320, height: 240 },
       durationMs: '2s',
       rampPerSecond: '8/s',
       warmupMs: '500ms',
       cooldownMs: '500ms',
-      joinTimeoutMs: '25s',
-      sampleIntervalMs: '2s',
+      // generous: a shared 2-core machine can take half a minute to get media flowing in 16 pages
+      joinTimeoutMs: '45s',
+      sampleIntervalMs: '3s',
       outDir,
     });
     const logged: string[] = [];
@@ -89,7 +90,7 @@ describe('joining a Jitsi Meet site (stand-in page, real Chromium)', () => {
     // the page size reached the page: the stand-in sends the layer that fits it
     const joined = records.filter((r): r is ParticipantSample => r.kind === 'participant' && r.participant === 'bench-1');
     expect(joined.length).toBeGreaterThan(0);
-    expect(joined.some((r) => r.videoHeightIn === 360)).toBe(true);
+    expect(joined.map((r) => r.videoHeightIn)).toContain(180);
     expect(outcome.joined).toBe(4);
     expect(outcome.failed).toBe(n - 4);
     // the token went to the site as Jitsi reads it, the display name with it
@@ -100,14 +101,14 @@ describe('joining a Jitsi Meet site (stand-in page, real Chromium)', () => {
       expect(content).not.toContain(STANDIN_PASSWORD);
     }
     expect(logged.join('\n')).not.toContain(STANDIN_TOKEN);
-    expect(JSON.parse(readFileSync(outcome.scenarioFile, 'utf8'))).toMatchObject({ viewport: { width: 640, height: 360 }, displayName: 'loadbot' });
+    expect(JSON.parse(readFileSync(outcome.scenarioFile, 'utf8'))).toMatchObject({ viewport: { width: 320, height: 240 }, displayName: 'loadbot' });
     // the summary and report carry the named reasons and each receiver's received height
     const { summary } = await writeResults(outDir);
     const failedReasons = Object.values(EXPECTED).flatMap((e) => (e.reason ? [e.reason] : []));
     expect(new Set(summary.run.reasons.filter((r) => r.event === 'join-failed').map((r) => r.reason))).toEqual(new Set(failedReasons));
     expect(summary.run.reasons.find((r) => r.event === 'left')).toMatchObject({ reason: 'removed', count: 1 });
-    expect(summary.receivers.find((r) => r.participant === 'bench-1')?.videoHeightIn).toBe(360);
+    expect(summary.receivers.find((r) => r.participant === 'bench-1')?.videoHeightIn).toBe(180);
     const html = readFileSync(join(outDir, 'report.html'), 'utf8');
     for (const label of ['waiting for the host', 'room full', 'not a Jitsi Meet site', 'browser not supported', 'page did not load']) expect(html).toContain(label);
-  }, 180_000);
+  }, 240_000);
 });

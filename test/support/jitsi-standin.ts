@@ -78,7 +78,7 @@ async function media() {
 const kickOnceMediaFlows = async (pc) => {
   const received = async () => { let n = 0; (await pc.getStats()).forEach((s) => { if (s.type === 'inbound-rtp') n += s.packetsReceived; }); return n; };
   while ((await received()) === 0) await new Promise((r) => setTimeout(r, 500));
-  after(6000, () => conference.emit('conference.kicked'));
+  after(12000, () => conference.emit('conference.kicked'));
 };
 const join = () => { set('features/base/conference', { conference, joining: undefined, error: undefined, passwordRequired: undefined }); after(300, async () => { set('features/base/conference', { iceConnected: true }); const pc = await media(); if (outcome === 'kicked-later') kickOnceMediaFlows(pc); }); };
 conference.join = (password) => (password === ${JSON.stringify(STANDIN_PASSWORD)} ? join() : after(200, () => fail('conference.passwordRequired', { passwordRequired: conference })));

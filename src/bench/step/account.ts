@@ -5,6 +5,7 @@
  */
 import type { Page } from 'puppeteer-core';
 import { BridgePlacement } from '../placement.js';
+import type { PageJoinState } from '../jitsi-state.js';
 import type { RawSnapshot } from '../probe.js';
 import type { SamplesWriter } from '../samples-file.js';
 import type { EventRecord, JoinFailureReason, Phase, SampleRecord } from '../samples.js';
@@ -21,6 +22,8 @@ export interface Participant {
   last?: RawSnapshot;
   /** the room password was entered once (a second refusal is final) */
   passwordTried?: boolean;
+  /** what the page last said about its join: a page too busy to answer one read keeps it */
+  lastJoin?: PageJoinState;
 }
 
 export interface Tally {

@@ -119,9 +119,10 @@ export class StepSampler {
       read = await withTimeout(a.page!.evaluate(READ_PAGE) as Promise<PageRead>, Math.max(2_000, s.sampleIntervalMs * 2), 'getStats');
     } catch (e) {
       if (a.state === 'joined') log.debug(`${a.plan.name}: no stats this interval (${firstLine(e)})`);
-      if (a.state === 'joining') await this.judge(a, records, {});
+      if (a.state === 'joining') await this.judge(a, records, { page: a.lastJoin });
       return;
     }
+    if (read.join) a.lastJoin = read.join;
     const snap = read.stats;
     const prev = a.last;
     a.last = snap;
