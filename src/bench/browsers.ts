@@ -34,8 +34,12 @@ export interface BrowserOptions {
   loopback: boolean;
   /** a y4m file for the fake camera (senders); Chrome's own pattern when absent */
   fakeVideoFile?: string;
-  /** the loopback conference's origin when it is not 127.0.0.1 (a namespace address): getUserMedia needs a secure context */
+  /** an origin served over plain http (a loopback conference on a namespace address, an http site): getUserMedia needs a secure context */
   trustedOrigin?: string;
+  /** page size: Jitsi picks the video layer to receive by tile size */
+  viewport: { width: number; height: number };
+  /** accept certificates Chrome cannot verify (self-signed, internal CA) */
+  insecure?: boolean;
 }
 
 export function browserFlags(o: BrowserOptions): string[] {
@@ -48,6 +52,8 @@ export function browserFlags(o: BrowserOptions): string[] {
   }
   if (o.loopback) flags.push(...LOOPBACK_FLAGS);
   if (o.trustedOrigin) flags.push(`--unsafely-treat-insecure-origin-as-secure=${o.trustedOrigin}`);
+  // pages, their WebSockets and workers alike
+  if (o.insecure) flags.push('--ignore-certificate-errors');
   return flags;
 }
 
@@ -101,7 +107,8 @@ export async function launchBrowser(executablePath: string, o: BrowserOptions): 
       // cli.ts owns Ctrl-C: we close browsers ourselves after stopping the run
       handleSIGINT: false,
       protocolTimeout: 60_000,
-      defaultViewport: { width: 320, height: 240 },
+      defaultViewport: o.viewport,
+      acceptInsecureCerts: o.insecure === true,
     });
     return { browser, pid: browser.process()?.pid, kind: o.kind };
   } catch (e) {

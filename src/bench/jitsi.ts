@@ -7,7 +7,7 @@ import type { ParticipantPlan } from './scenario.js';
 export type Overrides = Record<string, string | number | boolean>;
 
 /** The overrides every bot gets, and those that depend on its role. */
-export function botOverrides(p: Pick<ParticipantPlan, 'name' | 'role' | 'sendsAudio' | 'lite'>, video: { height: number }): Overrides {
+export function botOverrides(p: Pick<ParticipantPlan, 'name' | 'role' | 'sendsAudio' | 'lite'>, video: { height: number }, displayName = p.name): Overrides {
   const o: Overrides = {
     'config.prejoinConfig.enabled': false,
     'config.requireDisplayName': false,
@@ -20,7 +20,7 @@ export function botOverrides(p: Pick<ParticipantPlan, 'name' | 'role' | 'sendsAu
     'config.disableAEC': true,
     'config.disableNS': true,
     'config.disableAP': true,
-    'userInfo.displayName': p.name,
+    'userInfo.displayName': displayName,
   };
   if (p.role === 'sender') {
     o['config.resolution'] = video.height;
@@ -42,11 +42,20 @@ export function encodeOverrides(o: Overrides): string {
     .join('&');
 }
 
-/** https://<host>/<room>#<overrides>; the site URL may carry a path prefix. */
-export function jitsiRoomUrl(site: string, p: Pick<ParticipantPlan, 'name' | 'room' | 'role' | 'sendsAudio' | 'lite'>, video: { height: number }): string {
+/**
+ * https://<host>/<room>[?jwt=<token>]#<overrides>; the site URL may carry a path prefix. Jitsi Meet
+ * reads a token from the `jwt` query parameter (jitsi-meet base/jwt, 2026).
+ */
+export function jitsiRoomUrl(
+  site: string,
+  p: Pick<ParticipantPlan, 'name' | 'room' | 'role' | 'sendsAudio' | 'lite'>,
+  video: { height: number },
+  extra: { displayName?: string; jwt?: string } = {},
+): string {
   const base = new URL(site);
   base.hash = '';
   base.search = '';
   const path = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
-  return `${base.origin}${path}${encodeURIComponent(p.room)}#${encodeOverrides(botOverrides(p, video))}`;
+  const query = extra.jwt ? `?${new URLSearchParams({ jwt: extra.jwt })}` : '';
+  return `${base.origin}${path}${encodeURIComponent(p.room)}${query}#${encodeOverrides(botOverrides(p, video, extra.displayName))}`;
 }

@@ -33,6 +33,9 @@ export interface BenchOptions {
   /** --threshold (repeatable) / `thresholds:` in a scenario file */
   threshold?: string[];
   thresholds?: string | string[];
+  viewport?: string;
+  displayName?: string;
+  insecure?: boolean;
 }
 
 const HELP = 'see `jitsi-k8s bench --help`';
@@ -59,6 +62,9 @@ const FLAG_OF: Record<string, string> = {
   browser: '--browser',
   outDir: '--out',
   listen: '--listen',
+  viewport: '--viewport',
+  displayName: '--display-name',
+  insecure: '--insecure',
 };
 
 function whole(flag: string, v: string | number | undefined): number | undefined {
@@ -75,6 +81,13 @@ export function parseVideo(v: string): { width: number; height: number; fps?: nu
   return { width: Number(m[1]), height: Number(m[2]), ...(m[3] ? { fps: Number(m[3]) } : {}) };
 }
 
+/** "1280x720" → the page size. */
+export function parseViewport(v: string): { width: number; height: number } {
+  const m = /^\s*(\d+)x(\d+)\s*$/.exec(v);
+  if (!m) throw new UsageError(`--viewport: not a page size such as 1280x720 (got "${v}")`, HELP);
+  return { width: Number(m[1]), height: Number(m[2]) };
+}
+
 export function parseReplicas(v: string | number | number[]): number[] {
   if (Array.isArray(v)) return v;
   const parts = String(v).split(',').map((p) => p.trim());
@@ -84,7 +97,7 @@ export function parseReplicas(v: string | number | number[]): number[] {
 
 const PRESET_KEYS = new Set([
   'target', 'url', 'participants', 'rooms', 'senders', 'audioSenders', 'liteReceivers', 'lite', 'duration', 'ramp', 'interval', 'warmup', 'cooldown',
-  'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen', 'thresholds',
+  'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen', 'thresholds', 'viewport', 'displayName', 'insecure',
 ]);
 
 /** Flags replace the scenario file's list (flags > preset); each expression is checked here, so a bad one is exit 2 before any browser starts. */
@@ -142,6 +155,9 @@ export function scenarioInput(src: Sources): ScenarioInput {
     outDir: o.out ?? src.defaultOut,
     listen: o.listen,
     thresholds: thresholdsOf(src.flags.threshold, src.preset?.thresholds),
+    viewport: o.viewport ? parseViewport(o.viewport) : undefined,
+    displayName: o.displayName,
+    insecure: o.insecure,
   };
   return defined(input) as ScenarioInput;
 }
@@ -165,4 +181,35 @@ export function toScenario(input: ScenarioInput): Scenario {
 /** bench-results/2026-11-27T09-30-00 */
 export function defaultOutDir(now = new Date()): string {
   return `bench-results/${now.toISOString().slice(0, 19).replace(/:/g, '-')}`;
+}
+
+/** Where a protected site's secrets may come from: never the scenario file, never argv for the room password. */
+export interface CredentialSources {
+  /** --jwt <token> (visible in the process list: warned about) */
+  jwt?: string;
+  /** --jwt-file <file> */
+  jwtFile?: string;
+  env: NodeJS.ProcessEnv;
+  readFile: (path: string) => string;
+}
+
+export const JWT_ENV = 'JK8S_JWT';
+export const ROOM_PASSWORD_ENV = 'JK8S_ROOM_PASSWORD';
+
+/** The token from --jwt-file, $JK8S_JWT or --jwt (in that order), and what to warn about. */
+export function resolveJwt(src: CredentialSources): { jwt?: string; warning?: string } {
+  const given = [src.jwtFile !== undefined, src.env[JWT_ENV] !== undefined && src.env[JWT_ENV] !== '', src.jwt !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError(`give the token one way: --jwt-file, ${JWT_ENV} or --jwt`, HELP);
+  let jwt: string | undefined;
+  if (src.jwtFile !== undefined) {
+    try {
+      jwt = src.readFile(src.jwtFile).trim();
+    } catch (e) {
+      throw new UsageError(`--jwt-file: cannot read ${src.jwtFile}: ${(e as Error).message.split('\n')[0]}`, 'give a file that holds the token');
+    }
+  } else jwt = src.env[JWT_ENV] || src.jwt;
+  if (jwt !== undefined && !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(jwt)) {
+    throw new UsageError(`${src.jwtFile !== undefined ? '--jwt-file' : src.jwt !== undefined ? '--jwt' : JWT_ENV}: not a JWT (three base64url parts separated by dots)`, HELP);
+  }
+  return { jwt, ...(src.jwt !== undefined ? { warning: `--jwt puts the token in the process list: prefer --jwt-file or ${JWT_ENV}` } : {}) };
 }

@@ -27,6 +27,8 @@ export interface RawStream {
   jitter?: number;
   /** out: round-trip time in seconds from remote-inbound-rtp (a gauge) */
   rtt?: number;
+  /** in, video: frameHeight of the last decoded frame (a gauge) */
+  height?: number;
 }
 
 export interface RawSnapshot {
@@ -90,6 +92,7 @@ export async function readProbe(): Promise<RawSnapshot> {
           nack: num(s.nackCount),
           frames: num(s.framesDecoded),
           jitter: typeof s.jitter === 'number' ? s.jitter : undefined,
+          height: typeof s.frameHeight === 'number' ? s.frameHeight : undefined,
         });
       } else if (s.type === 'outbound-rtp') {
         const r = remote.get(s.id as string);
@@ -129,7 +132,19 @@ export async function readProbe(): Promise<RawSnapshot> {
 
 export type StatsDelta = Pick<
   ParticipantSample,
-  'intervalMs' | 'audio' | 'video' | 'sendLossPct' | 'rttMs' | 'bitrateInKbps' | 'bitrateOutKbps' | 'framesDecoded' | 'framesPerSecond' | 'framesSentPerSecond' | 'transport' | 'packetsSent'
+  | 'intervalMs'
+  | 'audio'
+  | 'video'
+  | 'sendLossPct'
+  | 'rttMs'
+  | 'bitrateInKbps'
+  | 'bitrateOutKbps'
+  | 'framesDecoded'
+  | 'framesPerSecond'
+  | 'framesSentPerSecond'
+  | 'transport'
+  | 'packetsSent'
+  | 'videoHeightIn'
 >;
 
 const round = (v: number, digits = 2) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -175,6 +190,7 @@ export function statsDelta(prev: RawSnapshot | undefined, cur: RawSnapshot): Sta
   let framesEncoded = 0;
   let videoIn = 0;
   let videoOut = 0;
+  let heightIn: number | undefined;
   const rtts: number[] = [];
   for (const s of cur.streams) {
     const p = before.get(s.key);
@@ -184,6 +200,8 @@ export function statsDelta(prev: RawSnapshot | undefined, cur: RawSnapshot): Sta
       if (s.kind === 'video') {
         framesDecoded += d('frames');
         videoIn++;
+        // only a stream that decoded frames this interval shows the layer being received now
+        if (s.height !== undefined && d('frames') > 0) heightIn = Math.max(heightIn ?? 0, s.height);
       }
     } else {
       bytesOut += d('bytes');
@@ -211,6 +229,7 @@ export function statsDelta(prev: RawSnapshot | undefined, cur: RawSnapshot): Sta
     bitrateOutKbps: round((bytesOut * 8) / 1_000 / seconds, 1),
     framesDecoded,
     ...(videoIn > 0 ? { framesPerSecond: round(framesDecoded / videoIn / seconds, 1) } : {}),
+    ...(heightIn !== undefined ? { videoHeightIn: heightIn } : {}),
     ...(videoOut > 0 ? { framesSentPerSecond: round(framesEncoded / videoOut / seconds, 1) } : {}),
     packetsSent: sent,
     ...(t && (t.protocol === 'udp' || t.protocol === 'tcp') ? { transport: { protocol: t.protocol, candidateType: t.candidateType, relayed: t.candidateType === 'relay', ...(t.remote ? { remote: t.remote } : {}) } } : {}),

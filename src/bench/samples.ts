@@ -25,6 +25,8 @@ export interface ParticipantSample extends Base {
   participant: string; // "bench-7"
   room: string;
   role: 'sender' | 'receiver';
+  /** a receiver in lite mode: drops received video before decoding, so it has no decode frame rate */
+  lite?: boolean;
   /** bridge the participant's conference landed on, when known */
   bridge?: string;
   intervalMs: number;
@@ -36,7 +38,10 @@ export interface ParticipantSample extends Base {
   bitrateInKbps: number;
   bitrateOutKbps: number;
   framesDecoded: number;
+  /** decoded video frames per second per received stream (absent for lite receivers) */
   framesPerSecond?: number;
+  /** height of the received video (the simulcast layer the bridge sent): the largest over received streams; absent when nothing was decoded */
+  videoHeightIn?: number;
   /** selected candidate pair; `remote` is the bridge's (or peer's) address:port */
   transport?: { protocol: 'udp' | 'tcp'; candidateType: string; relayed: boolean; remote?: string };
   /** added by the bench engine: video frames encoded per second per sending stream (senders) */
@@ -83,11 +88,32 @@ export interface BridgeSample extends Base {
   rttMs?: number;
 }
 
+/** Why a participant did not join (or left early), each with the words the reports use. */
+export const JOIN_FAILURE_REASONS = {
+  'page-not-loaded': 'page did not load',
+  'not-jitsi': 'not a Jitsi Meet site',
+  'browser-unsupported': 'browser not supported',
+  lobby: 'lobby',
+  'password-required': 'password required',
+  'auth-required': 'authentication required',
+  'waiting-for-host': 'waiting for the host',
+  'room-full': 'room full',
+  removed: 'removed from the room',
+  'ice-failed': 'ICE failed',
+  'no-media': 'joined but no media',
+  'conference-failed': 'conference failed',
+  'page-crashed': 'page crashed',
+  timeout: 'join timed out',
+} as const;
+export type JoinFailureReason = keyof typeof JOIN_FAILURE_REASONS;
+
 /** Join attempts, failures and worker events, so nothing is hidden. */
 export interface EventRecord extends Base {
   kind: 'event';
   event: 'joined' | 'join-failed' | 'left' | 'worker-died' | 'scaled' | 'interrupted' | 'clock-offset';
   participant?: string;
+  /** join-failed (and a left that was not ours): the named reason */
+  reason?: JoinFailureReason;
   detail?: string;
   /** for clock-offset: worker clock minus coordinator clock, ms */
   offsetMs?: number;

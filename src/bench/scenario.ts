@@ -77,6 +77,12 @@ export const scenarioSchema = z
       })
       .prefault({})
       .describe('fake camera of the senders'),
+    viewport: z
+      .strictObject({ width: z.number().int().min(160).max(3840), height: z.number().int().min(120).max(2160) })
+      .default({ width: 1280, height: 720 })
+      .describe('page size of every participant: Jitsi asks the bridge for the video layer that fits the tile, so a laptop-sized page loads the bridge like people do'),
+    displayName: z.string().min(1).max(64).default('bench').describe('display names are <prefix>-<n> (Jitsi target)'),
+    insecure: z.boolean().default(false).describe('accept self-signed and internal-CA certificates of the site'),
     replicas: z.array(z.number().int().min(1, 'must be ≥ 1')).min(1).optional().describe('bridge counts to sweep, in order'),
     participantsPerBrowser: z.number().int().min(1).max(16, 'Chrome handles at most 16 audio-sending tabs per browser').default(4).describe('pages per browser process'),
     roomPrefix: z

@@ -85,17 +85,18 @@ export async function discoverJvbPods(kube: Kube, ref: ReleaseRef): Promise<JvbP
 
 // ---------- /colibri/stats ----------
 
-/** The fields of `/colibri/stats` we use, with the JVB's own names (docs/bench.md). */
+/**
+ * The fields of `/colibri/stats` we read, by the names a current Jitsi Videobridge publishes (facts
+ * from jitsi-videobridge master @89dde6e, 2026: VideobridgeStatisticsShim.kt builds the JSON, names
+ * from jitsi-xmpp-extensions ColibriStatsExtension; some older 2.3 builds leave out stress_level and
+ * conferences). A field missing from an answer stays absent — never 0 — and is reported by name.
+ */
 export const COLIBRI_FIELDS = [
   'stress_level',
   'conferences',
   'participants',
-  'endpoints',
-  'largest_conference',
   'incoming_loss',
   'outgoing_loss',
-  'overall_loss',
-  'endpoints_with_high_outgoing_loss',
   'bit_rate_download',
   'bit_rate_upload',
   'packet_rate_download',
@@ -105,36 +106,44 @@ export const COLIBRI_FIELDS = [
 export type ColibriField = (typeof COLIBRI_FIELDS)[number];
 export type ColibriStats = Partial<Record<ColibriField, number>>;
 
-/** Keeps the numeric fields we know; anything else (or a non-object) is ignored. */
-export function parseColibriStats(body: unknown): ColibriStats {
-  const out: ColibriStats = {};
-  if (typeof body !== 'object' || body === null) return out;
+/** The numeric fields we read, and the ones the answer lacks (absent or not a number). */
+export function parseColibriAnswer(body: unknown): { stats: ColibriStats; missing: ColibriField[] } {
+  const stats: ColibriStats = {};
+  const missing: ColibriField[] = [];
+  const record = typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {};
   for (const f of COLIBRI_FIELDS) {
-    const v = (body as Record<string, unknown>)[f];
+    const v = record[f];
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-    if (Number.isFinite(n)) out[f] = n;
+    if (Number.isFinite(n)) stats[f] = n;
+    else missing.push(f);
   }
-  return out;
+  return { stats, missing };
 }
 
-export async function readColibriStats(kube: Kube, namespace: string, pod: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ColibriStats> {
-  const body = await kube.getJson<unknown>(podProxyPath(namespace, pod, JVB_HTTP_PORT, 'colibri/stats'), {
+/** Keeps the numeric fields we know; anything else (or a non-object) is ignored. */
+export function parseColibriStats(body: unknown): ColibriStats {
+  return parseColibriAnswer(body).stats;
+}
+
+async function colibriBody(kube: Kube, namespace: string, pod: string, opts: { signal?: AbortSignal; timeoutMs?: number }): Promise<unknown> {
+  return kube.getJson<unknown>(podProxyPath(namespace, pod, JVB_HTTP_PORT, 'colibri/stats'), {
     signal: opts.signal,
     timeoutMs: opts.timeoutMs ?? 5_000,
     notFoundHint: `pod ${pod} is gone, or its colibri REST API is off (the chart sets COLIBRI_REST_ENABLED=true)`,
   });
-  return parseColibriStats(body);
 }
 
-// ---------- cAdvisor ----------
+export async function readColibriStats(kube: Kube, namespace: string, pod: string, opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<ColibriStats> {
+  return parseColibriStats(await colibriBody(kube, namespace, pod, opts));
+}
 
-/** The bridge figures we report, from /colibri/stats: fractions become percent, endpoints stand in for participants. */
+/** The bridge figures we report, from /colibri/stats: fractions become percent. */
 export function colibriFigures(s: ColibriStats | undefined) {
   const pct = (f: number | undefined) => (f === undefined ? undefined : Math.round(f * 100_000) / 1000);
   return {
     stress: s?.stress_level,
     conferences: s?.conferences,
-    participants: s?.participants ?? s?.endpoints,
+    participants: s?.participants,
     incomingLossPct: pct(s?.incoming_loss),
     outgoingLossPct: pct(s?.outgoing_loss),
     bitrateDownKbps: s?.bit_rate_download,
@@ -143,6 +152,8 @@ export function colibriFigures(s: ColibriStats | undefined) {
 }
 
 export type ColibriFigures = ReturnType<typeof colibriFigures>;
+
+// ---------- cAdvisor ----------
 
 export interface CadvisorReading {
   /** cumulative CPU seconds of the container */
@@ -230,9 +241,9 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
   let cadvisorUsable = wanted !== 'metrics-api';
   let lastSource: CpuSource | 'none' = 'none';
   let lastWindow = '';
-  const notice = (m: string) => {
-    if (noticed.has(m)) return;
-    noticed.add(m);
+  const notice = (m: string, key = m) => {
+    if (noticed.has(key)) return;
+    noticed.add(key);
     opts.onNotice?.(m);
   };
 
@@ -264,10 +275,18 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
       const t = Date.now();
       const stats = await Promise.all(
         pods.map((p) =>
-          readColibriStats(kube, p.namespace, p.name, { signal, timeoutMs }).catch((e: unknown) => {
-            if (signal.aborted) throw e;
-            return undefined; // a bridge that does not answer yet: the record keeps its CPU, stats stay absent
-          }),
+          colibriBody(kube, p.namespace, p.name, { signal, timeoutMs }).then(
+            (body) => {
+              const { stats: found, missing } = parseColibriAnswer(body);
+              // once per field name for the whole run: the bridge version decides, not the sample
+              for (const f of missing) notice(`/colibri/stats has no "${f}" (first seen on ${p.name}): that bridge figure stays empty`, `missing:${f}`);
+              return found;
+            },
+            (e: unknown) => {
+              if (signal.aborted) throw e;
+              return undefined; // a bridge that does not answer yet: the record keeps its CPU, stats stay absent
+            },
+          ),
         ),
       );
 

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CommandError, InterruptedError, ThresholdsFailedError, UsageError } from '../errors.js';
@@ -22,6 +22,9 @@ type BenchFlags = import('../bench/options.js').BenchOptions & {
   dryRun?: boolean;
   baseline?: string;
   maxRegression?: string;
+  jwt?: string;
+  jwtFile?: string;
+  roomPassword?: boolean;
 };
 
 const collectFlags = (cmd: Command) => cmd.opts<BenchFlags>();
@@ -118,6 +121,12 @@ export function defineBench(program: Command): void {
     .option('--room-prefix <name>', 'rooms are <prefix>-<n> (default jk8s-bench)')
     .option('--browser <path>', 'Chrome/Chromium binary (default: PUPPETEER_EXECUTABLE_PATH, else found on this machine)')
     .option('--listen <address>', 'address of the loopback conference (default 127.0.0.1)')
+    .option('--viewport <WxH>', 'page size of every participant (default 1280x720: Jitsi sends each receiver the layer that fits its tiles)')
+    .option('--display-name <prefix>', 'display names are <prefix>-<n> (default bench)')
+    .option('--insecure', "accept the site's self-signed or internal-CA certificate (warned about)")
+    .option('--jwt-file <file>', 'a token for a site with token authentication, read from this file (or set JK8S_JWT)')
+    .option('--jwt <token>', 'the token itself (visible in the process list: prefer --jwt-file or JK8S_JWT)')
+    .option('--room-password', 'the rooms are locked: the password comes from JK8S_ROOM_PASSWORD, else a prompt (never argv)')
     .option('-o, --out <dir>', 'output folder (default bench-results/<time>)')
     .option('--json', 'print the summary as JSON on stdout')
     .option('-y, --yes', 'do not ask before driving more participants than calibration allows')
@@ -149,7 +158,9 @@ export function defineBench(program: Command): void {
       const scenario = toScenario(scenarioInput({ flags, preset, configDomain, defaultOut: defaultOutDir() }));
       const baseline = await baselineOf(flags);
 
+      const credentials = await siteCredentials(flags);
       if (flags.runner === 'k8s') {
+        if (credentials.jwt || credentials.roomPassword) throw new UsageError('a token or room password cannot be handed to load-generator pods yet', 'run protected sites with --runner local');
         await runOnKubernetes(flags, scenario, baseline);
         return;
       }
@@ -176,7 +187,7 @@ export function defineBench(program: Command): void {
       const { runBench } = await import('../bench/runner.js');
       const { interruptSignal } = await import('../interrupt.js');
       log().info(`bench: ${scenario.participants} participant(s) in ${scenario.rooms} room(s) against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
-      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges });
+      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges, credentials });
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
       await concludeRun(outcome, flags, baseline);
     });
@@ -277,6 +288,20 @@ export function defineBench(program: Command): void {
         throw new ThresholdsFailedError(`${b} regressed against ${a}:\n${regression.regressions.map((r) => `  ${r}`).join('\n')}`, `the figures are side by side in ${files[0]}`);
       }
     });
+}
+
+/** A protected site's token and room password: from a file, the environment or a prompt; never logged. */
+async function siteCredentials(flags: BenchFlags): Promise<import('../bench/step/join.js').SiteCredentials> {
+  const { resolveJwt, ROOM_PASSWORD_ENV } = await import('../bench/options.js');
+  const { jwt, warning } = resolveJwt({ jwt: flags.jwt, jwtFile: flags.jwtFile, env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
+  if (warning) log().warn(warning);
+  let roomPassword = process.env[ROOM_PASSWORD_ENV] || undefined;
+  if (flags.roomPassword && roomPassword === undefined) {
+    if (!process.stdin.isTTY || process.env.CI) throw new UsageError('--room-password: no terminal to ask the password on', `set ${ROOM_PASSWORD_ENV} instead`);
+    const { inquirerPrompter } = await import('../prompts/prompter.js');
+    roomPassword = await inquirerPrompter().password({ name: 'roomPassword', message: 'room password', validate: (v) => (v ? true : 'the room password') });
+  }
+  return { ...(jwt ? { jwt } : {}), ...(roomPassword ? { roomPassword } : {}) };
 }
 
 /** `bench --runner k8s`: shards → Indexed Job per step → merged samples → the same report. */

@@ -96,7 +96,7 @@ describe('report.html in Chromium', () => {
     expect(page.charts.find((c) => c.id === 'client-loss')!.nonEmpty).toBe(2);
     expect(page.charts.find((c) => c.id === 'cpu-per-participant')!.nonEmpty).toBe(2);
     expect(page.empties).toEqual([]);
-    expect(page.text).toContain('Join failures');
+    expect(page.text).toContain('Why participants did not join');
     expect(page.text).toContain('jitsi-jvb-1');
   });
 

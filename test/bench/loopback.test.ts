@@ -50,6 +50,8 @@ describe('loopback conference', () => {
       participants: 3,
       senders: 1,
       liteReceivers: 1,
+      // the engine's mechanics, not realism: small pages keep it light on a shared machine
+      viewport: { width: 320, height: 240 },
       durationMs: '6s',
       rampPerSecond: '5/s',
       warmupMs: '1s',

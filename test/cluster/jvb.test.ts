@@ -1,6 +1,6 @@
 /** src/cluster/jvb.ts against the fake API server (contract test): discovery, /colibri/stats, CPU from cAdvisor and the metrics API. */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { cpuRate, createJvbSampler, discoverJvbPods, parseCadvisor, parseColibriStats, readColibriStats } from '../../src/cluster/jvb.js';
+import { COLIBRI_FIELDS, cpuRate, createJvbSampler, discoverJvbPods, parseCadvisor, parseColibriAnswer, parseColibriStats, readColibriStats } from '../../src/cluster/jvb.js';
 import { openKube, type Kube } from '../../src/cluster/kube.js';
 import { cadvisorText, colibriStatsBody, emptyState, fakeNode, fakePod, fakePodMetrics, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
@@ -130,6 +130,34 @@ describe('CPU from cAdvisor counters', () => {
     expect(out[1]?.cpuCores).toBeCloseTo(0.25, 9);
     expect(notices.join('\n')).toMatch(/cannot read kubelet cAdvisor counters.*forbidden.*using the metrics API/s);
     expect(sampler.cpuSourceInfo()).toEqual({ source: 'metrics-api', resolution: 'metrics-server average over its window (15s)' });
+  });
+
+  it('every field read is one a current JVB publishes', () => {
+    expect(parseColibriAnswer(colibriStatsBody()).missing).toEqual([]);
+    expect(COLIBRI_FIELDS).not.toContain('cpu_usage'); // gone from the JVB years ago
+  });
+
+  it('a field missing from a live answer is reported once by name and stays absent, never 0', async () => {
+    // an older 2.3 build: no stress_level, no conferences
+    for (const pod of [JVB0, JVB1]) {
+      const body = colibriStatsBody({ participants: 4 });
+      delete body.stress_level;
+      delete body.conferences;
+      api.state.colibriStats[`${NS}/${pod}`] = body;
+    }
+    const notices: string[] = [];
+    const sampler = createJvbSampler(kube, { namespace: NS, release: 'jitsi', cpuSource: 'metrics-api', onNotice: (m) => notices.push(m) });
+    const first = await sampler.sample({ step: 0, bridges: 2, phase: 'steady' }, new AbortController().signal);
+    await sampler.sample({ step: 0, bridges: 2, phase: 'steady' }, new AbortController().signal);
+    const missing = notices.filter((n) => n.startsWith('/colibri/stats has no'));
+    expect(missing).toHaveLength(2);
+    expect(missing[0]).toMatch(/^\/colibri\/stats has no "stress_level" \(first seen on .*\): that bridge figure stays empty$/);
+    expect(missing[1]).toMatch(/"conferences"/);
+    for (const b of first) {
+      expect(b).not.toHaveProperty('stress');
+      expect(b).not.toHaveProperty('conferences');
+      expect(b.participants).toBe(4);
+    }
   });
 
   it('a bridge whose port does not answer still gets a record, without colibri figures', async () => {

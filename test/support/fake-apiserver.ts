@@ -287,7 +287,10 @@ export function fakePodMetrics(o: { name: string; namespace?: string; cpu: strin
   };
 }
 
-/** A /colibri/stats body with the real field names (docs/bench.md); override what a test needs. */
+/**
+ * A /colibri/stats body with the field names a current JVB publishes (a subset of the keys of
+ * jitsi-videobridge VideobridgeStatisticsShim.kt, master @89dde6e, 2026); override what a test needs.
+ */
 export function colibriStatsBody(o: Partial<Record<string, number>> = {}): Record<string, number> {
   return {
     stress_level: 0.05,

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CommandError } from '../../errors.js';
-import type { Phase } from '../samples.js';
+import { JOIN_FAILURE_REASONS, type Phase } from '../samples.js';
 import { colorOf, esc, fmt, MEDIA_COLORS } from './html.js';
 import type { RunSeries } from './series.js';
 import type { BridgeFigures, Summary } from './summary.js';
@@ -73,6 +73,7 @@ export function scenarioList(summary: Summary): string {
     ['runner', s.runner],
     ['sample interval', s.sampleIntervalMs !== undefined ? `${s.sampleIntervalMs} ms` : undefined],
     ['sender camera', s.video],
+    ['page size', s.viewport],
     ['machine', s.machine],
     // the rest as the engine wrote it; "warmupMs: 3000" reads better as "warmup: 3 s"
     ...Object.entries(s.other).map(([k, v]): [string, unknown] =>
@@ -220,9 +221,24 @@ export function placementTable(summary: Summary, colors: Map<string, string>): s
 
 function failureList(summary: Summary): string {
   const f = summary.run.failures;
-  if (f.length === 0) return '';
-  const rows = f.map((x) => `<tr>${td(esc(new Date(x.t).toISOString()), 'l')}${td(esc(x.phase), 'l')}${td(esc(x.participant ?? '—'), 'l')}${td(esc(x.detail ?? '—'), 'l')}</tr>`);
-  return `<h2>Join failures</h2>${table([{ cols: ['time', 'phase', 'participant', 'detail'] }], rows, 4)}`;
+  const reasons = summary.run.reasons ?? [];
+  if (f.length === 0 && reasons.length === 0) return '';
+  const byReason = reasons.map((r) => `<tr data-reason="${esc(r.reason)}">${td(esc(r.event === 'left' ? 'left early' : 'join failed'), 'l')}${td(esc(r.label), 'l')}${td(String(r.count))}${td(esc(r.example ?? '—'), 'l')}</tr>`);
+  const rows = f.map((x) => `<tr>${td(esc(new Date(x.t).toISOString()), 'l')}${td(esc(x.phase), 'l')}${td(esc(x.participant ?? '—'), 'l')}${td(esc(x.reason ? JOIN_FAILURE_REASONS[x.reason] : '—'), 'l')}${td(esc(x.detail ?? '—'), 'l')}</tr>`);
+  return `<h2>Why participants did not join</h2>${table([{ cols: ['outcome', 'reason', 'participants', 'first detail'] }], byReason, 4)}${
+    rows.length ? table([{ cols: ['time', 'phase', 'participant', 'reason', 'detail'] }], rows, 5) : ''
+  }`;
+}
+
+/** Per receiver: the video height it received (the layer the bridge sent) and its decode rate; lite receivers decode nothing by design. */
+function receiverTable(summary: Summary): string {
+  const receivers = summary.receivers ?? [];
+  if (receivers.length === 0) return '';
+  const rows = receivers.map(
+    (r) =>
+      `<tr>${td(esc(r.participant), 'l')}${td(esc(r.room ?? '—'), 'l')}${td(r.lite ? 'lite' : 'decodes', 'l')}${td(r.videoHeightIn === null ? '—' : `${r.videoHeightIn}p`)}${td(esc(r.videoHeightsIn.map((h) => `${h}p`).join(', ') || '—'), 'l')}${num(r.framesPerSecondMean, 1)}${td(String(r.samples))}</tr>`,
+  );
+  return `<h2>Receivers: received video layer and decode rate</h2>${table([{ cols: ['receiver', 'room', 'mode', 'height (most samples)', 'heights seen', 'decode fps', 'samples'] }], rows, 7)}`;
 }
 
 function cpuSources(summary: Summary): string {
@@ -349,6 +365,7 @@ export function renderReport(summary: Summary, series: RunSeries, template: stri
     bridgeTable(summary, colors),
     '<h2>Where each conference landed</h2>',
     placementTable(summary, colors),
+    receiverTable(summary),
     failureList(summary),
     definitions(summary),
   ].join('\n');

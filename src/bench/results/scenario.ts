@@ -17,6 +17,8 @@ export interface ScenarioInfo {
   sampleIntervalMs?: number;
   /** senders' fake camera, "640x360@15 fps" */
   video?: string;
+  /** participants' page size, "1280x720" */
+  viewport?: string;
   /** the machine that drove the browsers, "2 CPUs, linux, node v20.20.2" */
   machine?: string;
   startedAt?: string;
@@ -26,7 +28,7 @@ export interface ScenarioInfo {
   other: Record<string, string | number | boolean>;
 }
 
-const KNOWN = new Set(['k8s', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'machine', 'startedAt', 'plan', 'thresholds']);
+const KNOWN = new Set(['k8s', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'viewport', 'machine', 'startedAt', 'plan', 'thresholds']);
 
 function asNumber(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -60,6 +62,7 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
   const k8s = loadGenerators(s.k8s);
   if (k8s) Object.assign(other, k8s);
   const video = typeof s.video === 'object' && s.video !== null ? (s.video as Record<string, unknown>) : undefined;
+  const viewport = typeof s.viewport === 'object' && s.viewport !== null ? (s.viewport as Record<string, unknown>) : undefined;
   const machine = typeof s.machine === 'object' && s.machine !== null ? (s.machine as Record<string, unknown>) : undefined;
   const ramp = typeof s.ramp === 'string' ? s.ramp : typeof s.ramp === 'number' ? `${s.ramp}/s` : asNumber(s.rampPerSecond) !== undefined ? `${s.rampPerSecond}/s` : undefined;
   return {
@@ -77,6 +80,7 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
       video && asNumber(video.width) !== undefined && asNumber(video.height) !== undefined
         ? `${video.width}x${video.height}${asNumber(video.fps) !== undefined ? `@${video.fps} fps` : ''}`
         : undefined,
+    viewport: viewport && asNumber(viewport.width) !== undefined && asNumber(viewport.height) !== undefined ? `${viewport.width}x${viewport.height}` : undefined,
     machine: machine
       ? [asNumber(machine.cpus) !== undefined ? `${machine.cpus} CPUs` : undefined, machine.platform, machine.node ? `node ${machine.node}` : undefined]
           .filter((x) => typeof x === 'string' && x !== '')

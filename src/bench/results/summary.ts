@@ -2,7 +2,7 @@
  * summarize(records, scenario) → Summary: the figures of a run, per sweep step and phase, computed
  * only from samples.jsonl records. Pure; a figure without data is null, never an invented 0.
  */
-import type { BridgeSample, EventRecord, ParticipantSample, Phase, SampleRecord } from '../samples.js';
+import { JOIN_FAILURE_REASONS, type BridgeSample, type EventRecord, type JoinFailureReason, type ParticipantSample, type Phase, type SampleRecord } from '../samples.js';
 import { PHASES, type ReadStats } from './read.js';
 import { scenarioInfo, type ScenarioInfo } from './scenario.js';
 import { max, mean, num, percentile, ratio, round } from './stats.js';
@@ -29,6 +29,10 @@ export interface RoleFigures {
   /** load generator cost of one page of this role (senders and receivers run in separate browsers) */
   cpuCoresPerParticipantMean: number | null;
   pssMiBPerParticipantMean: number | null;
+  /** senders: frames encoded per second per sent stream; receivers: frames decoded per second per received stream, decoding receivers only */
+  framesPerSecondMean: number | null;
+  /** receivers: participants in lite mode (they decode nothing by design and are not in framesPerSecondMean) */
+  liteParticipants: number;
 }
 
 /** What the machine driving the browsers spent: the engine's per-browser CPU and memory, per page. */
@@ -63,6 +67,7 @@ export interface ClientFigures {
   /** per participant */
   bitrateInKbpsMean: number | null;
   bitrateOutKbpsMean: number | null;
+  /** decode frame rate of the receivers that decode (lite receivers left out) */
   framesPerSecondMean: number | null;
   byRole: { sender: RoleFigures; receiver: RoleFigures };
   /** distinct participants by their last selected candidate pair */
@@ -144,7 +149,33 @@ export interface JoinFailure {
   step: number;
   phase: Phase;
   participant: string | null;
+  /** the named reason (absent in runs recorded before reasons existed) */
+  reason: JoinFailureReason | null;
   detail: string | null;
+}
+
+/** How many participants failed to join (or were put out after joining) for one reason. */
+export interface ReasonCount {
+  event: 'join-failed' | 'left';
+  reason: JoinFailureReason | 'unknown';
+  /** the reason in the report's words */
+  label: string;
+  count: number;
+  /** the first such event's detail */
+  example: string | null;
+}
+
+/** One receiver over the whole run: which layer it got, and whether it decoded. */
+export interface ReceiverFigures {
+  participant: string;
+  room: string | null;
+  lite: boolean;
+  samples: number;
+  /** the received video height seen in most samples (the simulcast layer the bridge sent); null when nothing was decoded */
+  videoHeightIn: number | null;
+  /** every height seen, ascending */
+  videoHeightsIn: number[];
+  framesPerSecondMean: number | null;
 }
 
 export interface Summary {
@@ -160,7 +191,11 @@ export interface Summary {
     interrupted: boolean;
     /** the first join failures, with the engine's detail */
     failures: JoinFailure[];
+    /** join failures (and participants put out after joining) counted by named reason, most frequent first */
+    reasons: ReasonCount[];
   };
+  /** per receiver: received video height and decode rate */
+  receivers: ReceiverFigures[];
   overall: { participants: ParticipantCounts; clients: ClientFigures; bridges: BridgeFigures[] };
   steps: StepSummary[];
   placement: Placement[];
@@ -181,6 +216,9 @@ export const DEFINITIONS: Record<string, string> = {
   bridgeLoss: 'incoming/outgoing loss reported by /colibri/stats, in %',
   participants: 'joined/failed/left count the engine\'s join events; "participants" in client figures counts distinct participants with samples',
   mediaStopped: 'participant samples (taken only while a participant is joined) in which it received no audio or video packet and sent none',
+  framesPerSecond:
+    'receivers: frames decoded per second per received video stream, only receivers that decode (lite receivers drop video before decoding by design and are left out); senders: frames encoded per second per sent stream',
+  videoHeightIn: 'height of the video a receiver decoded (the simulcast layer the bridge sent it), from inbound-rtp frameHeight; lite receivers decode nothing and have none',
   loadGenerator:
     'the machine driving the browsers, not the bridge: per participant sample browserCpuCores ÷ browserParticipants (one page\'s share of its browser), likewise PSS; total = Σ over browsers of each browser\'s mean CPU',
 };
@@ -228,10 +266,14 @@ class RoleAcc {
   bitOut: number[] = [];
   cpuPerPage: number[] = [];
   pssPerPage: number[] = [];
+  fps: number[] = [];
+  lite = new Set<string>();
   finish(): RoleFigures {
     return {
       participants: this.participants.size,
       samples: this.samples,
+      framesPerSecondMean: round(mean(this.fps), 2),
+      liteParticipants: this.lite.size,
       bitrateInKbpsMean: round(mean(this.bitIn), 1),
       bitrateOutKbpsMean: round(mean(this.bitOut), 1),
       cpuCoresPerParticipantMean: round(mean(this.cpuPerPage)),
@@ -277,11 +319,15 @@ class ClientAcc {
     const bo = num(s.bitrateOutKbps);
     if (bi !== undefined) this.bitIn.push(bi);
     if (bo !== undefined) this.bitOut.push(bo);
-    const fps = num(s.framesPerSecond);
+    // a lite receiver's decode rate is 0 by design, not a measurement (older runs recorded it)
+    const fps = s.lite === true ? undefined : num(s.framesPerSecond);
     if (fps !== undefined) this.fps.push(fps);
     const role = s.role === 'sender' ? this.roles.sender : this.roles.receiver;
     role.participants.add(s.participant);
     role.samples++;
+    if (s.lite === true) role.lite.add(s.participant);
+    const roleFps = s.role === 'sender' ? num(s.framesSentPerSecond) : fps;
+    if (roleFps !== undefined) role.fps.push(roleFps);
     if (bi !== undefined) role.bitIn.push(bi);
     if (bo !== undefined) role.bitOut.push(bo);
     if (s.transport || !this.transport.has(s.participant)) this.transport.set(s.participant, s.transport);
@@ -471,6 +517,8 @@ export class SummaryBuilder {
   private counts = { participant: 0, bridge: 0, event: 0 };
   private interrupted = false;
   private failures: JoinFailure[] = [];
+  private reasons = new Map<string, ReasonCount>();
+  private receivers = new Map<string, { room: string | null; lite: boolean; samples: number; heights: Map<number, number>; fps: number[] }>();
 
   add(r: SampleRecord): void {
     this.counts[r.kind]++;
@@ -487,10 +535,27 @@ export class SummaryBuilder {
       p.participants.add(r.participant);
       if (typeof r.bridge === 'string' && r.bridge !== '') p.bridgeNames.add(r.bridge);
     }
+    if (r.kind === 'participant' && r.role === 'receiver' && typeof r.participant === 'string') {
+      let rc = this.receivers.get(r.participant);
+      if (!rc) this.receivers.set(r.participant, (rc = { room: typeof r.room === 'string' ? r.room : null, lite: false, samples: 0, heights: new Map(), fps: [] }));
+      rc.samples++;
+      if (r.lite === true) rc.lite = true;
+      const h = num(r.videoHeightIn);
+      if (h !== undefined) rc.heights.set(h, (rc.heights.get(h) ?? 0) + 1);
+      const fps = num(r.framesPerSecond);
+      if (fps !== undefined && r.lite !== true) rc.fps.push(fps);
+    }
     if (r.kind === 'event') {
       if (r.event === 'interrupted') this.interrupted = true;
+      const reason = typeof r.reason === 'string' && r.reason in JOIN_FAILURE_REASONS ? r.reason : null;
       if (r.event === 'join-failed' && this.failures.length < MAX_FAILURES) {
-        this.failures.push({ t: r.t, step: r.step, phase: r.phase, participant: r.participant ?? null, detail: r.detail ?? null });
+        this.failures.push({ t: r.t, step: r.step, phase: r.phase, participant: r.participant ?? null, reason, detail: r.detail ?? null });
+      }
+      if (r.event === 'join-failed' || (r.event === 'left' && reason)) {
+        const key = `${r.event}\u0000${reason ?? 'unknown'}`;
+        let c = this.reasons.get(key);
+        if (!c) this.reasons.set(key, (c = { event: r.event, reason: reason ?? 'unknown', label: reason ? JOIN_FAILURE_REASONS[reason] : 'no reason recorded', count: 0, example: r.detail ?? null }));
+        c.count++;
       }
     }
   }
@@ -537,7 +602,19 @@ export class SummaryBuilder {
         bridgeMeasured,
         interrupted: this.interrupted,
         failures: this.failures,
+        reasons: [...this.reasons.values()].sort((a, b) => b.count - a.count || a.label.localeCompare(b.label)),
       },
+      receivers: [...this.receivers.entries()]
+        .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+        .map(([participant, rc]) => ({
+          participant,
+          room: rc.room,
+          lite: rc.lite,
+          samples: rc.samples,
+          videoHeightIn: rc.heights.size ? [...rc.heights.entries()].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]![0] : null,
+          videoHeightsIn: [...rc.heights.keys()].sort((a, b) => a - b),
+          framesPerSecondMean: round(mean(rc.fps), 2),
+        })),
       overall: { participants: overallCounts, clients: this.overall.clients.finish(), bridges: this.overall.bridgeFigures() },
       steps,
       placement,

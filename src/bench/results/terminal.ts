@@ -55,10 +55,33 @@ export function formatTerminalSummary(summary: Summary): string {
   } else {
     out.push('', 'no bridge was measured (no bridge samples): client figures only');
   }
+  out.push(...reasonLines(summary), ...receiverLines(summary));
   const notes = summary.notes.filter((n) => !n.startsWith('no bridge was measured'));
   const input = summary.input;
   if (input?.badLines) notes.push(`${input.badLines} unreadable line(s) in samples.jsonl skipped`);
   if (input?.truncatedLastLine) notes.push('the last line of samples.jsonl was cut off and skipped');
   if (notes.length) out.push('', ...notes.map((n) => `note: ${n}`));
   return out.join('\n');
+}
+
+/** One line per named reason a participant did not join (or was put out): count, words, first detail. */
+function reasonLines(summary: Summary): string[] {
+  const reasons = summary.run.reasons ?? [];
+  if (reasons.length === 0) return [];
+  return ['', ...reasons.map((r) => `${r.event === 'left' ? 'left early' : 'join failed'}: ${r.count} × ${r.label}${r.example ? ` — ${r.example}` : ''}`)];
+}
+
+/** Receivers: decode rate of those that decode, lite ones apart, and the video heights they received. */
+function receiverLines(summary: Summary): string[] {
+  const receivers = summary.receivers ?? [];
+  if (receivers.length === 0) return [];
+  const r = summary.overall.clients.byRole.receiver;
+  const decoding = receivers.filter((x) => !x.lite).length;
+  const heights = new Map<number, number>();
+  for (const x of receivers) if (x.videoHeightIn !== null) heights.set(x.videoHeightIn, (heights.get(x.videoHeightIn) ?? 0) + 1);
+  const layers = [...heights.entries()].sort((a, b) => b[0] - a[0]).map(([h, n]) => `${h}p × ${n}`);
+  return [
+    '',
+    `receivers: ${decoding} decoding at ${fmt(r.framesPerSecondMean, 1)} fps${r.liteParticipants ? `, ${r.liteParticipants} lite (decode nothing by design)` : ''}; received video height ${layers.length ? layers.join(', ') : '— (nothing decoded)'}`,
+  ];
 }
