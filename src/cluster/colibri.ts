@@ -8,7 +8,8 @@
  *   POST  /colibri/v2/conferences        {"meeting-id", "create": true, "endpoints": [{"id", "create": true,
  *                                          "transport": {"ice-controlling": <bool>}}]}
  *     → 200 {"endpoints": [{"id", "transport": {"transport": {"ufrag", "pwd", "candidates": [{"type",
- *            "ip", "port", "protocol", "priority", ...}] (numbers as strings), "fingerprints", ...}}}], ...}
+ *            "ip", "port", "protocol", "priority", ...}] (numbers as strings), "web-sockets": ["wss://…/colibri-ws/…?pwd=…"]
+ *            (only when the bridge's colibri WebSockets are on), "fingerprints", ...}}}], ...}
  *     → 400 text "Failed to create conference: ..." on a bad request; 404 when the colibri REST API is
  *       off (COLIBRI_REST_ENABLED / videobridge.apis.rest.enabled).
  *   PATCH /colibri/v2/conferences/<meeting-id>  {"expire": true}  → 200; 404 when it no longer exists.
@@ -39,6 +40,8 @@ export interface ProbeEndpoint {
   ufrag: string;
   pwd: string;
   candidates: IceCandidate[];
+  /** the bridge-channel URLs the bridge gives this endpoint (empty when its colibri WebSockets are off) */
+  webSockets: string[];
 }
 
 export function conferenceCreateRequest(meetingId: string, endpointId: string): Record<string, unknown> {
@@ -94,7 +97,8 @@ export function parseEndpointTransport(json: unknown, endpointId: string): Omit<
       ...(Number.isFinite(priority) ? { priority } : {}),
     });
   }
-  return { ufrag, pwd, candidates };
+  const webSockets = (Array.isArray(ice['web-sockets']) ? ice['web-sockets'] : []).filter((u): u is string => typeof u === 'string' && /^wss?:\/\//.test(u));
+  return { ufrag, pwd, candidates, webSockets };
 }
 
 function bodyText(json: unknown): string {

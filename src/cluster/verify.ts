@@ -1,8 +1,10 @@
 /**
  * `verify`: proves from where the user stands that the installation works — pods ready, the web
- * URL answers over HTTPS, each JVB advertises the expected address, and UDP media reaches it
- * (a throw-away colibri2 endpoint, then a signed STUN Binding Request to every UDP candidate it
- * advertises; the endpoint is always expired). One result object; the command prints it.
+ * URL answers over HTTPS, the signalling paths browsers open through the site (XMPP WebSocket,
+ * BOSH, each bridge's channel), a TURN allocation when TURN is on, each JVB advertises the
+ * expected address, and UDP media reaches it (a throw-away colibri2 endpoint, then a signed STUN
+ * Binding Request to every UDP candidate it advertises; the endpoint is always expired).
+ * One result object; the command prints it.
  */
 import { request as httpsRequest } from 'node:https';
 import { isIPv4, isIPv6, type LookupFunction } from 'node:net';
@@ -11,7 +13,18 @@ import { CommandError, InterruptedError, UsageError } from '../errors.js';
 import { withProbeEndpoint, type IceCandidate, type JvbHttp, type ProbeEndpoint } from './colibri.js';
 import { JVB_HTTP_PORT, releaseSelector, toJvbPod } from './jvb.js';
 import { podProxyPath, type Kube, type V1Pod } from './kube.js';
+import {
+  boshCheck,
+  bridgeChannelCheck,
+  probeBosh,
+  probeBridgeChannel,
+  probeXmppWebSocket,
+  readSiteSignalling,
+  xmppWebSocketCheck,
+  type SiteAccess,
+} from './signalling.js';
 import { sendBindingCheck, type BindingCheckInput, type BindingCheckResult } from './stun.js';
+import { allocateTurnRelay, turnCheck, turnRestCredentials } from './turn.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -61,6 +74,15 @@ export interface VerifyInput {
   webConnectAddress?: string;
   /** extra trusted CA (PEM) for the web check */
   webCa?: string;
+  /** probe the signalling paths through the site: XMPP WebSocket, BOSH, each bridge's channel */
+  signalling?: {
+    /** default: config.hosts.domain from the site's config.js, else the chart's meet.jitsi */
+    xmppDomain?: string;
+    /** hold the XMPP WebSocket idle this long before closing it (catches proxy read timeouts) */
+    holdIdleMs: number;
+  };
+  /** allocate a TURN relay with credentials derived from coturn's shared secret */
+  turn?: { host: string; port: number; connectAddress?: string; secret?: string };
   signal?: AbortSignal;
 }
 
@@ -366,11 +388,11 @@ function failFrom(id: string, title: string, e: unknown): VerifyCheck {
   return { id, title, verdict: 'fail', message: err.message, ...(err instanceof CommandError && err.hint ? { hint: err.hint } : {}) };
 }
 
-async function verifyBridge(pod: PodView, input: VerifyInput, deps: VerifyDeps): Promise<VerifyCheck[]> {
+async function verifyBridge(pod: PodView, input: VerifyInput, deps: VerifyDeps, site: SiteAccess): Promise<VerifyCheck[]> {
   const stun = deps.stun ?? sendBindingCheck;
   let expireError: Error | undefined;
   try {
-    const { endpoint, outcomes } = await withProbeEndpoint(
+    const { endpoint, outcomes, channel } = await withProbeEndpoint(
       deps.jvbHttp(pod.name),
       async (endpoint) => {
         const targets = probeTargets(endpoint.candidates, input.exposure.publicIP);
@@ -381,7 +403,10 @@ async function verifyBridge(pod: PodView, input: VerifyInput, deps: VerifyDeps):
             result: await stun({ host: c.ip, port: c.port, remoteUfrag: endpoint.ufrag, remotePassword: endpoint.pwd, timeoutMs: input.timeoutMs, signal: input.signal }),
           })),
         );
-        return { endpoint, outcomes };
+        // the bridge channel URL is valid only while the endpoint lives
+        const advertised = endpoint.webSockets[0];
+        const channel = input.signalling && advertised ? await probeBridgeChannel(site, advertised) : undefined;
+        return { endpoint, outcomes, channel };
       },
       (e) => (expireError = e),
     );
@@ -390,17 +415,49 @@ async function verifyBridge(pod: PodView, input: VerifyInput, deps: VerifyDeps):
       media.details = { ...media.details, expireError: expireError.message };
       if (media.verdict === 'ok') Object.assign(media, { verdict: 'warn', hint: `the probe conference ${endpoint.meetingId} could not be expired (${expireError.message}); the bridge drops it after its idle timeout` });
     }
-    return [advertisedCheck(pod, endpoint, input.exposure), media];
+    const rows = [advertisedCheck(pod, endpoint, input.exposure), media];
+    if (input.signalling) rows.push(bridgeChannelCheck(pod.name, site.origin, endpoint.webSockets, channel));
+    return rows;
   } catch (e) {
     if (e instanceof InterruptedError || input.signal?.aborted) throw e;
     const err = e instanceof Error ? e : new Error(String(e));
-    return [advertisedCheck(pod, undefined, input.exposure, err), failFrom(`media:${pod.name}`, `${pod.name} UDP media`, err)];
+    const rows = [advertisedCheck(pod, undefined, input.exposure, err), failFrom(`media:${pod.name}`, `${pod.name} UDP media`, err)];
+    if (input.signalling) rows.push({ id: `bridge-channel:${pod.name}`, title: `${pod.name} bridge channel`, verdict: 'fail', message: 'not checked: no probe endpoint on this bridge', hint: 'see the media check for why allocation failed' });
+    return rows;
   }
 }
 
+/** config.js, then the XMPP WebSocket and BOSH side by side. */
+async function verifySignalling(site: SiteAccess, opts: NonNullable<VerifyInput['signalling']>): Promise<VerifyCheck[]> {
+  const config = await readSiteSignalling(site);
+  const xmppDomain = opts.xmppDomain ?? config?.xmppDomain ?? CHART_XMPP_DOMAIN;
+  const wsUrl = `${site.origin.replace(/^https:/, 'wss:')}/xmpp-websocket`;
+  const [ws, bosh] = await Promise.all([probeXmppWebSocket(site, { xmppDomain, holdMs: opts.holdIdleMs }), probeBosh(site, { xmppDomain })]);
+  return [
+    xmppWebSocketCheck(wsUrl, ws, { xmppDomain, site: config, holdMs: opts.holdIdleMs }),
+    boshCheck(`${site.origin}/http-bind`, bosh, { xmppDomain, site: config, webSocketWorks: ws.outcome === 'features' }),
+  ];
+}
+
+async function verifyTurn(turn: NonNullable<VerifyInput['turn']>, input: VerifyInput): Promise<VerifyCheck> {
+  const host = turn.connectAddress ?? turn.host;
+  const target = `${isIPv6(host) ? `[${host}]` : host}:${turn.port}/udp`;
+  if (!turn.secret) {
+    return { id: 'turn', title: 'TURN relay', verdict: 'fail', message: `${target}: not checked: no turnSecret in the secrets file`, hint: 'run verify with the config whose secrets file (<config>.secrets.yaml, created by `jitsi-k8s init`/`apply`) holds turnSecret' };
+  }
+  const result = await allocateTurnRelay({ host, port: turn.port, ...turnRestCredentials(turn.secret, 600), timeoutMs: input.timeoutMs, signal: input.signal });
+  return turnCheck(target, result);
+}
+
+/** The chart's default XMPP domain (xmpp.domain), which jitsi-k8s leaves as is. */
+export const CHART_XMPP_DOMAIN = 'meet.jitsi';
+
 export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<VerifyResult> {
   const url = input.webUrl ?? `https://${input.domain}/`;
+  const site: SiteAccess = { origin: new URL(url).origin, connectAddress: input.webConnectAddress, ca: input.webCa, timeoutMs: input.timeoutMs, signal: input.signal };
   const web = (deps.web ?? checkHttps)(url, { timeoutMs: input.timeoutMs, connectAddress: input.webConnectAddress, ca: input.webCa, signal: input.signal }).then((a) => webCheck(url, a));
+  const signalling = input.signalling ? verifySignalling(site, input.signalling) : Promise.resolve([]);
+  const turn = input.turn ? verifyTurn(input.turn, input).then((c) => [c]) : Promise.resolve([]);
   const cluster = (async (): Promise<VerifyCheck[]> => {
     let pods: PodView[];
     try {
@@ -418,11 +475,11 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
       return checks;
     }
     // bridges one after another: each probe is small, and sequential keeps the retransmission timing honest
-    for (const pod of bridges) checks.push(...(await verifyBridge(pod, input, deps)));
+    for (const pod of bridges) checks.push(...(await verifyBridge(pod, input, deps, site)));
     return checks;
   })();
-  const [webResult, clusterResults] = await Promise.all([web, cluster]);
-  const checks = [...clusterResults.slice(0, 1), webResult, ...clusterResults.slice(1)];
+  const [webResult, signallingResults, turnResults, clusterResults] = await Promise.all([web, signalling, turn, cluster]);
+  const checks = [...clusterResults.slice(0, 1), webResult, ...signallingResults, ...turnResults, ...clusterResults.slice(1)];
   const counts: Record<Verdict, number> = { ok: 0, warn: 0, fail: 0 };
   for (const c of checks) counts[c.verdict]++;
   return { context: input.context, namespace: input.namespace, release: input.release, url, ok: counts.fail === 0, counts, checks };

@@ -3,12 +3,33 @@ import { z } from 'zod';
 import { CommandError, UsageError } from '../errors.js';
 import type { VerifyResult } from '../cluster/verify.js';
 
+/** `ip`, `ip:port` or `[ipv6]:port`, as `--web-address` and `--turn-address` take them. */
+export function parseAddress(flag: string, value: string): { ip: string; port?: number } {
+  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value) ?? /^(.+)()$/.exec(value)!;
+  const ip = m[1]!;
+  const port = m[2] ? Number(m[2]) : undefined;
+  if (!z.union([z.ipv4(), z.ipv6()]).safeParse(ip).success || (port !== undefined && (port < 1 || port > 65535))) {
+    throw new UsageError(`verify: ${flag}: an IP address, optionally with :port (got ${value})`);
+  }
+  return { ip, ...(port ? { port } : {}) };
+}
+
+/** How long `--long` holds the XMPP WebSocket idle: above the 60 s default read timeout of common proxies. */
+export const LONG_HOLD_SECONDS = 75;
+/** The chart's coturn Service port for TURN (coturn.service.ports.turn). */
+const TURN_PORT = 3478;
+
 const optionsSchema = z.object({
   config: z.string().min(1),
   context: z.string().min(1).optional(),
   namespace: z.string().min(1).optional(),
   json: z.boolean().optional(),
-  webAddress: z.union([z.ipv4(), z.ipv6()], { error: '--web-address: an IP address' }).optional(),
+  webAddress: z.string().min(1).optional(),
+  turnAddress: z.string().min(1).optional(),
+  xmppDomain: z.string().regex(/^[a-z0-9.-]+$/i, '--xmpp-domain: a domain name').optional(),
+  long: z
+    .union([z.literal(true), z.coerce.number({ error: '--long: a number of seconds' }).int('--long: whole seconds').min(1, '--long: at least 1 second').max(600, '--long: at most 600 seconds')])
+    .optional(),
   timeout: z.coerce
     .number({ error: '--timeout: a number of seconds' })
     .positive('--timeout: must be > 0 seconds')
@@ -27,38 +48,61 @@ export function formatVerify(result: VerifyResult, formatTable: (h: string[], ro
   return [formatTable(['check', 'verdict', 'result'], rows), '', ...hints, ...(hints.length ? [''] : []), verdict].join('\n');
 }
 
+/** coturn's shared secret from the secrets file beside the config; undefined when there is none. */
+async function readTurnSecret(configPath: string): Promise<string | undefined> {
+  const { loadSecrets, secretsPathFor } = await import('../config/file.js');
+  return loadSecrets(secretsPathFor(configPath))?.turnSecret;
+}
+
 export function defineVerify(program: Command): void {
   program
     .command('verify')
-    .description('prove the installation works: pods, HTTPS, advertised address, UDP media (STUN)')
+    .description('prove the installation works: pods, HTTPS, signalling (XMPP WebSocket, BOSH, bridge channel), TURN, advertised address, UDP media')
     .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
     .option('--context <name>', 'kubeconfig context (default: the config\'s, else the current one)')
     .option('-n, --namespace <ns>', 'namespace (default: the config\'s)')
     .option('--json', 'print the result as JSON')
-    .option('--web-address <ip>', 'connect the HTTPS check to this address instead of resolving the domain (before DNS points at it)')
-    .option('--timeout <seconds>', 'budget of each network probe (HTTPS request; STUN check with its 7 tries)', '5')
+    .option('--web-address <ip[:port]>', 'connect the site checks to this address (and port) instead of resolving the domain (before DNS points at it)')
+    .option('--turn-address <ip[:port]>', `connect the TURN check to this address instead of resolving the TURN host (default port ${TURN_PORT})`)
+    .option('--xmpp-domain <domain>', 'XMPP domain of the stream (default: config.hosts.domain from the site\'s config.js, else meet.jitsi)')
+    .option('--long [seconds]', `hold the XMPP WebSocket idle before closing it (default ${LONG_HOLD_SECONDS} s) to catch proxy read timeouts`)
+    .option('--timeout <seconds>', 'budget of each network probe (HTTPS request; WebSocket upgrade and stream features; STUN and TURN transactions)', '5')
     .addHelpText(
       'after',
       `
 Checks, from this machine:
   pods ready         every pod of the release, by component
   web over HTTPS     https://<domain>/ answers with a trusted certificate
+  XMPP WebSocket     wss://<domain>/xmpp-websocket (subprotocol xmpp): a stream to the XMPP
+                     domain gets its features (the SASL mechanisms are shown), then closes
+                     cleanly; --long holds it idle first. Named failures: upgrade refused (HTTP
+                     status), wrong subprotocol, no stream features, TLS error, closed by the
+                     proxy after N s
+  BOSH               POST https://<domain>/http-bind opens a session (the fallback transport)
+  TURN relay         with exposure.turn.enabled: a real allocation on coturn (UDP 3478) with
+                     credentials from turnSecret, released at once
   <jvb> advertises   the address the bridge gives clients matches exposure.publicIP
   <jvb> UDP media    a throw-away colibri2 endpoint on the bridge (through the API server's
                      pod proxy, port 8080), then a signed STUN Binding Request to each UDP
                      address it advertises: success, timeout or an answer from the wrong address.
                      The endpoint is always expired afterwards.
+  <jvb> bridge channel  the colibri WebSocket the bridge gives that endpoint, opened through
+                     the site (/colibri-ws/<server-id>/…): the upgrade must pass to every bridge
 Exit status 1 when any check fails.`,
     )
     .action(async (raw: unknown) => {
       const parsed = optionsSchema.safeParse(raw);
       if (!parsed.success) throw new UsageError(`verify: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
       const opts = parsed.data;
+      const web = opts.webAddress ? parseAddress('--web-address', opts.webAddress) : undefined;
+      const turnAt = opts.turnAddress ? parseAddress('--turn-address', opts.turnAddress) : undefined;
+      const holdIdleMs = opts.long === undefined ? 0 : (opts.long === true ? LONG_HOLD_SECONDS : opts.long) * 1000;
       const { loadConfig } = await import('../config/file.js');
       const { config } = loadConfig(opts.config);
       const namespace = opts.namespace ?? config.cluster.namespace;
       const context = opts.context ?? config.cluster.context;
       const release = config.cluster.release;
+      const turnSecret = config.exposure.turn.enabled ? await readTurnSecret(opts.config) : undefined;
       const [{ runVerify, verifyDepsFromKube }, { openKube }, { interruptSignal, throwIfInterrupted }, { log }, { formatTable }] = await Promise.all([
         import('../cluster/verify.js'),
         import('../cluster/kube.js'),
@@ -68,6 +112,7 @@ Exit status 1 when any check fails.`,
       ]);
       const logger = log();
       logger.info(`verifying release ${release} in namespace ${namespace}${context ? ` (context ${context})` : ''} and https://${config.domain}/ …`);
+      if (holdIdleMs) logger.info(`holding the XMPP WebSocket idle for ${holdIdleMs / 1000} s (--long) …`);
       const signal = interruptSignal();
       const result = await runVerify(
         {
@@ -77,7 +122,11 @@ Exit status 1 when any check fails.`,
           context,
           exposure: { mode: config.exposure.mode, publicIP: config.exposure.publicIP, udpPort: config.exposure.udpPort },
           timeoutMs: opts.timeout * 1000,
-          webConnectAddress: opts.webAddress,
+          ...(web ? { webConnectAddress: web.ip, ...(web.port ? { webUrl: `https://${config.domain}:${web.port}/` } : {}) } : {}),
+          signalling: { xmppDomain: opts.xmppDomain, holdIdleMs },
+          ...(config.exposure.turn.enabled
+            ? { turn: { host: config.exposure.turn.host ?? `turn.${config.domain}`, port: turnAt?.port ?? TURN_PORT, connectAddress: turnAt?.ip, secret: turnSecret } }
+            : {}),
           signal,
         },
         verifyDepsFromKube(() => openKube({ context, namespace }), { namespace, release }),
