@@ -329,7 +329,8 @@ export function boshCheck(url: string, o: BoshOutcome, ctx: { xmppDomain: string
   const fallback = needed ? '' : ' (browsers use the XMPP WebSocket; BOSH is the fallback)';
   switch (o.outcome) {
     case 'terminated':
-      return { ...base, verdict, message: `POST ${url}: session refused (${o.condition})${fallback}`, hint: o.condition === 'host-unknown' ? HOST_UNKNOWN_HINT : 'look at the prosody log', details };
+      // prosody's mod_bosh answers an unknown host with improper-addressing
+      return { ...base, verdict, message: `POST ${url}: session refused (${o.condition})${fallback}`, hint: /host-unknown|improper-addressing/.test(o.condition) ? HOST_UNKNOWN_HINT : 'look at the prosody log', details };
     case 'not-bosh':
       return {
         ...base,

@@ -37,7 +37,14 @@ describe('colibri2 request and answer shapes', () => {
         { type: 'srflx', ip: '203.0.113.7', port: 10000, protocol: 'udp', priority: 1694498815 },
         { type: 'host', ip: '10.244.0.10', port: 4443, protocol: 'tcp', priority: 2130706431 },
       ],
+      webSockets: [],
     });
+  });
+
+  it('reads the bridge-channel URL from web-sockets when the bridge advertises one', () => {
+    const jvb = fakeJvb({ ...creds, candidates, webSocketBase: 'wss://meet.example.com/colibri-ws/10.244.0.10' });
+    const answer = jvb.handle({ method: 'POST', path: 'colibri/v2/conferences', body: conferenceCreateRequest('m', 'e') }).body;
+    expect(parseEndpointTransport(answer, 'e').webSockets).toEqual([`wss://meet.example.com/colibri-ws/10.244.0.10/m/e?pwd=${creds.pwd}`]);
   });
 
   it('names what is missing in an unexpected answer', () => {

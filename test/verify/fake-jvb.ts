@@ -3,8 +3,14 @@
  * in jitsi-videobridge doc/rest-colibri2.md (endpoints[].transport.transport with ufrag, pwd and
  * string-typed candidates), checks the requests the way the bridge would (meeting-id, create,
  * a transport on a created endpoint), and keeps the set of live conferences so tests can assert
- * that the probe expired its conference.
+ * that the probe expired its conference. With `webSocketBase` it also advertises the bridge channel
+ * (`web-sockets`: <base>/<conference>/<endpoint>?pwd=<ice pwd>, the URL shape of jitsi-videobridge
+ * doc/web-sockets.md) and serveBridgeChannel() accepts that WebSocket the way the bridge does: only
+ * for a live conference with the endpoint's ICE password.
  */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
 import type { JvbHttp } from '../../src/cluster/colibri.js';
 
 export interface FakeJvbOptions {
@@ -16,6 +22,17 @@ export interface FakeJvbOptions {
   createStatus?: number;
   createBody?: unknown;
   expireStatus?: number;
+  /** e.g. wss://meet.test/colibri-ws/jvb-0 (JVB_WS_DOMAIN + JVB_WS_SERVER_ID) */
+  webSocketBase?: string;
+}
+
+export interface BridgeChannelServer {
+  port: number;
+  /** WebSockets accepted so far */
+  accepted: number;
+  /** what was refused, by reason */
+  refused: string[];
+  close(): Promise<void>;
 }
 
 export interface FakeJvb {
@@ -24,6 +41,8 @@ export interface FakeJvb {
   handle(req: { method: string; path: string; body: unknown }): { status: number; body: unknown };
   live: Set<string>;
   calls: { method: string; path: string; body: unknown }[];
+  /** a plain-HTTP WebSocket server for /colibri-ws/<server-id>/<conference>/<endpoint>?pwd=… on 127.0.0.1 */
+  serveBridgeChannel(): Promise<BridgeChannelServer>;
 }
 
 const isRecord = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v); // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -67,6 +86,7 @@ export function fakeJvb(opts: FakeJvbOptions): FakeJvb {
                 'rtcp-mux': true,
                 pwd: opts.pwd,
                 fingerprints: [{ fingerprint: 'F1:05:72:F8', setup: 'actpass', hash: 'sha-256' }],
+                ...(opts.webSocketBase ? { 'web-sockets': [`${opts.webSocketBase}/${body['meeting-id']}/${String(e.id)}?pwd=${opts.pwd}`] } : {}),
               },
             },
           })),
@@ -84,10 +104,41 @@ export function fakeJvb(opts: FakeJvbOptions): FakeJvb {
     }
     return { status: 404, body: 'Not Found' };
   };
+  const serveBridgeChannel = async (): Promise<BridgeChannelServer> => {
+    const wss = new WebSocketServer({ noServer: true });
+    const sockets = new Set<Socket>();
+    const server = createServer((_req, res) => res.writeHead(426).end());
+    const state: BridgeChannelServer = { port: 0, accepted: 0, refused: [], close: async () => undefined };
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      const u = new URL(req.url ?? '/', 'http://bridge');
+      const m = /^\/colibri-ws\/[^/]+\/([^/]+)\/([^/]+)$/.exec(u.pathname);
+      const why = !m ? 'bad path' : !live.has(decodeURIComponent(m[1]!)) ? 'no such conference' : u.searchParams.get('pwd') !== opts.pwd ? 'wrong pwd' : undefined;
+      if (why) {
+        state.refused.push(why);
+        socket.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        state.accepted++;
+        ws.on('error', () => undefined);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    state.port = (server.address() as { port: number }).port;
+    state.close = async () => {
+      for (const s of sockets) s.destroy();
+      wss.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    };
+    return state;
+  };
   return {
     live,
     calls,
     handle,
+    serveBridgeChannel,
     http: async (method, path, body) => {
       // through JSON, as over the wire
       const r = handle({ method, path, body: body === undefined ? undefined : JSON.parse(JSON.stringify(body)) });
