@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { defineVerify, formatVerify } from '../../src/commands/verify.js';
+import { defineVerify, formatVerify, parseAddress } from '../../src/commands/verify.js';
 import type { VerifyResult } from '../../src/cluster/verify.js';
 import { CommandError, UsageError } from '../../src/errors.js';
 import { formatTable } from '../../src/ui/table.js';
@@ -89,12 +89,18 @@ describe('jitsi-k8s verify', () => {
     expect(result.checks.map((c) => [c.id, c.verdict])).toEqual([
       ['pods', 'ok'],
       ['web', 'fail'],
+      ['xmpp-websocket', 'fail'],
+      ['bosh', 'fail'],
       ['advertised:jitsi-jvb-0-1', 'ok'],
       ['media:jitsi-jvb-0-1', 'ok'],
+      // the stand-in bridge advertises no colibri WebSocket here
+      ['bridge-channel:jitsi-jvb-0-1', 'ok'],
     ]);
     expect(result.checks[1]?.message).toMatch(/ECONNREFUSED/);
+    expect(result.checks[2]?.message).toBe('wss://meet.test/xmpp-websocket: connect ECONNREFUSED 127.0.0.1:443');
+    expect(result.checks[3]?.message).toBe('POST https://meet.test/http-bind: connect ECONNREFUSED 127.0.0.1:443');
     expect(error).toBeInstanceOf(CommandError);
-    expect((error as CommandError).message).toBe('verify: 1 of 4 checks failed');
+    expect((error as CommandError).message).toBe('verify: 3 of 7 checks failed');
     expect((error as CommandError).hint).toMatch(/nothing accepts connections on 443/);
     expect(responder.valid).toBeGreaterThanOrEqual(1);
   });
@@ -134,6 +140,8 @@ describe('jitsi-k8s verify', () => {
       expect(result.checks.map((c) => [c.id, c.verdict])).toEqual([
         ['pods', 'fail'],
         ['web', 'fail'],
+        ['xmpp-websocket', 'fail'],
+        ['bosh', 'fail'],
         ['media', 'fail'],
       ]);
       expect(result.checks[0]?.message).toMatch(/no-such-kubeconfig, which does not exist/);
@@ -147,7 +155,28 @@ describe('jitsi-k8s verify', () => {
     expect((await verify(['--config', configPath, '--timeout', 'soon'])).error).toBeInstanceOf(UsageError);
     expect((await verify(['--config', configPath, '--timeout', '0'])).error).toBeInstanceOf(UsageError);
     expect((await verify(['--config', configPath, '--web-address', 'meet.test'])).error).toBeInstanceOf(UsageError);
+    expect((await verify(['--config', configPath, '--web-address', '127.0.0.1:70000'])).error).toBeInstanceOf(UsageError);
+    expect((await verify(['--config', configPath, '--turn-address', 'turn.meet.test:3478'])).error).toBeInstanceOf(UsageError);
+    expect((await verify(['--config', configPath, '--long', 'soon'])).error).toBeInstanceOf(UsageError);
+    expect((await verify(['--config', configPath, '--long', '0'])).error).toBeInstanceOf(UsageError);
+    expect((await verify(['--config', configPath, '--xmpp-domain', 'meet jitsi'])).error).toBeInstanceOf(UsageError);
     expect((await verify(['--config', join(dir, 'missing.yaml')])).error).toBeInstanceOf(UsageError);
+  });
+});
+
+describe('parseAddress', () => {
+  it.each([
+    ['127.0.0.1', { ip: '127.0.0.1' }],
+    ['127.0.0.1:8443', { ip: '127.0.0.1', port: 8443 }],
+    ['::1', { ip: '::1' }],
+    ['[::1]:8443', { ip: '::1', port: 8443 }],
+    ['[2001:db8::1]', { ip: '2001:db8::1' }],
+  ])('%s', (value, expected) => {
+    expect(parseAddress('--web-address', value)).toEqual(expected);
+  });
+  it('refuses names and bad ports with the flag in the message', () => {
+    expect(() => parseAddress('--turn-address', 'turn.example.com')).toThrow('verify: --turn-address: an IP address, optionally with :port (got turn.example.com)');
+    expect(() => parseAddress('--web-address', '127.0.0.1:0')).toThrow(UsageError);
   });
 });
 

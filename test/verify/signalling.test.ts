@@ -117,9 +117,9 @@ describe.skipIf(!prosodyBin)('XMPP over WebSocket and BOSH through a TLS proxy t
     expect(ws).toMatchObject({ outcome: 'closed-by-proxy', code: 1006 });
     if (ws.outcome !== 'closed-by-proxy') throw new Error('not closed');
     expect(ws.afterMs).toBeGreaterThanOrEqual(900);
-    expect(ws.afterMs).toBeLessThan(2500);
+    expect(ws.afterMs).toBeLessThan(3000); // before the hold ended
     const row = xmppWebSocketCheck('wss://x/xmpp-websocket', ws, { xmppDomain: XMPP_DOMAIN, holdMs: 3000 });
-    expect(row).toMatchObject({ verdict: 'fail', message: expect.stringMatching(/^closed by the proxy after 1\.\d s \(WebSocket close 1006\)$/), hint: IDLE_TIMEOUT_HINT });
+    expect(row).toMatchObject({ verdict: 'fail', message: expect.stringMatching(/^closed by the proxy after [12]\.\d s \(WebSocket close 1006\)$/), hint: IDLE_TIMEOUT_HINT });
     expect(row.hint).toMatch(/nginx\.ingress\.kubernetes\.io\/proxy-read-timeout/);
     // the same proxy with a hold shorter than its timeout keeps the stream and closes it cleanly
     const short = await probeXmppWebSocket(site(p), { xmppDomain: XMPP_DOMAIN, holdMs: 300 });
