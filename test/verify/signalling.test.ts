@@ -53,6 +53,8 @@ describe.skipIf(!prosodyBin)('XMPP over WebSocket and BOSH through a TLS proxy t
   const proxies: SiteProxy[] = [];
   let noSubprotocol: Server;
   let noSubprotocolPort: number;
+  let silentXmpp: Server;
+  let silentXmppPort: number;
 
   const proxy = async (opts: Omit<Parameters<typeof startSiteProxy>[1], 'backendPort'> & { backendPort?: number }) => {
     const p = await startSiteProxy(DOMAIN, { backendPort: prosody.httpPort, ...opts });
@@ -69,12 +71,20 @@ describe.skipIf(!prosodyBin)('XMPP over WebSocket and BOSH through a TLS proxy t
     noSubprotocol.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => ws.on('error', () => undefined)));
     await new Promise<void>((r) => noSubprotocol.listen(0, '127.0.0.1', r));
     noSubprotocolPort = (noSubprotocol.address() as { port: number }).port;
+    // one that takes the xmpp subprotocol and then says nothing
+    const silent = new WebSocketServer({ noServer: true, handleProtocols: () => 'xmpp' });
+    silentXmpp = createServer();
+    silentXmpp.on('upgrade', (req, socket, head) => silent.handleUpgrade(req, socket, head, (ws) => ws.on('error', () => undefined)));
+    await new Promise<void>((r) => silentXmpp.listen(0, '127.0.0.1', r));
+    silentXmppPort = (silentXmpp.address() as { port: number }).port;
   }, 40_000);
 
   afterAll(async () => {
     for (const p of proxies) await p.close();
-    noSubprotocol?.closeAllConnections();
-    await new Promise<void>((r) => (noSubprotocol ? noSubprotocol.close(() => r()) : r()));
+    for (const server of [noSubprotocol, silentXmpp]) {
+      server?.closeAllConnections();
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    }
     await prosody?.close();
   });
 
@@ -143,6 +153,14 @@ describe.skipIf(!prosodyBin)('XMPP over WebSocket and BOSH through a TLS proxy t
     const ws = await probeXmppWebSocket(site(p), { xmppDomain: XMPP_DOMAIN, holdMs: 0 });
     expect(ws).toMatchObject({ outcome: 'wrong-subprotocol', offered: '' });
     expect(xmppWebSocketCheck('wss://x/xmpp-websocket', ws, { xmppDomain: XMPP_DOMAIN, holdMs: 0 }).message).toBe("wss://x/xmpp-websocket: wrong subprotocol (none instead of 'xmpp')");
+  });
+
+  it('an upgrade to something that never opens the stream: "no stream features" within the timeout', async () => {
+    const p = await proxy({ upgrade: 'pass', backendPort: silentXmppPort });
+    const ws = await probeXmppWebSocket(site(p, { timeoutMs: 1000 }), { xmppDomain: XMPP_DOMAIN, holdMs: 0 });
+    expect(ws).toMatchObject({ outcome: 'no-features' });
+    if (ws.outcome === 'no-features') expect(ws.waitedMs).toBeGreaterThanOrEqual(1000);
+    expect(xmppWebSocketCheck('wss://x/xmpp-websocket', ws, { xmppDomain: XMPP_DOMAIN, holdMs: 0 })).toMatchObject({ verdict: 'fail', message: expect.stringMatching(/^wss:\/\/x\/xmpp-websocket: no stream features within \d\.\d s$/) });
   });
 
   it('a certificate this machine does not trust: "TLS error"', async () => {
