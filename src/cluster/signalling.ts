@@ -26,7 +26,8 @@ export interface SiteAccess {
   signal?: AbortSignal;
 }
 
-function fixedLookup(address: string): LookupFunction {
+/** A resolver that always answers this address (the host name still drives SNI and certificate checks). */
+export function fixedLookup(address: string): LookupFunction {
   const family = isIPv6(address) ? 6 : 4;
   return (_host, options, callback) => {
     if (options.all) callback(null, [{ address, family }]);
@@ -128,11 +129,11 @@ export const mechanismsIn = (xml: string) => [...xml.matchAll(/<mechanism>([^<]+
  * for the stream features, holds the socket idle for holdMs (a proxy read timeout shows as a close),
  * then closes the stream and the socket.
  */
-export async function probeXmppWebSocket(site: SiteAccess, opts: { path?: string; xmppDomain: string; holdMs: number }): Promise<XmppWebSocketOutcome> {
-  const url = `${site.origin.replace(/^https:/, 'wss:')}${opts.path ?? '/xmpp-websocket'}`;
+export async function probeXmppWebSocket(site: SiteAccess, opts: { xmppDomain: string; holdMs: number }): Promise<XmppWebSocketOutcome> {
+  const url = `${site.origin.replace(/^https:/, 'wss:')}/xmpp-websocket`;
   const opened = await openSocket(url, 'xmpp', site);
   if (!('ws' in opened)) return opened;
-  // ws itself refuses an answer without the requested subprotocol (wrong-subprotocol above)
+  // ws refuses an answer without the xmpp subprotocol: openSocket reported that as wrong-subprotocol
   const { ws } = opened;
   const openedAt = performance.now();
   const since = () => Math.round(performance.now() - openedAt);
@@ -228,8 +229,8 @@ export type BoshOutcome =
 const attr = (xml: string, name: string) => new RegExp(`\\s${name}=['"]([^'"]*)['"]`).exec(xml)?.[1];
 
 /** POSTs a BOSH session request to the XMPP domain, reads the session and features, then terminates it. */
-export async function probeBosh(site: SiteAccess, opts: { path?: string; xmppDomain: string }): Promise<BoshOutcome> {
-  const url = `${site.origin}${opts.path ?? '/http-bind'}`;
+export async function probeBosh(site: SiteAccess, opts: { xmppDomain: string }): Promise<BoshOutcome> {
+  const url = `${site.origin}/http-bind`;
   const rid = randomInt(1_000_000, 2 ** 40);
   const body = (extra: string) => `<body xmlns="http://jabber.org/protocol/httpbind" xmlns:xmpp="urn:xmpp:xbosh" ${extra}/>`;
   const a = await httpsText(url, 'POST', site, body(`rid="${rid}" to="${opts.xmppDomain}" wait="5" hold="1" ver="1.6" xmpp:version="1.0" xml:lang="en" content="text/xml; charset=utf-8"`));

@@ -7,7 +7,7 @@
  * One result object; the command prints it.
  */
 import { request as httpsRequest } from 'node:https';
-import { isIPv4, isIPv6, type LookupFunction } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import type { ExposureMode } from '../config/schema.js';
 import { CommandError, InterruptedError, UsageError } from '../errors.js';
 import { withProbeEndpoint, type IceCandidate, type JvbHttp, type ProbeEndpoint } from './colibri.js';
@@ -16,6 +16,7 @@ import { podProxyPath, type Kube, type V1Pod } from './kube.js';
 import {
   boshCheck,
   bridgeChannelCheck,
+  fixedLookup,
   probeBosh,
   probeBridgeChannel,
   probeXmppWebSocket,
@@ -103,15 +104,6 @@ export interface WebCheckOptions {
 }
 
 export type WebAnswer = { status: number; elapsedMs: number; server?: string } | { error: string; code?: string; elapsedMs: number };
-
-/** A resolver that always answers this address (the host name still drives SNI and certificate checks). */
-function fixedLookup(address: string): LookupFunction {
-  const family = isIPv6(address) ? 6 : 4;
-  return (_host, options, callback) => {
-    if (options.all) callback(null, [{ address, family }]);
-    else callback(null, address, family);
-  };
-}
 
 /** One HTTPS GET with certificate verification; TLS and network failures come back as codes. */
 export function checkHttps(url: string, opts: WebCheckOptions): Promise<WebAnswer> {
