@@ -16,10 +16,12 @@ const leaveOut = {
   name: 'leave-out',
   setup(b) {
     b.onResolve({ filter: LEFT_OUT }, (a) => ({ path: a.path, namespace: 'left-out' }));
-    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => ({
-      contents: `throw new Error(${JSON.stringify(`${a.path} is not in the jitsi-k8s worker bundle`)});`,
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (a) => {
+      const fail = `() => { throw new Error(${JSON.stringify(`${a.path} is not in the jitsi-k8s worker bundle`)}); }`;
+      // proxy-agent is imported statically (loading must not fail); the others are imported when used
+      const contents = a.path === 'proxy-agent' ? `export class ProxyAgent { constructor() { (${fail})(); } }` : `(${fail})();`;
+      return { contents, loader: 'js' };
+    });
   },
 };
 

@@ -1,4 +1,4 @@
-/** Finds a Chrome/Chromium to drive: --browser, else PUPPETEER_EXECUTABLE_PATH, else well-known paths, else puppeteer's cache. */
+/** Finds a Chrome/Chromium to drive: --browser, else PUPPETEER_EXECUTABLE_PATH, else puppeteer's cache (as puppeteer itself does), else well-known paths. */
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -51,7 +51,7 @@ export function findBrowser(explicit?: string, env: NodeJS.ProcessEnv = process.
     if (executable(fromEnv)) return fromEnv;
     throw new CommandError(`PUPPETEER_EXECUTABLE_PATH=${fromEnv} is not an executable file`, 'point it at a Chrome or Chromium binary, or unset it');
   }
-  const found = CANDIDATES.find(executable) ?? puppeteerCacheChrome(env);
+  const found = puppeteerCacheChrome(env) ?? CANDIDATES.find(executable);
   if (found) return found;
   throw new CommandError(
     'no Chrome or Chromium found',

@@ -24,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     if (!o.shard || !/^\d+$/.test(o.shard)) throw new UsageError(`--shard: a whole number (got "${o.shard ?? ''}")`, 'the Job passes $(JOB_COMPLETION_INDEX)');
     const spec = readWorkerSpec(o.spec);
     const browser = findBrowser(o.browser);
+    log.info(`browser: ${browser}`);
     const out = lineWriter((text) => process.stdout.write(text));
     const r = await runWorker({ spec, shard: Number(o.shard), signal: interruptSignal(), out, log, browser });
     log.info(`shard ${o.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
