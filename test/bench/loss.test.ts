@@ -80,7 +80,7 @@ describe('packet loss in a network namespace', () => {
     expect(loss.pct).toBeLessThan(0.5);
     console.log(`no loss injected: audio loss ${loss.pct.toFixed(2)} % over ${loss.packets} packets; video NACKs ${rs.reduce((n, r) => n + r.video.nackCount, 0)}`);
     expect(rs.every((r) => r.transport?.protocol === 'udp')).toBe(true);
-  });
+  }, 150_000);
 
   it('5 % of UDP dropped on input, on both hops: audio receive loss 9.75 ± 2.5 %, video repaired by NACKs', async () => {
     await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
@@ -98,5 +98,5 @@ describe('packet loss in a network namespace', () => {
     expect(perSample.reduce((a, b) => a + b, 0) / perSample.length).toBeGreaterThan(4);
     expect(rs.reduce((n, r) => n + r.video.nackCount, 0)).toBeGreaterThan(0);
     console.log(`injected 5 % per hop: audio loss ${loss.pct.toFixed(2)} % over ${loss.packets} packets; video residual ${(rs.reduce((n, r) => n + r.video.packetsLost, 0) / rs.reduce((n, r) => n + r.video.packetsLost + r.video.packetsReceived, 0) * 100).toFixed(2)} %, NACKs ${rs.reduce((n, r) => n + r.video.nackCount, 0)}`);
-  });
+  }, 150_000);
 });
