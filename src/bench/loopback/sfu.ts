@@ -35,6 +35,23 @@ export function isVp8Keyframe(payload: Buffer): boolean {
 /** a sender's starting rate (kbps): enough for the top layer of 720p simulcast */
 const START_KBPS = 1_500;
 
+/** receive buffer per socket: a starved event loop (seconds on a busy machine) must not drop media */
+const RECEIVE_BUFFER_BYTES = 4 << 20;
+
+/** Best effort (the kernel caps it at net.core.rmem_max): werift keeps its sockets inside its ICE objects. */
+function widenReceiveBuffers(pc: RTCPeerConnection): void {
+  type Inner = { iceTransport?: { connection?: { protocols?: { transport?: { socket?: { setRecvBufferSize(n: number): void } } }[] } } };
+  for (const t of pc.getTransceivers()) {
+    for (const p of (t.dtlsTransport as unknown as Inner | undefined)?.iceTransport?.connection?.protocols ?? []) {
+      try {
+        p.transport?.socket?.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+      } catch {
+        // not bound yet or refused: the default buffer stays
+      }
+    }
+  }
+}
+
 const U16 = 0x1_0000;
 const U32 = 0x1_0000_0000;
 
@@ -203,6 +220,7 @@ export class ForwardingUnit {
         setTimeout(resolve, 5_000);
       });
     }
+    widenReceiveBuffers(pc);
     const sdp = pc.localDescription?.sdp ?? '';
     return sdp
       .split('\r\n')
