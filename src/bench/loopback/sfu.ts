@@ -35,6 +35,9 @@ export function isVp8Keyframe(payload: Buffer): boolean {
 /** a sender's starting rate (kbps): enough for the top layer of 720p simulcast */
 const START_KBPS = 1_500;
 
+/** at most one keyframe request per layer this often, whatever the number of receivers asking */
+const KEYFRAME_INTERVAL_MS = 500;
+
 /** receive buffer per socket: a starved event loop (seconds on a busy machine) must not drop media */
 const RECEIVE_BUFFER_BYTES = 4 << 20;
 
@@ -165,7 +168,12 @@ class Upstream {
       .map(([rid]) => rid)
       .sort((a, b) => LAYERS.indexOf(a as never) - LAYERS.indexOf(b as never));
   }
+  private readonly keyframeAskedAt = new Map<string, number>();
+  /** Asks the sender for a keyframe of one layer; many receivers asking at once make one request (as a bridge does). */
   keyframe(rid: string): void {
+    const now = Date.now();
+    if (now - (this.keyframeAskedAt.get(rid) ?? 0) < KEYFRAME_INTERVAL_MS) return;
+    this.keyframeAskedAt.set(rid, now);
     const track = this.video.get(rid);
     const ssrc = track?.ssrc ?? track?.header?.ssrc;
     const receiver = this.pc.getTransceivers().find((t) => t.kind === 'video')?.receiver;
