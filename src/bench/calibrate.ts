@@ -1,7 +1,7 @@
 /**
  * `bench calibrate`: how many participants this machine can drive. Against the loopback
- * conference, one sender browser sends to a growing number of lite receivers in one receiver
- * browser; each step measures the cores of each browser, the sender's frame rate, receive loss and
+ * conference (a forwarding unit, so the sender encodes once as behind a Jitsi bridge), one sender
+ * browser sends to a growing number of lite receivers in one receiver browser; each step measures the cores of each browser, the sender's frame rate, receive loss and
  * how busy the whole machine is, and stops when quality drops or the time budget is spent.
  * The result is stored so the bench guard can use it.
  */
@@ -112,7 +112,7 @@ export function summariseStep(records: SampleRecord[], liteReceivers: number, vi
 export function recommend(steps: CalibrationStep[], cores: number): Pick<Calibration, 'coresPerSender' | 'coresPerLiteReceiver' | 'memoryMiBPerLiteReceiver' | 'memoryMiBPerSender' | 'maxLiteReceiversTested' | 'recommended'> {
   const good = steps.filter((s) => s.ok);
   const usable = cores * 0.75;
-  // the sender's cost at its smallest audience (mesh: a loopback sender encodes once per receiver; a Jitsi sender once)
+  // the sender's cost at its smallest audience (the loopback conference forwards like a bridge: it hardly grows with more)
   const coresPerSender = steps[0]?.senderCores ?? null;
   // a receiver's cost from the biggest good step (fixed browser overhead spread over most pages)
   const best = good.at(-1) ?? steps[0];

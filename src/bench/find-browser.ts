@@ -1,5 +1,7 @@
-/** Finds a Chrome/Chromium to drive: --browser, else PUPPETEER_EXECUTABLE_PATH, else well-known paths. */
-import { accessSync, constants } from 'node:fs';
+/** Finds a Chrome/Chromium to drive: --browser, else PUPPETEER_EXECUTABLE_PATH, else puppeteer's cache (as puppeteer itself does), else well-known paths. */
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { CommandError } from '../errors.js';
 
 const CANDIDATES = [
@@ -22,6 +24,23 @@ function executable(path: string): boolean {
   }
 }
 
+/**
+ * Chrome as puppeteer installs it: <cache>/chrome/linux-<version>/chrome-linux64/chrome, the cache
+ * being PUPPETEER_CACHE_DIR or ~/.cache/puppeteer. The official puppeteer image keeps its Chrome
+ * there (/home/pptruser/.cache/puppeteer, puppeteer's docker/Dockerfile). Newest version first.
+ */
+export function puppeteerCacheChrome(env: NodeJS.ProcessEnv = process.env, home = env.HOME || homedir()): string | undefined {
+  const root = join(env.PUPPETEER_CACHE_DIR || join(home, '.cache', 'puppeteer'), 'chrome');
+  let versions: string[];
+  try {
+    versions = readdirSync(root).filter((d) => d.startsWith('linux-'));
+  } catch {
+    return undefined;
+  }
+  const newestFirst = versions.sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+  return newestFirst.map((v) => join(root, v, 'chrome-linux64', 'chrome')).find(executable);
+}
+
 export function findBrowser(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (explicit) {
     if (executable(explicit)) return explicit;
@@ -32,10 +51,10 @@ export function findBrowser(explicit?: string, env: NodeJS.ProcessEnv = process.
     if (executable(fromEnv)) return fromEnv;
     throw new CommandError(`PUPPETEER_EXECUTABLE_PATH=${fromEnv} is not an executable file`, 'point it at a Chrome or Chromium binary, or unset it');
   }
-  const found = CANDIDATES.find(executable);
+  const found = puppeteerCacheChrome(env) ?? CANDIDATES.find(executable);
   if (found) return found;
   throw new CommandError(
     'no Chrome or Chromium found',
-    'install one (Debian/Ubuntu: apt-get install -y chromium; macOS: install Google Chrome) or pass --browser /path/to/chrome',
+    'install one (Debian/Ubuntu: apt-get install -y chromium; macOS: install Google Chrome; or `npx puppeteer browsers install chrome`) or pass --browser /path/to/chrome',
   );
 }

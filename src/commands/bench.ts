@@ -310,7 +310,6 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
   const { DEFAULT_COST, DEFAULT_WORKER_IMAGE } = await import('../bench/k8s/job.js');
   const { dryRunYaml, runK8sBench } = await import('../bench/k8s/runner.js');
   const { loadCalibration } = await import('../bench/calibrate.js');
-  const { packageVersion } = await import('../version.js');
   const calibration = loadCalibration();
   const perPod = flags.perPod !== undefined ? Number(flags.perPod) : (calibration?.recommended.participantsAt10PctSenders ?? 20);
   if (!Number.isInteger(perPod) || perPod < 1) throw new UsageError(`--per-pod: a whole number ≥ 1 (got "${flags.perPod}")`);
@@ -345,7 +344,7 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
     perPod,
     splitRooms: Boolean(flags.splitRooms),
     image: flags.image ?? DEFAULT_WORKER_IMAGE,
-    packageSpec: `jitsi-k8s@${packageVersion()}`,
+    workerBundle: (await import('../bench/k8s/bundle.js')).readWorkerBundle(),
     namespace: flags.benchNamespace ?? 'jitsi-k8s-bench',
     nodeSelector,
     avoidBridges,

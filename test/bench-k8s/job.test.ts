@@ -20,7 +20,7 @@ function input(over: Partial<WorkerJobInput> = {}): { job: WorkerJobInput; sende
       shards,
       startAtMs: 1_800_000_000_000,
       image: DEFAULT_WORKER_IMAGE,
-      packageSpec: 'jitsi-k8s@0.1.0',
+      workerBundle: 'H4sI',
       cost: DEFAULT_COST,
       avoidBridges: { namespace: 'jitsi', release: 'jitsi' },
       deadlineSeconds: 900,
@@ -39,18 +39,22 @@ describe('load generator Job', () => {
     expect(j.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 0, activeDeadlineSeconds: 900 });
   });
 
-  it('runs the same package in worker mode with its shard index', () => {
+  it('runs the shipped worker program with the image Node, with its shard index: no registry at start', () => {
     const { job, senders } = input();
     const c = (buildJob(job, senders) as Any).spec.template.spec.containers[0];
     expect(c.image).toBe('ghcr.io/puppeteer/puppeteer:24.43.1');
-    expect([...c.command, ...c.args]).toEqual(['npx', '--yes', 'jitsi-k8s@0.1.0', 'bench', 'worker', '--spec', '/etc/jitsi-k8s-bench/worker.json', '--shard', '$(JOB_COMPLETION_INDEX)']);
+    expect([...c.command, ...c.args]).toEqual(['node', '/worker/worker.mjs', '--spec', '/worker/worker.json', '--shard', '$(JOB_COMPLETION_INDEX)']);
+    expect(c.volumeMounts).toContainEqual({ name: 'worker', mountPath: '/worker', readOnly: true });
+    const cm = buildConfigMap(job) as Any;
+    expect(Object.keys(cm.data).sort()).toEqual(['worker.json', 'worker.mjs']);
+    expect(cm.binaryData).toEqual({ 'worker.bundle.mjs.gz': 'H4sI' });
   });
 
   it('mounts /dev/shm in memory and the scenario ConfigMap', () => {
     const { job, senders } = input();
     const spec = (buildJob(job, senders) as Any).spec.template.spec;
     expect(spec.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } });
-    expect(spec.volumes).toContainEqual({ name: 'scenario', configMap: { name: 'jk8s-bench-r1a2-s0' } });
+    expect(spec.volumes).toContainEqual({ name: 'worker', configMap: { name: 'jk8s-bench-r1a2-s0' } });
     expect(spec.containers[0].volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
   });
 

@@ -53,7 +53,7 @@ describe('runK8sBench', () => {
     let bridges = 3;
     const scaled: number[] = [];
     const outcome = await runK8sBench(
-      { scenario, perPod: 2, splitRooms: false, image: 'img', packageSpec: 'jitsi-k8s@0.1.0', namespace: 'jk8s-bench', startDelayMs: 300, cost: DEFAULT_COST, avoidBridges: { namespace: 'jitsi', release: 'jitsi' } },
+      { scenario, perPod: 2, splitRooms: false, image: 'img', workerBundle: 'H4sI', namespace: 'jk8s-bench', startDelayMs: 300, cost: DEFAULT_COST, avoidBridges: { namespace: 'jitsi', release: 'jitsi' } },
       {
         kube: openKube({ kubeconfig: api.writeKubeconfig() }),
         signal: new AbortController().signal,

@@ -114,6 +114,9 @@ describe('bench --runner k8s --dry-run', () => {
     expect(job.spec.template.spec.nodeSelector).toEqual({ pool: 'loadgen' });
     expect(job.spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
     expect(JSON.parse(docs[1]!.data['worker.json']).scenario.browser).toBeUndefined();
+    // the worker program is named, not printed
+    expect(docs[1]!.binaryData['worker.bundle.mjs.gz']).toMatch(/^<dist\/worker\.mjs gzipped: \d+ KiB, left out of --dry-run>$/);
+    expect([...job.spec.template.spec.containers[0].command, ...job.spec.template.spec.containers[0].args].slice(0, 2)).toEqual(['node', '/worker/worker.mjs']);
   });
 
   it('--dry-run without --runner k8s is a usage error', async () => {

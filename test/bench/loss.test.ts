@@ -2,7 +2,9 @@
  * Loss truth: real packet loss in a network namespace this test creates (veth pair with
  * 10.99.0.1/24 and 10.99.0.2/24, both ends inside; nftables drops 5 % of UDP on the INPUT hook).
  * The loopback conference and Chromium run inside the namespace; the audio receive loss the
- * probe reports must match what was injected. Needs root (the machine and CI run as root).
+ * probe reports must match what was injected. The conference forwards like a bridge, so a packet
+ * crosses the input hook twice (sender → forwarding unit → receiver) and audio, which nothing
+ * repairs, arrives with 1 − 0.95² ≈ 9.75 % loss. Needs root (the machine and CI run as root).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +42,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** 1 sender (audio + video) → 3 lite receivers in the namespace (~2,200 audio packets: σ ≈ 0.5 % at 5 %); returns the receivers' steady samples. */
+/** 1 sender (audio + video) → 3 lite receivers in the namespace (~3,000 audio packets); returns the receivers' steady samples. */
 async function measure(name: string): Promise<ParticipantSample[]> {
   const outDir = join(work, name);
   const scenario = {
@@ -49,7 +51,7 @@ async function measure(name: string): Promise<ParticipantSample[]> {
     browser: chromiumBin(),
     participants: 4,
     senders: 1,
-    durationMs: '15s',
+    durationMs: '20s',
     rampPerSecond: '5/s',
     warmupMs: '1s',
     cooldownMs: '0s',
@@ -78,9 +80,9 @@ describe('packet loss in a network namespace', () => {
     expect(loss.pct).toBeLessThan(0.5);
     console.log(`no loss injected: audio loss ${loss.pct.toFixed(2)} % over ${loss.packets} packets; video NACKs ${rs.reduce((n, r) => n + r.video.nackCount, 0)}`);
     expect(rs.every((r) => r.transport?.protocol === 'udp')).toBe(true);
-  });
+  }, 150_000);
 
-  it('5 % of UDP dropped on input: audio receive loss 5 ± 1.5 %, video repaired by NACKs', async () => {
+  it('5 % of UDP dropped on input, on both hops: audio receive loss 9.75 ± 2.5 %, video repaired by NACKs', async () => {
     await run('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], {
       input: 'table inet jk8s {\n chain input {\n  type filter hook input priority 0;\n  meta l4proto udp numgen random mod 20 0 drop\n }\n}\n',
       timeoutMs: 15_000,
@@ -88,12 +90,13 @@ describe('packet loss in a network namespace', () => {
     const rs = await measure('loss5');
     const loss = audioLossPct(rs);
     expect(loss.packets).toBeGreaterThan(1_800);
-    expect(loss.pct).toBeGreaterThan(3.5);
-    expect(loss.pct).toBeLessThan(6.5);
+    // the upstream hop's losses are shared by the 3 receivers: a wider band than 3 independent streams
+    expect(loss.pct).toBeGreaterThan(7.25);
+    expect(loss.pct).toBeLessThan(12.25);
     // per-sample figures agree with the totals
     const perSample = rs.filter((r) => r.audio.packetsReceived > 0).map((r) => r.audio.lossPct);
-    expect(perSample.reduce((a, b) => a + b, 0) / perSample.length).toBeGreaterThan(2);
+    expect(perSample.reduce((a, b) => a + b, 0) / perSample.length).toBeGreaterThan(4);
     expect(rs.reduce((n, r) => n + r.video.nackCount, 0)).toBeGreaterThan(0);
-    console.log(`injected 5 %: audio loss ${loss.pct.toFixed(2)} % over ${loss.packets} packets; video residual ${(rs.reduce((n, r) => n + r.video.packetsLost, 0) / rs.reduce((n, r) => n + r.video.packetsLost + r.video.packetsReceived, 0) * 100).toFixed(2)} %, NACKs ${rs.reduce((n, r) => n + r.video.nackCount, 0)}`);
-  });
+    console.log(`injected 5 % per hop: audio loss ${loss.pct.toFixed(2)} % over ${loss.packets} packets; video residual ${(rs.reduce((n, r) => n + r.video.packetsLost, 0) / rs.reduce((n, r) => n + r.video.packetsLost + r.video.packetsReceived, 0) * 100).toFixed(2)} %, NACKs ${rs.reduce((n, r) => n + r.video.nackCount, 0)}`);
+  }, 150_000);
 });

@@ -30,7 +30,7 @@ afterAll(() => {
 });
 
 function job(runId: string, extra: Partial<WorkerJobInput> = {}): WorkerJobInput {
-  return { runId, step: 0, bridges: 1, namespace: ns, scenario, shards, startAtMs: Date.now(), image: 'ghcr.io/puppeteer/puppeteer:24.43.1', packageSpec: 'jitsi-k8s@0.1.0', cost: DEFAULT_COST, deadlineSeconds: 120, ...extra };
+  return { runId, step: 0, bridges: 1, namespace: ns, scenario, shards, startAtMs: Date.now(), image: 'ghcr.io/puppeteer/puppeteer:24.43.1', workerBundle: 'H4sI', cost: DEFAULT_COST, deadlineSeconds: 120, ...extra };
 }
 
 /** a kubelet's CRI log line */

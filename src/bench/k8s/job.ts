@@ -1,6 +1,7 @@
 /**
- * The load generators as Kubernetes objects: one ConfigMap with the scenario and the shard plan,
- * one Indexed Job with a completion per shard. Pure: `--dry-run` prints exactly these.
+ * The load generators as Kubernetes objects: one ConfigMap with the scenario, the shard plan and
+ * the worker program (dist/worker.mjs, one bundled file, gzipped), one Indexed Job with a
+ * completion per shard running `node /worker/worker.mjs`. Pure: `--dry-run` prints these.
  */
 import type { Scenario } from '../scenario.js';
 import type { Shard } from './shard.js';
@@ -8,7 +9,25 @@ import type { Shard } from './shard.js';
 /** The official puppeteer image (Chrome + Node) at the tag matching our puppeteer-core. */
 export const DEFAULT_WORKER_IMAGE = 'ghcr.io/puppeteer/puppeteer:24.43.1';
 export const WORKER_CONTAINER = 'worker';
-export const SCENARIO_MOUNT = '/etc/jitsi-k8s-bench';
+/** where the ConfigMap (spec, worker program) is mounted in the pod */
+export const WORKER_MOUNT = '/worker';
+
+/**
+ * The ConfigMap's `worker.mjs`: unpacks the gzipped bundle beside it into a temp dir and runs it
+ * with the same arguments (a ConfigMap holds at most 1 MiB; the bundle is larger unpacked).
+ */
+export const WORKER_LOADER = [
+  '// jitsi-k8s load generator: unpacks worker.bundle.mjs.gz (beside this file) and runs it',
+  "import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';",
+  "import { tmpdir } from 'node:os';",
+  "import { join } from 'node:path';",
+  "import { pathToFileURL } from 'node:url';",
+  "import { gunzipSync } from 'node:zlib';",
+  "const file = join(mkdtempSync(join(tmpdir(), 'jitsi-k8s-worker-')), 'worker.bundle.mjs');",
+  "writeFileSync(file, gunzipSync(readFileSync(new URL('./worker.bundle.mjs.gz', import.meta.url))));",
+  'await import(pathToFileURL(file).href);',
+  '',
+].join('\n');
 export const RUN_LABEL = 'jitsi-k8s/bench-run';
 
 /** What one participant costs a load generator, from `bench calibrate` or the defaults below. */
@@ -35,8 +54,8 @@ export interface WorkerJobInput {
   /** wall-clock start of ramp-up for every worker, ms since the epoch */
   startAtMs: number;
   image: string;
-  /** the package the workers run: `npx jitsi-k8s@<version>` unless the image has it */
-  packageSpec: string;
+  /** dist/worker.mjs gzipped, base64: the program the pods run (no registry needed at start) */
+  workerBundle: string;
   cost: ParticipantCost;
   nodeSelector?: Record<string, string>;
   /** keep load generators off the nodes that run these bridges (default on) */
@@ -86,7 +105,8 @@ export function buildConfigMap(input: WorkerJobInput): Record<string, unknown> {
     apiVersion: 'v1',
     kind: 'ConfigMap',
     metadata: { name: jobName(input.runId, input.step), namespace: input.namespace, labels: labels(input.runId, input.step) },
-    data: { 'worker.json': JSON.stringify(spec) },
+    data: { 'worker.json': JSON.stringify(spec), 'worker.mjs': WORKER_LOADER },
+    binaryData: { 'worker.bundle.mjs.gz': input.workerBundle },
   };
 }
 
@@ -94,7 +114,6 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
   const name = jobName(input.runId, input.step);
   const podLabels = labels(input.runId, input.step);
   const n = input.shards.length;
-  const [bin, ...pkgArgs] = input.packageSpec === 'jitsi-k8s' ? ['jitsi-k8s'] : ['npx', '--yes', input.packageSpec];
   const antiAffinity = input.avoidBridges
     ? {
         requiredDuringSchedulingIgnoredDuringExecution: [
@@ -138,8 +157,9 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
             {
               name: WORKER_CONTAINER,
               image: input.image,
-              command: [bin!],
-              args: [...pkgArgs, 'bench', 'worker', '--spec', `${SCENARIO_MOUNT}/worker.json`, '--shard', '$(JOB_COMPLETION_INDEX)'],
+              // the image's Node runs the shipped program; Chrome is found in the image (puppeteer's cache)
+              command: ['node'],
+              args: [`${WORKER_MOUNT}/worker.mjs`, '--spec', `${WORKER_MOUNT}/worker.json`, '--shard', '$(JOB_COMPLETION_INDEX)'],
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
@@ -147,14 +167,14 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
               ],
               resources: workerResources(input.shards, input.cost, senderIndices),
               volumeMounts: [
-                { name: 'scenario', mountPath: SCENARIO_MOUNT, readOnly: true },
+                { name: 'worker', mountPath: WORKER_MOUNT, readOnly: true },
                 // Chrome needs more shared memory than a container's default 64 MiB
                 { name: 'dshm', mountPath: '/dev/shm' },
               ],
             },
           ],
           volumes: [
-            { name: 'scenario', configMap: { name } },
+            { name: 'worker', configMap: { name } },
             { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
           ],
         },

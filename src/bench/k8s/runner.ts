@@ -23,12 +23,13 @@ export interface K8sBenchOptions {
   perPod: number;
   splitRooms: boolean;
   image: string;
-  packageSpec: string;
+  /** dist/worker.mjs gzipped, base64 (./bundle.ts) */
+  workerBundle: string;
   namespace: string;
   nodeSelector?: Record<string, string>;
   /** the bridges' release: load generators keep off their nodes unless undefined */
   avoidBridges?: { namespace: string; release: string };
-  /** time for pods to start (image pull, npx install) before ramp-up, ms */
+  /** time for pods to start (image pull, Chrome start) before ramp-up, ms */
   startDelayMs: number;
   cost: ParticipantCost;
 }
@@ -66,7 +67,7 @@ export function jobInput(o: K8sBenchOptions, runId: string, step: number, bridge
     shards,
     startAtMs,
     image: o.image,
-    packageSpec: o.packageSpec,
+    workerBundle: o.workerBundle,
     cost: o.cost,
     nodeSelector: o.nodeSelector,
     avoidBridges: o.avoidBridges,
@@ -85,7 +86,9 @@ export function dryRunYaml(o: K8sBenchOptions): string {
     shards: shards.map((s) => ({ index: s.index, participants: s.participants.length, senders: s.senders, rooms: s.rooms })),
     steps: (o.scenario.replicas ?? [undefined]).map((bridges, step) => ({ step, bridges: bridges ?? 'unchanged' })),
   };
-  return [`# shard plan (${shards.length} load generator${shards.length === 1 ? '' : 's'}, at most ${o.perPod} participants each)\n${stringify(shardPlan)}`, stringify(buildConfigMap(job)), stringify(buildJob(job, senders))].join('---\n');
+  // the bundle itself is hundreds of KiB of base64: named, not printed
+  const configMap = buildConfigMap({ ...job, workerBundle: `<dist/worker.mjs gzipped: ${Math.round((o.workerBundle.length * 3) / 4 / 1024)} KiB, left out of --dry-run>` });
+  return [`# shard plan (${shards.length} load generator${shards.length === 1 ? '' : 's'}, at most ${o.perPod} participants each)\n${stringify(shardPlan)}`, stringify(configMap), stringify(buildJob(job, senders))].join('---\n');
 }
 
 export interface K8sRunOutcome {

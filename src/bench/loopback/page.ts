@@ -1,10 +1,13 @@
 /**
  * The page of the local loopback conference. Query: room, name, video (1 = sends video),
  * audio (1 = sends audio), lite (1 = drop received video before decoding), w, h, fps, allow
- * (comma list of the addresses a candidate may have; the conference stays on them).
+ * (comma list of the addresses a candidate may have; the conference stays on them),
+ * simulcast (1 = send three layers q/h/f), layer (q, h or f: the layer to receive).
  * Jitsi-style URLs (/<room>#<overrides>) work as well.
- * Mesh: every participant that sends offers its tracks to every other participant in the room.
- * `window.__jk8sPage` exposes state and errors to the runner.
+ * Like a Jitsi client: one upstream connection to the forwarding unit when sending, and the unit
+ * offers one downstream connection per sender in the room.
+ * `window.__jk8sPage` exposes state and errors to the runner; `window.__jk8sLayer(rid)` changes
+ * the layer received.
  */
 export const LOOPBACK_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>jitsi-k8s loopback conference</title></head>
@@ -36,9 +39,10 @@ if (sendVideo || sendAudio) {
   } catch (e) { fail('getUserMedia', e); state.state = 'failed'; throw e; }
 }
 
+const simulcast = q.get('simulcast') === '1';
 const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws');
 const send = (m) => ws.readyState === 1 && ws.send(JSON.stringify(m));
-// one connection per direction and peer: "<peer>|out" (I send) and "<peer>|in" (I receive)
+// "up": my single upstream; otherwise the downstream carrying that sender's media
 const pcs = new Map();
 
 function allowed(c) {
@@ -47,13 +51,10 @@ function allowed(c) {
   return (f[2] || '').toLowerCase() === 'udp' && allow.includes(f[4] || '');
 }
 
-function connection(peer, dir) {
-  const key = peer + '|' + dir;
-  let pc = pcs.get(key);
-  if (pc) return pc;
-  pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', encodedInsertableStreams: lite && dir === 'in' });
+function connection(key) {
+  const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', encodedInsertableStreams: lite && key !== 'up' });
   pcs.set(key, pc);
-  pc.onicecandidate = (e) => { if (e.candidate && allowed(e.candidate)) send({ type: 'signal', to: peer, data: { dir, candidate: e.candidate.toJSON() } }); };
+  pc.onicecandidate = (e) => { if (e.candidate && allowed(e.candidate)) send({ type: 'candidate', pc: key, candidate: e.candidate.toJSON() }); };
   pc.ontrack = (e) => {
     if (lite) {
       // Jitsi's lite mode: received video frames are dropped before the decoder, audio passes
@@ -65,35 +66,39 @@ function connection(peer, dir) {
   return pc;
 }
 
-async function offerTo(peer) {
-  if (!stream) return;
-  const pc = connection(peer, 'out');
-  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+// Jitsi Meet's default VP8 caps per layer height (videoQuality.maxBitratesVideo: 200k / 500k / 1.5M)
+const capFor = (height) => (height <= 180 ? 200000 : height <= 360 ? 500000 : 1500000);
+
+async function publish() {
+  const pc = connection('up');
+  for (const track of stream.getTracks()) {
+    let encodings;
+    if (track.kind === 'video') {
+      const h = track.getSettings().height || Number(q.get('h') || 360);
+      encodings = simulcast
+        ? [4, 2, 1].map((by, i) => ({ rid: 'qhf'[i], scaleResolutionDownBy: by, maxBitrate: capFor(h / by) }))
+        : [{ maxBitrate: capFor(h) }];
+    }
+    pc.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings: encodings });
+  }
   await pc.setLocalDescription(await pc.createOffer());
-  send({ type: 'signal', to: peer, data: { dir: 'out', sdp: pc.localDescription.toJSON() } });
+  send({ type: 'publish', sdp: pc.localDescription.sdp });
 }
 
-async function onSignal(from, data) {
-  // the sender's "out" is my "in" and the other way round
-  const pc = connection(from, data.dir === 'out' ? 'in' : 'out');
-  if (data.sdp) {
-    await pc.setRemoteDescription(data.sdp);
-    if (data.sdp.type === 'offer') {
-      await pc.setLocalDescription(await pc.createAnswer());
-      send({ type: 'signal', to: from, data: { dir: 'in', sdp: pc.localDescription.toJSON() } });
-    }
-  } else if (data.candidate) {
-    await pc.addIceCandidate(data.candidate);
-  }
+async function onOffer(from, sdp) {
+  pcs.get(from)?.close();
+  const pc = connection(from);
+  await pc.setRemoteDescription({ type: 'offer', sdp });
+  await pc.setLocalDescription(await pc.createAnswer());
+  send({ type: 'answer', from, sdp: pc.localDescription.sdp });
 }
 
 function drop(peer) {
-  for (const dir of ['in', 'out']) {
-    const pc = pcs.get(peer + '|' + dir);
-    if (pc) { pc.close(); pcs.delete(peer + '|' + dir); }
-  }
+  const pc = pcs.get(peer);
+  if (pc) { pc.close(); pcs.delete(peer); }
 }
 
+window.__jk8sLayer = (rid) => send({ type: 'layer', rid });
 ws.onopen = () => send({ type: 'join', room, name: me });
 ws.onclose = () => { state.state = state.state === 'left' ? 'left' : 'disconnected'; };
 ws.onmessage = (ev) => {
@@ -101,15 +106,17 @@ ws.onmessage = (ev) => {
   if (m.type === 'joined') {
     state.state = 'joined';
     state.peers = m.peers.length;
-    for (const p of m.peers) offerTo(p).catch((e) => fail('offer', e));
+    if (q.get('layer')) send({ type: 'layer', rid: q.get('layer') });
+    if (stream) publish().catch((e) => fail('publish', e));
+  } else if (m.type === 'published') {
+    pcs.get('up')?.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((e) => fail('published', e));
+  } else if (m.type === 'offer') {
+    onOffer(m.from, m.sdp).catch((e) => fail('offer', e));
   } else if (m.type === 'peer-joined') {
     state.peers++;
-    offerTo(m.name).catch((e) => fail('offer', e));
   } else if (m.type === 'peer-left') {
     state.peers--;
     drop(m.name);
-  } else if (m.type === 'signal') {
-    onSignal(m.from, m.data).catch((e) => fail('signal', e));
   } else if (m.type === 'error') {
     fail('server', m.message);
   }

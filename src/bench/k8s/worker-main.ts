@@ -1,0 +1,43 @@
+/**
+ * The load generator as one self-contained program: `npm run build` bundles this file with
+ * esbuild into dist/worker.mjs (every dependency inside), which the coordinator ships in the Job's
+ * ConfigMap. A pod runs `node /worker/worker.mjs --spec … --shard …` in the stock puppeteer image:
+ * no registry, no install at start. Same behaviour as `jitsi-k8s bench worker`.
+ */
+import { parseArgs } from 'node:util';
+import { CommandError, InterruptedError, UsageError } from '../../errors.js';
+import { interrupt, interruptSignal } from '../../interrupt.js';
+import { createLogger } from '../../ui/log.js';
+import { findBrowser } from '../find-browser.js';
+import { lineWriter, readWorkerSpec, runWorker } from './worker.js';
+
+async function main(argv: string[]): Promise<number> {
+  const log = createLogger({ color: false });
+  try {
+    let o: { spec?: string; shard?: string; browser?: string };
+    try {
+      o = parseArgs({ args: argv, options: { spec: { type: 'string' }, shard: { type: 'string' }, browser: { type: 'string' } }, strict: true }).values;
+    } catch (e) {
+      throw new UsageError((e as Error).message, 'usage: node worker.mjs --spec <worker.json> --shard <index> [--browser <chrome>]');
+    }
+    if (!o.spec) throw new UsageError('--spec is required', 'the Job passes the worker.json of its ConfigMap');
+    if (!o.shard || !/^\d+$/.test(o.shard)) throw new UsageError(`--shard: a whole number (got "${o.shard ?? ''}")`, 'the Job passes $(JOB_COMPLETION_INDEX)');
+    const spec = readWorkerSpec(o.spec);
+    const browser = findBrowser(o.browser);
+    log.info(`browser: ${browser}`);
+    const out = lineWriter((text) => process.stdout.write(text));
+    const r = await runWorker({ spec, shard: Number(o.shard), signal: interruptSignal(), out, log, browser });
+    log.info(`shard ${o.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
+    if (interruptSignal().aborted) throw new InterruptedError();
+    return 0;
+  } catch (e) {
+    if (e instanceof InterruptedError) return 130;
+    const hint = e instanceof UsageError || e instanceof CommandError ? e.hint : undefined;
+    log.error((e as Error).message, hint);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+process.once('SIGTERM', interrupt);
+process.once('SIGINT', interrupt);
+process.exitCode = await main(process.argv.slice(2));
