@@ -39,12 +39,63 @@ describe('load generator Job', () => {
     expect(j.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 0, activeDeadlineSeconds: 900 });
   });
 
+  it('gives a worker stopped by SIGTERM time to close its browsers and print its last records', async () => {
+    const { STOP_GRACE_MS } = await import('../../src/bench/runner.js');
+    const { job, senders } = input();
+    const grace = (buildJob(job, senders) as Any).spec.template.spec.terminationGracePeriodSeconds;
+    // Kubernetes' default (30 s) is not assumed: the pod says it, and it outlasts the worker's own bound
+    expect(grace).toBeGreaterThanOrEqual((STOP_GRACE_MS / 1000) * 2);
+  });
+
   it('runs the same package in worker mode with its shard index', () => {
     const { job, senders } = input();
     const c = (buildJob(job, senders) as Any).spec.template.spec.containers[0];
     expect(c.image).toBe('ghcr.io/puppeteer/puppeteer:24.43.1');
-    expect([...c.command, ...c.args]).toEqual(['npx', '--yes', 'jitsi-k8s@0.1.0', 'bench', 'worker', '--spec', '/etc/jitsi-k8s-bench/worker.json', '--shard', '$(JOB_COMPLETION_INDEX)']);
+    expect(c.command.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(c.command[2]).toContain("--prefix /tmp/jitsi-k8s 'jitsi-k8s@0.1.0'");
+    expect(c.args).toEqual(['bench', 'worker', '--spec', '/etc/jitsi-k8s-bench/worker.json', '--shard', '$(JOB_COMPLETION_INDEX)']);
+    const preinstalled = (buildJob({ ...job, packageSpec: 'jitsi-k8s' }, senders) as Any).spec.template.spec.containers[0];
+    expect([...preinstalled.command, ...preinstalled.args].slice(0, 3)).toEqual(['jitsi-k8s', 'bench', 'worker']);
   });
+
+  it('the container command installs the package, then execs it: the kubelet\'s SIGTERM reaches jitsi-k8s itself', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'jk8s-job-cmd-'));
+    try {
+      // a local package named jitsi-k8s stands in for the published one (no registry here): it reports
+      // its argv, and on SIGTERM says so and exits 143 as src/cli.ts does
+      const pkg = join(dir, 'pkg');
+      mkdirSync(join(pkg, 'bin'), { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'jitsi-k8s', version: '0.0.0', bin: { 'jitsi-k8s': 'bin/cli.mjs' } }));
+      writeFileSync(
+        join(pkg, 'bin/cli.mjs'),
+        "#!/usr/bin/env node\nprocess.on('SIGTERM', () => { console.log('SIGTERM'); process.exit(143); });\nconsole.log(JSON.stringify({ pid: process.pid, argv: process.argv.slice(2) }));\nsetInterval(() => {}, 1000);\n",
+        { mode: 0o755 },
+      );
+      const { job, senders } = input({ packageSpec: pkg });
+      const c = (buildJob(job, senders) as Any).spec.template.spec.containers[0];
+      // as the kubelet runs it: $(JOB_COMPLETION_INDEX) expanded; the install prefix moved into this test's folder
+      const command = (c.command as string[]).map((a) => a.replaceAll('/tmp/jitsi-k8s', join(dir, 'prefix')));
+      const args = (c.args as string[]).map((a) => a.replace('$(JOB_COMPLETION_INDEX)', '2'));
+      const child = spawn(command[0]!, [...command.slice(1), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const until = Date.now() + 60_000;
+      while (!stdout.includes('argv') && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const started = JSON.parse(stdout.split('\n')[0]!) as { pid: number; argv: string[] };
+      expect(started.argv).toEqual(['bench', 'worker', '--spec', '/etc/jitsi-k8s-bench/worker.json', '--shard', '2']);
+      expect(started.pid).toBe(child.pid); // exec'd: the shell is gone, jitsi-k8s is the process the kubelet signals
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      expect(stdout).toContain('SIGTERM');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('mounts /dev/shm in memory and the scenario ConfigMap', () => {
     const { job, senders } = input();

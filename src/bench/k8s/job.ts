@@ -9,7 +9,11 @@ import type { Shard } from './shard.js';
 export const DEFAULT_WORKER_IMAGE = 'ghcr.io/puppeteer/puppeteer:24.43.1';
 export const WORKER_CONTAINER = 'worker';
 export const SCENARIO_MOUNT = '/etc/jitsi-k8s-bench';
+/** where a worker pod installs the package (writable for the image's non-root user) */
+const WORKER_PREFIX = '/tmp/jitsi-k8s';
 export const RUN_LABEL = 'jitsi-k8s/bench-run';
+/** Seconds Kubernetes waits between SIGTERM and SIGKILL for a worker pod: twice the worker's own bound. */
+export const WORKER_TERMINATION_GRACE_S = 30;
 
 /** What one participant costs a load generator, from `bench calibrate` or the defaults below. */
 export interface ParticipantCost {
@@ -35,7 +39,7 @@ export interface WorkerJobInput {
   /** wall-clock start of ramp-up for every worker, ms since the epoch */
   startAtMs: number;
   image: string;
-  /** the package the workers run: `npx jitsi-k8s@<version>` unless the image has it */
+  /** the package the workers run (installed in the pod first), or `jitsi-k8s` when the image has it */
   packageSpec: string;
   cost: ParticipantCost;
   nodeSelector?: Record<string, string>;
@@ -94,7 +98,13 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
   const name = jobName(input.runId, input.step);
   const podLabels = labels(input.runId, input.step);
   const n = input.shards.length;
-  const [bin, ...pkgArgs] = input.packageSpec === 'jitsi-k8s' ? ['jitsi-k8s'] : ['npx', '--yes', input.packageSpec];
+  const workerArgs = ['bench', 'worker', '--spec', `${SCENARIO_MOUNT}/worker.json`, '--shard', '$(JOB_COMPLETION_INDEX)'];
+  // install, then exec: jitsi-k8s itself is the container's PID 1 and gets the kubelet's SIGTERM
+  // (npx as PID 1 exits 143 at once without passing SIGTERM on, and the container dies with it)
+  const command =
+    input.packageSpec === 'jitsi-k8s'
+      ? ['jitsi-k8s']
+      : ['sh', '-c', `npm install --no-save --no-audit --no-fund --loglevel=error --prefix ${WORKER_PREFIX} '${input.packageSpec}' >&2 && exec ${WORKER_PREFIX}/node_modules/.bin/jitsi-k8s "$@"`, 'jitsi-k8s'];
   const antiAffinity = input.avoidBridges
     ? {
         requiredDuringSchedulingIgnoredDuringExecution: [
@@ -124,6 +134,9 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
         metadata: { labels: podLabels },
         spec: {
           restartPolicy: 'Never',
+          // on SIGTERM (pod or Job deleted, node drained, deadline) the worker stops, closes its browsers and
+          // prints its last records within 15 s (runner.ts STOP_GRACE_MS)
+          terminationGracePeriodSeconds: WORKER_TERMINATION_GRACE_S,
           ...(input.nodeSelector && Object.keys(input.nodeSelector).length > 0 ? { nodeSelector: input.nodeSelector } : {}),
           affinity: {
             podAntiAffinity: {
@@ -138,8 +151,8 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
             {
               name: WORKER_CONTAINER,
               image: input.image,
-              command: [bin!],
-              args: [...pkgArgs, 'bench', 'worker', '--spec', `${SCENARIO_MOUNT}/worker.json`, '--shard', '$(JOB_COMPLETION_INDEX)'],
+              command,
+              args: workerArgs,
               env: [
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
