@@ -15,7 +15,7 @@ import { defineVerify } from './commands/verify.js';
 import { defineUninstall } from './commands/uninstall.js';
 import { defineBench } from './commands/bench.js';
 import { packageVersion } from './version.js';
-import { interrupt } from './interrupt.js';
+import { installStopSignals, interruptedBy, STOP_EXIT_CODES } from './interrupt.js';
 
 export function buildProgram(): Command {
   const program = new Command('jitsi-k8s')
@@ -49,7 +49,8 @@ export function buildProgram(): Command {
 }
 
 function report(err: unknown, debug: boolean): number {
-  const code = exitCodeOf(err);
+  // an interrupted run exits 128 + the number of the signal that stopped it (Ctrl-C: 130)
+  const code = err instanceof InterruptedError ? STOP_EXIT_CODES[interruptedBy() ?? 'SIGINT'] : exitCodeOf(err);
   const logger = log();
   if (err instanceof InterruptedError) {
     logger.error(err.message);
@@ -83,15 +84,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   }
 }
 
-const GRACE_MS = 30_000;
-let interrupted = false;
-process.on('SIGINT', () => {
-  // first Ctrl-C: abort running work so it can clean up (close browsers, restore replicas); second: leave now
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  interrupt();
-  setTimeout(() => process.exit(130), GRACE_MS).unref();
-});
+installStopSignals();
 
 main().then(
   (code) => process.exit(code),

@@ -1,7 +1,8 @@
 /**
  * The browser pool: real Chrome/Chromium processes driven by puppeteer-core, several pages each.
  * Senders' browsers get the fake camera at the scenario's size and frame rate (fake media is per
- * browser process). Every browser is closed by closeAll(), which the runner calls in `finally`.
+ * browser process). The runner closes every browser in `finally`; whatever else ends this process
+ * (a second signal, SIGKILL, the OOM killer) ends its browsers too: see launchBrowser.
  */
 import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -104,8 +105,13 @@ export async function launchBrowser(executablePath: string, o: BrowserOptions): 
       executablePath,
       headless: true,
       args: browserFlags(o),
-      // cli.ts owns Ctrl-C: we close browsers ourselves after stopping the run
+      // DevTools over the browser's stdin/stdout: when this process dies, even by SIGKILL, the pipe
+      // closes and Chrome exits (with a port it outlives us; checked with Debian Chromium 156)
+      pipe: true,
+      // cli.ts owns SIGINT/SIGTERM/SIGHUP: the run stops, then closes its browsers itself
       handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
       protocolTimeout: 60_000,
       defaultViewport: o.viewport,
       acceptInsecureCerts: o.insecure === true,
@@ -116,8 +122,8 @@ export async function launchBrowser(executablePath: string, o: BrowserOptions): 
   }
 }
 
-/** Closes a browser; kills it when it does not close in time. Never throws. */
-export async function closeBrowser(b: LaunchedBrowser, timeoutMs = 10_000): Promise<void> {
+/** Closes a browser; kills its process group when it does not close in time. Never throws. */
+export async function closeBrowser(b: LaunchedBrowser, timeoutMs = 5_000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -127,8 +133,18 @@ export async function closeBrowser(b: LaunchedBrowser, timeoutMs = 10_000): Prom
       }),
     ]);
   } catch {
-    b.browser.process()?.kill('SIGKILL');
+    killBrowser(b);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Kills the browser and its helpers (puppeteer starts it as the leader of its own process group). */
+function killBrowser(b: LaunchedBrowser): void {
+  if (b.pid === undefined) return;
+  try {
+    process.kill(-b.pid, 'SIGKILL');
+  } catch {
+    b.browser.process()?.kill('SIGKILL');
   }
 }

@@ -16,7 +16,7 @@ import type { EventRecord, Phase, SampleRecord } from './samples.js';
 import { assignParticipants, type Assignment, type Scenario } from './scenario.js';
 import { StepLedger, type Tally } from './step/account.js';
 import { openParticipant, type SiteCredentials } from './step/join.js';
-import { closeStepBrowsers, launchStepBrowsers } from './step/launch.js';
+import { closeStepBrowsers, launchStepBrowsers, RampStop } from './step/launch.js';
 import { rampDown } from './step/ramp-down.js';
 import { StepSampler } from './step/sample.js';
 import { aborted, pause } from './step/timing.js';
@@ -44,6 +44,12 @@ export interface RunOutcome {
   records: number;
   wallMs: number;
 }
+
+/**
+ * After the first SIGINT/SIGTERM/SIGHUP a local run ends within this: the sampler's last tick
+ * (≤ 2 s), closing the browsers (≤ 5 s, then their process groups are killed), the report.
+ */
+export const STOP_GRACE_MS = 15_000;
 
 const quiet: Pick<Logger, 'info' | 'warn' | 'debug'> = { info: () => {}, warn: () => {}, debug: () => {} };
 
@@ -90,17 +96,19 @@ async function runStep(c: StepContext): Promise<void> {
   const ledger = new StepLedger({ step, bridges }, c.samples, c.tally, c.deps.onRecord);
   const browsers: (LaunchedBrowser | undefined)[] = [];
   const sampler = new StepSampler({ s, ledger, browsers, bridges: c.deps.bridges, signal, log, credentials: c.deps.credentials });
+  const ramp = new RampStop(ledger, plan.participants.length, signal, (m) => log.warn(m));
   try {
     // warmup: start the browsers (their start-up cost stays out of the ramp), sample idle bridges
     const warmupEnds = Date.now() + s.warmupMs;
     sampler.start();
-    await launchStepBrowsers({ s, plan, executablePath: c.executablePath, fakeVideoFile: c.fakeVideoFile, conference: c.conference, signal, onBrowser: c.deps.onBrowser }, browsers);
-    log.info(`step ${step + 1}: ${plan.browsers.length} browser(s) ready${bridges ? `, ${bridges} bridge(s)` : ''}`);
+    await launchStepBrowsers({ s, plan, executablePath: c.executablePath, fakeVideoFile: c.fakeVideoFile, conference: c.conference, signal, onBrowser: c.deps.onBrowser, ramp }, browsers);
+    if (ramp.launchFailure) log.warn(`step ${step + 1}: ${ramp.launchFailure}`);
+    log.info(`step ${step + 1}: ${browsers.filter(Boolean).length} browser(s) ready${bridges ? `, ${bridges} bridge(s)` : ''}`);
     await pause(warmupEnds - Date.now(), signal);
 
     if (!signal.aborted) {
       ledger.phase = 'ramp-up';
-      await rampUp(c, ledger, browsers);
+      await rampUp(c, ledger, browsers, ramp);
       log.info(`step ${step + 1}: ${c.tally.joined} joined, ${c.tally.failed} failed; steady for ${Math.round(s.durationMs / 1_000)}s`);
     }
     if (!signal.aborted) {
@@ -116,6 +124,7 @@ async function runStep(c: StepContext): Promise<void> {
       await pause(s.cooldownMs, signal);
     }
   } finally {
+    ramp.closing = true;
     await sampler.stop();
     for (const a of ledger.participants.values()) if (a.state !== 'failed') a.state = 'left';
     await closeStepBrowsers(browsers);
@@ -123,14 +132,18 @@ async function runStep(c: StepContext): Promise<void> {
 }
 
 /** Participants open their pages at their planned offsets; ramp-up ends when each has joined or failed. */
-async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBrowser | undefined)[]): Promise<void> {
+async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBrowser | undefined)[], ramp: RampStop): Promise<void> {
   const { s, signal } = c;
   const rampStart = Date.now();
   const joins: Promise<void>[] = [];
   for (const p of c.plan.participants) {
     await pause(rampStart + p.joinAtMs - Date.now(), signal);
-    if (signal.aborted) break;
-    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials }));
+    if (signal.aborted || ramp.reason) break;
+    if (!browsers[p.browser]) {
+      ramp.stop(`browser ${p.browser} of ${p.name} is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
+      break;
+    }
+    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials, onBrowserError: (why) => ramp.stop(why) }));
   }
   // after Ctrl-C do not wait for pages still loading: closing their browsers ends them
   await Promise.race([Promise.all(joins), aborted(signal)]);
@@ -216,7 +229,7 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
       await runStep(ctx(0, bridges));
     }
   } finally {
-    if (signal.aborted) record({ step: Math.max(0, steps - 1), bridges: 0, event: 'interrupted', detail: 'stopped by Ctrl-C' }, 'cooldown');
+    if (signal.aborted) record({ step: Math.max(0, steps - 1), bridges: 0, event: 'interrupted', detail: signal.reason instanceof Error ? signal.reason.message : 'interrupted' }, 'cooldown');
     await conference?.close();
   }
   return {

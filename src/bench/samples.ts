@@ -110,7 +110,7 @@ export type JoinFailureReason = keyof typeof JOIN_FAILURE_REASONS;
 /** Join attempts, failures and worker events, so nothing is hidden. */
 export interface EventRecord extends Base {
   kind: 'event';
-  event: 'joined' | 'join-failed' | 'left' | 'worker-died' | 'scaled' | 'interrupted' | 'clock-offset';
+  event: 'joined' | 'join-failed' | 'left' | 'worker-died' | 'worker-stopped' | 'ramp-stopped' | 'scaled' | 'interrupted' | 'clock-offset';
   participant?: string;
   /** join-failed (and a left that was not ours): the named reason */
   reason?: JoinFailureReason;

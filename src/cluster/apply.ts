@@ -9,13 +9,16 @@ import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { saveConfig } from '../config/file.js';
 import type { Config, Secrets } from '../config/schema.js';
-import { CommandError } from '../errors.js';
-import { interruptSignal } from '../interrupt.js';
+import { CommandError, InterruptedError } from '../errors.js';
+import { interruptSignal, setStopGrace } from '../interrupt.js';
 import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
 import { log } from '../ui/log.js';
 import { run } from './exec.js';
 import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
 import { CHART_DIR, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
+
+/** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
+const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
 
 /** Side effects the plan's jitsi-k8s steps need; the defaults talk to the cluster through client-node. */
 export interface ClusterActions {
@@ -87,7 +90,8 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
       args = args.map((a) => (a === CHART_DIR ? chartDir! : a));
     }
     try {
-      await run(bin, args, { input: step.stdin, signal: ctx.signal, onLine: (l) => progress(l) });
+      // a stopped helm upgrade rolls itself back (--atomic / --rollback-on-failure): give it that time
+      await run(bin, args, { input: step.stdin, signal: ctx.signal, onLine: (l) => progress(l), killAfterMs: step.tool === 'helm' ? ROLLBACK_TIMEOUT_MS : undefined });
     } catch (e) {
       if (step.okWhen && e instanceof CommandError && step.okWhen.test(e.message)) return { id: step.id, status: 'skipped', detail: 'nothing to remove' };
       throw e;
@@ -101,6 +105,8 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
 /** Runs a plan under listr2; the advertise step re-runs the main release with the learnt address. */
 export async function runPlan(steps: Step[], ctx: StepContext, namespace: string): Promise<StepOutcome[]> {
   const { taskList } = await import('../ui/tasks.js');
+  // after SIGINT/SIGTERM/SIGHUP the process waits for the rollbacks before it exits (a second signal leaves at once)
+  setStopGrace(2 * ROLLBACK_TIMEOUT_MS);
   const outcomes: StepOutcome[] = [];
   const tasks = steps.map((step) => ({
     title: step.title,
@@ -133,6 +139,8 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
     // helm rolled back the failing release itself; undo the releases earlier steps changed in this run
     const undone = await rollBack(outcomes, ctx);
     if (undone.length === 0) throw e;
+    // stopped by a signal: still an interruption (exit 130/143/129), saying what was undone
+    if (e instanceof InterruptedError) throw new InterruptedError(`${e.message}\nrolled back: ${undone.join('; ')}`);
     const err = e instanceof CommandError ? e : new CommandError((e as Error).message);
     throw new CommandError(`${err.message}\nrolled back: ${undone.join('; ')}`, err.hint, err.details);
   }
@@ -153,7 +161,7 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
         : ['uninstall', c.release, '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context];
     try {
       // the rollback must run even after Ctrl-C
-      await run(ctx.helm.bin, args, { signal: new AbortController().signal, timeoutMs: 11 * 60_000 });
+      await run(ctx.helm.bin, args, { signal: new AbortController().signal, timeoutMs: ROLLBACK_TIMEOUT_MS });
       o.status = 'rolled-back';
       done.push(c.previousRevision !== undefined ? `${c.release} to revision ${c.previousRevision}` : `${c.release} (new install removed)`);
     } catch (e) {

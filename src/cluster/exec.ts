@@ -14,6 +14,8 @@ export interface ExecOptions {
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** after a cancel (SIGTERM), how long the child may take to finish before SIGKILL (default 5 s) */
+  killAfterMs?: number;
   /** called with each stderr/stdout line as it arrives (progress) */
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -50,7 +52,7 @@ export async function run(file: string, args: string[], opts: ExecOptions = {}):
     cwd: opts.cwd,
     reject: false,
     stripFinalNewline: false,
-    forceKillAfterDelay: 5_000,
+    forceKillAfterDelay: opts.killAfterMs ?? 5_000,
     lines: false,
   });
   if (opts.onLine) {

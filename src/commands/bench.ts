@@ -69,7 +69,8 @@ async function concludeRun(
 ): Promise<void> {
   const report = await writeReport(outcome.outDir);
   printReport(report, flags.json);
-  if (outcome.interrupted) throw new InterruptedError(`interrupted: samples so far are in ${outcome.samplesFile}`);
+  // says which signal stopped the run (its exit code follows from it)
+  if (outcome.interrupted) throw new InterruptedError(`${((await import('../interrupt.js')).interruptSignal().reason as Error).message}: samples so far are in ${outcome.samplesFile}`);
   const { summary } = report;
   if (summary.overall.participants.joined === 0) {
     const first = summary.run.failures[0];
@@ -184,8 +185,10 @@ export function defineBench(program: Command): void {
         log().warn(`no ${flags.config}: the bridges of ${scenario.url} are not measured, only the participants`);
       }
 
-      const { runBench } = await import('../bench/runner.js');
-      const { interruptSignal } = await import('../interrupt.js');
+      const { runBench, STOP_GRACE_MS } = await import('../bench/runner.js');
+      const { interruptSignal, setStopGrace } = await import('../interrupt.js');
+      // a sweep puts the bridges back after a signal too: that takes the scaler's time (bridges.ts)
+      setStopGrace(scenario.replicas?.length ? 11 * 60_000 : STOP_GRACE_MS);
       log().info(`bench: ${scenario.participants} participant(s) in ${scenario.rooms} room(s) against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
       const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges, credentials });
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
@@ -202,12 +205,15 @@ export function defineBench(program: Command): void {
       const opts = cmd.optsWithGlobals<{ spec: string; shard: string; browser?: string }>();
       if (!/^\d+$/.test(opts.shard)) throw new UsageError(`--shard: a whole number (got "${opts.shard}")`);
       const { readWorkerSpec, runWorker, lineWriter } = await import('../bench/k8s/worker.js');
-      const { interruptSignal } = await import('../interrupt.js');
+      const { STOP_GRACE_MS } = await import('../bench/runner.js');
+      const { interruptSignal, setStopGrace } = await import('../interrupt.js');
+      // the pod's terminationGracePeriodSeconds (job.ts) leaves room for this
+      setStopGrace(STOP_GRACE_MS);
       const spec = readWorkerSpec(opts.spec);
       const out = lineWriter((text) => process.stdout.write(text));
       const r = await runWorker({ spec, shard: Number(opts.shard), signal: interruptSignal(), out, log: log(), browser: opts.browser });
       log().info(`shard ${opts.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
-      if (interruptSignal().aborted) throw new InterruptedError();
+      if (interruptSignal().aborted) throw interruptSignal().reason as Error;
     });
 
   bench
@@ -225,7 +231,9 @@ export function defineBench(program: Command): void {
       const { parseVideo, parseReplicas, defaultOutDir } = await import('../bench/options.js');
       const { parseDuration } = await import('../bench/scenario.js');
       const { runCalibration, saveCalibration } = await import('../bench/calibrate.js');
-      const { interruptSignal } = await import('../interrupt.js');
+      const { STOP_GRACE_MS } = await import('../bench/runner.js');
+      const { interruptSignal, setStopGrace } = await import('../interrupt.js');
+      setStopGrace(STOP_GRACE_MS);
       const steadyMs = opts.steady === undefined ? undefined : parseDuration(opts.steady);
       if (opts.steady !== undefined && (steadyMs === undefined || steadyMs < 3_000)) throw new UsageError(`--steady: a duration of at least 3s (got "${opts.steady}")`);
       const steps = opts.steps ? parseReplicas(opts.steps).map((n) => Math.min(n, 16)) : undefined;
@@ -238,7 +246,7 @@ export function defineBench(program: Command): void {
         signal: interruptSignal(),
         log: log(),
       });
-      if (c.interrupted) throw new InterruptedError('calibration interrupted: nothing stored');
+      if (c.interrupted) throw new InterruptedError(`calibration ${(interruptSignal().reason as Error).message}: nothing stored`);
       const file = saveCalibration(c);
       if (opts.json) process.stdout.write(`${JSON.stringify(c, null, 2)}\n`);
       else {
@@ -357,7 +365,9 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
     return;
   }
   const { openKube } = await import('../cluster/kube.js');
-  const { interruptSignal } = await import('../interrupt.js');
+  const { interruptSignal, setStopGrace } = await import('../interrupt.js');
+  // after a signal: delete the Job and the ConfigMap (15 s each at most), put swept bridges back, the report
+  setStopGrace(scenario.replicas?.length ? 11 * 60_000 : 60_000);
   const kube = openKube({ context: flags.context });
   let bridges: import('../bench/bridges.js').Bridges | undefined;
   if (existsSync(flags.config)) {

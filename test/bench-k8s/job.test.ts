@@ -39,6 +39,14 @@ describe('load generator Job', () => {
     expect(j.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3, backoffLimit: 0, activeDeadlineSeconds: 900 });
   });
 
+  it('gives a worker stopped by SIGTERM time to close its browsers and print its last records', async () => {
+    const { STOP_GRACE_MS } = await import('../../src/bench/runner.js');
+    const { job, senders } = input();
+    const grace = (buildJob(job, senders) as Any).spec.template.spec.terminationGracePeriodSeconds;
+    // Kubernetes' default (30 s) is not assumed: the pod says it, and it outlasts the worker's own bound
+    expect(grace).toBeGreaterThanOrEqual((STOP_GRACE_MS / 1000) * 2);
+  });
+
   it('runs the shipped worker program with the image Node, with its shard index: no registry at start', () => {
     const { job, senders } = input();
     const c = (buildJob(job, senders) as Any).spec.template.spec.containers[0];

@@ -69,6 +69,46 @@ describe('bench worker', () => {
     }
   });
 
+  it('SIGTERM (the kubelet stopping the pod): stops, closes its browsers, its last records are whole lines, exits 143', { timeout: 120_000 }, async () => {
+    const { spawn } = await import('node:child_process');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { cliBin } = await import('../support/tools.js');
+    const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 2, rooms: 1, senders: 1, durationMs: '5m', rampPerSecond: '10/s', sampleIntervalMs: '1s' });
+    const shards = shardAssignment(assignParticipants(scenario), { perPod: 2 });
+    const specFile = join(work, 'stop.json');
+    writeFileSync(specFile, JSON.stringify({ runId: 't2', step: 0, bridges: 1, startAtMs: Date.now() + 1_000, scenario: { ...scenario, outDir: '-' }, shards }));
+    const mark = `JK8S_WORKER_STOP=${process.pid}-${Date.now()}`;
+    const child = spawn(process.execPath, [cliBin, 'bench', 'worker', '--spec', specFile, '--shard', '0', '--browser', chromiumBin()], {
+      env: { ...process.env, CI: '1', NO_COLOR: '1', JK8S_WORKER_STOP: mark.split('=')[1] },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
+    const until = Date.now() + 90_000;
+    while (!/"phase":"steady","kind":"participant"/.test(stdout) && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+    const sentAt = Date.now();
+    child.kill('SIGTERM');
+    const { code, at } = await exited;
+    expect(code, stderr).toBe(143);
+    expect(at - sentAt).toBeLessThan(10_000);
+    const records = stdout.trim().split('\n').map((l) => JSON.parse(l) as Any);
+    expect(records.some((x) => x.kind === 'participant' && x.phase === 'steady')).toBe(true);
+    expect(stderr).toContain('shard 0: 2 joined, 0 failed');
+    expect(stderr).toContain('interrupted by SIGTERM');
+    // no process of this worker (Chromium included) is left
+    const left = readdirSync('/proc').filter((d) => {
+      try {
+        return /^\d+$/.test(d) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8')) && readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(mark);
+      } catch {
+        return false;
+      }
+    });
+    expect(left).toEqual([]);
+  });
+
   it('a shard the spec does not have is a usage error', async () => {
     const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 2 });
     const specFile = join(work, 'small.json');

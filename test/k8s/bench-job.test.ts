@@ -99,10 +99,10 @@ function gone(kind: string, name: string): boolean {
 }
 
 describe.skipIf(!cluster)(`bench --runner k8s on a real control plane${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
-  it('the Job controller runs one pod per shard; logs stream in; a failed pod is a dead worker; Job and ConfigMap are deleted', { timeout: 240_000 }, async () => {
+  it('the Job controller runs one pod per shard; logs stream in; a failed pod is a dead worker, one stopped by SIGTERM is not; Job and ConfigMap are deleted', { timeout: 240_000 }, async () => {
     const runId = `r${Date.now().toString(36)}`;
     const stop = new AbortController();
-    const player = playWorkers(runId, (shard) => (shard === 1 ? 1 : 0), stop.signal);
+    const player = playWorkers(runId, (shard) => (shard === 1 ? 1 : shard === 2 ? 143 : 0), stop.signal);
     const dir = join(cluster!.dir, runId);
     mkdirSync(dir, { recursive: true });
     const samples = openSamples(dir);
@@ -114,11 +114,14 @@ describe.skipIf(!cluster)(`bench --runner k8s on a real control plane${cluster ?
       expect(Object.keys(outcome.nodes).sort()).toEqual(shards.map((s) => String(s.index)).sort());
       expect(outcome.nodes[0]).toMatch(/^node-\d$/);
       expect(outcome.workersDied).toEqual([1]);
+      // shard 2's pod ended on the kubelet's SIGTERM (exit 143) after writing its records: stopped, not dead
+      expect(outcome.workersStopped).toEqual([2]);
       // shards 0 and 2 joined their participants; shard 1's never did and count as failed
       expect(outcome.joined).toBe(4);
       expect(outcome.failed).toBe(2);
       expect(outcome.clockSkewMs).toMatchObject({ 0: 30, 2: 32 });
       expect(seen.some((r) => r.kind === 'event' && r.event === 'worker-died' && r.shard === 1 && /exit 1/.test(r.detail ?? ''))).toBe(true);
+      expect(seen.some((r) => r.kind === 'event' && r.event === 'worker-stopped' && r.shard === 2 && /exit 143/.test(r.detail ?? ''))).toBe(true);
       // every participant record came through the stream, tagged with its shard and pod; other lines are dropped
       const written = readFileSync(samples.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as SampleRecord & { participant?: string });
       expect(written.filter((r) => r.kind === 'participant').map((r) => [r.participant, r.shard]).sort()).toEqual(

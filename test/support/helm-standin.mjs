@@ -5,6 +5,8 @@
 //   STANDIN_VERSION        what `helm version` prints (default v3.14.0)
 //   STANDIN_RELEASES       JSON {"<release>": {"revision": 4, "values": {...}, "chart": "jitsi-meet-3.4.0"}}
 //   STANDIN_FAIL           a release name whose `upgrade` fails
+//   STANDIN_HANG           a release name whose `upgrade` waits until a signal; it then logs
+//                          {"signal": ...} and fails like helm cancelled mid-upgrade
 import { appendFileSync, readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
@@ -36,6 +38,16 @@ switch (cmd) {
     break;
   }
   case 'upgrade':
+    if (argv[2] === process.env.STANDIN_HANG) {
+      for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+        process.on(sig, () => {
+          if (process.env.STANDIN_LOG) appendFileSync(process.env.STANDIN_LOG, `${JSON.stringify({ signal: sig, argv })}\n`);
+          fail(`Release "${argv[2]}" has been cancelled.\nError: UPGRADE FAILED: context canceled`);
+        });
+      }
+      setInterval(() => {}, 1_000);
+      break;
+    }
     if (argv[2] === process.env.STANDIN_FAIL) fail(`Error: UPGRADE FAILED: release ${argv[2]} failed, and has been rolled back due to rollback-on-failure being set: context deadline exceeded`);
     process.stdout.write(`Release "${argv[2]}" has been upgraded. Happy Helming!\n`);
     break;

@@ -15,6 +15,8 @@ export interface StepOutcome {
   joined: number;
   failed: number;
   workersDied: number[];
+  /** shards whose worker was stopped by SIGTERM/SIGHUP/SIGINT (pod deleted, node drained, Job deadline) after writing its last records */
+  workersStopped: number[];
   /** worker clock minus coordinator clock, per shard, when the workers measured it */
   clockSkewMs: Record<number, number>;
   /** node each shard ran on */
@@ -37,6 +39,9 @@ export interface CoordinatorDeps {
   /** e.g. place participants on the bridges the coordinator samples */
   annotate?: (records: SampleRecord[]) => SampleRecord[];
 }
+
+/** A worker that exits 143/129/130 stopped cleanly on SIGTERM/SIGHUP/SIGINT (src/cli.ts); 137 (SIGKILL, OOM) is a death. */
+const STOPPED_EXIT_CODES = new Set([143, 129, 130]);
 
 const SAMPLE_KINDS = new Set(['participant', 'bridge', 'event']);
 
@@ -144,7 +149,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
   const shardOf = new Map<number, number>();
   for (const s of job.shards) for (const i of s.participants) shardOf.set(i, s.index);
 
-  const outcome: StepOutcome = { joined: 0, failed: 0, workersDied: [], clockSkewMs: {}, nodes: {} };
+  const outcome: StepOutcome = { joined: 0, failed: 0, workersDied: [], workersStopped: [], clockSkewMs: {}, nodes: {} };
   const joinedNames = new Set<string>();
   const failedNames = new Set<string>();
   const finished = new Set<string>();
@@ -221,7 +226,12 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
         if (pod.phase === 'Succeeded' || pod.phase === 'Failed') {
           finished.add(pod.name);
           await drain(pod.name);
-          if (pod.phase === 'Failed' || (pod.exitCode !== undefined && pod.exitCode !== 0)) {
+          if (pod.exitCode !== undefined && STOPPED_EXIT_CODES.has(pod.exitCode)) {
+            outcome.workersStopped.push(pod.shard);
+            const detail = `worker ${pod.name} (shard ${pod.shard}) was stopped (exit ${pod.exitCode}) after writing its last records`;
+            log.warn(detail);
+            write({ kind: 'event', event: 'worker-stopped', t: Date.now(), ...base, shard: pod.shard, pod: pod.name, detail });
+          } else if (pod.phase === 'Failed' || (pod.exitCode !== undefined && pod.exitCode !== 0)) {
             outcome.workersDied.push(pod.shard);
             const detail = `worker ${pod.name} (shard ${pod.shard}) ended ${pod.reason ?? 'with an error'}${pod.exitCode !== undefined ? `, exit ${pod.exitCode}` : ''}`;
             log.warn(detail);

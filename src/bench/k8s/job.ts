@@ -29,6 +29,8 @@ export const WORKER_LOADER = [
   '',
 ].join('\n');
 export const RUN_LABEL = 'jitsi-k8s/bench-run';
+/** Seconds Kubernetes waits between SIGTERM and SIGKILL for a worker pod: twice the worker's own bound. */
+export const WORKER_TERMINATION_GRACE_S = 30;
 
 /** What one participant costs a load generator, from `bench calibrate` or the defaults below. */
 export interface ParticipantCost {
@@ -143,6 +145,9 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
         metadata: { labels: podLabels },
         spec: {
           restartPolicy: 'Never',
+          // on SIGTERM (pod or Job deleted, node drained, deadline) the worker stops, closes its browsers and
+          // prints its last records within 15 s (runner.ts STOP_GRACE_MS)
+          terminationGracePeriodSeconds: WORKER_TERMINATION_GRACE_S,
           ...(input.nodeSelector && Object.keys(input.nodeSelector).length > 0 ? { nodeSelector: input.nodeSelector } : {}),
           affinity: {
             podAntiAffinity: {

@@ -130,7 +130,7 @@ export async function runK8sBench(
         perPod: o.perPod,
         shards: shards.map((x) => ({ index: x.index, participants: x.participants.length, senders: x.senders, rooms: x.rooms })),
         // where the load generators ran and how far their clocks were from this machine's
-        steps: perStep.map((p, step) => ({ step, nodes: p.nodes, clockSkewMs: p.clockSkewMs, workersDied: p.workersDied })),
+        steps: perStep.map((p, step) => ({ step, nodes: p.nodes, clockSkewMs: p.clockSkewMs, workersDied: p.workersDied, workersStopped: p.workersStopped })),
         coordinatorClock,
       },
     });
@@ -184,7 +184,7 @@ export async function runK8sBench(
       await runOneStep(0, deps.bridges?.scaler ? await deps.bridges.scaler.current(deps.signal) : 0);
     }
   } finally {
-    if (deps.signal.aborted) emit([{ kind: 'event', event: 'interrupted', t: Date.now(), step: Math.max(0, steps - 1), bridges: 0, phase: 'cooldown', detail: 'stopped by Ctrl-C' }]);
+    if (deps.signal.aborted) emit([{ kind: 'event', event: 'interrupted', t: Date.now(), step: Math.max(0, steps - 1), bridges: 0, phase: 'cooldown', detail: deps.signal.reason instanceof Error ? deps.signal.reason.message : 'interrupted' }]);
   }
   return {
     outDir: s.outDir,

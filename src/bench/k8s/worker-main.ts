@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { CommandError, InterruptedError, UsageError } from '../../errors.js';
-import { interrupt, interruptSignal } from '../../interrupt.js';
+import { installStopSignals, interruptedBy, interruptSignal, STOP_EXIT_CODES } from '../../interrupt.js';
 import { createLogger } from '../../ui/log.js';
 import { findBrowser } from '../find-browser.js';
 import { lineWriter, readWorkerSpec, runWorker } from './worker.js';
@@ -31,13 +31,13 @@ async function main(argv: string[]): Promise<number> {
     if (interruptSignal().aborted) throw new InterruptedError();
     return 0;
   } catch (e) {
-    if (e instanceof InterruptedError) return 130;
+    // the coordinator tells a worker stopped by the kubelet's SIGTERM (143) from one that died
+    if (e instanceof InterruptedError) return STOP_EXIT_CODES[interruptedBy() ?? 'SIGINT'];
     const hint = e instanceof UsageError || e instanceof CommandError ? e.hint : undefined;
     log.error((e as Error).message, hint);
     return e instanceof UsageError ? 2 : 1;
   }
 }
 
-process.once('SIGTERM', interrupt);
-process.once('SIGINT', interrupt);
+installStopSignals();
 process.exitCode = await main(process.argv.slice(2));

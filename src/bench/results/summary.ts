@@ -516,6 +516,8 @@ export class SummaryBuilder {
   private placement = new Map<string, { step: number; bridges: number; room: string; bridgeNames: Set<string>; participants: Set<string> }>();
   private counts = { participant: 0, bridge: 0, event: 0 };
   private interrupted = false;
+  /** why a ramp-up or a load generator stopped early (ramp-stopped, worker-stopped events) */
+  private stops: string[] = [];
   private failures: JoinFailure[] = [];
   private reasons = new Map<string, ReasonCount>();
   private receivers = new Map<string, { room: string | null; lite: boolean; samples: number; heights: Map<number, number>; fps: number[] }>();
@@ -547,6 +549,8 @@ export class SummaryBuilder {
     }
     if (r.kind === 'event') {
       if (r.event === 'interrupted') this.interrupted = true;
+      if (r.event === 'ramp-stopped') this.stops.push(`ramp-up stopped early: ${r.detail ?? 'no reason given'}`);
+      if (r.event === 'worker-stopped') this.stops.push(r.detail ?? `load generator of shard ${r.shard} was stopped`);
       const reason = typeof r.reason === 'string' && r.reason in JOIN_FAILURE_REASONS ? r.reason : null;
       if (r.event === 'join-failed' && this.failures.length < MAX_FAILURES) {
         this.failures.push({ t: r.t, step: r.step, phase: r.phase, participant: r.participant ?? null, reason, detail: r.detail ?? null });
@@ -587,6 +591,7 @@ export class SummaryBuilder {
     const negative = this.overall.clients.negativeCpu;
     if (negative > 0) notes.push(`${negative} browser CPU reading(s) below 0 were left out (a browser process exited during the interval)`);
     if (this.interrupted) notes.push('the run was interrupted: figures cover what was measured until then');
+    notes.push(...this.stops);
     const overallCounts = sumCounts(steps.map((s) => s.participants));
     if (overallCounts.failed > 0) notes.push(`${overallCounts.failed} join attempt(s) failed`);
     const start = Number.isFinite(this.overall.start) ? this.overall.start : null;

@@ -200,12 +200,16 @@ export async function openParticipant(
   ledger: StepLedger,
   p: ParticipantPlan,
   browser: LaunchedBrowser | undefined,
-  where: { s: Scenario; conference?: LoopbackConference; credentials?: SiteCredentials },
+  where: { s: Scenario; conference?: LoopbackConference; credentials?: SiteCredentials; onBrowserError?: (why: string) => void },
 ): Promise<void> {
   const a = ledger.opened(p);
   try {
     if (!browser) throw new Error('its browser did not start');
-    const page = await browser.browser.newPage();
+    const page = await browser.browser.newPage().catch((e: unknown) => {
+      // the browser itself is gone or stuck (out of memory, `Target closed`), not just this page
+      where.onBrowserError?.(`browser ${p.browser} cannot open a page (${firstLine(e as Error)})`);
+      throw e;
+    });
     a.page = page;
     page.once('error', (err) => crashed(ledger, a, err));
     await page.evaluateOnNewDocument(`${PROBE_SCRIPT}\n${JOIN_STATE_SCRIPT}`);
