@@ -39,7 +39,11 @@ try {
   for (let round = 0; round < Number(values.rounds); round++) {
     const out = join(work, `round-${round}.json`);
     // -N: no shell in between; every command exec'd directly
-    execFileSync('hyperfine', ['-N', '--warmup', '3', '--runs', values.runs, '--export-json', out, ...commands.flatMap((c) => ['-n', c.name, c.argv.join(' ')])], { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      'hyperfine',
+      ['-N', '--warmup', '3', '--runs', values.runs, '--export-json', out, ...commands.flatMap((c) => ['-n', c.name, c.argv.join(' ')])],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
     rounds.push(JSON.parse(readFileSync(out, 'utf8')).results);
   }
 } finally {

@@ -32,7 +32,7 @@ Examples:
     .action(async (raw: unknown) => {
       const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`render: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
-      const { runRender } = await import('../render/output.js');
+      const { runRender } = await import('../output/render.js');
       const { log } = await import('../ui/log.js');
       const result = runRender({ configPath: parsed.data.config, out: parsed.data.out });
       const logger = log();

@@ -65,7 +65,7 @@ Examples:
       const { planScaleChange } = await import('../config/scale.js');
       const change = planScaleChange(config, request);
       if (!o.json) for (const e of change.effects) logger.info(`  ${e}`);
-      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse });
+      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse, report: logger });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ ...result.change, status: result.status, bridges: result.bridges, outcomes: result.apply?.outcomes }, null, 2)}\n`);
         return;

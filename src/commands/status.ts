@@ -30,11 +30,12 @@ export function defineStatus(program: Command): void {
       const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`status: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
       const opts = parsed.data;
-      const [{ existsSync }, { loadConfig }, { openKube }, { readStatus, formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
+      const [{ existsSync }, { loadConfig }, { openKube }, { readStatus }, { formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
         import('node:fs'),
         import('../config/file.js'),
         import('../cluster/kube.js'),
         import('../cluster/status.js'),
+        import('../ui/status.js'),
         import('../cluster/wait.js'),
         import('../interrupt.js'),
         import('../ui/log.js'),

@@ -25,7 +25,12 @@ const commands = block.trim().split('\n');
 function shell(command: string, env: Record<string, string> = {}) {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'INIT_CWD'));
   // prefer-offline: the npm cache answers what it has (the registry is still asked for what it lacks)
-  const r = spawnSync('bash', ['-c', command], { cwd: clone, env: { ...clean, NO_COLOR: '1', npm_config_prefer_offline: 'true', ...env }, encoding: 'utf8', timeout: 540_000 });
+  const r = spawnSync('bash', ['-c', command], {
+    cwd: clone,
+    env: { ...clean, NO_COLOR: '1', npm_config_prefer_offline: 'true', ...env },
+    encoding: 'utf8',
+    timeout: 540_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -44,7 +49,9 @@ describe('README Quick start in a fresh clone', () => {
   it('the first command installs, builds and renders the example', { timeout: 600_000 }, () => {
     const r = shell(commands[0]!);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n').slice(-3)).toEqual(['rendered/values.yaml', 'rendered/secrets.values.yaml', 'rendered/NOTES.md'].map((f) => expect.stringContaining(f)));
+    expect(r.stdout.trim().split('\n').slice(-3)).toEqual(
+      ['rendered/values.yaml', 'rendered/secrets.values.yaml', 'rendered/NOTES.md'].map((f) => expect.stringContaining(f)),
+    );
     expect(parse(readFileSync(join(clone, 'rendered/values.yaml'), 'utf8')).jvb).toBeDefined();
     expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|\n\s+at /);
   });
@@ -59,7 +66,8 @@ describe('README Quick start in a fresh clone', () => {
     // a PATH with node, npm and a shell only: every system tool of the tests is missing
     const bin = join(work, 'bin');
     mkdirSync(bin);
-    for (const tool of ['node', 'npm', 'npx', 'sh', 'bash']) symlinkSync(spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    for (const tool of ['node', 'npm', 'npx', 'sh', 'bash'])
+      symlinkSync(spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
     const started = Date.now();
     const r = shell(commands[1]!, { PATH: bin });
     expect(r.code).toBe(1);
@@ -69,7 +77,10 @@ describe('README Quick start in a fresh clone', () => {
   });
 
   it('CI installs every system tool the tests need', () => {
-    const aptLine = readFileSync(join(repoRoot, '.ci/run'), 'utf8').split('\n').find((l) => /^apt-get install /.test(l)) ?? '';
+    const aptLine =
+      readFileSync(join(repoRoot, '.ci/run'), 'utf8')
+        .split('\n')
+        .find((l) => /^apt-get install /.test(l)) ?? '';
     for (const t of systemTools) expect(aptLine.split(/\s+/)).toContain(t.aptPackage);
   });
 });

@@ -24,24 +24,44 @@ const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
 
 const cases: Array<[string, () => string, RegExp]> = [
   ['an alias bomb (billion laughs)', () => file('bomb.yaml', bomb), /bomb\.yaml: YAML aliases expand too far/],
-  ['a duplicate key', () => file('dup.yaml', 'domain: a.example.com\nnodes: { count: 3 }\ndomain: b.example.com\n'), /dup\.yaml:3:1: not valid YAML: Map keys must be unique$/m],
-  ['bytes that are not UTF-8', () => file('latin1.yaml', Buffer.concat([Buffer.from('apiVersion: jitsi-k8s/v1\ndomain: caf'), Buffer.from([0xe9]), Buffer.from('.example.com\n')])), /latin1\.yaml:2: not UTF-8 text/],
-  ['a directory', () => {
-    const d = join(work, 'conf.d');
-    mkdirSync(d, { recursive: true });
-    return d;
-  }, /conf\.d: is a directory, not a YAML file/],
-  ['a FIFO', () => {
-    const p = join(work, 'pipe.yaml');
-    rmSync(p, { force: true });
-    expect(spawnSync('mkfifo', [p]).status).toBe(0);
-    return p;
-  }, /pipe\.yaml: is a FIFO \(named pipe\), not a YAML file/],
-  ['a 50 MB file', () => {
-    const p = file('huge.yaml', '');
-    truncateSync(p, 50 * 1000 * 1000);
-    return p;
-  }, /huge\.yaml: 47\.7 MiB is too large for a config file \(at most 1 MiB\)/],
+  [
+    'a duplicate key',
+    () => file('dup.yaml', 'domain: a.example.com\nnodes: { count: 3 }\ndomain: b.example.com\n'),
+    /dup\.yaml:3:1: not valid YAML: Map keys must be unique$/m,
+  ],
+  [
+    'bytes that are not UTF-8',
+    () => file('latin1.yaml', Buffer.concat([Buffer.from('apiVersion: jitsi-k8s/v1\ndomain: caf'), Buffer.from([0xe9]), Buffer.from('.example.com\n')])),
+    /latin1\.yaml:2: not UTF-8 text/,
+  ],
+  [
+    'a directory',
+    () => {
+      const d = join(work, 'conf.d');
+      mkdirSync(d, { recursive: true });
+      return d;
+    },
+    /conf\.d: is a directory, not a YAML file/,
+  ],
+  [
+    'a FIFO',
+    () => {
+      const p = join(work, 'pipe.yaml');
+      rmSync(p, { force: true });
+      expect(spawnSync('mkfifo', [p]).status).toBe(0);
+      return p;
+    },
+    /pipe\.yaml: is a FIFO \(named pipe\), not a YAML file/,
+  ],
+  [
+    'a 50 MB file',
+    () => {
+      const p = file('huge.yaml', '');
+      truncateSync(p, 50 * 1000 * 1000);
+      return p;
+    },
+    /huge\.yaml: 47\.7 MiB is too large for a config file \(at most 1 MiB\)/,
+  ],
 ];
 
 describe('readYamlFile refuses bad files with a UsageError', () => {
