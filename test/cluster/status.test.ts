@@ -58,7 +58,7 @@ beforeAll(async () => {
   kube = openKube({ kubeconfig });
   dir = mkdtempSync(join(tmpdir(), 'status-test-'));
   // the built bin is what users run
-  await run('npx', ['tsc', '-p', '.'], { cwd: repoRoot, timeoutMs: 180_000 });
+  await run('npm', ['run', 'build'], { cwd: repoRoot, timeoutMs: 180_000 });
 }, 240_000);
 afterAll(async () => {
   await api?.close();
