@@ -8,6 +8,8 @@ export const systemTools = [
   { command: 'ip', aptPackage: 'iproute2' },
   { command: 'nft', aptPackage: 'nftables' },
   { command: 'openssl', aptPackage: 'openssl' },
+  { command: 'prosody', aptPackage: 'prosody' },
+  { command: 'turnserver', aptPackage: 'coturn' },
 ];
 
 function onPath(command, path) {
