@@ -64,6 +64,8 @@ export default tseslint.config(
     files: ['src/bench/results/terminal.ts', 'src/bench/results/verdict-view.ts'],
     rules: roomRule(['cluster', 'config', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }),
   },
+  // the load generator's own entry point (bundled into dist/worker.mjs, run in a pod) sets up its logger like cli.ts
+  { files: ['src/bench/k8s/worker-main.ts'], rules: roomRule(['cluster', 'config', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }) },
   { files: ['src/prompts/**'], rules: roomRule(['config', 'cluster', 'ui']) },
   {
     files: ['src/ui/**'],
