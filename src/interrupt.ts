@@ -45,14 +45,15 @@ export function throwIfInterrupted(signal: AbortSignal = controller.signal): voi
 /**
  * SIGINT, SIGTERM and SIGHUP: the first aborts the interrupt signal (stop starting work, clean up,
  * write what was measured) and leaves anyway once the command's grace bound has passed; a second
- * one leaves at once. Installed by the CLI and by the bundled load generator.
+ * one leaves at once. Installed by the program's entry points (the CLI, the bundled load
+ * generator), which own process.exit and pass it in.
  */
-export function installStopSignals(): void {
+export function installStopSignals(exit: (code: number) => never): void {
   let firstSignal: StopSignal | undefined;
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
       // second signal: leave now; puppeteer's exit hook and execa's cleanup still kill browsers and helm
-      if (firstSignal) process.exit(STOP_EXIT_CODES[sig]);
+      if (firstSignal) exit(STOP_EXIT_CODES[sig]);
       firstSignal = sig;
       interrupt(sig);
       const signalledAt = Date.now();
@@ -61,7 +62,7 @@ export function installStopSignals(): void {
         const left = signalledAt + stopGraceMs() - Date.now();
         if (left > 0) return void setTimeout(leaveWhenLate, left).unref();
         process.stderr.write(`error: cleanup after ${sig} took longer than ${Math.round(stopGraceMs() / 1000)}s: leaving now\n`);
-        process.exit(STOP_EXIT_CODES[sig]);
+        exit(STOP_EXIT_CODES[sig]);
       };
       setTimeout(leaveWhenLate, stopGraceMs()).unref();
     });

@@ -12,7 +12,7 @@ import type { Config, Secrets } from '../config/schema.js';
 import { CommandError, InterruptedError } from '../errors.js';
 import { interruptSignal, setStopGrace } from '../interrupt.js';
 import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
-import { log } from '../ui/log.js';
+import type { Logger } from '../ui/log.js';
 import { run } from './exec.js';
 import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
 import { CHART_DIR, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
@@ -183,7 +183,11 @@ export interface ApplyInput {
   actions?: ClusterActions;
   /** skip preflight (tests of the runner alone) */
   skipPreflight?: boolean;
+  /** where warnings and the preflight table go (cluster/ prints nothing itself); default: nowhere */
+  report?: Pick<Logger, 'warn' | 'info' | 'line'>;
 }
+
+const SILENT: Pick<Logger, 'warn' | 'info' | 'line'> = { warn: () => undefined, info: () => undefined, line: () => undefined };
 
 export interface ApplyResult {
   release: string;
@@ -232,7 +236,7 @@ export async function defaultClusterActions(config: Config): Promise<ClusterActi
 }
 
 export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
-  const logger = log();
+  const logger = input.report ?? SILENT;
   const signal = interruptSignal();
   let config = input.config;
   let release = renderRelease(config, input.secrets);
@@ -251,7 +255,8 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     return { release: release.release, namespace: release.namespace, plan, planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }), outcomes: [], notes: release.notes };
   }
   if (!input.skipPreflight) {
-    const { runPreflight, formatPreflight } = await import('./preflight.js');
+    const { runPreflight } = await import('./preflight.js');
+    const { formatPreflight } = await import('../ui/preflight.js');
     const { openKube } = await import('./kube.js');
     const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
     const result = await runPreflight(kube, config, { yes: input.yes });

@@ -5,7 +5,7 @@
  * resolution = the sample interval, bounded below by the kubelet's ~10 s housekeeping), or from
  * the metrics API (metrics-server; a rate over its own window, ~15 s) when cAdvisor cannot be read.
  */
-import type { BridgeSample, Phase } from '../bench/samples.js';
+import type { BridgeSample, Phase } from '../records.js';
 import { cpuCores, KubeApiError, memoryMiB, nodeProxyPath, podProxyPath, type Kube, type PodMetrics, type V1Pod } from './kube.js';
 
 /** The JVB's private HTTP port (colibri REST, /about/health, /metrics). */

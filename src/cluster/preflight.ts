@@ -8,7 +8,6 @@ import type { Config } from '../config/schema.js';
 import { EXPOSURE } from '../config/exposure.js';
 import { formatCpu, formatMemory, parseCpuMilli, parseMemoryMiB, sizeRelease } from '../config/sizing.js';
 import { CommandError, InterruptedError } from '../errors.js';
-import { formatTable } from '../ui/table.js';
 import type { Kube, V1Node, V1Pod, V1StorageClass } from './kube.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -431,16 +430,4 @@ export function evaluatePreflight(facts: PreflightFacts, config: Config, opts: P
 
 export async function runPreflight(kube: Kube, config: Config, opts: PreflightOptions = {}): Promise<PreflightResult> {
   return evaluatePreflight(await gatherPreflightFacts(kube, config), config, opts);
-}
-
-const MARK: Record<Verdict, string> = { ok: 'ok', warn: 'WARN', fail: 'FAIL' };
-
-/** The human view: a table of checks, then the hints of the ones that are not ok. */
-export function formatPreflight(result: PreflightResult): string {
-  const table = formatTable(
-    ['', 'check', 'result'],
-    result.checks.map((c) => [MARK[c.verdict], c.title, c.message]),
-  );
-  const hints = result.checks.filter((c) => c.verdict !== 'ok' && c.hint).map((c) => `hint (${c.title}): ${c.hint}`);
-  return [`preflight — context ${result.context} (${result.server})`, table, ...hints].join('\n');
 }

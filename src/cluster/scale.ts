@@ -8,7 +8,7 @@ import { planScaleChange, type ScaleChange, type ScaleRequest } from '../config/
 import type { Config, Secrets } from '../config/schema.js';
 import { EXPOSURE } from '../config/exposure.js';
 import { jvbDeploymentNames } from '../render/values.js';
-import { applyInstall, type ApplyResult, type ClusterActions } from './apply.js';
+import { applyInstall, type ApplyInput, type ApplyResult, type ClusterActions } from './apply.js';
 import type { Kube } from './kube.js';
 
 export interface BridgeLoad {
@@ -62,6 +62,8 @@ export interface ScaleInput {
   bridgeLoad?: (config: Config, to: number) => Promise<BridgeLoad[]>;
   actions?: ClusterActions;
   skipPreflight?: boolean;
+  /** passed to applyInstall: warnings and the preflight table */
+  report?: ApplyInput['report'];
 }
 
 export interface ScaleResult {
@@ -87,7 +89,7 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
   const { config, ...summary } = change;
   if (JSON.stringify(config) === JSON.stringify(input.config)) return { change: summary, status: 'unchanged' };
   if (input.dryRun) {
-    const r = await applyInstall({ configPath: input.configPath, config, secrets: input.secrets, yes: true, dryRun: true });
+    const r = await applyInstall({ configPath: input.configPath, config, secrets: input.secrets, yes: true, dryRun: true, report: input.report });
     return { change: summary, status: 'planned', apply: { outcomes: [], planText: r.planText, notes: r.notes } };
   }
   let bridges: BridgeLoad[] | undefined;
@@ -103,7 +105,7 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     }
     if (!input.yes && !(await input.confirm(scaleInMessage(change, bridges ?? [])))) return { change: summary, status: 'cancelled', bridges };
   }
-  const r = await applyInstall({ configPath: input.configPath, config, secrets: input.secrets, yes: input.yes, dryRun: false, actions: input.actions, skipPreflight: input.skipPreflight });
+  const r = await applyInstall({ configPath: input.configPath, config, secrets: input.secrets, yes: input.yes, dryRun: false, actions: input.actions, skipPreflight: input.skipPreflight, report: input.report });
   // the file changes only after the cluster took the change (a failed helm upgrade rolled back)
   saveConfig(input.configPath, r.advertised ? { ...config, exposure: { ...config.exposure, publicIP: r.advertised } } : config);
   return { change: summary, status: 'applied', bridges, apply: { outcomes: r.outcomes, notes: r.notes } };

@@ -5,7 +5,6 @@
  * formatStatus is the human view.
  */
 import { CommandError } from '../errors.js';
-import { formatTable } from '../ui/table.js';
 import { colibriFigures, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetrics, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
@@ -155,54 +154,4 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
     metricsApi: metrics !== undefined,
     takenAt: new Date().toISOString(),
   };
-}
-
-const dash = (v: number | string | undefined, f: (x: number) => string = String): string => (v === undefined ? '-' : typeof v === 'string' ? v : f(v));
-
-/** The human view (data: goes to stdout). */
-export function formatStatus(s: Status): string {
-  const out: string[] = [];
-  out.push(`release ${s.release} · chart ${s.chart ?? 'unknown'} · namespace ${s.namespace} · context ${s.context} · ${s.takenAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`);
-  out.push('');
-  out.push(
-    formatTable(
-      ['component', 'ready', 'restarts', 'not ready'],
-      s.components.map((c) => [c.component, `${c.ready}/${c.desired}`, c.restarts, c.notReady.map((p) => `${p.name} (${p.reason ?? p.phase ?? 'not ready'})`).join(', ')]),
-    ),
-  );
-  out.push('');
-  if (s.bridges.length === 0) {
-    out.push('no JVB pods');
-  } else {
-    out.push(
-      formatTable(
-        ['bridge', 'node', 'address', 'stress', 'conf', 'part', 'loss in/out %', 'kbps down/up', 'cpu', 'mem'],
-        s.bridges.map((b) => [
-          `${b.pod}${b.ready ? '' : ' (not ready)'}`,
-          dash(b.node),
-          dash(b.advertisedAddress),
-          dash(b.stress, (x) => x.toFixed(2)),
-          dash(b.conferences),
-          dash(b.participants),
-          b.incomingLossPct === undefined ? '-' : `${b.incomingLossPct.toFixed(1)}/${dash(b.outgoingLossPct, (x) => x.toFixed(1))}`,
-          b.bitrateDownKbps === undefined ? '-' : `${Math.round(b.bitrateDownKbps)}/${dash(b.bitrateUpKbps, (x) => String(Math.round(x)))}`,
-          dash(b.cpuCores, (x) => x.toFixed(2)),
-          dash(b.memoryMiB, (x) => `${x}Mi`),
-        ]),
-      ),
-    );
-    const silent = s.bridges.filter((b) => b.statsError);
-    for (const b of silent) out.push(`${b.pod}: no /colibri/stats (${b.statsError})`);
-    if (!s.metricsApi) out.push('cpu/mem: the metrics API (metrics-server) is not installed');
-  }
-  if (s.autoscalers.length > 0) {
-    out.push('');
-    out.push(
-      formatTable(
-        ['autoscaler', 'target', 'replicas', 'min-max', 'cpu now/target %'],
-        s.autoscalers.map((h) => [h.name, h.target, h.current === h.desired ? String(h.current) : `${h.current}→${h.desired}`, `${h.min}-${h.max}`, `${dash(h.cpuCurrentPercent)}/${dash(h.cpuTargetPercent)}`]),
-      ),
-    );
-  }
-  return out.join('\n');
 }

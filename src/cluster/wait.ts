@@ -8,6 +8,7 @@ import { CommandError, InterruptedError } from '../errors.js';
 import { interruptSignal } from '../interrupt.js';
 import { discoverJvbPods, podReady, podRestarts, podWaitingReason, readColibriStats, releaseSelector, type JvbPod } from './jvb.js';
 import type { Kube, V1Deployment, V1Pod, V1StatefulSet } from './kube.js';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface PodState {
   name: string;
@@ -89,19 +90,12 @@ export async function readWorkloads(kube: Kube, namespace: string, selector: str
 }
 
 /** Rejects with InterruptedError when the signal aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new InterruptedError());
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new InterruptedError());
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+export async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await delay(ms, undefined, { signal });
+  } catch (e) {
+    throw signal.aborted ? new InterruptedError() : e;
+  }
 }
 
 export interface PollOptions {

@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-const optionsSchema = z.object({
-  config: z.string().min(1),
-  dryRun: z.boolean().optional(),
-  yes: z.boolean().optional(),
-  json: z.boolean().optional(),
-  timeout: z.string().regex(/^\d+(s|m|h)$/, 'a duration such as 15m or 900s').optional(),
-});
+// zod loads when the command runs, not for --help
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    config: z.string().min(1),
+    dryRun: z.boolean().optional(),
+    yes: z.boolean().optional(),
+    json: z.boolean().optional(),
+    timeout: z.string().regex(/^\d+(s|m|h)$/, 'a duration such as 15m or 900s').optional(),
+  });
+}
 
 export function defineApply(program: Command): void {
   program
@@ -30,7 +33,7 @@ Examples:
   jitsi-k8s apply --config prod.yaml --yes`,
     )
     .action(async (raw: unknown) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`apply: --${String(parsed.error.issues[0]?.path[0] ?? '')}: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
       const o = parsed.data;
       const { loadConfigAndSecrets } = await import('../config/secrets-env.js');
@@ -39,7 +42,7 @@ Examples:
       const logger = log();
       const { config, secrets, warnings } = loadConfigAndSecrets(o.config);
       for (const w of warnings) logger.warn(w);
-      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout });
+      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, report: logger });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes, advertised: result.advertised, notes: result.notes }, null, 2)}\n`);
         return;

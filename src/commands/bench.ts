@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CommandError, InterruptedError, ThresholdsFailedError, UsageError } from '../errors.js';
 import { thresholdHelp } from '../bench/results/thresholds.js';
-import { log } from '../ui/log.js';
 
 type BenchFlags = import('../bench/options.js').BenchOptions & {
   config: string;
@@ -28,6 +27,10 @@ type BenchFlags = import('../bench/options.js').BenchOptions & {
 };
 
 const collectFlags = (cmd: Command) => cmd.opts<BenchFlags>();
+
+// the logger (and chalk) load when a bench command runs, not for --help
+let ui: typeof import('../ui/log.js') | undefined;
+const log = () => ui!.log();
 
 /** The report of a run folder, when the results module can make one; the run's own figures otherwise. */
 async function writeReport(dir: string): Promise<{ summary: import('../bench/results/index.js').Summary; files: string[]; text?: string }> {
@@ -98,6 +101,9 @@ async function concludeRun(
 export function defineBench(program: Command): void {
   const bench = program
     .command('bench')
+    .hook('preAction', async () => {
+      ui = await import('../ui/log.js');
+    })
     .description('load-test with real browsers; record JVB CPU, stress and packet loss')
     .option('--target <target>', 'jitsi (default when a site is known) | loopback (a local conference, no Jitsi needed)')
     .option('--url <url>', 'Jitsi Meet site (default: https://<domain> from jitsi-k8s.yaml)')

@@ -46,7 +46,7 @@ Examples:
         return;
       }
       const { applyInstall } = await import('../cluster/apply.js');
-      const result = await applyInstall({ configPath: outcome.configPath, config: outcome.config, secrets: outcome.secrets, yes: true, dryRun: false });
+      const result = await applyInstall({ configPath: outcome.configPath, config: outcome.config, secrets: outcome.secrets, yes: true, dryRun: false, report: logger });
       const changed = result.outcomes.filter((x) => x.status === 'done').length;
       logger.success(changed === 0 ? `${result.release}: nothing changed` : `${result.release} applied in namespace ${result.namespace}`);
       for (const n of result.notes) logger.info(`  ${n}`);

@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-const optionsSchema = z.object({
-  config: z.string().min(1),
-  out: z.string().min(1),
-  json: z.boolean().optional(),
-});
+// zod loads when the command runs, not for --help
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    config: z.string().min(1),
+    out: z.string().min(1),
+    json: z.boolean().optional(),
+  });
+}
 
 export function defineRender(program: Command): void {
   program
@@ -27,9 +30,9 @@ Examples:
   jitsi-k8s render --out - | less`,
     )
     .action(async (raw: unknown) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`render: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
-      const { runRender } = await import('../render/output.js');
+      const { runRender } = await import('../output/render.js');
       const { log } = await import('../ui/log.js');
       const result = runRender({ configPath: parsed.data.config, out: parsed.data.out });
       const logger = log();

@@ -1,17 +1,20 @@
 import { Option, type Command } from 'commander';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-const optionsSchema = z.object({
-  config: z.string().min(1),
-  auto: z.boolean().optional(),
-  min: z.string().optional(),
-  max: z.string().optional(),
-  cpu: z.string().optional(),
-  dryRun: z.boolean().optional(),
-  yes: z.boolean().optional(),
-  json: z.boolean().optional(),
-});
+// zod loads when the command runs, not for --help
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    config: z.string().min(1),
+    auto: z.boolean().optional(),
+    min: z.string().optional(),
+    max: z.string().optional(),
+    cpu: z.string().optional(),
+    dryRun: z.boolean().optional(),
+    yes: z.boolean().optional(),
+    json: z.boolean().optional(),
+  });
+}
 
 export function defineScale(program: Command): void {
   program
@@ -40,7 +43,7 @@ Examples:
   jitsi-k8s scale jvb --auto --min 2 --max 10 --cpu 70`,
     )
     .action(async (component: string, count: string | undefined, raw: unknown) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`scale: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
       const o = parsed.data;
       const { parseCount } = await import('../config/scale.js');
@@ -62,7 +65,7 @@ Examples:
       const { planScaleChange } = await import('../config/scale.js');
       const change = planScaleChange(config, request);
       if (!o.json) for (const e of change.effects) logger.info(`  ${e}`);
-      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse });
+      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse, report: logger });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ ...result.change, status: result.status, bridges: result.bridges, outcomes: result.apply?.outcomes }, null, 2)}\n`);
         return;

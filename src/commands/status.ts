@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-const optionsSchema = z.object({
-  config: z.string().min(1),
-  context: z.string().min(1).optional(),
-  namespace: z.string().min(1).optional(),
-  release: z.string().min(1).optional(),
-  json: z.boolean().optional(),
-  watch: z.boolean().optional(),
-  interval: z.coerce.number({ error: '--interval: a number of seconds' }).min(1, '--interval: at least 1 second').max(3600, '--interval: at most 3600 seconds'),
-});
+// zod loads when the command runs, not for --help
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    config: z.string().min(1),
+    context: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    release: z.string().min(1).optional(),
+    json: z.boolean().optional(),
+    watch: z.boolean().optional(),
+    interval: z.coerce.number({ error: '--interval: a number of seconds' }).min(1, '--interval: at least 1 second').max(3600, '--interval: at most 3600 seconds'),
+  });
+}
 
 export function defineStatus(program: Command): void {
   program
@@ -24,14 +27,15 @@ export function defineStatus(program: Command): void {
     .option('-w, --watch', 'refresh every few seconds until Ctrl-C')
     .option('--interval <seconds>', 'refresh interval for --watch', '5')
     .action(async (raw: unknown, cmd: Command) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`status: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
       const opts = parsed.data;
-      const [{ existsSync }, { loadConfig }, { openKube }, { readStatus, formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
+      const [{ existsSync }, { loadConfig }, { openKube }, { readStatus }, { formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
         import('node:fs'),
         import('../config/file.js'),
         import('../cluster/kube.js'),
         import('../cluster/status.js'),
+        import('../ui/status.js'),
         import('../cluster/wait.js'),
         import('../interrupt.js'),
         import('../ui/log.js'),

@@ -1,14 +1,17 @@
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { UsageError } from '../errors.js';
 
-const optionsSchema = z.object({
-  config: z.string().min(1),
-  deleteData: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
-  yes: z.boolean().optional(),
-  json: z.boolean().optional(),
-});
+// zod loads when the command runs, not for --help
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    config: z.string().min(1),
+    deleteData: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+    yes: z.boolean().optional(),
+    json: z.boolean().optional(),
+  });
+}
 
 export function defineUninstall(program: Command): void {
   program
@@ -21,7 +24,7 @@ export function defineUninstall(program: Command): void {
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  jitsi-k8s uninstall --dry-run\n  jitsi-k8s uninstall --yes --delete-data')
     .action(async (raw: unknown) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`uninstall: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
       const o = parsed.data;
       const { loadConfig } = await import('../config/file.js');

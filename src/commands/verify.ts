@@ -1,5 +1,5 @@
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
-import { z } from 'zod';
 import { CommandError, UsageError } from '../errors.js';
 import type { VerifyResult } from '../cluster/verify.js';
 
@@ -8,7 +8,7 @@ export function parseAddress(flag: string, value: string): { ip: string; port?: 
   const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value) ?? /^(.+)()$/.exec(value)!;
   const ip = m[1]!;
   const port = m[2] ? Number(m[2]) : undefined;
-  if (!z.union([z.ipv4(), z.ipv6()]).safeParse(ip).success || (port !== undefined && (port < 1 || port > 65535))) {
+  if (isIP(ip) === 0 || (port !== undefined && (port < 1 || port > 65535))) {
     throw new UsageError(`verify: ${flag}: an IP address, optionally with :port (got ${value})`);
   }
   return { ip, ...(port ? { port } : {}) };
@@ -19,22 +19,26 @@ export const LONG_HOLD_SECONDS = 75;
 /** The chart's coturn Service port for TURN (coturn.service.ports.turn). */
 const TURN_PORT = 3478;
 
-const optionsSchema = z.object({
-  config: z.string().min(1),
-  context: z.string().min(1).optional(),
-  namespace: z.string().min(1).optional(),
-  json: z.boolean().optional(),
-  webAddress: z.string().min(1).optional(),
-  turnAddress: z.string().min(1).optional(),
-  xmppDomain: z.string().regex(/^[a-z0-9.-]+$/i, '--xmpp-domain: a domain name').optional(),
-  long: z
-    .union([z.literal(true), z.coerce.number({ error: '--long: a number of seconds' }).int('--long: whole seconds').min(1, '--long: at least 1 second').max(600, '--long: at most 600 seconds')])
-    .optional(),
-  timeout: z.coerce
-    .number({ error: '--timeout: a number of seconds' })
-    .positive('--timeout: must be > 0 seconds')
-    .max(120, '--timeout: at most 120 seconds'),
-});
+// zod loads when the command runs, not for --help
+async function optionsSchema() {
+  const { z } = await import('zod');
+  return z.object({
+    config: z.string().min(1),
+    context: z.string().min(1).optional(),
+    namespace: z.string().min(1).optional(),
+    json: z.boolean().optional(),
+    webAddress: z.string().min(1).optional(),
+    turnAddress: z.string().min(1).optional(),
+    xmppDomain: z.string().regex(/^[a-z0-9.-]+$/i, '--xmpp-domain: a domain name').optional(),
+    long: z
+      .union([z.literal(true), z.coerce.number({ error: '--long: a number of seconds' }).int('--long: whole seconds').min(1, '--long: at least 1 second').max(600, '--long: at most 600 seconds')])
+      .optional(),
+    timeout: z.coerce
+      .number({ error: '--timeout: a number of seconds' })
+      .positive('--timeout: must be > 0 seconds')
+      .max(120, '--timeout: at most 120 seconds'),
+  });
+}
 
 const VERDICT_LABEL = { ok: 'ok', warn: 'WARN', fail: 'FAIL' } as const;
 
@@ -91,7 +95,7 @@ Checks, from this machine:
 Exit status 1 when any check fails.`,
     )
     .action(async (raw: unknown) => {
-      const parsed = optionsSchema.safeParse(raw);
+      const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`verify: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
       const opts = parsed.data;
       const web = opts.webAddress ? parseAddress('--web-address', opts.webAddress) : undefined;

@@ -1,6 +1,6 @@
 /** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + rename). */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync, chmodSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync, chmodSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { CommandError, UsageError } from '../errors.js';
@@ -9,23 +9,55 @@ import { validateConfig, type Validated } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = 'jitsi-k8s.yaml';
 
-/** Reads a YAML file into plain data; YAML syntax errors name the file, line and column. */
+/** A config or secrets file is a few KiB; anything near this is not one. */
+export const MAX_YAML_FILE_BYTES = 1024 * 1024;
+/** Aliases a hand-written config may use; past this the file is an alias bomb ("billion laughs"). */
+const MAX_ALIAS_COUNT = 100;
+
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/** Reads a YAML file into plain data. Every way a file can be wrong is a UsageError naming the file and the problem. */
 export function readYamlFile(path: string): unknown {
-  let text: string;
+  const hint = 'pass --config with a jitsi-k8s.yaml file (README.md "Configuration")';
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    // stat first: reading a FIFO would block, reading a huge file would fill memory
+    const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`${path}: is ${kindOf(st)}, not a YAML file`, hint);
+    if (st.size > MAX_YAML_FILE_BYTES) throw new UsageError(`${path}: ${(st.size / 1024 / 1024).toFixed(1)} MiB is too large for a config file (at most ${MAX_YAML_FILE_BYTES / 1024 / 1024} MiB)`, hint);
+    bytes = readFileSync(path);
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new UsageError(`${path}: no such file`, 'run `jitsi-k8s init` to create one, or pass --config FILE');
+    if (code === 'EACCES') throw new UsageError(`${path}: permission denied`, `check the file's owner and mode (ls -l ${path})`);
     throw new CommandError(`${path}: cannot read (${code ?? String(e)})`);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const line = new TextDecoder('utf-8').decode(bytes).split('\uFFFD')[0]!.split('\n').length;
+    throw new UsageError(`${path}:${line}: not UTF-8 text (invalid byte sequence)`, 'save the file as UTF-8');
+  }
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const pos = first.linePos?.[0];
-    throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax at that line');
+    throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, 'fix the YAML syntax at that line');
   }
-  return doc.toJS() ?? {};
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
+  } catch (e) {
+    // yaml throws a ReferenceError when aliases expand past maxAliasCount (resource exhaustion)
+    throw new UsageError(`${path}: YAML aliases expand too far (${(e as Error).message.split('\n')[0]})`, `write the values out; at most ${MAX_ALIAS_COUNT} alias expansions are allowed`);
+  }
 }
 
 export function loadConfig(path: string): Validated {

@@ -3,6 +3,7 @@
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
 import { z } from 'zod';
+import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
 
 export const API_VERSION = 'jitsi-k8s/v1';
 
@@ -12,11 +13,7 @@ export const SCALABLE = ['web', 'jvb', 'jibri'] as const;
 export const COMPONENTS = ['web', 'jvb', 'jicofo', 'prosody', 'jibri', 'jigasi', 'transcriber'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
-export const EXPOSURE_MODES = ['loadBalancer', 'nodePort', 'hostPort', 'tailscale', 'pangolin'] as const;
-export type ExposureMode = (typeof EXPOSURE_MODES)[number];
-export const TLS_MODES = ['letsencrypt', 'secret', 'none'] as const;
-export const CODECS = ['VP9', 'VP8', 'H264', 'AV1'] as const;
-export type Codec = (typeof CODECS)[number];
+export { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from './choices.js';
 
 // Kubernetes quantities: "500m", "2", "1.5"; memory "512Mi", "4Gi", "1G".
 const cpuQuantity = z

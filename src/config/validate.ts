@@ -145,7 +145,8 @@ export function crossFieldIssues(c: Config): ConfigIssue[] {
 
 /** Parse + normalise + cross-field. Throws a UsageError listing every error; returns warnings. */
 export function validateConfig(input: unknown, source = 'config'): Validated {
-  const parsed = configSchema.safeParse(input ?? {}, { reportInput: true });
+  // jitless: one parse per run, so compiling a fast path (new Function) costs more than it saves
+  const parsed = configSchema.safeParse(input ?? {}, { reportInput: true, jitless: true });
   if (!parsed.success) throw invalid(source, zodIssues(parsed.error));
   const config = normalise(parsed.data);
   const issues = crossFieldIssues(config);

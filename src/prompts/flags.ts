@@ -4,7 +4,8 @@
  * come from the environment (TS_OAUTH_CLIENT_ID, TS_OAUTH_CLIENT_SECRET, NEWT_ID, NEWT_SECRET).
  */
 import { UsageError } from '../errors.js';
-import { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ConfigInput, type ExposureMode, type Secrets } from '../config/schema.js';
+import { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from '../config/choices.js';
+import type { ConfigInput, Secrets } from '../config/schema.js';
 
 /** Commander's camelCased values of the answer flags (strings; booleans for --x/--no-x). */
 export interface AnswerFlags {

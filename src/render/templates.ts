@@ -1,12 +1,13 @@
 /** Reads the shipped, commented YAML bases in templates/ (the only file access render/ does). */
 import { readFileSync } from 'node:fs';
 import { parseDocument, type Document } from 'yaml';
+import { packageFile } from '../package-file.js';
 
 const cache = new Map<string, string>();
 
 /** templates/ sits beside dist/ and src/ in the package. */
 export function templatePath(name: string): URL {
-  return new URL(`../../templates/${name}`, import.meta.url);
+  return packageFile(`templates/${name}`);
 }
 
 /** A fresh Document of a template: fill it with setIn, keep its comments. */

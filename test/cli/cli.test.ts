@@ -58,9 +58,30 @@ describe('jitsi-k8s CLI frame', () => {
       expect(r.code).toBe(0);
       const loaded = readFileSync(trace, 'utf8');
       expect(loaded).toContain('/dist/cli.js'); // the trace works
-      expect(loaded).not.toMatch(/puppeteer|@kubernetes\/client-node|listr2|@inquirer/);
+      expect(loaded).not.toMatch(/puppeteer|@kubernetes\/client-node|listr2|@inquirer|execa/);
     },
   );
+
+  it('--help loads only the bundle: commander and the command declarations, no zod, yaml or chalk', () => {
+    const trace = join(work, 'trace-help-bundle.txt');
+    const run = (args: string[]) => {
+      rmSync(trace, { force: true });
+      expect(cli(args, { nodeArgs: ['--import', join(repoRoot, 'test/support/trace-imports.mjs')], env: { TRACE_IMPORTS_FILE: trace } }).code).toBe(0);
+      const files = readFileSync(trace, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
+      return { files, source: files.map((u) => readFileSync(new URL(u), 'utf8')).join('\n') };
+    };
+    const help = run(['--help']);
+    expect(help.files.filter((u) => !u.includes('/dist/') && !u.endsWith('/bin/jitsi-k8s.js'))).toEqual([]);
+    // the bundle keeps these class names as strings: their absence means the package is not on the path
+    expect(help.source).not.toContain('$ZodType');
+    expect(help.source).not.toContain('YAMLParseError');
+    expect(help.source).not.toContain('bgBlackBright'); // chalk's style table
+    // and the markers are real: render loads zod and yaml
+    const render = run(['render', '--config', configFile('markers.yaml', GOOD), '--out', '-']);
+    expect(render.source).toContain('$ZodType');
+    expect(render.source).toContain('YAMLParseError');
+    expect(render.source).toContain('bgBlackBright');
+  });
 });
 
 describe('jitsi-k8s render', () => {

@@ -2,7 +2,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
 import { openKube } from '../../src/cluster/kube.js';
-import { detectCni, evaluatePreflight, formatPreflight, runPreflight, type PodFact, type PreflightResult } from '../../src/cluster/preflight.js';
+import { detectCni, evaluatePreflight, runPreflight, type PodFact, type PreflightResult } from '../../src/cluster/preflight.js';
+import { formatPreflight } from '../../src/ui/preflight.js';
 import { emptyState, fakeNode, fakePod, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
 let api: FakeApiServer;

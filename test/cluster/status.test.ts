@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openKube, type Kube } from '../../src/cluster/kube.js';
-import { formatStatus, readStatus, type Status } from '../../src/cluster/status.js';
+import { readStatus, type Status } from '../../src/cluster/status.js';
+import { formatStatus } from '../../src/ui/status.js';
 import { run } from '../../src/cluster/exec.js';
 import { cliBin, repoRoot } from '../support/tools.js';
 import { colibriStatsBody, emptyState, fakeDeployment, fakeHpa, fakePod, fakePodMetrics, fakeStatefulSet, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   kube = openKube({ kubeconfig });
   dir = mkdtempSync(join(tmpdir(), 'status-test-'));
   // the built bin is what users run
-  await run('npx', ['tsc', '-p', '.'], { cwd: repoRoot, timeoutMs: 180_000 });
+  await run('npm', ['run', 'build'], { cwd: repoRoot, timeoutMs: 180_000 });
 }, 240_000);
 afterAll(async () => {
   await api?.close();

@@ -40,7 +40,7 @@ export function kubectl(args: string[], input?: string): string {
   return execFileSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
 
-export function kubectlJson<T = any>(args: string[]): T {
+export function kubectlJson<T = unknown>(args: string[]): T {
   return JSON.parse(kubectl([...args, '-o', 'json'])) as T;
 }
 

@@ -4,6 +4,8 @@
  * boundary to within the polling gap plus half a round trip. Coordinator and workers measure
  * against the same site, so worker − coordinator is their skew.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 export interface ClockReading {
   /** local clock minus server clock, ms */
   offsetMs: number;
@@ -40,7 +42,7 @@ export async function measureClockOffset(url: string, signal: AbortSignal, opts:
       return { offsetMs: Math.round(boundary - second), errorMs: Math.round((latest - earliest) / 2), requests };
     }
     prev = { second, sentAt, gotAt };
-    await new Promise((r) => setTimeout(r, gap));
+    await delay(gap);
   }
   return undefined;
 }

@@ -4,6 +4,7 @@
  * shard and pod) into samples.jsonl, reports dead workers (their participants count as failed), and
  * always deletes what it created — also after an error or Ctrl-C.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Kube } from '../../cluster/kube.js';
 import { CommandError } from '../../errors.js';
 import type { SamplesWriter } from '../samples-file.js';
@@ -249,7 +250,7 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
         }
         break;
       }
-      await new Promise((r) => setTimeout(r, deps.pollMs ?? 2_000));
+      await delay(deps.pollMs ?? 2_000);
     }
   } finally {
     for (const { stop } of streams.values()) stop.abort();

@@ -39,5 +39,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-installStopSignals();
+installStopSignals((code) => process.exit(code));
 process.exitCode = await main(process.argv.slice(2));

@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { CommandError } from '../../errors.js';
+import { packageFile } from '../../package-file.js';
 import { JOIN_FAILURE_REASONS, type Phase } from '../samples.js';
 import { colorOf, esc, fmt, MEDIA_COLORS } from './html.js';
 import type { RunSeries } from './series.js';
@@ -9,15 +10,14 @@ import type { BridgeFigures, Summary } from './summary.js';
 import { barChart, lineChart, phaseLegend } from './svg.js';
 import { verdictHtml } from './verdict-view.js';
 
-/** The template ships in the npm package (templates/); from dist/bench/results/ it is three levels up. */
-export const TEMPLATE_URL = new URL('../../../templates/report.html', import.meta.url);
-
 export async function loadTemplate(): Promise<string> {
+  // the template ships in the npm package (templates/)
+  const template = packageFile('templates/report.html');
   try {
-    return await readFile(TEMPLATE_URL, 'utf8');
+    return await readFile(template, 'utf8');
   } catch (err) {
     throw new CommandError(
-      `the report template ${fileURLToPath(TEMPLATE_URL)} cannot be read: ${(err as Error).message}`,
+      `the report template ${fileURLToPath(template)} cannot be read: ${(err as Error).message}`,
       'the jitsi-k8s installation is incomplete; reinstall it (npm install -g jitsi-k8s)',
     );
   }

@@ -1,10 +1,10 @@
-/** `render`: load the config, ensure the secrets file, render, write the files (each atomically). */
+/** `render` writes its output folder (the output room): config + secrets in, pure render, files out atomically. */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureSecrets, loadConfig, secretsPathFor, writeFileAtomic } from '../config/file.js';
 import { formatIssue } from '../config/validate.js';
-import { renderRelease, type Release } from './index.js';
+import { renderRelease, type Release } from '../render/index.js';
 
 export interface RenderOutput {
   files: string[];

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// Startup time of the CLI against bare Node, side by side: `node -e 0`, `jitsi-k8s --help`, `jitsi-k8s render`.
+// Targets (issue 11): --help ≤ 1.5× and render ≤ 2× `node -e 0`. The machine is shared, so the three
+// commands run interleaved in rounds (one hyperfine run per round, same niceness) and the ratios are
+// medians of the per-round ratios.
+//   npm run build && node bench/perf/startup.mjs [--rounds 5] [--runs 10]
+// Prints a markdown report (stdout); exits 1 when a target is missed.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, runs: { type: 'string', default: '10' } } });
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'jk8s-startup-'));
+const config = join(work, 'jitsi-k8s.yaml');
+copyFileSync(join(root, 'examples/jitsi-k8s.yaml'), config);
+const bin = join(root, 'bin/jitsi-k8s.js');
+const node = process.execPath;
+
+const commands = [
+  { name: 'node -e 0', argv: [node, '-e', '0'] },
+  { name: 'jitsi-k8s --help', argv: [node, bin, '--help'] },
+  { name: 'jitsi-k8s render', argv: [node, bin, 'render', '--config', config, '--out', join(work, 'rendered')] },
+];
+const targets = { 'jitsi-k8s --help': 1.5, 'jitsi-k8s render': 2 };
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (s) => `${(s * 1000).toFixed(1)} ms`;
+
+const loadBefore = loadavg();
+const rounds = [];
+try {
+  for (let round = 0; round < Number(values.rounds); round++) {
+    const out = join(work, `round-${round}.json`);
+    // -N: no shell in between; every command exec'd directly
+    execFileSync(
+      'hyperfine',
+      ['-N', '--warmup', '3', '--runs', values.runs, '--export-json', out, ...commands.flatMap((c) => ['-n', c.name, c.argv.join(' ')])],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    rounds.push(JSON.parse(readFileSync(out, 'utf8')).results);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+const loadAfter = loadavg();
+
+const of = (r, name) => r.find((x) => x.command === name);
+const cpu = (x) => x.user + x.system;
+const medianOf = (name) => median(rounds.map((r) => of(r, name).median));
+const ratioOf = (name) => median(rounds.map((r) => of(r, name).median / of(r, 'node -e 0').median));
+const cpuOf = (name) => median(rounds.map((r) => cpu(of(r, name))));
+const cpuRatioOf = (name) => median(rounds.map((r) => cpu(of(r, name)) / cpu(of(r, 'node -e 0'))));
+
+const lines = [
+  `# CLI startup — ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+  '',
+  `node ${process.version}, ${cpus().length} CPU(s) shared with other workers; load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${loadAfter.map((l) => l.toFixed(2)).join(' ')} after.`,
+  `${values.rounds} rounds of \`hyperfine -N --warmup 3 --runs ${values.runs}\` over the three commands; figures are medians over rounds of each round's median (wall) or mean (CPU = user + system).`,
+  'Wall time is what the targets name; on a loaded machine every command waits alike for a core, which pulls wall ratios towards 1, so the CPU ratios are shown beside them.',
+  '',
+  '| command | wall | × `node -e 0` | CPU | × `node -e 0` | target |',
+  '|---|---|---|---|---|---|',
+];
+let missed = false;
+for (const c of commands) {
+  const ratio = ratioOf(c.name);
+  const cpuRatio = cpuRatioOf(c.name);
+  const target = targets[c.name];
+  if (target && ratio > target) missed = true;
+  const verdict = target ? `≤ ${target}×: wall ${ratio <= target ? 'met' : 'MISSED'}, CPU ${cpuRatio <= target ? 'met' : 'missed'}` : '—';
+  lines.push(`| \`${c.name}\` | ${ms(medianOf(c.name))} | ${ratio.toFixed(2)}× | ${ms(cpuOf(c.name))} | ${cpuRatio.toFixed(2)}× | ${verdict} |`);
+}
+lines.push('', `\`jitsi-k8s render\` is \`render --config examples/jitsi-k8s.yaml --out DIR\` (writes values, secrets, notes).`);
+process.stdout.write(`${lines.join('\n')}\n`);
+process.exitCode = missed ? 1 : 0;

@@ -1,0 +1,6 @@
+/** The closed sets of Config choices, apart from the zod schema so flag tables can list them without loading zod. */
+export const EXPOSURE_MODES = ['loadBalancer', 'nodePort', 'hostPort', 'tailscale', 'pangolin'] as const;
+export type ExposureMode = (typeof EXPOSURE_MODES)[number];
+export const TLS_MODES = ['letsencrypt', 'secret', 'none'] as const;
+export const CODECS = ['VP9', 'VP8', 'H264', 'AV1'] as const;
+export type Codec = (typeof CODECS)[number];

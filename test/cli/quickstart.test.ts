@@ -1,0 +1,86 @@
+/**
+ * The README's Quick start, run exactly as written in a fresh clone (no dist/, no node_modules/):
+ * the first command installs, builds and renders; the second runs the tests, or stops at once naming
+ * the one command that installs a missing system tool.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { systemTools } from '../../scripts/system-tools.mjs';
+import { repoRoot } from '../support/tools.js';
+
+const work = mkdtempSync(join(tmpdir(), 'jk8s-quickstart-'));
+const clone = join(work, 'clone');
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const section = readme.slice(readme.indexOf('## Quick start'));
+const block = section.slice(section.indexOf('```sh\n') + 6, section.indexOf('```', section.indexOf('```sh\n') + 6));
+const commands = block.trim().split('\n');
+
+/** A shell as a new user has it: none of the outer `npm test`'s npm_* variables. */
+function shell(command: string, env: Record<string, string> = {}) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('npm_') && k !== 'INIT_CWD'));
+  // prefer-offline: the npm cache answers what it has (the registry is still asked for what it lacks)
+  const r = spawnSync('bash', ['-c', command], {
+    cwd: clone,
+    env: { ...clean, NO_COLOR: '1', npm_config_prefer_offline: 'true', ...env },
+    encoding: 'utf8',
+    timeout: 540_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+beforeAll(() => {
+  const r = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', repoRoot, clone], { encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+});
+
+describe('README Quick start in a fresh clone', () => {
+  it('has exactly two commands', () => {
+    expect(commands).toEqual([expect.stringMatching(/^npm ci && npx jitsi-k8s render /), 'npm test']);
+    expect(existsSync(join(clone, 'dist'))).toBe(false);
+    expect(existsSync(join(clone, 'node_modules'))).toBe(false);
+  });
+
+  it('the first command installs, builds and renders the example', { timeout: 600_000 }, () => {
+    const r = shell(commands[0]!);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n').slice(-3)).toEqual(
+      ['rendered/values.yaml', 'rendered/secrets.values.yaml', 'rendered/NOTES.md'].map((f) => expect.stringContaining(f)),
+    );
+    expect(parse(readFileSync(join(clone, 'rendered/values.yaml'), 'utf8')).jvb).toBeDefined();
+    expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|\n\s+at /);
+  });
+
+  it('the second command runs the tests (here narrowed to the config tests, so it does not recurse)', { timeout: 600_000 }, () => {
+    const r = shell(commands[1]!, { JK8S_TEST_FILES: 'test/config' });
+    expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^[1-9]\d* passed, 0 failed/);
+  });
+
+  it('without a system tool the second command stops at once, naming the one install command', { timeout: 120_000 }, () => {
+    // a PATH with node, npm and a shell only: every system tool of the tests is missing
+    const bin = join(work, 'bin');
+    mkdirSync(bin);
+    for (const tool of ['node', 'npm', 'npx', 'sh', 'bash'])
+      symlinkSync(spawnSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
+    const started = Date.now();
+    const r = shell(commands[1]!, { PATH: bin });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.stderr).toContain(`hint: apt-get install -y ${systemTools.map((t) => t.aptPackage).join(' ')}`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('CI installs every system tool the tests need', () => {
+    const aptLine =
+      readFileSync(join(repoRoot, '.ci/run'), 'utf8')
+        .split('\n')
+        .find((l) => /^apt-get install /.test(l)) ?? '';
+    for (const t of systemTools) expect(aptLine.split(/\s+/)).toContain(t.aptPackage);
+  });
+});

@@ -1,0 +1,94 @@
+/** Bad files given as --config are usage errors (exit 2) naming the file and the problem, never a stack trace. */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readYamlFile } from '../../src/config/file.js';
+import { UsageError } from '../../src/errors.js';
+import { cli } from '../support/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'jk8s-badfile-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const file = (name: string, content: string | Buffer) => {
+  const p = join(work, name);
+  writeFileSync(p, content);
+  return p;
+};
+
+// nine levels of nine aliases: 9^9 strings if expanded
+const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+  .concat('bcdefghi'.split('').map((k, i) => `${k}: &${k} [${Array(9).fill(`*${'abcdefghi'[i]}`).join(',')}]`))
+  .join('\n');
+
+const cases: Array<[string, () => string, RegExp]> = [
+  ['an alias bomb (billion laughs)', () => file('bomb.yaml', bomb), /bomb\.yaml: YAML aliases expand too far/],
+  [
+    'a duplicate key',
+    () => file('dup.yaml', 'domain: a.example.com\nnodes: { count: 3 }\ndomain: b.example.com\n'),
+    /dup\.yaml:3:1: not valid YAML: Map keys must be unique$/m,
+  ],
+  [
+    'bytes that are not UTF-8',
+    () => file('latin1.yaml', Buffer.concat([Buffer.from('apiVersion: jitsi-k8s/v1\ndomain: caf'), Buffer.from([0xe9]), Buffer.from('.example.com\n')])),
+    /latin1\.yaml:2: not UTF-8 text/,
+  ],
+  [
+    'a directory',
+    () => {
+      const d = join(work, 'conf.d');
+      mkdirSync(d, { recursive: true });
+      return d;
+    },
+    /conf\.d: is a directory, not a YAML file/,
+  ],
+  [
+    'a FIFO',
+    () => {
+      const p = join(work, 'pipe.yaml');
+      rmSync(p, { force: true });
+      expect(spawnSync('mkfifo', [p]).status).toBe(0);
+      return p;
+    },
+    /pipe\.yaml: is a FIFO \(named pipe\), not a YAML file/,
+  ],
+  [
+    'a 50 MB file',
+    () => {
+      const p = file('huge.yaml', '');
+      truncateSync(p, 50 * 1000 * 1000);
+      return p;
+    },
+    /huge\.yaml: 47\.7 MiB is too large for a config file \(at most 1 MiB\)/,
+  ],
+];
+
+describe('readYamlFile refuses bad files with a UsageError', () => {
+  it.each(cases)('%s', (_name, make, message) => {
+    const path = make();
+    let thrown: unknown;
+    try {
+      readYamlFile(path);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as UsageError).message).toMatch(message);
+    expect((thrown as UsageError).hint).toBeTruthy();
+  });
+
+  it('a file with a few aliases is fine', () => {
+    expect(readYamlFile(file('anchors.yaml', 'x: &n 3\ny: *n\nz: [*n, *n]\n'))).toEqual({ x: 3, y: 3, z: [3, 3] });
+  });
+});
+
+describe('jitsi-k8s render --config BAD exits 2 naming the file and the problem', () => {
+  it.each(cases)('%s', (_name, make, message) => {
+    const r = cli(['render', '--config', make(), '--out', join(work, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: .*${message.source}`, 'm'));
+    expect(r.stderr).toMatch(/^hint: /m);
+    expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+  });
+});
