@@ -39,21 +39,34 @@ export interface StepOutcome {
   status: 'done' | 'unchanged' | 'skipped' | 'rolled-back';
   detail?: string;
   /** a release this step installed or upgraded: what to return to if a later step fails */
-  changed?: { release: string; namespace: string; previousRevision?: number; context: string[] };
+  changed?: {
+    release: string;
+    namespace: string;
+    /** the revision to roll back to */
+    previousRevision?: number;
+    /** the release's state before this run (undefined: it did not exist) — an existing release is never uninstalled */
+    previousStatus?: string;
+    context: string[];
+  };
 }
 
-/** Installed release values and chart version, or undefined when the release does not exist. */
+/** Installed release: values, chart, state, and the last revision that was deployed; undefined when the release does not exist. */
 async function installedRelease(helm: ToolInfo, release: string, namespace: string, context: string[], signal: AbortSignal) {
+  let history: { revision: number; status: string; chart: string }[];
   try {
-    const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
-    const list = await run(helm.bin, ['list', '--namespace', namespace, '--filter', `^${release}$`, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
-    const entry = (JSON.parse(list.stdout) as { chart?: string; status?: string; revision?: string | number }[])[0];
-    const revision = entry?.revision === undefined ? undefined : Number(entry.revision);
-    return { values: JSON.parse(values.stdout || 'null') as unknown, chart: entry?.chart, status: entry?.status, revision };
+    // history, unlike `helm list`, shows failed and pending-* releases too
+    const out = await run(helm.bin, ['history', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
+    history = JSON.parse(out.stdout || '[]') as typeof history;
   } catch (e) {
     if (e instanceof CommandError && /not found/i.test(e.message)) return undefined;
     throw e;
   }
+  const current = history.at(-1);
+  if (!current) return undefined;
+  const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
+  // a superseded revision was deployed once: the newest such is where a failed release can return to
+  const lastDeployed = history.filter((h) => h.status === 'deployed' || h.status === 'superseded').at(-1);
+  return { values: JSON.parse(values.stdout || 'null') as unknown, chart: current.chart, status: current.status, revision: Number(current.revision), lastDeployedRevision: lastDeployed ? Number(lastDeployed.revision) : undefined };
 }
 
 function contextArgs(step: Step): string[] {
@@ -69,7 +82,7 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
   if (step.unchangedCheck) {
     const u = step.unchangedCheck;
     const current = await installedRelease(ctx.helm, u.release, u.namespace, contextArgs(step), ctx.signal);
-    changed = { release: u.release, namespace: u.namespace, previousRevision: current?.status === 'deployed' ? current.revision : undefined, context: contextArgs(step) };
+    changed = { release: u.release, namespace: u.namespace, previousRevision: current?.lastDeployedRevision, previousStatus: current?.status, context: contextArgs(step) };
     const chartOk = !u.chartVersion || current?.chart?.endsWith(`-${u.chartVersion}`);
     if (current && current.status === 'deployed' && chartOk && isDeepStrictEqual(current.values, JSON.parse(JSON.stringify(u.values)))) {
       return { id: step.id, status: 'unchanged', detail: `${u.release}: values and chart unchanged` };
@@ -139,7 +152,10 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
   return outcomes;
 }
 
-/** Returns every release changed by this run to where it was: rollback to its previous revision, or uninstall a fresh install. */
+/**
+ * Returns every release changed by this run to where it was: rollback to its last deployed revision,
+ * uninstall only what this run installed fresh, and leave alone a release that existed with nothing deployed.
+ */
 async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<string[]> {
   const done: string[] = [];
   // each release once, back to where it was before this run (its first change), last changed first
@@ -147,6 +163,10 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
   for (const o of outcomes) if (o.status === 'done' && o.changed && !first.has(o.changed.release)) first.set(o.changed.release, o);
   for (const o of [...first.values()].reverse()) {
     const c = o.changed!;
+    if (c.previousRevision === undefined && c.previousStatus !== undefined) {
+      done.push(`${c.release}: left as it is (it was ${c.previousStatus} before this run, with no deployed revision to return to)`);
+      continue;
+    }
     const args =
       c.previousRevision !== undefined
         ? ['rollback', c.release, String(c.previousRevision), '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context]

@@ -87,6 +87,25 @@ describe('apply with a recording helm', () => {
     expect(calls().some((c) => c.argv[0] === 'uninstall' && c.argv[1] === 'jitsi')).toBe(true);
   });
 
+  it('a release that was failed before this run is rolled back to its last deployed revision, never uninstalled', async () => {
+    process.env.STANDIN_RELEASES = JSON.stringify({
+      jitsi: { revision: 4, status: 'failed', values: { old: true }, history: [{ revision: 3, status: 'deployed' }, { revision: 4, status: 'failed' }] },
+    });
+    process.env.STANDIN_FAIL = 'jitsi-extras';
+    const err = await applyInstall({ configPath: join(work, 'g.yaml'), config: hostPort(), secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('rolled back: jitsi to revision 3');
+    expect(calls().some((c) => c.argv[0] === 'uninstall' && c.argv[1] === 'jitsi')).toBe(false);
+  });
+
+  it.each(['failed', 'pending-upgrade', 'pending-install'])('a release in state %s with no deployed revision is left alone, never uninstalled', async (status) => {
+    process.env.STANDIN_RELEASES = JSON.stringify({ jitsi: { revision: 1, status, values: {} } });
+    process.env.STANDIN_FAIL = 'jitsi-extras';
+    const err = await applyInstall({ configPath: join(work, `h-${status}.yaml`), config: hostPort(), secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`jitsi: left as it is (it was ${status} before this run, with no deployed revision to return to)`);
+    expect(calls().some((c) => c.argv[0] === 'uninstall' && c.argv[1] === 'jitsi')).toBe(false);
+    expect(calls().some((c) => c.argv[0] === 'rollback')).toBe(false);
+  });
+
   it('bridges that never become ready roll the release back too', async () => {
     process.env.STANDIN_RELEASES = JSON.stringify({ jitsi: { revision: 7, values: {} } });
     const failing: ClusterActions = { ...actions, waitForBridges: async () => { throw new CommandError('timed out waiting for 2 bridges'); } };
