@@ -100,6 +100,9 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
     { verb: 'list', group: '', resource: 'nodes', why: 'sizing and preflight read the nodes' },
     { verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'waiting for and reporting the pods' },
     { verb: 'get', group: '', resource: 'pods', subresource: 'proxy', namespace: ns, why: 'reading /colibri/stats from the bridges' },
+    { verb: 'create', group: '', resource: 'pods', subresource: 'proxy', namespace: ns, why: 'verify allocates a test endpoint on a bridge' },
+    { verb: 'list', group: 'apps', resource: 'deployments', namespace: ns, why: 'waiting for the rollout' },
+    { verb: 'list', group: '', resource: 'services', namespace: ns, why: 'reading the load-balancer address' },
     // helm keeps each release in a Secret of the namespace
     ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ verb, group: '', resource: 'secrets', namespace: ns, why: "helm's release records" })),
   ];

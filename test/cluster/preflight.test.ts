@@ -174,7 +174,8 @@ describe('permissions the credentials need', () => {
     const r = evaluatePreflight({ context: 'c', currentContext: 'c', server: 's', version: 'v1', nodes: [], systemPods: [], permissions, errors: {} }, c);
     expect(check(r, 'permissions')).toMatchObject({
       verdict: 'fail',
-      message: 'these credentials may not: list nodes (cluster-wide) (sizing and preflight read the nodes); get pods/proxy in jitsi (reading /colibri/stats from the bridges)',
+      message:
+        'these credentials may not: list nodes (cluster-wide) (sizing and preflight read the nodes); get pods/proxy in jitsi (reading /colibri/stats from the bridges); create pods/proxy in jitsi (verify allocates a test endpoint on a bridge)',
     });
     expect(r.ok).toBe(false);
   });
