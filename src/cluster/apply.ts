@@ -15,6 +15,7 @@ import { dependencyRefs, renderRelease, type Release } from '../render/index.js'
 import type { Logger } from '../ui/log.js';
 import { run } from './exec.js';
 import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
+import { loadBalancerAddress, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
 import { CHART_DIR, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
 
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
@@ -22,10 +23,20 @@ const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
 
 /** Side effects the plan's jitsi-k8s steps need; the defaults talk to the cluster through client-node. */
 export interface ClusterActions {
-  /** the external address of a Service once its load balancer has one */
+  /** the external IP of a Service once its load balancer has one (a host name is resolved) */
   serviceAddress(namespace: string, service: string, signal: AbortSignal): Promise<string>;
+  /** the host name an Ingress controller wrote into the Ingress status (the Tailscale operator: <hostname>.<tailnet>.ts.net) */
+  ingressHostname(namespace: string, ingress: string, signal: AbortSignal): Promise<string>;
   /** resolves once n bridges are Ready and answer /colibri/stats */
   waitForBridges(namespace: string, release: string, bridges: number, signal: AbortSignal, progress: (text: string) => void): Promise<void>;
+}
+
+/** What the advertise step read from the cluster. */
+export interface Learnt {
+  /** the JVB Service's load-balancer IP */
+  address?: string;
+  /** the web Ingress's tailnet name */
+  fqdn?: string;
 }
 
 export interface StepContext {
@@ -33,8 +44,8 @@ export interface StepContext {
   kubectl: string;
   actions: ClusterActions;
   signal: AbortSignal;
-  /** called when the advertise step learnt an address: re-render and return the new main step */
-  onAddress?: (address: string) => Step;
+  /** called when the advertise step learnt addresses: re-render and return the new main step */
+  onAddress?: (learnt: Learnt) => Step;
 }
 
 export interface StepOutcome {
@@ -42,21 +53,34 @@ export interface StepOutcome {
   status: 'done' | 'unchanged' | 'skipped' | 'rolled-back';
   detail?: string;
   /** a release this step installed or upgraded: what to return to if a later step fails */
-  changed?: { release: string; namespace: string; previousRevision?: number; context: string[] };
+  changed?: {
+    release: string;
+    namespace: string;
+    /** the revision to roll back to */
+    previousRevision?: number;
+    /** the release's state before this run (undefined: it did not exist) — an existing release is never uninstalled */
+    previousStatus?: string;
+    context: string[];
+  };
 }
 
-/** Installed release values and chart version, or undefined when the release does not exist. */
+/** Installed release: values, chart, state, and the last revision that was deployed; undefined when the release does not exist. */
 async function installedRelease(helm: ToolInfo, release: string, namespace: string, context: string[], signal: AbortSignal) {
+  let history: { revision: number; status: string; chart: string }[];
   try {
-    const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
-    const list = await run(helm.bin, ['list', '--namespace', namespace, '--filter', `^${release}$`, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
-    const entry = (JSON.parse(list.stdout) as { chart?: string; status?: string; revision?: string | number }[])[0];
-    const revision = entry?.revision === undefined ? undefined : Number(entry.revision);
-    return { values: JSON.parse(values.stdout || 'null') as unknown, chart: entry?.chart, status: entry?.status, revision };
+    // history, unlike `helm list`, shows failed and pending-* releases too
+    const out = await run(helm.bin, ['history', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
+    history = JSON.parse(out.stdout || '[]') as typeof history;
   } catch (e) {
     if (e instanceof CommandError && /not found/i.test(e.message)) return undefined;
     throw e;
   }
+  const current = history.at(-1);
+  if (!current) return undefined;
+  const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
+  // a superseded revision was deployed once: the newest such is where a failed release can return to
+  const lastDeployed = history.filter((h) => h.status === 'deployed' || h.status === 'superseded').at(-1);
+  return { values: JSON.parse(values.stdout || 'null') as unknown, chart: current.chart, status: current.status, revision: Number(current.revision), lastDeployedRevision: lastDeployed ? Number(lastDeployed.revision) : undefined };
 }
 
 function contextArgs(step: Step): string[] {
@@ -72,7 +96,7 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
   if (step.unchangedCheck) {
     const u = step.unchangedCheck;
     const current = await installedRelease(ctx.helm, u.release, u.namespace, contextArgs(step), ctx.signal);
-    changed = { release: u.release, namespace: u.namespace, previousRevision: current?.status === 'deployed' ? current.revision : undefined, context: contextArgs(step) };
+    changed = { release: u.release, namespace: u.namespace, previousRevision: current?.lastDeployedRevision, previousStatus: current?.status, context: contextArgs(step) };
     const chartOk = !u.chartVersion || current?.chart?.endsWith(`-${u.chartVersion}`);
     if (current && current.status === 'deployed' && chartOk && isDeepStrictEqual(current.values, JSON.parse(JSON.stringify(u.values)))) {
       return { id: step.id, status: 'unchanged', detail: `${u.release}: values and chart unchanged` };
@@ -115,12 +139,17 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
         task.output = line;
       };
       if (step.action?.kind === 'advertise-address') {
-        const address = await ctx.actions.serviceAddress(namespace, step.action.service, ctx.signal);
+        const { service, ingress } = step.action;
+        const learnt: Learnt = {
+          address: service ? await ctx.actions.serviceAddress(namespace, service, ctx.signal) : undefined,
+          fqdn: ingress ? await ctx.actions.ingressHostname(namespace, ingress, ctx.signal) : undefined,
+        };
         if (!ctx.onAddress) throw new CommandError('internal: no re-render for the advertised address');
-        const again = ctx.onAddress(address);
+        const again = ctx.onAddress(learnt);
         const o = await runStep(again, ctx, progress);
-        task.title = `${step.title}: ${address}${o.status === 'unchanged' ? ' (already advertised)' : ''}`;
-        outcomes.push({ ...o, id: step.id, detail: address });
+        const detail = [learnt.address, learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
+        task.title = `${step.title}: ${detail}${o.status === 'unchanged' ? ' (already advertised)' : ''}`;
+        outcomes.push({ ...o, id: step.id, detail });
         return;
       }
       if (step.action?.kind === 'wait-bridges') {
@@ -147,7 +176,10 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
   return outcomes;
 }
 
-/** Returns every release changed by this run to where it was: rollback to its previous revision, or uninstall a fresh install. */
+/**
+ * Returns every release changed by this run to where it was: rollback to its last deployed revision,
+ * uninstall only what this run installed fresh, and leave alone a release that existed with nothing deployed.
+ */
 async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<string[]> {
   const done: string[] = [];
   // each release once, back to where it was before this run (its first change), last changed first
@@ -155,6 +187,10 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
   for (const o of outcomes) if (o.status === 'done' && o.changed && !first.has(o.changed.release)) first.set(o.changed.release, o);
   for (const o of [...first.values()].reverse()) {
     const c = o.changed!;
+    if (c.previousRevision === undefined && c.previousStatus !== undefined) {
+      done.push(`${c.release}: left as it is (it was ${c.previousStatus} before this run, with no deployed revision to return to)`);
+      continue;
+    }
     const args =
       c.previousRevision !== undefined
         ? ['rollback', c.release, String(c.previousRevision), '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context]
@@ -200,28 +236,55 @@ export interface ApplyResult {
   advertised?: string;
 }
 
-/** The Service whose load-balancer address the bridges must advertise, when the config does not say. */
-function advertiseFrom(config: Config, release: Release): string | undefined {
-  if (config.exposure.publicIP) return undefined;
-  if (config.exposure.mode === 'loadBalancer' || config.exposure.mode === 'tailscale') return `${release.fullname}-jvb`;
-  return undefined;
+/** What apply must read from the cluster and render again: the JVB Service's LB address, the web Ingress's tailnet name. */
+function learnFrom(config: Config, release: Release): { advertiseFrom?: string; publicHostFrom?: string } {
+  const mode = config.exposure.mode;
+  return {
+    advertiseFrom: !config.exposure.publicIP && (mode === 'loadBalancer' || mode === 'tailscale') ? `${release.fullname}-jvb` : undefined,
+    publicHostFrom: mode === 'tailscale' && !config.exposure.tailscale?.fqdn ? `${release.fullname}-web` : undefined,
+  };
 }
 
-export async function defaultClusterActions(config: Config): Promise<ClusterActions> {
+export async function defaultClusterActions(config: Config, resolve: Resolve = systemResolve): Promise<ClusterActions> {
   const { openKube } = await import('./kube.js');
   const { sleep, waitForBridges } = await import('./wait.js');
   const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
+  /** polls every 5 s for up to 10 minutes until read() gives a value */
+  async function waitFor<T>(read: () => Promise<T | undefined>, signal: AbortSignal, onTimeout: () => CommandError): Promise<T> {
+    const deadline = Date.now() + 10 * 60_000;
+    while (Date.now() < deadline) {
+      const value = await read();
+      if (value !== undefined) return value;
+      await sleep(5_000, signal);
+    }
+    throw onTimeout();
+  }
   return {
-    async serviceAddress(namespace, service, signal) {
-      const deadline = Date.now() + 10 * 60_000;
-      while (Date.now() < deadline) {
-        const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
-        const ingress = svc?.status?.loadBalancer?.ingress?.[0];
-        if (ingress?.ip) return ingress.ip;
-        await sleep(5_000, signal);
-      }
-      throw new CommandError(`Service ${service} got no load-balancer address within 10 minutes`, 'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml');
-    },
+    serviceAddress: (namespace, service, signal) =>
+      waitFor(
+        async () => {
+          const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
+          return loadBalancerAddress(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
+        },
+        signal,
+        () => new CommandError(`Service ${service} got no load-balancer address within 10 minutes`, 'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml'),
+      ),
+    ingressHostname: (namespace, ingress, signal) =>
+      waitFor(
+        async () => {
+          const res = await kube.request('GET', `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/ingresses/${encodeURIComponent(ingress)}`);
+          if (res.status === 404) return undefined;
+          if (res.status >= 300) throw new CommandError(`reading Ingress ${ingress}: HTTP ${res.status}`, 'check that your credentials may read Ingresses in the namespace');
+          const status = (JSON.parse(res.body) as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } }).status;
+          return status?.loadBalancer?.ingress?.find((i) => i.hostname)?.hostname;
+        },
+        signal,
+        () =>
+          new CommandError(
+            `Ingress ${ingress} got no tailnet name within 10 minutes`,
+            'check the Tailscale operator (`kubectl describe ingress` and the operator logs), or set exposure.tailscale.fqdn in jitsi-k8s.yaml',
+          ),
+      ),
     async waitForBridges(namespace, release, bridges, signal, progress) {
       await waitForBridges(kube, {
         namespace,
@@ -249,8 +312,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     helm = { bin: helmBinary(), version: 'unknown', major: 3, minor: 8 };
   }
   const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
-  const advertise = advertiseFrom(config, release);
-  const plan = planApply(release, opts, { advertiseFrom: advertise });
+  const plan = planApply(release, opts, learnFrom(config, release));
   if (input.dryRun) {
     return { release: release.release, namespace: release.namespace, plan, planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }), outcomes: [], notes: release.notes };
   }
@@ -270,7 +332,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     }
   }
   const actions = input.actions ?? (await defaultClusterActions(config));
-  let advertised: string | undefined;
+  let learnt: Learnt = {};
   const outcomes = await runPlan(
     plan,
     {
@@ -278,20 +340,25 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       kubectl: kubectlBinary(),
       actions,
       signal,
-      onAddress: (address) => {
-        advertised = address;
-        config = { ...config, exposure: { ...config.exposure, publicIP: address } };
+      onAddress: (l) => {
+        learnt = l;
+        const exposure = { ...config.exposure };
+        if (l.address) exposure.publicIP = l.address;
+        if (l.fqdn) exposure.tailscale = { installOperator: true, ...exposure.tailscale, fqdn: l.fqdn };
+        config = { ...config, exposure };
         release = renderRelease(config, input.secrets);
         return mainReleaseStep(release, opts);
       },
     },
     release.namespace,
   );
-  if (advertised) {
-    // keep the learnt address in the config, so the next apply renders the same values
+  if (learnt.address || learnt.fqdn) {
+    // keep what was learnt in the config, so the next apply renders the same values
     saveConfig(input.configPath, config);
-    logger.info(`saved exposure.publicIP: ${advertised} in ${input.configPath}`);
+    if (learnt.address) logger.info(`saved exposure.publicIP: ${learnt.address} in ${input.configPath}`);
+    if (learnt.fqdn) logger.info(`saved exposure.tailscale.fqdn: ${learnt.fqdn} in ${input.configPath} (public URL https://${learnt.fqdn})`);
   }
+  const advertised = learnt.address;
   return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised };
 }
 
@@ -320,6 +387,7 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
       signal: interruptSignal(),
       actions: {
         serviceAddress: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
+        ingressHostname: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
         waitForBridges: () => Promise.resolve(),
       },
     },

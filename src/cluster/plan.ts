@@ -27,7 +27,7 @@ export interface Step {
   /** skip the upgrade when the installed release already has exactly these values and this chart version */
   unchangedCheck?: { release: string; namespace: string; values: Values; chartVersion?: string };
   /** jitsi-k8s steps (no subprocess): run by the apply runner */
-  action?: { kind: 'advertise-address'; service: string } | { kind: 'wait-bridges'; bridges: number; release: string };
+  action?: { kind: 'advertise-address'; service?: string; ingress?: string } | { kind: 'wait-bridges'; bridges: number; release: string };
 }
 
 export interface PlanOptions {
@@ -72,7 +72,8 @@ export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
   };
 }
 
-export function planApply(release: Release, opts: PlanOptions, needs: { advertiseFrom?: string } = {}): Step[] {
+/** needs: the JVB Service whose LB address the bridges advertise, the web Ingress whose tailnet name becomes publicURL */
+export function planApply(release: Release, opts: PlanOptions, needs: { advertiseFrom?: string; publicHostFrom?: string } = {}): Step[] {
   const steps: Step[] = [];
   for (const dep of release.dependencies) {
     const values = mergeValues(dep.values, dep.secretValues);
@@ -101,13 +102,17 @@ export function planApply(release: Release, opts: PlanOptions, needs: { advertis
     });
   }
   steps.push(mainReleaseStep(release, opts));
-  if (needs.advertiseFrom) {
+  if (needs.advertiseFrom || needs.publicHostFrom) {
+    const reads = [
+      needs.advertiseFrom && `the address of Service ${needs.advertiseFrom} (advertised from the bridges)`,
+      needs.publicHostFrom && `the tailnet name of Ingress ${needs.publicHostFrom} (the public URL)`,
+    ].filter(Boolean);
     steps.push({
       id: 'advertise',
-      title: `read the address of Service ${needs.advertiseFrom} and advertise it from the bridges`,
+      title: `read ${reads.join(' and ')}, then render again`,
       tool: 'jitsi-k8s',
       args: [],
-      action: { kind: 'advertise-address', service: needs.advertiseFrom },
+      action: { kind: 'advertise-address', service: needs.advertiseFrom, ingress: needs.publicHostFrom },
     });
   }
   const extrasRelease = `${release.release}-extras`;

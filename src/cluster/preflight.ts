@@ -75,7 +75,67 @@ export interface PreflightFacts {
   apiGroups?: string[];
   /** pods of kube-system (and calico-system), to recognise the CNI */
   systemPods?: PodFact[];
-  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods', { message: string; hint?: string }>>;
+  /** what this config needs the credentials to be allowed, each with the API server's answer */
+  permissions?: (Permission & { allowed: boolean })[];
+  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions', { message: string; hint?: string }>>;
+}
+
+/** One thing apply, status or verify asks the API server to do, and why. */
+export interface Permission {
+  verb: string;
+  /** API group; '' = core */
+  group: string;
+  resource: string;
+  subresource?: string;
+  /** undefined = cluster-wide */
+  namespace?: string;
+  why: string;
+}
+
+/** What the credentials must be allowed for this config: pure, so the list is the same in every run. */
+export function requiredPermissions(config: Config, namespaceExists: boolean | undefined): Permission[] {
+  const ns = config.cluster.namespace;
+  const out: Permission[] = [
+    { verb: 'list', group: '', resource: 'nodes', why: 'sizing and preflight read the nodes' },
+    { verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'waiting for and reporting the pods' },
+    { verb: 'get', group: '', resource: 'pods', subresource: 'proxy', namespace: ns, why: 'reading /colibri/stats from the bridges' },
+    { verb: 'create', group: '', resource: 'pods', subresource: 'proxy', namespace: ns, why: 'verify allocates a test endpoint on a bridge' },
+    { verb: 'list', group: 'apps', resource: 'deployments', namespace: ns, why: 'waiting for the rollout' },
+    { verb: 'list', group: '', resource: 'services', namespace: ns, why: 'reading the load-balancer address' },
+    // helm keeps each release in a Secret of the namespace
+    ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ verb, group: '', resource: 'secrets', namespace: ns, why: "helm's release records" })),
+  ];
+  const managed: [string, string][] = [
+    ['apps', 'deployments'],
+    ['apps', 'statefulsets'],
+    ['', 'services'],
+    ['', 'configmaps'],
+    ['', 'serviceaccounts'],
+    ['', 'persistentvolumeclaims'],
+    ['networking.k8s.io', 'ingresses'],
+  ];
+  if (config.components.jvb.autoscale.enabled) managed.push(['autoscaling', 'horizontalpodautoscalers']);
+  for (const [group, resource] of managed) for (const verb of ['create', 'update', 'delete']) out.push({ verb, group, resource, namespace: ns, why: 'installing the chart' });
+  if (namespaceExists === false) out.push({ verb: 'create', group: '', resource: 'namespaces', why: `creating namespace ${ns}` });
+  if (volumes(config).length > 0) out.push({ verb: 'list', group: 'storage.k8s.io', resource: 'storageclasses', why: 'checking the storage class' });
+  return out;
+}
+
+/** `list nodes`, `get pods/proxy in jitsi`: how kubectl auth can-i names it. */
+export function permissionText(p: Permission): string {
+  const resource = `${p.resource}${p.group ? `.${p.group}` : ''}${p.subresource ? `/${p.subresource}` : ''}`;
+  return `${p.verb} ${resource}${p.namespace ? ` in ${p.namespace}` : ' (cluster-wide)'}`;
+}
+
+async function accessAllowed(kube: Kube, p: Permission): Promise<boolean> {
+  const body = {
+    apiVersion: 'authorization.k8s.io/v1',
+    kind: 'SelfSubjectAccessReview',
+    spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.subresource ? { subresource: p.subresource } : {}), ...(p.namespace ? { namespace: p.namespace } : {}) } },
+  };
+  const res = await kube.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body });
+  if (res.status < 200 || res.status > 299) throw new CommandError(`asking the API server for access reviews: HTTP ${res.status}`);
+  return (JSON.parse(res.body) as { status?: { allowed?: boolean } }).status?.allowed === true;
 }
 
 export function nodeFact(n: V1Node): NodeFact {
@@ -143,6 +203,12 @@ export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<
     }),
     read('apiGroups', async () => {
       facts.apiGroups = [...(await kube.apiGroups())].sort();
+    }),
+    read('permissions', async () => {
+      const namespaceExists = await kube.namespaceExists(config.cluster.namespace).catch(() => undefined);
+      const wanted = requiredPermissions(config, namespaceExists);
+      const answers = await Promise.all(wanted.map((w) => accessAllowed(kube, w)));
+      facts.permissions = wanted.map((w, i) => ({ ...w, allowed: answers[i]! }));
     }),
     read('systemPods', async () => {
       // the Tigera operator runs Calico in calico-system; everything else lives in kube-system
@@ -271,6 +337,19 @@ export const CHECKS = {
         verdict: opts.yes ? 'warn' : 'fail',
         message: `the config is for context "${wanted}", but this run uses "${facts.context}"`,
         hint: opts.yes ? undefined : `drop --context to use "${wanted}", fix cluster.context in jitsi-k8s.yaml, or pass --yes if "${facts.context}" is really meant`,
+      };
+    },
+  },
+  permissions: {
+    title: 'permissions',
+    run: ({ facts, config }) => {
+      if (!facts.permissions) return couldNotRead('what these credentials may do', facts.errors.permissions);
+      const missing = facts.permissions.filter((p) => !p.allowed);
+      if (missing.length === 0) return { verdict: 'ok', message: `the credentials may do all ${facts.permissions.length} things apply, status and verify need` };
+      return {
+        verdict: 'fail',
+        message: `these credentials may not: ${missing.map((p) => `${permissionText(p)} (${p.why})`).join('; ')}`,
+        hint: `grant them (a Role in ${config.cluster.namespace}, a ClusterRole for the cluster-wide ones; \`kubectl auth can-i <verb> <resource> -n ${config.cluster.namespace}\` shows each), or use a kubeconfig that has them`,
       };
     },
   },

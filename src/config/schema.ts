@@ -244,6 +244,11 @@ export const configSchema = z
         tailscale: z
           .strictObject({
             hostname: z.string().min(1).optional().describe('tailnet host name of the web Service'),
+            fqdn: z
+              .string()
+              .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a DNS name such as meet.tail1234.ts.net')
+              .optional()
+              .describe('tailnet name the operator gave the web Ingress (<hostname>.<tailnet>.ts.net): the public URL; apply reads and saves it'),
             installOperator: z.boolean().default(true).describe('install the Tailscale operator chart'),
           })
           .optional()

@@ -135,7 +135,10 @@ function notes(config: Config, sizing: Sizing, udpPorts: number[]): string[] {
       `  create an HTTPS resource for ${config.domain} → service ${chartFullname(config.cluster.release)}-web:80 and a raw UDP resource per port → service ${chartFullname(config.cluster.release)}-jvb`,
     );
   }
-  if (mode === 'tailscale') out.push('the JVB tailnet address is read from the Service once the operator assigns it, then advertised (apply does this)');
+  if (mode === 'tailscale') {
+    out.push('the JVB tailnet address is read from the Service once the operator assigns it, then advertised (apply does this)');
+    if (!config.exposure.tailscale?.fqdn) out.push("the public URL becomes the tailnet name the operator gives the web Ingress (<hostname>.<tailnet>.ts.net; apply reads and saves it)");
+  }
   if (config.components.jvb.autoscale.enabled) {
     const a = config.components.jvb.autoscale;
     out.push(`autoscaling: ${a.min}-${a.max} bridges at ${a.cpuPercent}% CPU of the request (needs metrics-server); scaling in drops that bridge's meetings`);

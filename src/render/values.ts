@@ -145,6 +145,12 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
   }),
 };
 
+/** The host people open: for Tailscale the tailnet name the operator assigned, once apply has read it. */
+function publicHost(config: Config): string {
+  if (config.exposure.mode !== 'tailscale') return config.domain;
+  return config.exposure.tailscale?.fqdn ?? config.exposure.tailscale?.hostname ?? config.domain;
+}
+
 function webIngress(config: Config): Values | undefined {
   if (config.exposure.mode === 'tailscale' || config.exposure.mode === 'pangolin' || config.tls.mode === 'none') return undefined;
   const annotations: Record<string, string> = {};
@@ -178,7 +184,8 @@ export function renderValues(config: Config, secrets: Secrets): RenderedValues {
   const comp = config.components;
   const layout = jvbLayout(config);
   const exposure = EXPOSURE_VALUES[config.exposure.mode](config);
-  const scheme = config.tls.mode === 'none' && config.exposure.mode !== 'tailscale' ? 'http' : 'https';
+  // the Tailscale operator and the Pangolin server both serve the site over HTTPS themselves
+  const scheme = config.tls.mode === 'none' && config.exposure.mode !== 'tailscale' && config.exposure.mode !== 'pangolin' ? 'http' : 'https';
   const bridges = comp.jvb.replicas;
   const customJs = customConfigJs(config);
   const ingress = webIngress(config);
@@ -202,7 +209,7 @@ export function renderValues(config: Config, secrets: Secrets): RenderedValues {
   };
 
   const values: Values = {
-    publicURL: `${scheme}://${config.exposure.mode === 'tailscale' ? (config.exposure.tailscale?.hostname ?? config.domain) : config.domain}`,
+    publicURL: `${scheme}://${publicHost(config)}`,
     web,
     jicofo: { resources: resourcesOf(sizing, 'jicofo'), extraEnvs: jicofoEnv(config) },
     prosody: { resources: resourcesOf(sizing, 'prosody'), persistence: storageValues(comp.prosody.persistence) },

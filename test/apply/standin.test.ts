@@ -4,6 +4,7 @@
  * of earlier steps when a later one fails are checked on what helm would have been asked.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,7 +18,11 @@ const work = mkdtempSync(join(tmpdir(), 'jk8s-standin-'));
 const standin = join(repoRoot, 'test/support/helm-standin.mjs');
 let log: string;
 const saved = { ...process.env };
-const actions: ClusterActions = { serviceAddress: async () => '198.51.100.9', waitForBridges: async () => undefined };
+const actions: ClusterActions = {
+  serviceAddress: async () => '198.51.100.9',
+  ingressHostname: async () => 'meet.tail1234.ts.net',
+  waitForBridges: async () => undefined,
+};
 
 beforeEach(() => {
   log = join(work, `calls-${Math.random().toString(36).slice(2)}.jsonl`);
@@ -85,6 +90,47 @@ describe('apply with a recording helm', () => {
     const err = await applyInstall({ configPath: join(work, 'e.yaml'), config: hostPort(), secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions }).catch((e: unknown) => e);
     expect((err as Error).message, (err as Error).message).toContain('rolled back: jitsi (new install removed)');
     expect(calls().some((c) => c.argv[0] === 'uninstall' && c.argv[1] === 'jitsi')).toBe(true);
+  });
+
+  it('a release that was failed before this run is rolled back to its last deployed revision, never uninstalled', async () => {
+    process.env.STANDIN_RELEASES = JSON.stringify({
+      jitsi: { revision: 4, status: 'failed', values: { old: true }, history: [{ revision: 3, status: 'deployed' }, { revision: 4, status: 'failed' }] },
+    });
+    process.env.STANDIN_FAIL = 'jitsi-extras';
+    const err = await applyInstall({ configPath: join(work, 'g.yaml'), config: hostPort(), secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('rolled back: jitsi to revision 3');
+    expect(calls().some((c) => c.argv[0] === 'uninstall' && c.argv[1] === 'jitsi')).toBe(false);
+  });
+
+  it.each(['failed', 'pending-upgrade', 'pending-install'])('a release in state %s with no deployed revision is left alone, never uninstalled', async (status) => {
+    process.env.STANDIN_RELEASES = JSON.stringify({ jitsi: { revision: 1, status, values: {} } });
+    process.env.STANDIN_FAIL = 'jitsi-extras';
+    const err = await applyInstall({ configPath: join(work, `h-${status}.yaml`), config: hostPort(), secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain(`jitsi: left as it is (it was ${status} before this run, with no deployed revision to return to)`);
+    expect(calls().some((c) => c.argv[0] === 'uninstall' && c.argv[1] === 'jitsi')).toBe(false);
+    expect(calls().some((c) => c.argv[0] === 'rollback')).toBe(false);
+  });
+
+  it('tailscale: the tailnet name from the web Ingress status becomes publicURL, is rendered again and saved with the JVB address', async () => {
+    const c = config({ exposure: { mode: 'tailscale', publicIP: undefined, tailscale: { hostname: 'meet' } }, tls: { mode: 'none' } });
+    const asked: string[] = [];
+    const reading: ClusterActions = {
+      ...actions,
+      serviceAddress: async (ns, svc) => (asked.push(`service ${ns}/${svc}`), '100.64.0.7'),
+      ingressHostname: async (ns, ing) => (asked.push(`ingress ${ns}/${ing}`), 'meet.tail1234.ts.net'),
+    };
+    const path = join(work, 'ts.yaml');
+    const r = await applyInstall({ configPath: path, config: c, secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions: reading });
+    expect(asked).toEqual(['service jitsi/jitsi-jitsi-meet-jvb', 'ingress jitsi/jitsi-jitsi-meet-web']);
+    const mains = calls().filter((x) => x.argv[0] === 'upgrade' && x.argv[2] === 'jitsi');
+    expect(mains).toHaveLength(2);
+    expect(parse(mains[0]!.stdin).publicURL).toBe('https://meet');
+    expect(parse(mains[1]!.stdin).publicURL).toBe('https://meet.tail1234.ts.net');
+    expect(parse(mains[1]!.stdin).jvb.publicIPs).toEqual(['100.64.0.7']);
+    expect(r.outcomes.find((o) => o.id === 'advertise')?.detail).toBe('100.64.0.7, https://meet.tail1234.ts.net');
+    const saved = parse(readFileSync(path, 'utf8'));
+    expect(saved.exposure.tailscale).toMatchObject({ hostname: 'meet', fqdn: 'meet.tail1234.ts.net' });
+    expect(saved.exposure.publicIP).toBe('100.64.0.7');
   });
 
   it('bridges that never become ready roll the release back too', async () => {

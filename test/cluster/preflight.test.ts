@@ -2,7 +2,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
 import { openKube } from '../../src/cluster/kube.js';
-import { detectCni, evaluatePreflight, runPreflight, type PodFact, type PreflightResult } from '../../src/cluster/preflight.js';
+import { detectCni, evaluatePreflight, permissionText, requiredPermissions, runPreflight, type PodFact, type PreflightResult } from '../../src/cluster/preflight.js';
 import { formatPreflight } from '../../src/ui/preflight.js';
 import { emptyState, fakeNode, fakePod, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
@@ -28,7 +28,7 @@ afterAll(() => api?.close());
 describe('runPreflight (contract test against the fake API server)', () => {
   it('a healthy cluster passes every check that applies to the config', async () => {
     const r = await runPreflight(openKube({ kubeconfig }), config());
-    expect(verdicts(r)).toEqual({ api: 'ok', context: 'ok', namespace: 'ok', resources: 'ok', cni: 'ok', runtime: 'ok', certManager: 'ok' });
+    expect(verdicts(r)).toEqual({ api: 'ok', context: 'ok', permissions: 'ok', namespace: 'ok', resources: 'ok', cni: 'ok', runtime: 'ok', certManager: 'ok' });
     expect(r.ok).toBe(true);
     expect(check(r, 'api').message).toBe(`Kubernetes v1.31.2 at ${api.url} (context fake)`);
     expect(check(r, 'namespace').message).toBe('namespace jitsi does not exist yet; it will be created');
@@ -154,5 +154,30 @@ describe('detectCni', () => {
     const facts = { context: 'c', currentContext: 'c', server: 's', version: 'v1', nodes: [], systemPods: [pod('coredns-1')], errors: {} };
     const r = evaluatePreflight(facts, config({ tls: { mode: 'none' } }));
     expect(check(r, 'cni').verdict).toBe('warn');
+  });
+});
+
+describe('permissions the credentials need', () => {
+  it('the list follows the config: namespace creation, storage classes, HPAs only when needed', () => {
+    const texts = (c: ReturnType<typeof config>, nsExists: boolean) => requiredPermissions(c, nsExists).map(permissionText);
+    const plain = texts(config(), true);
+    expect(plain).toEqual(expect.arrayContaining(['list nodes (cluster-wide)', 'get pods/proxy in jitsi', 'create secrets in jitsi', 'update deployments.apps in jitsi', 'create ingresses.networking.k8s.io in jitsi']));
+    expect(plain).not.toContain('create namespaces (cluster-wide)');
+    expect(plain).not.toContain('list storageclasses.storage.k8s.io (cluster-wide)');
+    expect(texts(config(), false)).toContain('create namespaces (cluster-wide)');
+    const full = texts(config({ exposure: { mode: 'hostPort' }, components: { jvb: { autoscale: { enabled: true } }, prosody: { persistence: { enabled: true } } } }), true);
+    expect(full).toEqual(expect.arrayContaining(['create horizontalpodautoscalers.autoscaling in jitsi', 'list storageclasses.storage.k8s.io (cluster-wide)']));
+  });
+
+  it('each missing permission is named, with why, and fails preflight', () => {
+    const c = config({ tls: { mode: 'none' } });
+    const permissions = requiredPermissions(c, true).map((p) => ({ ...p, allowed: !(p.resource === 'nodes' || p.subresource === 'proxy') }));
+    const r = evaluatePreflight({ context: 'c', currentContext: 'c', server: 's', version: 'v1', nodes: [], systemPods: [], permissions, errors: {} }, c);
+    expect(check(r, 'permissions')).toMatchObject({
+      verdict: 'fail',
+      message:
+        'these credentials may not: list nodes (cluster-wide) (sizing and preflight read the nodes); get pods/proxy in jitsi (reading /colibri/stats from the bridges); create pods/proxy in jitsi (verify allocates a test endpoint on a bridge)',
+    });
+    expect(r.ok).toBe(false);
   });
 });

@@ -87,6 +87,21 @@ describe('render: JVB layout follows the exposure mode', () => {
     expect(JSON.stringify(r.dependencies[0]!.values)).not.toContain('tskey');
   });
 
+  it('tailscale: once apply has read the tailnet name from the Ingress status, it is the public URL', () => {
+    const v = render({ exposure: { mode: 'tailscale', publicIP: '100.64.0.7', tailscale: { hostname: 'meet', fqdn: 'meet.tail1234.ts.net' } }, tls: { mode: 'none' } }).values as Any;
+    expect(v.publicURL).toBe('https://meet.tail1234.ts.net');
+    // the Ingress keeps the short name: the operator takes the machine name from it
+    expect(v.web.ingress.tls).toEqual([{ hosts: ['meet'] }]);
+  });
+
+  it.each(['none', 'letsencrypt', 'secret'])('pangolin with tls.mode %s: publicURL is https (the Pangolin server serves the site over HTTPS)', (tls) => {
+    const v = render({
+      exposure: { mode: 'pangolin', publicIP: '198.51.100.7', pangolin: { endpoint: 'https://pangolin.example.com' } },
+      tls: { mode: tls, ...(tls === 'secret' ? { secretName: 'meet-tls' } : {}) },
+    }).values as Any;
+    expect(v.publicURL).toBe('https://meet.example.com');
+  });
+
   it('pangolin: Newt deployment + secret in the extras chart, VPS steps in the notes', () => {
     const r = render({ exposure: { mode: 'pangolin', publicIP: '198.51.100.7', pangolin: { endpoint: 'https://pangolin.example.com' } } });
     expect((r.values.jvb as Any).publicIPs).toEqual(['198.51.100.7']);

@@ -560,6 +560,11 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
     if (resources && served) return send(res, 200, resourceList(`${m[1]}/${m[2]}`, resources));
   }
 
+  // access reviews: everything is allowed here (test/cluster-real/ checks denials against real RBAC)
+  if (method === 'POST' && path === '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews') {
+    return send(res, 201, { ...(JSON.parse(body || '{}') as Json), status: { allowed: true } });
+  }
+
   // nodes
   if (method === 'GET' && path === '/api/v1/nodes') return send(res, 200, list('NodeList', 'v1', selected(state.nodes)));
   if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)\/proxy\/metrics\/cadvisor$/)) && method === 'GET') {

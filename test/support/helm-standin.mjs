@@ -3,7 +3,8 @@
 // $STANDIN_LOG) and answers like helm would for the calls apply makes. Real helm is used wherever
 // it can work here; this stands in for what needs a cluster (upgrade --install, rollback).
 //   STANDIN_VERSION        what `helm version` prints (default v3.14.0)
-//   STANDIN_RELEASES       JSON {"<release>": {"revision": 4, "values": {...}, "chart": "jitsi-meet-3.4.0"}}
+//   STANDIN_RELEASES       JSON {"<release>": {"revision": 4, "status": "deployed", "values": {...}, "chart": "jitsi-meet-3.4.0",
+//                          "history": [{"revision": 3, "status": "superseded"}, …]}} (history defaults to the one current revision)
 //   STANDIN_FAIL           a release name whose `upgrade` fails
 //   STANDIN_HANG           a release name whose `upgrade` waits until a signal; it then logs
 //                          {"signal": ...} and fails like helm cancelled mid-upgrade
@@ -33,8 +34,17 @@ switch (cmd) {
     break;
   case 'list': {
     const filter = argv[argv.indexOf('--filter') + 1]?.replace(/^\^|\$$/g, '');
-    const r = releases[filter];
+    // like helm: pending releases are listed only with --all
+    const r = releases[filter]?.status?.startsWith('pending') && !argv.includes('--all') ? undefined : releases[filter];
     process.stdout.write(JSON.stringify(r ? [{ name: filter, revision: String(r.revision ?? 1), status: r.status ?? 'deployed', chart: r.chart ?? 'jitsi-meet-3.4.0' }] : []));
+    break;
+  }
+  case 'history': {
+    const r = releases[name];
+    if (!r) fail('Error: release: not found');
+    const current = { revision: Number(r.revision ?? 1), status: r.status ?? 'deployed' };
+    const entries = (r.history ?? [current]).map((h) => ({ ...h, chart: r.chart ?? 'jitsi-meet-3.4.0', app_version: 'stable-11146-2', description: '' }));
+    process.stdout.write(JSON.stringify(entries));
     break;
   }
   case 'upgrade':

@@ -1,0 +1,208 @@
+/**
+ * The built bin against the test control plane (real kube-apiserver, controller-manager, scheduler,
+ * etcd; kwok nodes), with real helm and the contract chart from JITSI_K8S_CHART (or the real chart
+ * with JITSI_HELM_CHART_DIR): init → apply (LB host name resolved) → re-apply → scale → status →
+ * uninstall, preflight and RBAC. The test plays the cloud (cloud.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { run } from '../../src/cluster/exec.js';
+import { cliAsync } from '../support/cli.js';
+import { assertPodRoute, cluster, skipReason } from '../support/control-plane.js';
+import { helmBin, kubectlBin, repoRoot } from '../support/tools.js';
+import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
+
+const chart = process.env.JITSI_HELM_CHART_DIR || join(repoRoot, 'test/fixtures/jitsi-meet-contract');
+const work = mkdtempSync(join(tmpdir(), 'jk8s-real-'));
+const runId = Date.now().toString(36).slice(-5);
+const clouds: Cloud[] = [];
+const namespaces: string[] = [];
+
+let bridge: ChildProcess | undefined;
+
+const env = (extra: Record<string, string> = {}) => ({
+  KUBECONFIG: cluster?.kubeconfig,
+  JITSI_K8S_CHART: chart,
+  JITSI_K8S_HELM: helmBin(),
+  JITSI_K8S_KUBECTL: kubectlBin(),
+  ...extra,
+});
+const long = { timeoutMs: 8 * 60_000 };
+const jitsiK8s = (args: string[], extra: Record<string, string> = {}) => cliAsync(args, { env: env(extra), ...long });
+
+async function kubectl(args: string[], input?: string): Promise<string> {
+  return (await run(kubectlBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { input, timeoutMs: 60_000 })).stdout;
+}
+async function helm(args: string[], input?: string): Promise<string> {
+  return (await run(helmBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { input, timeoutMs: 5 * 60_000 })).stdout;
+}
+const history = async (release: string, ns: string) => JSON.parse(await helm(['history', release, '--namespace', ns, '--output', 'json'])) as { revision: number; status: string }[];
+const releases = async (ns: string) => (JSON.parse(await helm(['list', '--namespace', ns, '--output', 'json'])) as { name: string; status: string }[]).map((r) => `${r.name} ${r.status}`);
+const names = async (kind: string, ns: string) => (await kubectl(['get', kind, '--namespace', ns, '-o', 'name'])).split('\n').filter(Boolean).sort();
+
+/** A namespace of this run, with the cloud playing for it. */
+function space(name: string, cloud: Omit<CloudOptions, 'kubeconfig' | 'namespace'>): string {
+  const ns = `${name}-${runId}`;
+  namespaces.push(ns);
+  clouds.push(playCloud({ kubeconfig: cluster!.kubeconfig, namespace: ns, ...cloud }));
+  return ns;
+}
+
+function initArgs(ns: string, configPath: string, more: string[]): string[] {
+  return ['init', '--yes', '--no-apply', '--out', configPath, '--domain', 'meet.test.invalid', '--namespace', ns, '--jvb-replicas', '1', ...more];
+}
+
+beforeAll(async () => {
+  if (!cluster) return;
+  // apply waits until every bridge answers /colibri/stats through pods/proxy: the STAND-IN bridge
+  // (test/support/standin-bridge.mjs; Jitsi cannot run here) answers for every pod IP in the pod netns
+  assertPodRoute();
+  bridge = spawn('ip', ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(bridge.stdout!, 'data');
+  // the test cluster has no storage class: one without a provisioner, whose claims the cloud binds
+  await kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'test-local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }));
+});
+
+afterAll(async () => {
+  await Promise.all(clouds.map((c) => c.stop()));
+  if (bridge && bridge.exitCode === null) {
+    bridge.kill('SIGKILL');
+    await once(bridge, 'exit');
+  }
+  if (cluster) {
+    for (const ns of namespaces) {
+      await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+      await removeVolumes(cluster.kubeconfig, ns);
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
+  describe('loadBalancer: init → apply → re-apply → scale → status → uninstall', () => {
+    const configPath = join(work, 'lb.yaml');
+    let ns: string;
+    beforeAll(() => {
+      // AWS style: the load balancer reports only a host name (localhost: resolved from /etc/hosts, never contacted)
+      ns = space('jk8s-lb', { loadBalancers: { '*': { hostname: 'localhost' } }, bindClaims: true });
+    });
+
+    it('init --yes writes the config; apply installs, resolves the LB host name and advertises its IP', { timeout: 10 * 60_000 }, async () => {
+      const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'loadBalancer', '--tls', 'none', '--jibri', '--jibri-storage', '1Gi', '--storage-class', 'test-local']));
+      expect(init.code, init.stderr).toBe(0);
+      const c = parse(readFileSync(configPath, 'utf8'));
+      c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: 'test-local' };
+      writeFileSync(configPath, stringify(c));
+      const r = await jitsiK8s(['apply', '--yes', '--json', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.advertised).toBe('127.0.0.1');
+      expect(parse(readFileSync(configPath, 'utf8')).exposure.publicIP).toBe('127.0.0.1');
+      expect((await history('jitsi', ns)).map((h) => h.status)).toEqual(['superseded', 'deployed']);
+      const values = JSON.parse(await helm(['get', 'values', 'jitsi', '--namespace', ns, '--output', 'json']));
+      expect(values.jvb.publicIPs).toEqual(['127.0.0.1']);
+      expect(await names('deployments', ns)).toEqual(expect.arrayContaining(['deployment.apps/jitsi-jitsi-meet-jvb-0', 'deployment.apps/jitsi-jitsi-meet-web', 'deployment.apps/jitsi-jitsi-meet-jibri']));
+      expect(await names('pvc', ns)).toEqual(['persistentvolumeclaim/jitsi-jitsi-meet-jibri', 'persistentvolumeclaim/prosody-data-jitsi-jitsi-meet-prosody-0']);
+    });
+
+    it('apply again: no new helm revision', { timeout: 5 * 60_000 }, async () => {
+      const before = (await history('jitsi', ns)).length;
+      const r = await jitsiK8s(['apply', '--yes', '--json', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).outcomes.find((o: { id: string }) => o.id === 'jitsi-meet').status).toBe('unchanged');
+      expect((await history('jitsi', ns)).length).toBe(before);
+    });
+
+    it('scale jvb 2: one new revision, two bridge Deployments, two UDP ports on the Service', { timeout: 8 * 60_000 }, async () => {
+      const before = (await history('jitsi', ns)).length;
+      const r = await jitsiK8s(['scale', 'jvb', '2', '--yes', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(0);
+      expect((await history('jitsi', ns)).length).toBe(before + 1);
+      expect((await names('deployments', ns)).filter((n) => n.includes('-jvb-'))).toEqual(['deployment.apps/jitsi-jitsi-meet-jvb-0', 'deployment.apps/jitsi-jitsi-meet-jvb-1']);
+      const svc = JSON.parse(await kubectl(['get', 'service', 'jitsi-jitsi-meet-jvb', '--namespace', ns, '-o', 'json']));
+      expect(svc.spec.ports.map((p: { port: number; protocol: string }) => `${p.port}/${p.protocol}`)).toEqual(['10000/UDP', '10001/UDP']);
+    });
+
+    it('status --json reads the real Deployments and pods', { timeout: 2 * 60_000 }, async () => {
+      const r = await jitsiK8s(['status', '--json', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(0);
+      const s = JSON.parse(r.stdout);
+      const jvb = s.components.find((c: { component: string }) => c.component === 'jvb');
+      expect(jvb).toMatchObject({ desired: 2, ready: 2 });
+      expect(s.bridges).toHaveLength(2);
+      expect(s.bridges.every((b: { ready: boolean; node?: string }) => b.ready && b.node)).toBe(true);
+      expect(s.metricsApi).toBe(false);
+    });
+
+    it('uninstall removes the releases and keeps the PVCs; --delete-data removes them', { timeout: 8 * 60_000 }, async () => {
+      const r = await jitsiK8s(['uninstall', '--yes', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await releases(ns)).toEqual([]);
+      expect(await names('deployments', ns)).toEqual([]);
+      expect(await names('pvc', ns)).toContain('persistentvolumeclaim/prosody-data-jitsi-jitsi-meet-prosody-0');
+      const again = await jitsiK8s(['uninstall', '--yes', '--delete-data', '--config', configPath]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await names('pvc', ns)).toEqual([]);
+    });
+  });
+  it('preflight against the real nodes and storage classes: a missing class and a missing metrics API stop apply before anything changes', { timeout: 5 * 60_000 }, async () => {
+    const ns = space('jk8s-pre', {});
+    const configPath = join(work, 'pre.yaml');
+    const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'hostPort', '--tls', 'none', '--autoscale', '--autoscale-max', '2', '--jibri', '--jibri-storage', '1Gi', '--storage-class', 'no-such-class']));
+    expect(init.code, init.stderr).toBe(0);
+    const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/on 3 schedulable nodes/);
+    expect(r.stderr).toContain('jibri: storage class "no-such-class" does not exist');
+    expect(r.stderr).toContain('metrics.k8s.io is not served');
+    expect(r.stderr).toContain('preflight failed (2 checks): storage, metricsServer — nothing was changed');
+    expect(await kubectl(['get', 'namespace', ns, '--ignore-not-found', '-o', 'name'])).toBe('');
+  });
+
+  it('credentials that may only manage the namespace: preflight names each missing permission, nothing changes', { timeout: 5 * 60_000 }, async () => {
+    const ns = space('jk8s-rbac', {});
+    await kubectl(['create', 'namespace', ns]);
+    await kubectl(['create', 'serviceaccount', 'deployer', '--namespace', ns]);
+    // everything the chart creates, in this namespace only: no nodes, no pods/proxy
+    await kubectl(['apply', '-f', '-'], [
+      stringify({
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'deployer', namespace: ns },
+        rules: [
+          { apiGroups: ['', 'apps', 'networking.k8s.io', 'autoscaling'], resources: ['pods', 'services', 'secrets', 'configmaps', 'serviceaccounts', 'persistentvolumeclaims', 'deployments', 'statefulsets', 'ingresses', 'horizontalpodautoscalers'], verbs: ['*'] },
+        ],
+      }),
+      stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'deployer', namespace: ns }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'deployer' }, subjects: [{ kind: 'ServiceAccount', name: 'deployer', namespace: ns }] }),
+    ].join('---\n'));
+    const token = (await kubectl(['create', 'token', 'deployer', '--namespace', ns, '--duration', '1h'])).trim();
+    const admin = JSON.parse(await kubectl(['config', 'view', '--raw', '--minify', '-o', 'json']));
+    const saKubeconfig = join(work, 'deployer.kubeconfig');
+    writeFileSync(
+      saKubeconfig,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'test', cluster: admin.clusters[0].cluster }],
+        users: [{ name: 'deployer', user: { token } }],
+        contexts: [{ name: admin['current-context'], context: { cluster: 'test', user: 'deployer', namespace: ns } }],
+        'current-context': admin['current-context'],
+      }),
+      { mode: 0o600 },
+    );
+    const configPath = join(work, 'rbac.yaml');
+    expect((await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'loadBalancer', '--public-ip', '127.0.0.1', '--tls', 'none', '--nodes', '3', '--node-cpu', '8', '--node-memory', '32']))).code).toBe(0);
+    const r = await jitsiK8s(['apply', '--yes', '--config', configPath], { KUBECONFIG: saKubeconfig });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('these credentials may not: list nodes (cluster-wide) (sizing and preflight read the nodes)');
+    expect(r.stderr).toContain(`get pods/proxy in ${ns} (reading /colibri/stats from the bridges)`);
+    expect(r.stderr).toContain('nothing was changed');
+    expect(await releases(ns)).toEqual([]);
+  });
+});
