@@ -228,29 +228,3 @@ export function loadCalibration(path = calibrationPath()): Calibration | undefin
     return undefined;
   }
 }
-
-export interface GuardVerdict {
-  ok: boolean;
-  /** cores the scenario needs on this machine by the calibration, and the 75 % we allow */
-  neededCores?: number;
-  usableCores?: number;
-  message?: string;
-}
-
-/** Can this machine drive the scenario's browsers? From calibration; without one there is nothing to say. */
-export function capacityGuard(s: Pick<Scenario, 'participants' | 'senders' | 'liteReceivers'>, c: Calibration | undefined): GuardVerdict {
-  if (!c || c.coresPerSender === null || c.coresPerLiteReceiver === null) return { ok: true };
-  const receivers = s.participants - s.senders;
-  const lite = Math.min(receivers, s.liteReceivers ?? receivers);
-  // a decoding receiver costs about what a sender does (it decodes one stream per sender)
-  const needed = s.senders * c.coresPerSender + lite * c.coresPerLiteReceiver + (receivers - lite) * c.coresPerSender;
-  const usable = c.cpus * 0.75;
-  const neededCores = Math.round(needed * 100) / 100;
-  if (needed <= usable) return { ok: true, neededCores, usableCores: usable };
-  return {
-    ok: false,
-    neededCores,
-    usableCores: usable,
-    message: `${s.participants} participants need about ${neededCores} cores here by the calibration of ${c.measuredAt.slice(0, 10)}; this machine has ${c.cpus} (we plan for ${usable})`,
-  };
-}

@@ -13,6 +13,7 @@ export interface BenchOptions {
   url?: string;
   participants?: string | number;
   rooms?: string | number;
+  roomSize?: string | number;
   senders?: string | number;
   audioSenders?: string | number;
   liteReceivers?: string | number;
@@ -46,6 +47,7 @@ const FLAG_OF: Record<string, string> = {
   url: '--url',
   participants: '--participants',
   rooms: '--rooms',
+  roomSize: '--room-size',
   senders: '--senders',
   audioSenders: '--audio-senders',
   liteReceivers: '--lite-receivers',
@@ -96,7 +98,7 @@ export function parseReplicas(v: string | number | number[]): number[] {
 }
 
 const PRESET_KEYS = new Set([
-  'target', 'url', 'participants', 'rooms', 'senders', 'audioSenders', 'liteReceivers', 'lite', 'duration', 'ramp', 'interval', 'warmup', 'cooldown',
+  'target', 'url', 'participants', 'rooms', 'roomSize', 'senders', 'audioSenders', 'liteReceivers', 'lite', 'duration', 'ramp', 'interval', 'warmup', 'cooldown',
   'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen', 'thresholds', 'viewport', 'displayName', 'insecure',
 ]);
 
@@ -126,18 +128,26 @@ export function scenarioInput(src: Sources): ScenarioInput {
   if (unknown.length) throw new UsageError(`scenario file: unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`, `known keys: ${[...PRESET_KEYS].join(', ')}`);
   // commander sets lite=true by default because of --no-lite: only an explicit --no-lite counts
   const flags = { ...src.flags, lite: src.flags.lite === false ? false : undefined };
-  const o: BenchOptions = { ...defined(src.preset ?? {}), ...defined(flags) };
+  const preset: BenchOptions = { ...src.preset };
+  // --rooms and --room-size are one choice: either flag replaces both keys of a preset
+  if (flags.rooms !== undefined || flags.roomSize !== undefined) {
+    delete preset.rooms;
+    delete preset.roomSize;
+  }
+  const o: BenchOptions = { ...defined(preset), ...defined(flags) };
   const url = o.url ?? (src.configDomain ? `https://${src.configDomain}` : undefined);
   const target = o.target ?? (url ? 'jitsi' : undefined);
   if (!target) {
     throw new UsageError('no Jitsi site to load-test', 'pass --url https://meet.example.com, run where jitsi-k8s.yaml is (or -c FILE), or use --target loopback');
   }
+  if (o.rooms !== undefined && o.roomSize !== undefined) throw new UsageError('--rooms and --room-size both say how to split the participants', 'give one of them');
   const video = o.video ? parseVideo(o.video) : undefined;
   const input: Record<string, unknown> = {
     target,
     url: target === 'jitsi' ? url : undefined,
     participants: whole('--participants', o.participants),
     rooms: whole('--rooms', o.rooms),
+    roomSize: whole('--room-size', o.roomSize),
     senders: whole('--senders', o.senders),
     audioSenders: whole('--audio-senders', o.audioSenders),
     liteReceivers: o.lite === false ? 0 : whole('--lite-receivers', o.liteReceivers),

@@ -13,7 +13,7 @@ import { findBrowser } from './find-browser.js';
 import { startLoopbackConference, type LoopbackConference } from './loopback/server.js';
 import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-file.js';
 import type { EventRecord, Phase, SampleRecord } from './samples.js';
-import { assignParticipants, type Assignment, type Scenario } from './scenario.js';
+import { assignParticipants, describeShape, type Assignment, type Scenario } from './scenario.js';
 import { StepLedger, type Tally } from './step/account.js';
 import { openParticipant, type SiteCredentials } from './step/join.js';
 import { closeStepBrowsers, launchStepBrowsers, RampStop } from './step/launch.js';
@@ -67,6 +67,7 @@ function warnAboutSite(s: Scenario, log: Pick<Logger, 'warn'>): void {
 export function scenarioRecord(s: Scenario, plan: Assignment, startedAt: number): object {
   return {
     ...s,
+    shape: describeShape(s),
     ramp: `${s.rampPerSecond}/s`,
     runner: 'local',
     startedAt: new Date(startedAt).toISOString(),

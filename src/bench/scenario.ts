@@ -35,6 +35,15 @@ const duration = () =>
   });
 
 export const TARGETS = ['loopback', 'jitsi'] as const;
+
+/** A meeting of ten with two cameras on: many such rooms load a bridge the way real traffic does. */
+export const DEFAULT_ROOM_SIZE = 10;
+export const DEFAULT_SENDERS_PER_ROOM = 2;
+
+/** Rooms as given, else as many rooms of roomSize as the participants fill. */
+function roomCount(s: { participants: number; rooms?: number; roomSize?: number }): number {
+  return s.rooms ?? Math.ceil(s.participants / (s.roomSize ?? DEFAULT_ROOM_SIZE));
+}
 export type Target = (typeof TARGETS)[number];
 
 export const scenarioSchema = z
@@ -42,15 +51,21 @@ export const scenarioSchema = z
     target: z.enum(TARGETS).default('loopback').describe('loopback: the local conference served by this tool; jitsi: a Jitsi Meet site'),
     url: z.url('a URL such as https://meet.example.com').optional().describe('Jitsi Meet site (target jitsi)'),
     participants: z.number().int().min(1, 'must be ≥ 1').default(4).describe('participants to join'),
-    rooms: z.number().int().min(1, 'must be ≥ 1').default(1).describe('rooms (conferences) to spread them over'),
-    senders: z.number().int().min(0, 'must be ≥ 0').default(1).describe('participants that send video (the first ones to join)'),
-    audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().describe('participants that send audio (default: the video senders)'),
+    rooms: z.number().int().min(1, 'must be ≥ 1').optional().describe(`rooms (conferences) to spread them over; default: rooms of roomSize (${DEFAULT_ROOM_SIZE})`),
+    roomSize: z.number().int().min(1, 'must be ≥ 1').optional().describe(`participants per room when rooms is not given (default ${DEFAULT_ROOM_SIZE})`),
+    senders: z
+      .number()
+      .int()
+      .min(0, 'must be ≥ 0')
+      .optional()
+      .describe(`participants of each room that send video, the first ones of the room to join (default ${DEFAULT_SENDERS_PER_ROOM}, at most the room)`),
+    audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().describe('participants of each room that send audio (default: its video senders)'),
     liteReceivers: z
       .number()
       .int()
       .min(0, 'must be ≥ 0')
       .optional()
-      .describe('receivers that drop received video before decoding (Jitsi lite mode), the first ones to join; default all'),
+      .describe('receivers of each room that drop received video before decoding (Jitsi lite mode), the first ones to join; default all'),
     durationMs: duration().default(60_000).describe('length of the steady phase'),
     rampPerSecond: z
       .union([z.number().positive(), z.string()])
@@ -104,14 +119,20 @@ export const scenarioSchema = z
       .describe('address of the local loopback conference (the loss test uses one inside its network namespace)'),
   })
   .superRefine((s, ctx) => {
-    if (s.rooms > s.participants) ctx.addIssue({ code: 'custom', path: ['rooms'], message: `must be ≤ participants (${s.participants}) (got ${s.rooms})` });
-    if (s.senders > s.participants) ctx.addIssue({ code: 'custom', path: ['senders'], message: `must be ≤ participants (${s.participants}) (got ${s.senders})` });
-    if ((s.audioSenders ?? 0) > s.participants)
-      ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `must be ≤ participants (${s.participants}) (got ${s.audioSenders})` });
+    const rooms = roomCount(s);
+    const smallest = Math.floor(s.participants / rooms);
+    if (rooms > s.participants) ctx.addIssue({ code: 'custom', path: ['rooms'], message: `must be ≤ participants (${s.participants}) (got ${rooms})` });
+    else if ((s.senders ?? 0) > smallest) ctx.addIssue({ code: 'custom', path: ['senders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.senders})` });
+    else if ((s.audioSenders ?? 0) > smallest)
+      ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.audioSenders})` });
     if (s.target === 'jitsi' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required with target jitsi' });
     if (s.target === 'loopback' && s.replicas)
       ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target' });
     if (s.sampleIntervalMs < 200) ctx.addIssue({ code: 'custom', path: ['sampleIntervalMs'], message: `must be ≥ 200ms (got ${s.sampleIntervalMs}ms)` });
+  })
+  .transform((s) => {
+    const rooms = roomCount(s);
+    return { ...s, rooms, senders: s.senders ?? Math.min(DEFAULT_SENDERS_PER_ROOM, Math.floor(s.participants / rooms)) };
   });
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
@@ -145,11 +166,11 @@ export interface Assignment {
 }
 
 /**
- * Participant i (0-based) goes to room i mod rooms, so joins alternate between rooms and each room
- * gets its share of senders; the first `senders` participants send video (as Malleus does), the
- * first `audioSenders` send audio, the first `liteReceivers` receivers run in lite mode; i joins at
- * i / ramp seconds. Sender pages are packed into
- * sender browsers, the others into receiver browsers, `participantsPerBrowser` per browser.
+ * Participant i (0-based) goes to room i mod rooms, so joins alternate between rooms and every room
+ * fills at the same pace; in each room the first `senders` members send video (as Malleus does), the
+ * first `audioSenders` send audio and the first `liteReceivers` of its receivers run in lite mode —
+ * so all senders join first. i joins at i / ramp seconds. Sender pages are packed into sender
+ * browsers, the others into receiver browsers, `participantsPerBrowser` per browser.
  */
 export function assignParticipants(
   s: Pick<Scenario, 'participants' | 'rooms' | 'senders' | 'audioSenders' | 'liteReceivers' | 'rampPerSecond' | 'participantsPerBrowser' | 'roomPrefix'>,
@@ -160,7 +181,8 @@ export function assignParticipants(
   const open: Partial<Record<BrowserPlan['kind'], BrowserPlan>> = {};
   const participants: ParticipantPlan[] = [];
   for (let i = 0; i < s.participants; i++) {
-    const role = i < s.senders ? 'sender' : 'receiver';
+    const inRoom = Math.floor(i / s.rooms);
+    const role = inRoom < s.senders ? 'sender' : 'receiver';
     let browser = open[role];
     if (!browser || browser.participants.length >= s.participantsPerBrowser) {
       browser = { index: browsers.length, kind: role, participants: [] };
@@ -174,13 +196,33 @@ export function assignParticipants(
       name,
       room: `${s.roomPrefix}-${(i % s.rooms) + 1}`,
       role,
-      sendsAudio: i < audioSenders,
-      lite: role === 'receiver' && i - s.senders < liteReceivers,
+      sendsAudio: inRoom < audioSenders,
+      lite: role === 'receiver' && inRoom - s.senders < liteReceivers,
       browser: browser.index,
       joinAtMs: Math.round((i * 1_000) / s.rampPerSecond),
     });
   }
   return { participants, browsers };
+}
+
+/** Room sizes, largest first: participants are dealt round-robin, so sizes differ by at most one. */
+export function roomSizes(s: Pick<Scenario, 'participants' | 'rooms'>): number[] {
+  return Array.from({ length: s.rooms }, (_, r) => Math.floor(s.participants / s.rooms) + (r < s.participants % s.rooms ? 1 : 0));
+}
+
+/** "200 participants = 20 rooms × 10, 2 senders each": what the run will look like, said before it starts. */
+export function describeShape(s: Pick<Scenario, 'participants' | 'rooms' | 'senders' | 'audioSenders' | 'liteReceivers'>): string {
+  const sizes = roomSizes(s);
+  const big = sizes[0] ?? 0;
+  const small = sizes.at(-1) ?? 0;
+  const each = s.rooms === 1 ? '' : ' each';
+  const parts = [`${s.participants} participant${s.participants === 1 ? '' : 's'} = ${s.rooms} room${s.rooms === 1 ? '' : 's'} × ${small === big ? big : `${small}–${big}`}`];
+  parts.push(`${s.senders} sender${s.senders === 1 ? '' : 's'}${each}`);
+  if (s.audioSenders !== undefined && s.audioSenders !== s.senders) parts.push(`${s.audioSenders} sending audio${each}`);
+  const receivers = small - s.senders;
+  if (s.liteReceivers === 0) parts.push('receivers decode video');
+  else if (s.liteReceivers !== undefined && s.liteReceivers < receivers) parts.push(`${s.liteReceivers} lite receiver${s.liteReceivers === 1 ? '' : 's'}${each}, the rest decode video`);
+  return parts.join(', ');
 }
 
 /** Validates a scenario; errors name the field: `rooms: must be ≤ participants (4) (got 5)`. */

@@ -111,10 +111,11 @@ export function defineBench(program: Command): void {
     .option('--context <name>', 'kube context of the cluster (default: the current one)')
     .option('--scenario <file>', 'a scenario preset (YAML with these options by their long names, e.g. bench/scenarios/*.yaml)')
     .option('-p, --participants <n>', 'participants to join (default 4)')
-    .option('--rooms <n>', 'rooms to spread them over (default 1)')
-    .option('--senders <n>', 'participants sending video, the first to join (default 1)')
-    .option('--audio-senders <n>', 'participants sending audio (default: the video senders)')
-    .option('--lite-receivers <n>', 'receivers in lite mode, not decoding video (default: all)')
+    .option('--rooms <n>', 'rooms to spread them over (default: rooms of --room-size; --rooms 1 is one big meeting)')
+    .option('--room-size <n>', 'participants per room when --rooms is not given (default 10)')
+    .option('--senders <n>', 'participants sending video in each room, the first to join it (default 2)')
+    .option('--audio-senders <n>', 'participants sending audio in each room (default: its video senders)')
+    .option('--lite-receivers <n>', 'receivers in lite mode in each room, not decoding video (default: all)')
     .option('--no-lite', 'every receiver decodes video')
     .option('-d, --duration <time>', 'steady phase, e.g. 20s, 5m (default 60s)')
     .option('--ramp <rate>', 'joins per second, e.g. 2/s, 30/m (default 2/s)')
@@ -136,9 +137,9 @@ export function defineBench(program: Command): void {
     .option('--room-password', 'the rooms are locked: the password comes from JK8S_ROOM_PASSWORD, else a prompt (never argv)')
     .option('-o, --out <dir>', 'output folder (default bench-results/<time>)')
     .option('--json', 'print the summary as JSON on stdout')
-    .option('-y, --yes', 'do not ask before driving more participants than calibration allows')
+    .option('-y, --yes', 'run even when the estimate says this machine cannot drive the participants (else asked on a terminal, refused without one)')
     .option('--runner <where>', 'local (browsers on this machine) | k8s (load-generator pods: an Indexed Job in the cluster)', 'local')
-    .option('--per-pod <n>', 'k8s: participants per load-generator pod (default: from calibration, else 20)')
+    .option('--per-pod <n>', 'k8s: participants per load-generator pod (default: whole rooms filling 4 cores, by calibration or the built-in estimate)')
     .option('--split-rooms', 'k8s: let a room span load-generator pods')
     .option('--image <image>', 'k8s: load-generator image with Chrome and Node (default ghcr.io/puppeteer/puppeteer at our puppeteer version)')
     .option('--bench-namespace <ns>', 'k8s: namespace for the load generators (default jitsi-k8s-bench)')
@@ -163,6 +164,9 @@ export function defineBench(program: Command): void {
         configDomain = loadConfig(flags.config).config.domain;
       }
       const scenario = toScenario(scenarioInput({ flags, preset, configDomain, defaultOut: defaultOutDir() }));
+      const { describeShape } = await import('../bench/scenario.js');
+      // the shape first, before any pod or browser starts
+      log().info(`bench: ${describeShape(scenario)}`);
       const baseline = await baselineOf(flags);
 
       const credentials = await siteCredentials(flags);
@@ -171,16 +175,7 @@ export function defineBench(program: Command): void {
         await runOnKubernetes(flags, scenario, baseline);
         return;
       }
-      const { capacityGuard, loadCalibration } = await import('../bench/calibrate.js');
-      const calibration = loadCalibration();
-      if (!calibration) log().warn('this machine is not calibrated: run `jitsi-k8s bench calibrate` to learn how many participants it can drive');
-      const verdict = capacityGuard(scenario, calibration);
-      if (!verdict.ok && !flags.yes) {
-        const { confirmOrRefuse } = await import('./confirm.js');
-        if (!(await confirmOrRefuse(`${verdict.message}. Run anyway?`))) {
-          throw new UsageError(verdict.message!, 'use fewer --participants, more machines (--runner k8s), or --yes to run anyway');
-        }
-      }
+      await refuseBeyondThisMachine(scenario, Boolean(flags.yes));
       let bridges: import('../bench/bridges.js').Bridges | undefined;
       if (scenario.target === 'jitsi' && existsSync(flags.config)) {
         const { clusterBridges } = await import('../bench/cluster-bridges.js');
@@ -195,7 +190,7 @@ export function defineBench(program: Command): void {
       const { interruptSignal, setStopGrace } = await import('../interrupt.js');
       // a sweep puts the bridges back after a signal too: that takes the scaler's time (bridges.ts)
       setStopGrace(scenario.replicas?.length ? 11 * 60_000 : STOP_GRACE_MS);
-      log().info(`bench: ${scenario.participants} participant(s) in ${scenario.rooms} room(s) against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
+      log().info(`bench: against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
       const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges, credentials });
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
       await concludeRun(outcome, flags, baseline);
@@ -318,15 +313,46 @@ async function siteCredentials(flags: BenchFlags): Promise<import('../bench/step
   return { ...(jwt ? { jwt } : {}), ...(roomPassword ? { roomPassword } : {}) };
 }
 
+/**
+ * Before any browser starts: when the estimate says this machine cannot drive the scenario, say so
+ * with the figures and the alternatives, then ask on a terminal; without one (or without --yes) stop.
+ */
+async function refuseBeyondThisMachine(scenario: import('../bench/scenario.js').Scenario, yes: boolean): Promise<void> {
+  const { loadCalibration } = await import('../bench/calibrate.js');
+  const { checkCapacity, k8sCommand, participantCosts, podPlan, thisMachine } = await import('../bench/capacity.js');
+  const calibration = loadCalibration();
+  const costs = participantCosts(calibration);
+  const verdict = checkCapacity(scenario, costs, thisMachine());
+  if (verdict.fits) return;
+  const pods = podPlan({ ...scenario, target: 'jitsi' }, costs);
+  log().warn(`this machine cannot drive ${scenario.participants} participants: ${verdict.estimate}`);
+  log().line(calibration ? '  measure this machine again: jitsi-k8s bench calibrate' : '  measure this machine instead of estimating: jitsi-k8s bench calibrate');
+  log().line(`  or drive them from ${pods.pods} load-generator pod${pods.pods === 1 ? '' : 's'} × ${pods.perPod} participants (${pods.roomsPerPod} room${pods.roomsPerPod === 1 ? '' : 's'} each):`);
+  log().line(`    ${k8sCommand(scenario)}`);
+  if (yes) return;
+  const { confirmOrRefuse } = await import('./confirm.js');
+  if (!(await confirmOrRefuse(`this machine cannot drive ${scenario.participants} participants. Run here anyway?`))) {
+    throw new UsageError(`not run: this machine cannot drive ${scenario.participants} participants`, 'use fewer --participants, `jitsi-k8s bench calibrate`, --runner k8s, or --yes to run anyway');
+  }
+}
+
 /** `bench --runner k8s`: shards → Indexed Job per step → merged samples → the same report. */
 async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/scenario.js').Scenario, baseline: Awaited<ReturnType<typeof baselineOf>>): Promise<void> {
   const { parseDuration } = await import('../bench/scenario.js');
-  const { DEFAULT_COST, DEFAULT_WORKER_IMAGE } = await import('../bench/k8s/job.js');
+  const { DEFAULT_WORKER_IMAGE } = await import('../bench/k8s/job.js');
   const { dryRunYaml, runK8sBench } = await import('../bench/k8s/runner.js');
   const { loadCalibration } = await import('../bench/calibrate.js');
-  const calibration = loadCalibration();
-  const perPod = flags.perPod !== undefined ? Number(flags.perPod) : (calibration?.recommended.participantsAt10PctSenders ?? 20);
+  const { participantCosts, podCost, podPlan, POD_PARTICIPANT_CORES } = await import('../bench/capacity.js');
+  const costs = participantCosts(loadCalibration());
+  const plan = podPlan(scenario, costs);
+  const perPod = flags.perPod !== undefined ? Number(flags.perPod) : plan.perPod;
   if (!Number.isInteger(perPod) || perPod < 1) throw new UsageError(`--per-pod: a whole number ≥ 1 (got "${flags.perPod}")`);
+  const cost = podCost(scenario, costs);
+  if (flags.perPod === undefined) {
+    log().info(
+      `bench: ${plan.pods} load-generator pod${plan.pods === 1 ? '' : 's'} × ${plan.perPod} participants (${plan.roomsPerPod} room${plan.roomsPerPod === 1 ? '' : 's'} each, about ${POD_PARTICIPANT_CORES} cores of participants at most; ${costs.source})`,
+    );
+  }
   const startDelayMs = flags.startDelay === undefined ? 120_000 : parseDuration(flags.startDelay);
   if (startDelayMs === undefined) throw new UsageError(`--start-delay: a duration such as 90s or 2m (got "${flags.startDelay}")`);
   const nodeSelector: Record<string, string> = {};
@@ -345,14 +371,6 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
       avoidBridges = { namespace: 'jitsi', release: 'jitsi' };
     }
   }
-  const cost = calibration?.coresPerSender && calibration.coresPerLiteReceiver
-    ? {
-        coresPerSender: calibration.coresPerSender,
-        coresPerReceiver: calibration.coresPerLiteReceiver,
-        memoryMiBPerSender: calibration.memoryMiBPerSender ?? DEFAULT_COST.memoryMiBPerSender,
-        memoryMiBPerReceiver: calibration.memoryMiBPerLiteReceiver ?? DEFAULT_COST.memoryMiBPerReceiver,
-      }
-    : DEFAULT_COST;
   const options = {
     scenario,
     perPod,

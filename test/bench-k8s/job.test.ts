@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { buildConfigMap, buildJob, DEFAULT_COST, DEFAULT_WORKER_IMAGE, jobName, workerResources, type WorkerJobInput } from '../../src/bench/k8s/job.js';
+import { buildConfigMap, buildJob, DEFAULT_WORKER_IMAGE, jobName, workerResources, type ParticipantCost, type WorkerJobInput } from '../../src/bench/k8s/job.js';
 import { shardAssignment } from '../../src/bench/k8s/shard.js';
 import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
+
+/** A page's cost to a load generator (bench passes the one from src/bench/capacity.ts podCost). */
+const DEFAULT_COST: ParticipantCost = { coresPerSender: 0.15, coresPerReceiver: 0.08, memoryMiBPerSender: 300, memoryMiBPerReceiver: 200 };
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 function input(over: Partial<WorkerJobInput> = {}): { job: WorkerJobInput; senders: Set<number> } {
-  const scenario = parseScenario({ target: 'jitsi', url: 'https://meet.example.com', participants: 60, rooms: 6, senders: 12 });
+  const scenario = parseScenario({ target: 'jitsi', url: 'https://meet.example.com', participants: 60, rooms: 6, senders: 2 });
   const plan = assignParticipants(scenario);
   const shards = shardAssignment(plan, { perPod: 20 });
   const senders = new Set(plan.participants.filter((p) => p.role === 'sender').map((p) => p.index));

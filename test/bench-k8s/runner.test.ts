@@ -5,11 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/cluster/kube.js';
-import { DEFAULT_COST } from '../../src/bench/k8s/job.js';
+import type { ParticipantCost } from '../../src/bench/k8s/job.js';
 import { runK8sBench } from '../../src/bench/k8s/runner.js';
 import type { BridgeSample } from '../../src/bench/samples.js';
 import { parseScenario } from '../../src/bench/scenario.js';
 import { fakePod, startFakeApiServer, type FakeApiServer, type Json } from '../support/fake-apiserver.js';
+
+/** A page's cost to a load generator (bench passes the one from src/bench/capacity.ts podCost). */
+const DEFAULT_COST: ParticipantCost = { coresPerSender: 0.15, coresPerReceiver: 0.08, memoryMiBPerSender: 300, memoryMiBPerReceiver: 200 };
 
 let api: FakeApiServer;
 let site: Server;
@@ -49,7 +52,7 @@ afterAll(async () => {
 
 describe('runK8sBench', () => {
   it('sweeps 1,2 bridges with one Job each, samples bridges, restores, records where generators ran', async () => {
-    const scenario = parseScenario({ target: 'jitsi', url, participants: 6, rooms: 3, senders: 3, replicas: [1, 2], durationMs: '1s', warmupMs: 0, cooldownMs: 0, joinTimeoutMs: '1s', sampleIntervalMs: '200ms', outDir: join(work, 'out') });
+    const scenario = parseScenario({ target: 'jitsi', url, participants: 6, rooms: 3, senders: 1, replicas: [1, 2], durationMs: '1s', warmupMs: 0, cooldownMs: 0, joinTimeoutMs: '1s', sampleIntervalMs: '200ms', outDir: join(work, 'out') });
     let bridges = 3;
     const scaled: number[] = [];
     const outcome = await runK8sBench(

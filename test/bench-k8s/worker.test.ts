@@ -28,7 +28,7 @@ afterAll(async () => {
 
 describe('bench worker', () => {
   it('a shard keeps its join offsets, browsers renumbered', () => {
-    const full = assignParticipants(parseScenario({ participants: 8, rooms: 2, senders: 2, participantsPerBrowser: 2 }));
+    const full = assignParticipants(parseScenario({ participants: 8, rooms: 2, senders: 1, participantsPerBrowser: 2 }));
     const part = shardPlan(full, [1, 3, 5, 7]);
     expect(part.participants.map((p) => [p.name, p.joinAtMs])).toEqual([
       ['bench-2', 500],
@@ -41,7 +41,7 @@ describe('bench worker', () => {
   });
 
   it('drives its shard and prints only JSON sample lines on stdout, then exits 0', { timeout: 120_000 }, async () => {
-    const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 4, rooms: 2, senders: 2, durationMs: '3s', rampPerSecond: '10/s', cooldownMs: '1s', sampleIntervalMs: '1s' });
+    const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 4, rooms: 2, senders: 1, durationMs: '3s', rampPerSecond: '10/s', cooldownMs: '1s', sampleIntervalMs: '1s' });
     const shards = shardAssignment(assignParticipants(scenario), { perPod: 2 });
     expect(shards).toHaveLength(2);
     const spec: WorkerSpec = { runId: 't1', step: 0, bridges: 1, startAtMs: Date.now() + 3_000, scenario: { ...scenario, outDir: '-' }, shards };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignParticipants, parseDuration, parseRamp, parseScenario, scenarioSchema } from '../../src/bench/scenario.js';
+import { assignParticipants, describeShape, parseDuration, parseRamp, parseScenario, roomSizes, scenarioSchema } from '../../src/bench/scenario.js';
 import { mediaFlowing, statsDelta, type RawSnapshot, type RawStream } from '../../src/bench/probe.js';
 import { botOverrides, encodeOverrides, jitsiRoomUrl } from '../../src/bench/jitsi.js';
 import { cpuBetween, parseProcStat, parsePssKiB, processTreeUsage } from '../../src/bench/procstats.js';
@@ -32,7 +32,9 @@ describe('scenario schema', () => {
   });
   it.each([
     [{ participants: 2, rooms: 3 }, 'rooms', 'must be ≤ participants (2) (got 3)'],
-    [{ participants: 2, senders: 3 }, 'senders', 'must be ≤ participants'],
+    [{ participants: 2, senders: 3 }, 'senders', 'counts per room: must be ≤ the smallest room (2) (got 3)'],
+    [{ participants: 25, senders: 9 }, 'senders', 'must be ≤ the smallest room (8) (got 9)'],
+    [{ participants: 20, rooms: 2, audioSenders: 11 }, 'audioSenders', 'must be ≤ the smallest room (10) (got 11)'],
     [{ target: 'jitsi' }, 'url', 'required with target jitsi'],
     [{ replicas: [1, 2] }, 'replicas', 'no bridges to scale'],
     [{ durationMs: 'forever' }, 'durationMs', 'not a duration'],
@@ -49,15 +51,50 @@ describe('scenario schema', () => {
   });
 });
 
+describe('scenario shape', () => {
+  it.each([
+    [{ participants: 200 }, 20, 2, '200 participants = 20 rooms × 10, 2 senders each'],
+    [{ participants: 200, rooms: 1 }, 1, 2, '200 participants = 1 room × 200, 2 senders'],
+    [{ participants: 25 }, 3, 2, '25 participants = 3 rooms × 8–9, 2 senders each'],
+    [{ participants: 24, roomSize: 6, senders: 1, audioSenders: 3 }, 4, 1, '24 participants = 4 rooms × 6, 1 sender each, 3 sending audio each'],
+    [{ participants: 4 }, 1, 2, '4 participants = 1 room × 4, 2 senders'],
+    [{ participants: 3, rooms: 3 }, 3, 1, '3 participants = 3 rooms × 1, 1 sender each'],
+    [{ participants: 20, liteReceivers: 0 }, 2, 2, '20 participants = 2 rooms × 10, 2 senders each, receivers decode video'],
+    [{ participants: 20, liteReceivers: 3 }, 2, 2, '20 participants = 2 rooms × 10, 2 senders each, 3 lite receivers each, the rest decode video'],
+  ])('%j: %i rooms, %i senders per room — "%s"', (input, rooms, senders, shape) => {
+    const s = parseScenario(input);
+    expect(s.rooms).toBe(rooms);
+    expect(s.senders).toBe(senders);
+    expect(describeShape(s)).toBe(shape);
+  });
+  it('room sizes differ by at most one and add up', () => {
+    expect(roomSizes({ participants: 25, rooms: 3 })).toEqual([9, 8, 8]);
+    expect(roomSizes({ participants: 200, rooms: 20 }).every((n) => n === 10)).toBe(true);
+  });
+  it('a parsed scenario parses again unchanged (the k8s worker re-reads it)', () => {
+    const s = parseScenario({ participants: 30, roomSize: 7 });
+    expect(parseScenario(s as never)).toEqual(s);
+  });
+});
+
 describe('assignParticipants', () => {
-  const base = { participants: 10, rooms: 3, senders: 3, audioSenders: 4, liteReceivers: undefined, rampPerSecond: 2, participantsPerBrowser: 4, roomPrefix: 'r' };
-  it('spreads joins and senders over rooms, first S send, i joins at i/ramp', () => {
+  const base = { participants: 10, rooms: 3, senders: 1, audioSenders: 2, liteReceivers: undefined, rampPerSecond: 2, participantsPerBrowser: 4, roomPrefix: 'r' };
+  it('spreads joins over rooms; in each room the first S send; everyone joins at i/ramp', () => {
     const { participants } = assignParticipants(base);
     expect(participants.map((p) => p.room)).toEqual(['r-1', 'r-2', 'r-3', 'r-1', 'r-2', 'r-3', 'r-1', 'r-2', 'r-3', 'r-1']);
     expect(participants.filter((p) => p.role === 'sender').map((p) => p.room)).toEqual(['r-1', 'r-2', 'r-3']);
-    expect(participants.filter((p) => p.sendsAudio).map((p) => p.name)).toEqual(['bench-1', 'bench-2', 'bench-3', 'bench-4']);
+    expect(participants.filter((p) => p.sendsAudio).map((p) => p.name)).toEqual(['bench-1', 'bench-2', 'bench-3', 'bench-4', 'bench-5', 'bench-6']);
     expect(participants.map((p) => p.joinAtMs)).toEqual([0, 500, 1000, 1500, 2000, 2500, 3000, 3500, 4000, 4500]);
     expect(participants.every((p) => p.lite === (p.role === 'receiver'))).toBe(true);
+  });
+  it('20 rooms × 10 with 2 senders each: every room has exactly 2 senders, and they join first', () => {
+    const s = parseScenario({ participants: 200 });
+    const { participants } = assignParticipants(s);
+    const perRoom = new Map<string, number>();
+    for (const p of participants) if (p.role === 'sender') perRoom.set(p.room, (perRoom.get(p.room) ?? 0) + 1);
+    expect(perRoom.size).toBe(20);
+    expect([...perRoom.values()].every((n) => n === 2)).toBe(true);
+    expect(participants.slice(0, 40).every((p) => p.role === 'sender')).toBe(true);
   });
   it('never mixes senders and receivers in one browser, packs participantsPerBrowser', () => {
     const { participants, browsers } = assignParticipants(base);
@@ -68,10 +105,10 @@ describe('assignParticipants', () => {
     ]);
     for (const p of participants) expect(browsers[p.browser]!.kind).toBe(p.role);
   });
-  it('is deterministic, and liteReceivers picks the first receivers', () => {
-    const a = assignParticipants({ ...base, liteReceivers: 2 });
-    expect(assignParticipants({ ...base, liteReceivers: 2 })).toEqual(a);
-    expect(a.participants.filter((p) => p.lite).map((p) => p.name)).toEqual(['bench-4', 'bench-5']);
+  it('is deterministic, and liteReceivers picks the first receivers of each room', () => {
+    const a = assignParticipants({ ...base, liteReceivers: 1 });
+    expect(assignParticipants({ ...base, liteReceivers: 1 })).toEqual(a);
+    expect(a.participants.filter((p) => p.lite).map((p) => p.name)).toEqual(['bench-4', 'bench-5', 'bench-6']);
   });
 });
 
@@ -240,9 +277,15 @@ describe('options → scenario', async () => {
   it('refuses unknown preset keys', () => {
     expect(() => scenarioInput({ flags: {}, preset: { particpants: 3 } as never, defaultOut: 'o' })).toThrow('scenario file: unknown key "particpants"');
   });
+  it('--rooms and --room-size are one choice: both is refused; either flag replaces the preset\'s', () => {
+    expect(() => scenarioInput({ flags: { rooms: '2', roomSize: '5' }, defaultOut: 'o', configDomain: 'x.example.com' })).toThrow('--rooms and --room-size');
+    const s = toScenario(scenarioInput({ flags: { participants: '30', roomSize: '5' }, preset: { rooms: 2 }, configDomain: 'meet.example.com', defaultOut: 'o' }));
+    expect(s.rooms).toBe(6);
+  });
   it.each(['smoke-loopback', 'jitsi-small', 'jitsi-sweep-200'])('the shipped preset %s is valid', (name) => {
     const preset = readYamlFile(`${repoRoot}bench/scenarios/${name}.yaml`) as Record<string, unknown>;
     const s = toScenario(scenarioInput({ flags: {}, preset, configDomain: 'meet.example.com', defaultOut: 'o' }));
     expect(s.participants).toBeGreaterThan(0);
+    if (name === 'jitsi-sweep-200') expect(describeShape(s)).toBe('200 participants = 20 rooms × 10, 2 senders each');
   });
 });

@@ -32,7 +32,7 @@ export const RUN_LABEL = 'jitsi-k8s/bench-run';
 /** Seconds Kubernetes waits between SIGTERM and SIGKILL for a worker pod: twice the worker's own bound. */
 export const WORKER_TERMINATION_GRACE_S = 30;
 
-/** What one participant costs a load generator, from `bench calibrate` or the defaults below. */
+/** What one participant costs a load generator (src/bench/capacity.ts: from `bench calibrate` or the built-in estimate). */
 export interface ParticipantCost {
   coresPerSender: number;
   coresPerReceiver: number;
@@ -40,8 +40,6 @@ export interface ParticipantCost {
   memoryMiBPerReceiver: number;
 }
 
-/** Measured on the project's 2-core machine (shared/docs/bench.md): 360p@15 sender ≈ 0.12 core; lite receivers less. */
-export const DEFAULT_COST: ParticipantCost = { coresPerSender: 0.15, coresPerReceiver: 0.08, memoryMiBPerSender: 300, memoryMiBPerReceiver: 200 };
 /** Chrome's own processes and Node per pod. */
 const POD_OVERHEAD = { cores: 0.5, memoryMiB: 512 };
 

@@ -12,7 +12,7 @@ import { BridgePlacement } from '../placement.js';
 import { pause } from '../runner.js';
 import { openSamples, writeScenarioFile } from '../samples-file.js';
 import type { Phase, SampleRecord } from '../samples.js';
-import { assignParticipants, type Scenario } from '../scenario.js';
+import { assignParticipants, describeShape, type Scenario } from '../scenario.js';
 import { measureClockOffset } from './clock.js';
 import { runWorkersStep, type StepOutcome } from './coordinator.js';
 import { buildConfigMap, buildJob, type ParticipantCost, type WorkerJobInput } from './job.js';
@@ -119,6 +119,7 @@ export async function runK8sBench(
   const scenarioFile = () =>
     writeScenarioFile(s.outDir, {
       ...s,
+      shape: describeShape(s),
       ramp: `${s.rampPerSecond}/s`,
       runner: 'k8s',
       startedAt: new Date(startedAt).toISOString(),

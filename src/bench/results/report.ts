@@ -62,11 +62,13 @@ function table(head: Head, rows: string[], leftCols = 1): string {
 export function scenarioList(summary: Summary): string {
   const s = summary.scenario;
   const items: [string, unknown][] = [
+    ['shape', s.shape],
     ['target', s.target],
     ['url', s.url],
     ['participants', s.participants],
     ['rooms', s.rooms],
-    ['senders', s.senders],
+    // runs before the shape line counted senders for the whole run
+    [s.shape ? 'senders per room' : 'senders', s.senders],
     ['steady window', s.durationS !== undefined ? `${s.durationS} s` : undefined],
     ['ramp', s.ramp],
     ['bridge counts', s.replicas?.join(', ')],

@@ -6,6 +6,8 @@
 export interface ScenarioInfo {
   target?: string;
   url?: string;
+  /** "200 participants = 20 rooms × 10, 2 senders each" */
+  shape?: string;
   participants?: number;
   rooms?: number;
   senders?: number;
@@ -28,7 +30,7 @@ export interface ScenarioInfo {
   other: Record<string, string | number | boolean>;
 }
 
-const KNOWN = new Set(['k8s', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'viewport', 'machine', 'startedAt', 'plan', 'thresholds']);
+const KNOWN = new Set(['k8s', 'shape', 'target', 'url', 'participants', 'rooms', 'senders', 'duration', 'durationS', 'durationMs', 'ramp', 'rampPerSecond', 'replicas', 'runner', 'sampleIntervalMs', 'intervalMs', 'video', 'viewport', 'machine', 'startedAt', 'plan', 'thresholds']);
 
 function asNumber(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -68,6 +70,7 @@ export function scenarioInfo(scenario: unknown): ScenarioInfo {
   return {
     target: typeof s.target === 'string' ? s.target : undefined,
     url: typeof s.url === 'string' ? s.url : undefined,
+    shape: typeof s.shape === 'string' ? s.shape : undefined,
     participants: asNumber(s.participants),
     rooms: asNumber(s.rooms),
     senders: asNumber(s.senders),
