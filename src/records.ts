@@ -103,6 +103,7 @@ export const JOIN_FAILURE_REASONS = {
   'no-media': 'joined but no media',
   'conference-failed': 'conference failed',
   'page-crashed': 'page crashed',
+  'browser-died': 'browser died',
   timeout: 'join timed out',
 } as const;
 export type JoinFailureReason = keyof typeof JOIN_FAILURE_REASONS;
@@ -110,7 +111,7 @@ export type JoinFailureReason = keyof typeof JOIN_FAILURE_REASONS;
 /** Join attempts, failures and worker events, so nothing is hidden. */
 export interface EventRecord extends Base {
   kind: 'event';
-  event: 'joined' | 'join-failed' | 'left' | 'worker-died' | 'worker-stopped' | 'ramp-stopped' | 'scaled' | 'interrupted' | 'clock-offset';
+  event: 'joined' | 'join-failed' | 'left' | 'worker-died' | 'worker-stopped' | 'ramp-stopped' | 'scaled' | 'interrupted' | 'clock-offset' | 'resources-exhausted';
   participant?: string;
   /** join-failed (and a left that was not ours): the named reason */
   reason?: JoinFailureReason;

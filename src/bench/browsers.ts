@@ -96,7 +96,11 @@ export interface LaunchedBrowser {
   browser: Browser;
   pid?: number;
   kind: 'sender' | 'receiver';
+  /** the browser's last lines on stderr: why it died, when it does */
+  stderrTail(): string;
 }
+
+const STDERR_LINES = 20;
 
 export async function launchBrowser(executablePath: string, o: BrowserOptions): Promise<LaunchedBrowser> {
   const puppeteer = (await import('puppeteer-core')).default;
@@ -116,9 +120,16 @@ export async function launchBrowser(executablePath: string, o: BrowserOptions): 
       defaultViewport: o.viewport,
       acceptInsecureCerts: o.insecure === true,
     });
-    return { browser, pid: browser.process()?.pid, kind: o.kind };
+    const tail: string[] = [];
+    browser.process()?.stderr?.on('data', (d: Buffer) => {
+      tail.push(...String(d).split('\n').filter(Boolean));
+      tail.splice(0, Math.max(0, tail.length - STDERR_LINES));
+    });
+    return { browser, pid: browser.process()?.pid, kind: o.kind, stderrTail: () => tail.join('\n') };
   } catch (e) {
-    throw new CommandError(`cannot start ${executablePath}: ${(e as Error).message.split('\n')[0]}`, 'check the browser runs (`chromium --version`), or pass another one with --browser');
+    // the whole message (puppeteer includes the browser's stderr) says whether the machine ran out
+    const message = (e as Error).message;
+    throw new CommandError(`cannot start ${executablePath}: ${message.split('\n')[0]}`, 'check the browser runs (`chromium --version`), or pass another one with --browser', message);
   }
 }
 

@@ -38,7 +38,7 @@ export const BUILT_IN_COSTS: ParticipantCosts = {
   coresPerMeshReceiver: 0.11,
   memoryMiBPerSender: 350,
   memoryMiBPerReceiver: 115,
-  source: 'built-in estimate (bench/results/loopback-2026-11-27.md)',
+  source: 'built-in estimate from bench/results/loopback-2026-11-27.md',
 };
 
 /** Share of the machine's cores and free memory the browsers may take: the rest keeps the runner and the OS responsive. */
@@ -167,9 +167,10 @@ const cores = (n: number) => (n < 10 ? n.toFixed(2).replace(/\.?0+$/, '') : n.to
 export function checkCapacity(s: Parameters<typeof scenarioLoad>[0], costs: ParticipantCosts, machine: MachineCapacity): CapacityVerdict {
   const load = scenarioLoad(s, costs);
   const fits = load.cores <= machine.usableCores && load.memoryMiB <= machine.usableMiB;
+  const mesh = s.target === 'loopback' ? `; the loopback conference is a mesh: +${costs.coresPerMeshReceiver} core per sender for every further receiver` : '';
   const estimate =
     `${s.participants} participants need about ${cores(load.cores)} cores and ${gib(load.memoryMiB)} to drive ` +
-    `(${costs.source}: ${costs.coresPerSender} core per sender, ${costs.coresPerLiteStream} per lite receiver and stream); ` +
+    `(${costs.source}: ${costs.coresPerSender} core per sender, ${costs.coresPerLiteStream} per lite receiver and stream received${mesh}); ` +
     `this machine has ${machine.cpus} cores (${cores(machine.usableCores)} usable) and ${gib(machine.availableMiB)} available (${gib(machine.usableMiB)} usable)`;
   return { fits, load, machine, costs, estimate };
 }

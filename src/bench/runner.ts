@@ -9,6 +9,7 @@ import { CommandError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import { sweepReplicas, type Bridges } from './bridges.js';
 import { writeFakeVideo, type LaunchedBrowser } from './browsers.js';
+import { ResourceWatch } from './exhaustion.js';
 import { findBrowser } from './find-browser.js';
 import { startLoopbackConference, type LoopbackConference } from './loopback/server.js';
 import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-file.js';
@@ -18,6 +19,7 @@ import { StepLedger, type Tally } from './step/account.js';
 import { openParticipant, type SiteCredentials } from './step/join.js';
 import { closeStepBrowsers, launchStepBrowsers, RampStop } from './step/launch.js';
 import { rampDown } from './step/ramp-down.js';
+import { StepResources } from './step/resources.js';
 import { StepSampler } from './step/sample.js';
 import { aborted, pause } from './step/timing.js';
 
@@ -43,6 +45,8 @@ export interface RunOutcome {
   failed: number;
   records: number;
   wallMs: number;
+  /** the machine ran out of memory, processes or shared memory: what, and the figures */
+  exhausted?: string;
 }
 
 /**
@@ -88,6 +92,7 @@ interface StepContext {
   fakeVideoFile: string;
   conference?: LoopbackConference;
   tally: Tally;
+  watch: ResourceWatch;
 }
 
 /** One pass of the five phases with a fixed number of bridges: launch, join, sample, ramp down. */
@@ -96,20 +101,21 @@ async function runStep(c: StepContext): Promise<void> {
   const log = c.deps.log ?? quiet;
   const ledger = new StepLedger({ step, bridges }, c.samples, c.tally, c.deps.onRecord);
   const browsers: (LaunchedBrowser | undefined)[] = [];
-  const sampler = new StepSampler({ s, ledger, browsers, bridges: c.deps.bridges, signal, log, credentials: c.deps.credentials });
+  const resources = new StepResources(c.watch, ledger, browsers, log);
+  const sampler = new StepSampler({ s, ledger, browsers, bridges: c.deps.bridges, signal, log, credentials: c.deps.credentials, resources });
   const ramp = new RampStop(ledger, plan.participants.length, signal, (m) => log.warn(m));
   try {
     // warmup: start the browsers (their start-up cost stays out of the ramp), sample idle bridges
     const warmupEnds = Date.now() + s.warmupMs;
     sampler.start();
-    await launchStepBrowsers({ s, plan, executablePath: c.executablePath, fakeVideoFile: c.fakeVideoFile, conference: c.conference, signal, onBrowser: c.deps.onBrowser, ramp }, browsers);
+    await launchStepBrowsers({ s, plan, executablePath: c.executablePath, fakeVideoFile: c.fakeVideoFile, conference: c.conference, signal, onBrowser: c.deps.onBrowser, ramp }, browsers, ledger, resources);
     if (ramp.launchFailure) log.warn(`step ${step + 1}: ${ramp.launchFailure}`);
-    log.info(`step ${step + 1}: ${browsers.filter(Boolean).length} browser(s) ready${bridges ? `, ${bridges} bridge(s)` : ''}`);
+    log.info(`step ${step + 1}: ${resources.livePids().length} of ${plan.browsers.length} browser(s) ready${bridges ? `, ${bridges} bridge(s)` : ''}`);
     await pause(warmupEnds - Date.now(), signal);
 
     if (!signal.aborted) {
       ledger.phase = 'ramp-up';
-      await rampUp(c, ledger, browsers, ramp);
+      await rampUp(c, ledger, browsers, ramp, resources);
       log.info(`step ${step + 1}: ${c.tally.joined} joined, ${c.tally.failed} failed; steady for ${Math.round(s.durationMs / 1_000)}s`);
     }
     if (!signal.aborted) {
@@ -126,26 +132,37 @@ async function runStep(c: StepContext): Promise<void> {
     }
   } finally {
     ramp.closing = true;
+    resources.closing = true;
     await sampler.stop();
     for (const a of ledger.participants.values()) if (a.state !== 'failed') a.state = 'left';
     await closeStepBrowsers(browsers);
   }
 }
 
-/** Participants open their pages at their planned offsets; ramp-up ends when each has joined or failed. */
-async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBrowser | undefined)[], ramp: RampStop): Promise<void> {
+/**
+ * Participants open their pages at their planned offsets; ramp-up ends when each has joined or failed.
+ * Browsers that did start take their pages; a page or browser lost to exhaustion from here on stops the ramp.
+ */
+async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBrowser | undefined)[], ramp: RampStop, resources: StepResources): Promise<void> {
   const { s, signal } = c;
   const rampStart = Date.now();
   const joins: Promise<void>[] = [];
+  const blamedBefore = c.watch.blamed;
+  let notStarted = 0;
   for (const p of c.plan.participants) {
+    if (c.watch.blamed > blamedBefore || (c.watch.exhausted && !browsers[p.browser])) {
+      notStarted++;
+      continue;
+    }
     await pause(rampStart + p.joinAtMs - Date.now(), signal);
     if (signal.aborted || ramp.reason) break;
     if (!browsers[p.browser]) {
       ramp.stop(`browser ${p.browser} of ${p.name} is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
       break;
     }
-    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials, onBrowserError: (why) => ramp.stop(why) }));
+    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials, onBrowserError: (why) => ramp.stop(why), resources }));
   }
+  if (notStarted) (c.deps.log ?? quiet).warn(`step ${c.step + 1}: ${notStarted} participant(s) not started: ${c.watch.exhausted?.message ?? 'out of resources'}`);
   // after Ctrl-C do not wait for pages still loading: closing their browsers ends them
   await Promise.race([Promise.all(joins), aborted(signal)]);
   // bounded by the join timeout: the sampler settles everyone by then
@@ -177,6 +194,8 @@ export async function runPlannedStep(
     executablePath: findBrowser(s.browser),
     fakeVideoFile: writeFakeVideo(s.video),
     tally,
+    // the worker's records carry the resources-exhausted event to the coordinator
+    watch: new ResourceWatch(s.participantsPerBrowser),
   });
   return tally;
 }
@@ -194,10 +213,11 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
   const scenarioFile = writeScenarioFile(s.outDir, scenarioRecord(s, plan, startedAt));
   const fakeVideoFile = writeFakeVideo(s.video);
   const tally = { joined: 0, failed: 0 };
+  const watch = new ResourceWatch(s.participantsPerBrowser);
   let steps = 0;
   let conference: LoopbackConference | undefined;
   const signal = deps.signal;
-  const ctx = (step: number, bridges: number): StepContext => ({ s, plan, step, bridges, signal, samples, deps, executablePath, fakeVideoFile, conference, tally });
+  const ctx = (step: number, bridges: number): StepContext => ({ s, plan, step, bridges, signal, samples, deps, executablePath, fakeVideoFile, conference, tally, watch });
   const record = (e: Omit<EventRecord, 't' | 'phase' | 'kind'>, phase: Phase = 'warmup') => {
     const r: EventRecord = { t: Date.now(), phase, kind: 'event', ...e };
     samples.append([r]);
@@ -243,5 +263,6 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
     failed: tally.failed,
     records: samples.count,
     wallMs: Date.now() - startedAt,
+    exhausted: watch.exhausted?.message,
   };
 }

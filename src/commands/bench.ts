@@ -66,7 +66,7 @@ async function baselineOf(flags: BenchFlags): Promise<{ dir: string; allowance: 
  * (nothing was measured), 99 when a threshold failed or the run regressed against the baseline.
  */
 async function concludeRun(
-  outcome: { outDir: string; samplesFile: string; interrupted: boolean },
+  outcome: { outDir: string; samplesFile: string; interrupted: boolean; exhausted?: string },
   flags: BenchFlags,
   baseline: Awaited<ReturnType<typeof baselineOf>>,
 ): Promise<void> {
@@ -74,6 +74,9 @@ async function concludeRun(
   printReport(report, flags.json);
   // says which signal stopped the run (its exit code follows from it)
   if (outcome.interrupted) throw new InterruptedError(`${((await import('../interrupt.js')).interruptSignal().reason as Error).message}: samples so far are in ${outcome.samplesFile}`);
+  if (outcome.exhausted) {
+    throw new CommandError(outcome.exhausted, `what was measured is in ${outcome.samplesFile}; drive fewer --participants here, or spread them over load-generator pods (--runner k8s)`);
+  }
   const { summary } = report;
   if (summary.overall.participants.joined === 0) {
     const first = summary.run.failures[0];
@@ -330,10 +333,10 @@ async function refuseBeyondThisMachine(scenario: import('../bench/scenario.js').
   log().line(`  or drive them from ${pods.pods} load-generator pod${pods.pods === 1 ? '' : 's'} × ${pods.perPod} participants (${pods.roomsPerPod} room${pods.roomsPerPod === 1 ? '' : 's'} each):`);
   log().line(`    ${k8sCommand(scenario)}`);
   if (yes) return;
+  const refused = new UsageError(`this machine cannot drive ${scenario.participants} participants (estimate above); no browser was started`, 'take one of the ways above, use fewer --participants, or pass --yes to run here anyway');
+  if (!process.stdin.isTTY || process.env.CI) throw refused;
   const { confirmOrRefuse } = await import('./confirm.js');
-  if (!(await confirmOrRefuse(`this machine cannot drive ${scenario.participants} participants. Run here anyway?`))) {
-    throw new UsageError(`not run: this machine cannot drive ${scenario.participants} participants`, 'use fewer --participants, `jitsi-k8s bench calibrate`, --runner k8s, or --yes to run anyway');
-  }
+  if (!(await confirmOrRefuse(`run ${scenario.participants} participants on this machine anyway?`))) throw refused;
 }
 
 /** `bench --runner k8s`: shards → Indexed Job per step → merged samples → the same report. */

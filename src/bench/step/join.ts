@@ -16,6 +16,7 @@ import type { JoinFailureReason } from '../samples.js';
 import type { ParticipantPlan, Scenario } from '../scenario.js';
 import type { Participant, StepLedger } from './account.js';
 import { leave } from './ramp-down.js';
+import type { StepResources } from './resources.js';
 import { firstLine } from './timing.js';
 
 /** Secrets of a protected site: never in the scenario, samples, logs or argv. */
@@ -195,12 +196,12 @@ function loadResult(response: HTTPResponse | null): LoadResult {
   return { status: response.status(), statusText: response.statusText(), finalUrl: response.url(), authenticate: response.headers()['www-authenticate'] };
 }
 
-/** Opens the page and loads the room; a page that does not load is a failed join with its reason. */
+/** Opens the page and loads the room; a page that does not load is a failed join with its reason (the machine running out, when it did). */
 export async function openParticipant(
   ledger: StepLedger,
   p: ParticipantPlan,
   browser: LaunchedBrowser | undefined,
-  where: { s: Scenario; conference?: LoopbackConference; credentials?: SiteCredentials; onBrowserError?: (why: string) => void },
+  where: { s: Scenario; conference?: LoopbackConference; credentials?: SiteCredentials; onBrowserError?: (why: string) => void; resources: StepResources },
 ): Promise<void> {
   const a = ledger.opened(p);
   try {
@@ -211,25 +212,29 @@ export async function openParticipant(
       throw e;
     });
     a.page = page;
-    page.once('error', (err) => crashed(ledger, a, err));
+    page.once('error', (err) => crashed(ledger, a, err, where.resources));
     await page.evaluateOnNewDocument(`${PROBE_SCRIPT}\n${JOIN_STATE_SCRIPT}`);
     const url = roomUrl(where.s, p, where.conference, where.credentials);
     const notLoaded = judgeLoad(url, loadResult(await page.goto(url, { waitUntil: 'domcontentloaded', timeout: where.s.joinTimeoutMs })));
     if (notLoaded) throw new LoadFailure(notLoaded);
     if (a.state === 'opening') a.state = 'joining';
   } catch (e) {
-    if (a.state === 'left') return;
-    ledger.settle(a, { joined: false, reason: 'page-not-loaded', detail: e instanceof LoadFailure ? e.message : loadErrorText(e) });
+    // left: Ctrl-C or ramp-down; failed: its browser died meanwhile
+    if (a.state === 'left' || a.state === 'failed') return;
+    const ranOut = browser && !(e instanceof LoadFailure) ? where.resources.blame(e instanceof Error ? e.message : String(e), `the page of ${p.name} did not open`) : undefined;
+    const detail = e instanceof LoadFailure ? e.message : loadErrorText(e);
+    ledger.settle(a, { joined: false, reason: 'page-not-loaded', detail: ranOut ? `out of ${ranOut}: ${detail}` : detail });
     await leave(a);
   }
 }
 
 class LoadFailure extends Error {}
 
-/** The page's renderer crashed: say so instead of letting its samples just stop. */
-function crashed(ledger: StepLedger, a: Participant, err: Error): void {
+/** The page's renderer crashed: say so (and whether the machine ran out) instead of letting its samples just stop. */
+function crashed(ledger: StepLedger, a: Participant, err: Error, resources: StepResources): void {
   if (a.state !== 'joined' && a.state !== 'joining') return;
-  const detail = `page crashed: ${firstLine(err)}`;
+  const ranOut = resources.blame(err.message, `the page of ${a.plan.name} crashed`);
+  const detail = `page crashed${ranOut ? ` (out of ${ranOut})` : ''}: ${firstLine(err)}`;
   if (a.state === 'joining') ledger.settle(a, { joined: false, reason: 'page-crashed', detail });
   else {
     a.state = 'left';

@@ -1,8 +1,10 @@
 /** Launch: the step's browsers, started during warmup so their start-up cost stays out of the ramp. */
+import { CommandError } from '../../errors.js';
 import { closeBrowser, launchBrowser, type LaunchedBrowser } from '../browsers.js';
 import type { LoopbackConference } from '../loopback/server.js';
 import type { Assignment, Scenario } from '../scenario.js';
 import type { StepLedger } from './account.js';
+import type { StepResources } from './resources.js';
 
 /**
  * A browser that cannot start or dies while participants join (out of memory, `Target closed`)
@@ -54,11 +56,14 @@ export interface LaunchContext {
   ramp: RampStop;
 }
 
-/** Starts the plan's browsers one by one into `into` (indexed like the plan), stopping at Ctrl-C. */
-export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowser | undefined)[]): Promise<void> {
+/**
+ * Starts the plan's browsers one by one into `into` (indexed like the plan), stopping at Ctrl-C or
+ * when the machine runs out; a browser that dies later takes its participants with it, named.
+ */
+export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowser | undefined)[], ledger: StepLedger, resources: StepResources): Promise<void> {
   const { s } = c;
   for (const b of c.plan.browsers) {
-    if (c.signal.aborted) break;
+    if (c.signal.aborted || resources.watch.exhausted) break;
     let launched: LaunchedBrowser;
     try {
       launched = await launchBrowser(c.executablePath, {
@@ -71,14 +76,37 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
         insecure: s.insecure,
       });
     } catch (e) {
-      // the first browser failing is a broken browser, not a full machine
-      if (!into.some(Boolean)) throw e;
-      c.ramp.launchFailure = `browser ${b.index} did not start (${(e as Error).message})`;
+      // puppeteer's whole message carries the browser's stderr: the words that say what ran out
+      const failure = e instanceof CommandError ? (e.details ?? e.message) : String(e);
+      const ranOut = resources.blame(failure, `browser ${b.index + 1} of ${c.plan.browsers.length} did not start`);
+      // the first browser failing is a broken browser, not a full machine, unless the machine says it ran out
+      if (!ranOut && !into.some(Boolean)) throw e;
+      c.ramp.launchFailure = ranOut ? resources.watch.exhausted!.message : `browser ${b.index} did not start (${(e as Error).message})`;
       break;
     }
     into[b.index] = launched;
-    launched.browser.on('disconnected', () => c.ramp.stop(`browser ${b.index} ended unexpectedly`));
+    resources.watch.track(launched.pid);
     c.onBrowser?.(launched.pid);
+    launched.browser.once('disconnected', () => {
+      if (!resources.closing) browserDied(b.index, launched, c.plan.browsers.length, ledger, resources);
+      c.ramp.stop(`browser ${b.index} ended unexpectedly`);
+    });
+  }
+}
+
+/** A browser gone before the step closed it: its participants failed or left, with what killed it when the machine ran out. */
+function browserDied(index: number, b: LaunchedBrowser, browsers: number, ledger: StepLedger, resources: StepResources): void {
+  const tail = b.stderrTail();
+  const ranOut = resources.blame(tail, `browser ${index + 1} of ${browsers} died`);
+  const detail = ranOut ? `its browser died: out of ${ranOut}` : `its browser died${tail ? ` (${tail.split('\n').at(-1)})` : ''}`;
+  for (const a of ledger.participants.values()) {
+    if (a.plan.browser !== index) continue;
+    if (a.state === 'opening' || a.state === 'joining') ledger.settle(a, { joined: false, reason: 'browser-died', detail });
+    else if (a.state === 'joined') {
+      a.state = 'left';
+      ledger.event({ event: 'left', participant: a.plan.name, reason: 'browser-died', detail });
+    } else continue;
+    a.page = undefined;
   }
 }
 

@@ -7,12 +7,13 @@ import type { Bridges } from '../bridges.js';
 import type { LaunchedBrowser } from '../browsers.js';
 import { READ_EXPRESSION, statsDelta, type RawSnapshot } from '../probe.js';
 import { cpuBetween, processTreeUsage } from '../procstats.js';
-import type { ParticipantSample, SampleRecord } from '../samples.js';
+import type { JoinFailureReason, ParticipantSample, SampleRecord } from '../samples.js';
 import type { Scenario } from '../scenario.js';
 import type { Participant, StepLedger } from './account.js';
 import { enterRoomPassword, type PageJoinState } from '../jitsi-state.js';
 import { judgeJoin, judgeLeft, type JoinObservation, type SiteCredentials } from './join.js';
 import { leave } from './ramp-down.js';
+import type { StepResources } from './resources.js';
 import { firstLine, pause, withTimeout } from './timing.js';
 
 interface BrowserUsage {
@@ -65,7 +66,11 @@ export interface SamplerContext {
   signal: AbortSignal;
   log: Pick<Logger, 'warn' | 'debug'>;
   credentials?: SiteCredentials;
+  resources: StepResources;
 }
+
+/** Failures that a machine out of memory or processes causes too: weighed against what it has left. */
+const SLOW_FAILURES = new Set<JoinFailureReason>(['timeout', 'no-media']);
 
 export class StepSampler {
   private readonly meter = new BrowserMeter();
@@ -176,9 +181,11 @@ export class StepSampler {
       case 'joined':
         ledger.settle(a, { joined: true, detail: verdict.detail }, records);
         return;
-      case 'failed':
-        ledger.settle(a, { joined: false, reason: verdict.reason, detail: verdict.detail }, records);
+      case 'failed': {
+        const ranOut = SLOW_FAILURES.has(verdict.reason) ? this.c.resources.blame(verdict.detail, `${a.plan.name} did not join`) : undefined;
+        ledger.settle(a, { joined: false, reason: verdict.reason, detail: ranOut ? `out of ${ranOut}: ${verdict.detail}` : verdict.detail }, records);
         void leave(a);
+      }
     }
   }
 

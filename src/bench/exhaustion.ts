@@ -1,0 +1,205 @@
+/**
+ * Telling "this machine ran out" from "the browser is broken". A browser that does not start, or
+ * dies, or a page that crashes is blamed on memory, processes or shared memory when the kernel's
+ * counters moved since the run began (a pids cgroup refused tasks, the OOM killer ran), when
+ * Chromium's own message says so, or when the machine is nearly out; the runner then stops
+ * launching and keeps what it measured. Readings come from /proc and the cgroup files; the
+ * verdict (`exhaustionCause`) is pure.
+ */
+import { readFileSync, statfsSync } from 'node:fs';
+
+export type Resource = 'memory' | 'processes' | 'shared memory';
+
+export interface PidsGroup {
+  path: string;
+  current: number;
+  /** undefined when unlimited */
+  max?: number;
+  /** tasks refused at the limit so far (pids.events "max") */
+  refused: number;
+}
+
+export interface MemoryGroup {
+  path: string;
+  usageMiB: number;
+  /** undefined when unlimited */
+  limitMiB?: number;
+  oomKills: number;
+}
+
+export interface ResourceReading {
+  /** MemAvailable */
+  availableMiB?: number;
+  shmFreeMiB?: number;
+  /** OOM kills since boot, the whole machine (/proc/vmstat) */
+  oomKills?: number;
+  pids: PidsGroup[];
+  memory: MemoryGroup[];
+}
+
+export interface Exhaustion {
+  resource: Resource;
+  /** what shows it, e.g. "the pids limit 200 of /jk8s refused 12 tasks" */
+  evidence: string;
+}
+
+const read = (path: string): string | undefined => {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+const num = (text: string | undefined): number | undefined => (text !== undefined && /^\s*\d+\s*$/.test(text) ? Number(text) : undefined);
+const field = (text: string | undefined, key: string): number | undefined => {
+  const m = text === undefined ? null : new RegExp(`^${key}\\s+(\\d+)`, 'm').exec(text);
+  return m ? Number(m[1]) : undefined;
+};
+// cgroup v1 reports "no limit" as a page-rounded 2^63
+const UNLIMITED_BYTES = 2 ** 62;
+
+/** The pids and memory cgroup folders of a process, v1 (one hierarchy per controller) or v2 (one). */
+function cgroupDirs(pid: number): { pids?: string; memory?: string } {
+  const dirs: { pids?: string; memory?: string } = {};
+  for (const line of (read(`/proc/${pid}/cgroup`) ?? '').split('\n')) {
+    const [, controllers, path] = line.split(':');
+    if (controllers === undefined || path === undefined) continue;
+    if (controllers === '') {
+      const root = read('/sys/fs/cgroup/cgroup.controllers') !== undefined ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
+      dirs.pids ??= `${root}${path}`;
+      dirs.memory ??= `${root}${path}`;
+    }
+    for (const c of controllers.split(',')) if (c === 'pids' || c === 'memory') dirs[c] = `/sys/fs/cgroup/${c}${path}`;
+  }
+  return dirs;
+}
+
+/** What the machine and the cgroups of these processes (this one and the browsers) have left. */
+export function readResources(pids: number[]): ResourceReading {
+  const meminfo = read('/proc/meminfo');
+  const available = field(meminfo, 'MemAvailable:');
+  let shmFreeMiB: number | undefined;
+  try {
+    const st = statfsSync('/dev/shm');
+    shmFreeMiB = Math.floor((st.bavail * st.bsize) / 1_048_576);
+  } catch {
+    // no /dev/shm here
+  }
+  const reading: ResourceReading = { availableMiB: available === undefined ? undefined : Math.floor(available / 1_024), shmFreeMiB, oomKills: field(read('/proc/vmstat'), 'oom_kill'), pids: [], memory: [] };
+  const seen = new Set<string>();
+  for (const pid of pids) {
+    const dirs = cgroupDirs(pid);
+    if (dirs.pids && !seen.has(dirs.pids)) {
+      seen.add(dirs.pids);
+      const current = num(read(`${dirs.pids}/pids.current`));
+      if (current !== undefined) {
+        reading.pids.push({ path: dirs.pids, current, max: num(read(`${dirs.pids}/pids.max`)), refused: field(read(`${dirs.pids}/pids.events`), 'max') ?? 0 });
+      }
+    }
+    if (dirs.memory && !seen.has(`m:${dirs.memory}`)) {
+      seen.add(`m:${dirs.memory}`);
+      const usage = num(read(`${dirs.memory}/memory.current`)) ?? num(read(`${dirs.memory}/memory.usage_in_bytes`));
+      const limit = num(read(`${dirs.memory}/memory.max`)) ?? num(read(`${dirs.memory}/memory.limit_in_bytes`));
+      const kills = field(read(`${dirs.memory}/memory.events`), 'oom_kill') ?? field(read(`${dirs.memory}/memory.oom_control`), 'oom_kill') ?? 0;
+      if (usage !== undefined) {
+        reading.memory.push({ path: dirs.memory, usageMiB: Math.floor(usage / 1_048_576), limitMiB: limit === undefined || limit >= UNLIMITED_BYTES ? undefined : Math.floor(limit / 1_048_576), oomKills: kills });
+      }
+    }
+  }
+  return reading;
+}
+
+/** Chromium's and Node's wording for each resource (errno texts; Chromium 156 seen here: test/bench/exhaustion.test.ts). */
+const SAYS: [Resource, RegExp][] = [
+  ['processes', /Resource temporarily unavailable|\bEAGAIN\b|fork\(\) failed/i],
+  ['memory', /out of memory|Cannot allocate memory|\bENOMEM\b|\boom[ _-]?kill/i],
+];
+
+/** Below these the machine is out, whatever the message said. */
+const NEARLY_OUT = { availableMiB: 256, shmFreeMiB: 64, share: 0.95 };
+
+/**
+ * Is a browser failure the machine running out? Counters that moved since `before` first, then
+ * the failure's own words, then a machine that is nearly out now. Undefined: not a resource problem.
+ */
+export function exhaustionCause(failure: string, before: ResourceReading, now: ResourceReading): Exhaustion | undefined {
+  for (const g of now.pids) {
+    const was = before.pids.find((b) => b.path === g.path)?.refused ?? 0;
+    if (g.refused > was) return { resource: 'processes', evidence: `the pids limit ${g.max ?? '?'} of cgroup ${g.path} refused ${g.refused - was} new task(s)` };
+  }
+  for (const g of now.memory) {
+    const was = before.memory.find((b) => b.path === g.path)?.oomKills ?? 0;
+    if (g.oomKills > was) return { resource: 'memory', evidence: `the OOM killer ended ${g.oomKills - was} process(es) in cgroup ${g.path} (limit ${g.limitMiB ?? '?'} MiB)` };
+  }
+  if (now.oomKills !== undefined && before.oomKills !== undefined && now.oomKills > before.oomKills) {
+    return { resource: 'memory', evidence: `the kernel's OOM killer ended ${now.oomKills - before.oomKills} process(es)` };
+  }
+  for (const [resource, words] of SAYS) {
+    const line = failure.split('\n').find((l) => words.test(l));
+    if (line) return { resource, evidence: `the browser said: ${line.trim().replace(/^\[[^\]]*\]\s*/, '').slice(0, 200)}` };
+  }
+  if (now.availableMiB !== undefined && now.availableMiB < NEARLY_OUT.availableMiB) return { resource: 'memory', evidence: `${now.availableMiB} MiB of memory left` };
+  const tight = now.memory.find((g) => g.limitMiB !== undefined && g.usageMiB >= g.limitMiB * NEARLY_OUT.share);
+  if (tight) return { resource: 'memory', evidence: `cgroup ${tight.path} uses ${tight.usageMiB} of its ${tight.limitMiB} MiB` };
+  const full = now.pids.find((g) => g.max !== undefined && g.current >= g.max * NEARLY_OUT.share);
+  if (full) return { resource: 'processes', evidence: `cgroup ${full.path} runs ${full.current} of its ${full.max} tasks` };
+  if (now.shmFreeMiB !== undefined && now.shmFreeMiB < NEARLY_OUT.shmFreeMiB) return { resource: 'shared memory', evidence: `${now.shmFreeMiB} MiB free in /dev/shm` };
+  return undefined;
+}
+
+/** One sentence for the terminal, the samples and the final error: what ran out, how it shows, at what load. */
+export function describeExhaustion(e: Exhaustion, at: { what: string; pagesPerBrowser: number; browsers: number; reading: ResourceReading }): string {
+  const free = at.reading.availableMiB === undefined ? '' : `, ${(at.reading.availableMiB / 1_024).toFixed(1)} GiB memory available`;
+  return `this machine ran out of ${e.resource}: ${at.what} (${e.evidence}; ${at.browsers} browser(s) of up to ${at.pagesPerBrowser} pages${free})`;
+}
+
+/**
+ * One run's watch: a baseline at the start, then every failure weighed against it. The first
+ * exhaustion is the run's; the runner starts no more browsers after it, and no more pages after
+ * one during the ramp.
+ */
+export class ResourceWatch {
+  private readonly before: ResourceReading;
+  exhausted?: { resource: Resource; message: string };
+  /** failures blamed on resources so far */
+  blamed = 0;
+
+  constructor(private readonly pagesPerBrowser: number) {
+    this.before = readResources([process.pid]);
+  }
+
+  private advance(now: ResourceReading): void {
+    this.before.oomKills = now.oomKills ?? this.before.oomKills;
+    for (const g of now.pids) {
+      const b = this.before.pids.find((x) => x.path === g.path);
+      if (b) b.refused = g.refused;
+      else this.before.pids.push(g);
+    }
+    for (const g of now.memory) {
+      const b = this.before.memory.find((x) => x.path === g.path);
+      if (b) b.oomKills = g.oomKills;
+      else this.before.memory.push(g);
+    }
+  }
+
+  /** Counts a new browser's cgroups from now on (a --browser wrapper may put it in its own). */
+  track(pid: number | undefined): void {
+    if (pid === undefined) return;
+    const r = readResources([pid]);
+    this.before.pids.push(...r.pids.filter((g) => !this.before.pids.some((b) => b.path === g.path)));
+    this.before.memory.push(...r.memory.filter((g) => !this.before.memory.some((b) => b.path === g.path)));
+  }
+
+  /** The exhaustion behind this failure, recorded as the run's when it is the first; undefined when it is something else. */
+  blame(failure: string, what: string, browserPids: number[]): { resource: Resource; message: string } | undefined {
+    const reading = readResources([process.pid, ...browserPids]);
+    const cause = exhaustionCause(failure, this.before, reading);
+    // later failures are weighed against what moved after this one
+    this.advance(reading);
+    if (!cause) return undefined;
+    const found = { resource: cause.resource, message: describeExhaustion(cause, { what, pagesPerBrowser: this.pagesPerBrowser, browsers: browserPids.length, reading }) };
+    this.exhausted ??= found;
+    this.blamed++;
+    return found;
+  }
+}

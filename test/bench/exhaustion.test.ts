@@ -1,0 +1,140 @@
+/**
+ * "This machine ran out" told apart from "the browser is broken": the verdict on failure messages
+ * Chromium 156 and puppeteer-core 24 really printed on this machine when a pids cgroup ran out, and a
+ * real run of the built bin whose browsers are confined to a pids cgroup too small for them.
+ */
+import { execFile } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { describeExhaustion, exhaustionCause, readResources, type ResourceReading } from '../../src/bench/exhaustion.js';
+import { chromiumBin, cliBin } from '../support/tools.js';
+
+const work = mkdtempSync(join(tmpdir(), 'jk8s-exhaust-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const calm: ResourceReading = { availableMiB: 20_000, shmFreeMiB: 12_000, oomKills: 3, pids: [{ path: '/sys/fs/cgroup/pids/gen', current: 160, max: 200, refused: 0 }], memory: [{ path: '/m', usageMiB: 900, limitMiB: 4_096, oomKills: 0 }] };
+const with_ = (o: Partial<ResourceReading>): ResourceReading => ({ ...calm, ...o });
+
+// printed by puppeteer-core 24 launching Chromium 156 in a pids cgroup of 5 and of 15 tasks
+const CRASHPAD_SPAWN = `Failed to launch the browser process:  Code: null
+
+stderr:
+[1129/204600.109224:FATAL:third_party/crashpad/crashpad/util/posix/spawn_subprocess.cc:231] posix_spawn /usr/lib/chromium/chrome_crashpad_handler: Resource temporarily unavailable (11)
+[1129/204600.109915:WARNING:third_party/crashpad/crashpad/util/posix/spawn_subprocess.cc:256] intermediate process terminated by signal 5 (Trace/breakpoint trap)
+
+TROUBLESHOOTING: https://pptr.dev/troubleshooting`;
+const THREAD = `Failed to launch the browser process:  Code: null
+
+stderr:
+[20623:20702:1129/204603.001723:ERROR:base/threading/platform_thread_posix.cc:162] pthread_create: Resource temporarily unavailable (11)
+[20623:20623:1129/204603.009144:FATAL:content/browser/scheduler/browser_task_executor.cc:319] Failed to start BrowserThread:IO`;
+
+describe('exhaustionCause', () => {
+  it.each([
+    ['Chromium could not spawn its crash handler', CRASHPAD_SPAWN, calm, calm, 'processes', 'the browser said: posix_spawn /usr/lib/chromium/chrome_crashpad_handler: Resource temporarily unavailable (11)'],
+    ['Chromium could not start a thread', THREAD, calm, calm, 'processes', 'pthread_create: Resource temporarily unavailable (11)'],
+    // a pids cgroup of 200: the second browser died while connecting, its pages then failed like this
+    ['"socket hang up" while the pids limit refused tasks', 'socket hang up', calm, with_({ pids: [{ ...calm.pids[0]!, refused: 12 }] }), 'processes', 'the pids limit 200 of cgroup /sys/fs/cgroup/pids/gen refused 12 new task(s)'],
+    ['"Connection closed." after the OOM killer ran in the cgroup', 'Connection closed.', calm, with_({ memory: [{ ...calm.memory[0]!, oomKills: 2 }] }), 'memory', 'the OOM killer ended 2 process(es) in cgroup /m (limit 4096 MiB)'],
+    ['the issue\'s "Target closed" after a machine-wide OOM kill', 'Protocol error (Target.setAutoAttach): Target closed', calm, with_({ oomKills: 4 }), 'memory', "the kernel's OOM killer ended 1 process(es)"],
+    ['Node could not fork', 'spawn /usr/bin/chromium EAGAIN', calm, calm, 'processes', 'spawn /usr/bin/chromium EAGAIN'],
+    ['Node had no memory to fork', 'spawn /usr/bin/chromium ENOMEM', calm, calm, 'memory', 'spawn /usr/bin/chromium ENOMEM'],
+    ['a page crash with 100 MiB left', 'Page crashed!', calm, with_({ availableMiB: 100 }), 'memory', '100 MiB of memory left'],
+    ['a page crash at the cgroup memory limit', 'Page crashed!', calm, with_({ memory: [{ path: '/m', usageMiB: 4_000, limitMiB: 4_096, oomKills: 0 }] }), 'memory', 'cgroup /m uses 4000 of its 4096 MiB'],
+    ['"Requesting main frame too early!" with the pids cgroup full', 'Requesting main frame too early!', calm, with_({ pids: [{ ...calm.pids[0]!, current: 199 }] }), 'processes', 'runs 199 of its 200 tasks'],
+    ['a crash with /dev/shm full', 'Page crashed!', calm, with_({ shmFreeMiB: 10 }), 'shared memory', '10 MiB free in /dev/shm'],
+  ])('%s → out of %s', (_what, failure, before, now, resource, evidence) => {
+    const cause = exhaustionCause(failure, before, now);
+    expect(cause?.resource).toBe(resource);
+    expect(cause?.evidence).toContain(evidence);
+  });
+
+  it.each([
+    ['a missing binary', 'Failed to launch the browser process! spawn /nope ENOENT'],
+    ['"socket hang up" with nothing exhausted', 'socket hang up'],
+    ['the issue\'s "Target closed" with nothing exhausted', 'Protocol error (Target.setAutoAttach): Target closed'],
+    ['a navigation timeout', 'Navigation timeout of 30000 ms exceeded'],
+  ])('%s is not blamed on the machine', (_what, failure) => {
+    expect(exhaustionCause(failure, calm, calm)).toBeUndefined();
+  });
+
+  it('refusals counted before the run are not blamed', () => {
+    const before = with_({ pids: [{ ...calm.pids[0]!, refused: 7 }] });
+    expect(exhaustionCause('socket hang up', before, before)).toBeUndefined();
+  });
+
+  it('says what ran out, at what load, with the free memory', () => {
+    const text = describeExhaustion({ resource: 'processes', evidence: 'the pids limit 200 of cgroup /g refused 3 new task(s)' }, { what: 'browser 3 of 8 did not start', pagesPerBrowser: 4, browsers: 2, reading: calm });
+    expect(text).toBe('this machine ran out of processes: browser 3 of 8 did not start (the pids limit 200 of cgroup /g refused 3 new task(s); 2 browser(s) of up to 4 pages, 19.5 GiB memory available)');
+  });
+
+  it('reads this machine for real: available memory, /dev/shm, its own cgroups', () => {
+    const r = readResources([process.pid]);
+    expect(r.availableMiB).toBeGreaterThan(0);
+    expect(r.shmFreeMiB).toBeGreaterThanOrEqual(0);
+    expect(r.pids.length + r.memory.length).toBeGreaterThan(0);
+  });
+});
+
+/** The pids controller's root where this machine lets root make a child cgroup (v1 hierarchy or v2 with pids enabled). */
+function pidsRoot(): string {
+  if (existsSync('/sys/fs/cgroup/pids/cgroup.procs')) return '/sys/fs/cgroup/pids';
+  if (existsSync('/sys/fs/cgroup/cgroup.subtree_control') && readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').includes('pids')) return '/sys/fs/cgroup';
+  throw new Error('no pids cgroup controller to confine the browsers in (needs root and cgroup v1 pids or v2 with pids enabled)');
+}
+
+describe('a real run that runs out of processes', () => {
+  it('names the exhaustion, starts no more browsers, keeps what it measured, leaves nothing running', async () => {
+    const group = join(pidsRoot(), `jk8s-exhaust-${process.pid}`);
+    mkdirSync(group);
+    try {
+      // one browser with its pages fits in 150 tasks, a second does not (~60 tasks each at start, more per page)
+      writeFileSync(join(group, 'pids.max'), '150');
+      const wrapper = join(work, 'chromium-in-cgroup.sh');
+      writeFileSync(wrapper, `#!/bin/sh\necho $$ > ${group}/cgroup.procs\necho started >> ${work}/launches\nexec ${chromiumBin()} "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      const out = join(work, 'run');
+      const env = { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
+      // 1 room × 8 with 2 senders: 1 sender browser + 2 receiver browsers of 4 pages
+      const args = [cliBin, 'bench', '--target', 'loopback', '--participants', '8', '--duration', '2s', '--warmup', '1s', '--cooldown', '0s', '--ramp', '10/s', '--join-timeout', '15s', '--browser', wrapper, '--out', out, '--yes'];
+      const r = await promisify(execFile)(process.execPath, args, { cwd: work, env, timeout: 150_000 }).then(
+        (x) => ({ code: 0, ...x }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(r.stderr).toContain('this machine ran out of processes: browser 2 of 3 did not start (the pids limit 150 of cgroup');
+      expect(r.stderr).toContain('browser(s) of up to 4 pages');
+      expect(r.stderr).toMatch(/GiB memory available/);
+      expect(r.stderr).not.toContain('check the browser runs');
+      expect(r.code).toBe(1);
+      // no browser after the one that failed was launched
+      expect(readFileSync(join(work, 'launches'), 'utf8').trim().split('\n')).toHaveLength(2);
+      const events = readFileSync(join(out, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string; detail?: string });
+      expect(events.filter((e) => e.event === 'resources-exhausted')).toHaveLength(1);
+      expect(existsSync(join(out, 'report.html'))).toBe(true);
+      expect(readFileSync(join(group, 'pids.events'), 'utf8')).toMatch(/max [1-9]/);
+      // the run closed the browser it had: nothing of it is left in the cgroup
+      const until = Date.now() + 5_000;
+      while (readFileSync(join(group, 'cgroup.procs'), 'utf8').trim() && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+      expect(readFileSync(join(group, 'cgroup.procs'), 'utf8').trim()).toBe('');
+    } finally {
+      // a failed assertion above must not leave browsers behind
+      for (let i = 0; i < 50 && readFileSync(join(group, 'cgroup.procs'), 'utf8').trim(); i++) {
+        for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      rmdirSync(group);
+    }
+  }, 180_000);
+});
+
+// the cgroup folders this test made are gone again
+afterAll(() => expect(readdirSync(pidsRoot()).filter((d) => d.startsWith(`jk8s-exhaust-${process.pid}`))).toEqual([]));
