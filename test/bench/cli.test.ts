@@ -1,10 +1,11 @@
 /** `jitsi-k8s bench` through the built bin (dist/), as a user runs it: exit codes, stdout vs stderr, Ctrl-C. */
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import { chromiumBin, cliBin, repoRoot } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-cli-'));
@@ -33,9 +34,9 @@ function marked(mark: string): number[] {
   return pids;
 }
 
-async function cli(args: string[], cwd = work): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], cwd = work, extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const r = await promisify(execFile)(process.execPath, [cliBin, ...args], { cwd, env, timeout: 120_000 });
+    const r = await promisify(execFile)(process.execPath, [cliBin, ...args], { cwd, env: { ...env, ...extraEnv }, timeout: 120_000 });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -61,16 +62,90 @@ describe('jitsi-k8s bench (built bin)', () => {
 
   it('the guard refuses more participants than calibration allows, without --yes', async () => {
     const cacheDir = join(work, 'cache', 'jitsi-k8s');
-    const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(cacheDir, { recursive: true });
     writeFileSync(
       join(cacheDir, 'calibration.json'),
       JSON.stringify({ version: 1, measuredAt: '2026-11-27T09:00:00Z', cpus: 2, coresPerSender: 0.3, coresPerLiteReceiver: 0.05, steps: [], recommended: {} }),
     );
-    const r = await cli(['bench', '--target', 'loopback', '--participants', '40', '--senders', '10']);
+    const r = await cli(['bench', '--target', 'loopback', '--participants', '40']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('error: 40 participants need about 4.5 cores here');
+    // 4 rooms × (2 mesh senders × (0.3 + 8 × 0.11 + 0.05 + 0.09) + 8 lite × 2 × 0.05)
+    expect(r.stderr).toContain('40 participants need about 14 cores');
+    expect(r.stderr).toContain('calibration of 2026-11-27');
+    expect(r.stderr).toContain('measure this machine again: jitsi-k8s bench calibrate');
     rmSync(cacheDir, { recursive: true, force: true });
+  });
+
+  it('the exact `bench --target loopback --participants 200 --duration 5s`: shape, estimate, calibrate and --runner k8s, exit 2 within seconds, no browser started', async () => {
+    const called = join(work, 'browser-called');
+    const recorder = join(work, 'record-browser.sh');
+    writeFileSync(recorder, `#!/bin/sh\necho "$*" >> ${called}\nexec ${chromiumBin()} "$@"\n`);
+    chmodSync(recorder, 0o755);
+    const started = Date.now();
+    // the browser is found through PUPPETEER_EXECUTABLE_PATH, so the command stays exactly the user's
+    const r = await cli(['bench', '--target', 'loopback', '--participants', '200', '--duration', '5s'], work, { PUPPETEER_EXECUTABLE_PATH: recorder });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('bench: 200 participants = 20 rooms × 10, 2 senders each');
+    expect(r.stderr).toMatch(/200 participants need about \d+ cores and [\d.]+ GiB to drive \(built-in estimate from bench\/results\/loopback-2026-11-27\.md/);
+    expect(r.stderr).toContain('jitsi-k8s bench calibrate');
+    expect(r.stderr).toContain('10 load-generator pods × 20 participants (2 rooms each)');
+    expect(r.stderr).toContain('jitsi-k8s bench --url https://<your Jitsi site> --participants 200 --runner k8s');
+    expect(r.stderr).toContain('error: this machine cannot drive 200 participants (estimate above); no browser was started');
+    expect(r.stderr.indexOf('bench: 200 participants =')).toBeLessThan(r.stderr.indexOf('need about'));
+    expect(r.stdout).toBe('');
+    expect(existsSync(called)).toBe(false);
+    // the recorder itself works: calling it leaves its mark
+    await promisify(execFile)(recorder, ['--version']);
+    expect(readFileSync(called, 'utf8')).toContain('--version');
+  }, 30_000);
+
+  it('a scenario slightly beyond a lowered capacity: refused without --yes, run with it', async () => {
+    const cacheDir = join(work, 'cache', 'jitsi-k8s');
+    mkdirSync(cacheDir, { recursive: true });
+    // one sender just over the usable share of this machine's cores, whatever their number
+    const coresPerSender = cpus().length * 0.75 + 0.01;
+    writeFileSync(join(cacheDir, 'calibration.json'), JSON.stringify({ version: 1, measuredAt: '2026-11-29T09:00:00Z', cpus: cpus().length, coresPerSender, coresPerLiteReceiver: 0.01, steps: [], recommended: {} }));
+    const launches = join(work, 'launches');
+    const recorder = join(work, 'count-browser.sh');
+    writeFileSync(recorder, `#!/bin/sh\necho launched >> ${launches}\nexec ${chromiumBin()} "$@"\n`);
+    chmodSync(recorder, 0o755);
+    const args = ['bench', '--target', 'loopback', '--participants', '2', '--senders', '1', '--duration', '2s', '--warmup', '0s', '--cooldown', '0s', '--ramp', '10/s', '--browser', recorder, '--out', join(work, 'beyond')];
+    const refused = await cli(args);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('this machine cannot drive 2 participants');
+    expect(existsSync(launches)).toBe(false);
+    const ran = await cli([...args, '--yes']);
+    expect(ran.stderr).toContain('bench: 2 participants = 1 room × 2, 1 sender');
+    expect(ran.stderr).toContain('warning: this machine cannot drive 2 participants');
+    expect(ran.stderr).toMatch(/bench: 2 joined, 0 failed/);
+    expect(ran.code).toBe(0);
+    expect(readFileSync(launches, 'utf8').trim().split('\n')).toHaveLength(2);
+    expect(JSON.parse(readFileSync(join(work, 'beyond', 'scenario.json'), 'utf8')).shape).toBe('2 participants = 1 room × 2, 1 sender');
+    rmSync(cacheDir, { recursive: true, force: true });
+  }, 90_000);
+
+  it('`bench --participants 200 --runner k8s --dry-run` beside a jitsi-k8s.yaml: the plan first, a Job of 10 pods with 10-person rooms', async () => {
+    const dir = join(work, 'site');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(repoRoot, 'examples/jitsi-k8s.yaml'), join(dir, 'jitsi-k8s.yaml'));
+    const r = await cli(['bench', '--participants', '200', '--runner', 'k8s', '--dry-run'], dir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('bench: 200 participants = 20 rooms × 10, 2 senders each');
+    expect(r.stderr).toContain('bench: 10 load-generator pods × 20 participants (2 rooms each');
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJSON() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const plan = docs[0]!;
+    expect(plan.shards).toHaveLength(10);
+    for (const shard of plan.shards) expect(shard).toMatchObject({ participants: 20, senders: 4, rooms: [expect.any(String), expect.any(String)] });
+    const job = docs.find((d) => d.kind === 'Job')!;
+    expect(job.spec).toMatchObject({ completions: 10, completionMode: 'Indexed' });
+    const configMap = docs.find((d) => d.kind === 'ConfigMap')!;
+    const spec = JSON.parse(String(Object.values(configMap.data)[0]));
+    expect(spec.scenario).toMatchObject({ participants: 200, rooms: 20, senders: 2, url: 'https://meet.example.com' });
+    // 20 whole rooms, each in one pod: 200 / 20 = 10 people a room
+    const rooms = spec.shards.flatMap((shard: { rooms: string[] }) => shard.rooms);
+    expect(new Set(rooms).size).toBe(20);
+    expect(rooms).toHaveLength(20);
   });
 
   it('--json: the summary on stdout, progress on stderr; Ctrl-C later exits 130 with samples and report kept', async () => {
