@@ -144,7 +144,7 @@ describe('clock offset from the Date header', () => {
 
 describe('bench --runner k8s --dry-run', () => {
   it('prints the shard plan, ConfigMap and Job without touching a cluster', async () => {
-    const r = await cliAsync(['bench', '--runner', 'k8s', '--dry-run', '--url', 'https://meet.example.com', '--participants', '40', '--rooms', '4', '--senders', '8', '--per-pod', '10', '--node-selector', 'pool=loadgen', '--config', join(work, 'none.yaml')], { env: { KUBECONFIG: join(work, 'no-such-kubeconfig') } });
+    const r = await cliAsync(['bench', '--runner', 'k8s', '--dry-run', '--url', 'https://meet.example.com', '--participants', '40', '--rooms', '4', '--senders', '2', '--per-pod', '10', '--node-selector', 'pool=loadgen', '--config', join(work, 'none.yaml')], { env: { KUBECONFIG: join(work, 'no-such-kubeconfig') } });
     expect(r.code, r.stderr).toBe(0);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Any);
     expect(docs.map((d) => d.kind ?? 'plan')).toEqual(['plan', 'ConfigMap', 'Job']);
