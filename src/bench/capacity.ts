@@ -81,8 +81,10 @@ export function roomLoad(
   const mesh = s.target === 'loopback' ? costs.coresPerMeshReceiver * Math.max(0, size - 2) : 0;
   // every page receives the video of every sender but itself
   const sender = costs.coresPerSender + mesh + (senders - 1) * (costs.coresPerLiteStream + costs.coresPerDecodedStream);
-  const liteReceiver = senders * costs.coresPerLiteStream;
-  const decodingReceiver = senders * (costs.coresPerLiteStream + costs.coresPerDecodedStream);
+  // a page without video to receive still runs its audio and its connection
+  const streams = Math.max(1, senders);
+  const liteReceiver = streams * costs.coresPerLiteStream;
+  const decodingReceiver = liteReceiver + senders * costs.coresPerDecodedStream;
   return {
     participants: size,
     senders,
