@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/cluster/kube.js';
 import { runWorkersStep } from '../../src/bench/k8s/coordinator.js';
-import { DEFAULT_COST, jobName, WORKER_CONTAINER, type WorkerJobInput } from '../../src/bench/k8s/job.js';
+import { jobName, WORKER_CONTAINER, type ParticipantCost, type WorkerJobInput } from '../../src/bench/k8s/job.js';
 import { shardAssignment } from '../../src/bench/k8s/shard.js';
 import { openSamples } from '../../src/bench/samples-file.js';
 import type { SampleRecord } from '../../src/bench/samples.js';
@@ -20,7 +20,10 @@ import { cluster, kubectl, kubectlJson, skipReason } from '../support/control-pl
 
 const ns = 'jk8s-bench-real';
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
-const scenario = parseScenario({ target: 'jitsi', url: 'https://meet.example.com', participants: 6, rooms: 3, senders: 3 });
+/** A page's cost to a load generator (bench passes the one from src/bench/capacity.ts podCost). */
+const DEFAULT_COST: ParticipantCost = { coresPerSender: 0.15, coresPerReceiver: 0.08, memoryMiBPerSender: 300, memoryMiBPerReceiver: 200 };
+// senders count per room: one in each of the 3 rooms
+const scenario = parseScenario({ target: 'jitsi', url: 'https://meet.example.com', participants: 6, rooms: 3, senders: 1 });
 const plan = assignParticipants(scenario);
 const shards = shardAssignment(plan, { perPod: 2 });
 const logsDir = cluster ? join(cluster.dir, 'pod-logs') : '';
