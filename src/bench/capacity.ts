@@ -12,14 +12,12 @@ import { shardAssignment } from './k8s/shard.js';
 import { assignParticipants, DEFAULT_ROOM_SIZE, DEFAULT_SENDERS_PER_ROOM, roomSizes, type Scenario } from './scenario.js';
 
 export interface ParticipantCosts {
-  /** cores of a page sending one video stream (to a bridge, or to one receiver of the loopback mesh) */
+  /** cores of a page sending one video stream (to a bridge, or to the loopback conference's forwarding unit) */
   coresPerSender: number;
   /** cores of a lite page per video stream it receives (packets in, no decoding) */
   coresPerLiteStream: number;
   /** cores to decode one received stream: senders and receivers without lite mode decode */
   coresPerDecodedStream: number;
-  /** the loopback conference is a mesh: a sender encodes once more for every further receiver */
-  coresPerMeshReceiver: number;
   memoryMiBPerSender: number;
   memoryMiBPerReceiver: number;
   /** where the figures come from, for the message */
@@ -29,13 +27,12 @@ export interface ParticipantCosts {
 /**
  * From bench/results/loopback-2026-11-27.md, rounded up: a sender of one 360p@15 stream 0.21 core
  * (§2, first step) and 345–347 MiB PSS (§1, §3); a lite receiver 0.043–0.057 core and 100–114 MiB
- * (§1, §3); a decoding receiver 0.091 core (§3); the mesh sender +0.10–0.13 core per receiver (§2).
+ * (§1, §3); a decoding receiver 0.091 core (§3). The loopback conference forwards like a bridge: the same costs.
  */
 export const BUILT_IN_COSTS: ParticipantCosts = {
   coresPerSender: 0.25,
   coresPerLiteStream: 0.06,
   coresPerDecodedStream: 0.09,
-  coresPerMeshReceiver: 0.11,
   memoryMiBPerSender: 350,
   memoryMiBPerReceiver: 115,
   source: 'built-in estimate from bench/results/loopback-2026-11-27.md',
@@ -78,9 +75,8 @@ export function roomLoad(
   const senders = Math.min(s.senders, size);
   const receivers = size - senders;
   const lite = Math.min(receivers, s.liteReceivers ?? receivers);
-  const mesh = s.target === 'loopback' ? costs.coresPerMeshReceiver * Math.max(0, size - 2) : 0;
   // every page receives the video of every sender but itself
-  const sender = costs.coresPerSender + mesh + (senders - 1) * (costs.coresPerLiteStream + costs.coresPerDecodedStream);
+  const sender = costs.coresPerSender + (senders - 1) * (costs.coresPerLiteStream + costs.coresPerDecodedStream);
   // a page without video to receive still runs its audio and its connection
   const streams = Math.max(1, senders);
   const liteReceiver = streams * costs.coresPerLiteStream;
@@ -169,10 +165,9 @@ const cores = (n: number) => (n < 10 ? n.toFixed(2).replace(/\.?0+$/, '') : n.to
 export function checkCapacity(s: Parameters<typeof scenarioLoad>[0], costs: ParticipantCosts, machine: MachineCapacity): CapacityVerdict {
   const load = scenarioLoad(s, costs);
   const fits = load.cores <= machine.usableCores && load.memoryMiB <= machine.usableMiB;
-  const mesh = s.target === 'loopback' ? `; the loopback conference is a mesh: +${costs.coresPerMeshReceiver} core per sender for every further receiver` : '';
   const estimate =
     `${s.participants} participants need about ${cores(load.cores)} cores and ${gib(load.memoryMiB)} to drive ` +
-    `(${costs.source}: ${costs.coresPerSender} core per sender, ${costs.coresPerLiteStream} per lite receiver and stream received${mesh}); ` +
+    `(${costs.source}: ${costs.coresPerSender} core per sender, ${costs.coresPerLiteStream} per lite receiver and stream received); ` +
     `this machine has ${machine.cpus} cores (${cores(machine.usableCores)} usable) and ${gib(machine.availableMiB)} available (${gib(machine.usableMiB)} usable)`;
   return { fits, load, machine, costs, estimate };
 }

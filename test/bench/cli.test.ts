@@ -70,8 +70,8 @@ describe('jitsi-k8s bench (built bin)', () => {
     try {
       const r = await cli(['bench', '--target', 'loopback', '--participants', '40']);
       expect(r.code).toBe(2);
-      // 4 rooms × (2 mesh senders × (0.3 + 8 × 0.11 + 0.05 + 0.09) + 8 lite × 2 × 0.05)
-      expect(r.stderr).toContain('40 participants need about 14 cores');
+      // 4 rooms × (2 senders × (0.3 + 0.05 + 0.09) + 8 lite × 2 × 0.05)
+      expect(r.stderr).toContain('40 participants need about 6.72 cores');
       expect(r.stderr).toContain('calibration of 2026-11-27');
       expect(r.stderr).toContain('measure this machine again: jitsi-k8s bench calibrate');
     } finally {
