@@ -16,7 +16,8 @@ import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
 import { readWorkerBundle, workerBundlePath } from '../../src/bench/k8s/bundle.js';
-import { buildConfigMap, buildJob, DEFAULT_COST, DEFAULT_WORKER_IMAGE, WORKER_MOUNT } from '../../src/bench/k8s/job.js';
+import { buildConfigMap, buildJob, DEFAULT_WORKER_IMAGE, WORKER_MOUNT } from '../../src/bench/k8s/job.js';
+import { BUILT_IN_COSTS, podCost } from '../../src/bench/capacity.js';
 import { shardAssignment } from '../../src/bench/k8s/shard.js';
 import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
 import type { SampleRecord } from '../../src/bench/samples.js';
@@ -44,7 +45,16 @@ beforeAll(async () => {
   await ip('-n', ns, 'link', 'set', 'jk8sp', 'up');
   await ip('-n', ns, 'link', 'set', 'jk8sq', 'up');
   mkdirSync(helperDir, { recursive: true });
-  await build({ entryPoints: [join(repoRoot, 'test/bench-k8s/netns-conference.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: helper, logLevel: 'error' });
+  await build({
+    entryPoints: [join(repoRoot, 'test/bench-k8s/netns-conference.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile: helper,
+    logLevel: 'error',
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -65,7 +75,17 @@ async function startConference(): Promise<string> {
 describe('the worker as a pod runs it', () => {
   it('starts from the ConfigMap with node, finds Chrome in the image cache, joins without network', async () => {
     const url = await startConference();
-    const scenario = parseScenario({ target: 'jitsi', url, participants: 2, rooms: 1, senders: 1, durationMs: '4s', rampPerSecond: '5/s', cooldownMs: '0s', sampleIntervalMs: '1s' });
+    const scenario = parseScenario({
+      target: 'jitsi',
+      url,
+      participants: 2,
+      rooms: 1,
+      senders: 1,
+      durationMs: '4s',
+      rampPerSecond: '5/s',
+      cooldownMs: '0s',
+      sampleIntervalMs: '1s',
+    });
     const plan = assignParticipants(scenario);
     const shards = shardAssignment(plan, { perPod: 2 });
     const senders = new Set(plan.participants.filter((p) => p.role === 'sender').map((p) => p.index));
@@ -79,7 +99,7 @@ describe('the worker as a pod runs it', () => {
       startAtMs: Date.now() + 4_000,
       image: DEFAULT_WORKER_IMAGE,
       workerBundle: readWorkerBundle(workerBundlePath(join(repoRoot, 'src', 'x.ts'))),
-      cost: DEFAULT_COST,
+      cost: podCost(scenario, BUILT_IN_COSTS),
       deadlineSeconds: 300,
     };
     const cm = buildConfigMap(input) as Any;
@@ -100,12 +120,17 @@ describe('the worker as a pod runs it', () => {
     symlinkSync(chromiumBin(), chrome);
     // the container's environment: the Job's, with the values Kubernetes fills in, and the image's HOME and PATH
     const env: Record<string, string> = { HOME: home, PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, JOB_COMPLETION_INDEX: '0' };
-    for (const e of container.env as Any[]) env[e.name] = e.value ?? (e.valueFrom.fieldRef.fieldPath === 'spec.nodeName' ? 'node-a' : 'jk8s-bench-pod1-s0-0-abcde');
-    const argv = [...container.command, ...container.args].map((a: string) => a.replace('$(JOB_COMPLETION_INDEX)', env.JOB_COMPLETION_INDEX!).replace(WORKER_MOUNT, mountDir));
+    for (const e of container.env as Any[])
+      env[e.name] = e.value ?? (e.valueFrom.fieldRef.fieldPath === 'spec.nodeName' ? 'node-a' : 'jk8s-bench-pod1-s0-0-abcde');
+    const argv = [...container.command, ...container.args].map((a: string) =>
+      a.replace('$(JOB_COMPLETION_INDEX)', env.JOB_COMPLETION_INDEX!).replace(WORKER_MOUNT, mountDir),
+    );
     expect(argv[0]).toBe('node');
     const r = await new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve) => {
       const args = ['netns', 'exec', ns, 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv];
-      execFile('ip', args, { timeout: 150_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => resolve({ exitCode: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }));
+      execFile('ip', args, { timeout: 150_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+        resolve({ exitCode: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+      );
     });
     expect(r.stderr).toContain(`browser: ${chrome}`);
     expect(r.exitCode, r.stderr).toBe(0);
