@@ -43,4 +43,5 @@ await build({
   plugins: [leaveOut],
   logLevel: 'warning',
 });
-console.log(`dist/worker.mjs: ${Math.round(statSync(outfile).size / 1024)} KiB`);
+// stderr: `npm pack --json` runs the build (prepare) and its stdout must stay JSON
+console.error(`dist/worker.mjs: ${Math.round(statSync(outfile).size / 1024)} KiB`);

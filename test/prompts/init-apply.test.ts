@@ -42,6 +42,8 @@ describe('init → apply', () => {
     // then apply's preflight (the same pipeline as `jitsi-k8s apply`) refused the unknown class
     expect(r.stderr).toMatch(/preflight failed .*nothing was changed/);
     expect(r.stderr).toContain('nope');
-    expect(api.requests.filter((q) => q.method !== 'GET')).toEqual([]);
+    // nothing was written: the only non-GET requests are access reviews (questions, not changes)
+    expect(api.requests.filter((q) => q.method !== 'GET' && !q.path.endsWith('/selfsubjectaccessreviews'))).toEqual([]);
+    expect(api.requests.some((q) => q.path.endsWith('/selfsubjectaccessreviews'))).toBe(true);
   });
 });
