@@ -106,11 +106,12 @@ describe('bench verdict on real loopback runs', () => {
     expect(summary.verdict.passed).toBe(false);
     const [loss, failed] = summary.verdict.steps[0].results;
     expect(loss).toMatchObject({ expression: 'audio.loss.pooled<1%', passed: false });
-    expect(loss.measured).toBeGreaterThan(2);
-    expect(loss.measured).toBeLessThan(9);
+    // media crosses the drop rule twice (sender → forwarding unit → receiver): 1 − 0.95² ≈ 9.75 %
+    expect(loss.measured).toBeGreaterThan(4);
+    expect(loss.measured).toBeLessThan(16);
     expect(failed).toMatchObject({ measured: 0, passed: true });
     expect(readFileSync(join(work, 'lossy', 'report.html'), 'utf8')).toContain('data-verdict="failed"');
-    console.log(`5 % injected: audio loss pooled ${loss.measured} %`);
+    console.log(`5 % injected per hop: audio loss pooled ${loss.measured} %`);
   }, 150_000);
 
   it('--baseline: thresholds held but the run regressed against the clean run: exit 99 naming the figure', async () => {
