@@ -4,11 +4,12 @@
  * The stand-in's second upgrade hangs until signalled, so the signal lands mid helm step.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { fakeNode, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import { processesMarked } from '../support/processes.js';
 import { cliBin, kubectlBin, repoRoot } from '../support/tools.js';
 
 const MARK = 'JK8S_APPLY_SIGNAL_TEST';
@@ -32,20 +33,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Live processes of one run (the bin and the helm stand-in it started), by an inherited environment marker. */
-function processesOf(id: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue;
-      if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`${MARK}=${id}`)) pids.push(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
+const processesOf = (id: string): number[] => processesMarked(MARK, id);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,10 +5,11 @@
  * or not), so "nothing of the run is left" is checked without touching other Chromium on the machine.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { processesMarked } from '../support/processes.js';
 import { chromiumBin, cliBin, repoRoot } from '../support/tools.js';
 
 const MARK = 'JK8S_SIGNAL_TEST';
@@ -35,20 +36,7 @@ function kill(pid: number): void {
   }
 }
 
-/** Live (not zombie) processes whose environment carries this run's marker. */
-function processesOf(id: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue;
-      if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`${MARK}=${id}`)) pids.push(Number(d));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return pids;
-}
+const processesOf = (id: string): number[] => processesMarked(MARK, id);
 
 function chromiumOf(id: string): number[] {
   return processesOf(id).filter((pid) => {
