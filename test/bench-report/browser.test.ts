@@ -23,7 +23,7 @@ let browser: Browser;
 
 beforeAll(async () => {
   const puppeteer = (await import('puppeteer-core')).default;
-  browser = await puppeteer.launch({ executablePath: chromiumBin(), headless: true, args: FLAGS });
+  browser = await puppeteer.launch({ executablePath: chromiumBin(), pipe: true, headless: true, args: FLAGS });
 });
 
 afterAll(async () => {

@@ -69,7 +69,7 @@ describe('the loopback forwarding unit', () => {
     const browsers: Browser[] = [];
     try {
       const launch = async (kind: 'sender' | 'receiver') => {
-        const b = await puppeteer.launch({ executablePath: chromiumBin(), headless: true, args: browserFlags({ kind, video, loopback: true }) });
+        const b = await puppeteer.launch({ executablePath: chromiumBin(), pipe: true, headless: true, args: browserFlags({ kind, video, loopback: true }) });
         browsers.push(b);
         return b.newPage();
       };

@@ -78,7 +78,7 @@ describe('https with a self-signed certificate, http sites (real Chromium)', () 
 
   it('an http site is not a secure context, yet the sender gets its camera: the origin is treated as secure', async () => {
     // the control: without the flag, this origin has no camera
-    const browser = await puppeteer.launch({ executablePath: mappedChromium, headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
+    const browser = await puppeteer.launch({ executablePath: mappedChromium, pipe: true, headless: true, args: ['--no-sandbox', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
     try {
       const page = await browser.newPage();
       await page.goto(`${http.url}/room-13`);
