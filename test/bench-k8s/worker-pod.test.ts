@@ -22,6 +22,7 @@ import { shardAssignment } from '../../src/bench/k8s/shard.js';
 import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
 import type { SampleRecord } from '../../src/bench/samples.js';
 import { chromiumBin, repoRoot } from '../support/tools.js';
+import { vethNamespace } from '../support/veth-netns.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -37,13 +38,7 @@ beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('the worker-pod test needs root (ip netns); run the tests as root');
   // the program the Job ships, built from the current source
   await run(process.execPath, [join(repoRoot, 'scripts/build-worker.mjs')], { timeoutMs: 120_000 });
-  await ip('netns', 'add', ns);
-  await ip('-n', ns, 'link', 'set', 'lo', 'up');
-  await ip('-n', ns, 'link', 'add', 'jk8sp', 'type', 'veth', 'peer', 'name', 'jk8sq');
-  await ip('-n', ns, 'addr', 'add', '10.98.0.1/24', 'dev', 'jk8sp');
-  await ip('-n', ns, 'addr', 'add', '10.98.0.2/24', 'dev', 'jk8sq');
-  await ip('-n', ns, 'link', 'set', 'jk8sp', 'up');
-  await ip('-n', ns, 'link', 'set', 'jk8sq', 'up');
+  await vethNamespace(ns, ['jk8sp', 'jk8sq'], '10.98.0');
   mkdirSync(helperDir, { recursive: true });
   await build({
     entryPoints: [join(repoRoot, 'test/bench-k8s/netns-conference.ts')],

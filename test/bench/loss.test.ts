@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
 import type { ParticipantSample, SampleRecord } from '../../src/bench/samples.js';
 import { chromiumBin, repoRoot } from '../support/tools.js';
+import { vethNamespace } from '../support/veth-netns.js';
 
 const ns = `jk8s-loss-${process.pid}`;
 // inside node_modules so the bundle's bare imports (puppeteer-core, ws, zod) resolve
@@ -24,14 +25,7 @@ const ip = (...args: string[]) => run('ip', args, { timeoutMs: 15_000 });
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('the loss test needs root (ip netns, nftables); run the tests as root');
-  await ip('netns', 'add', ns);
-  await ip('-n', ns, 'link', 'set', 'lo', 'up');
-  // Chrome gathers no ICE candidates on lo alone: give it a veth pair, both ends in our namespace
-  await ip('-n', ns, 'link', 'add', 'jk8sa', 'type', 'veth', 'peer', 'name', 'jk8sb');
-  await ip('-n', ns, 'addr', 'add', '10.99.0.1/24', 'dev', 'jk8sa');
-  await ip('-n', ns, 'addr', 'add', '10.99.0.2/24', 'dev', 'jk8sb');
-  await ip('-n', ns, 'link', 'set', 'jk8sa', 'up');
-  await ip('-n', ns, 'link', 'set', 'jk8sb', 'up');
+  await vethNamespace(ns, ['jk8sa', 'jk8sb'], '10.99.0');
   mkdirSync(driverDir, { recursive: true });
   await build({ entryPoints: [join(repoRoot, 'test/bench/netns-driver.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: driver, logLevel: 'error' });
 });

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
 import { chromiumBin, cliBin, repoRoot } from '../support/tools.js';
+import { vethNamespace } from '../support/veth-netns.js';
 
 const ns = `jk8s-verdict-${process.pid}`;
 const work = mkdtempSync(join(tmpdir(), 'jk8s-verdict-'));
@@ -55,14 +56,7 @@ beforeAll(async () => {
     throw new Error('dist/ is missing or older than src/: build first (npm run build)');
   }
   if (process.getuid?.() !== 0) throw new Error('the verdict test needs root (ip netns, nftables); run the tests as root');
-  await ip('netns', 'add', ns);
-  await ip('-n', ns, 'link', 'set', 'lo', 'up');
-  // Chrome gathers no ICE candidates on lo alone: give it a veth pair, both ends in our namespace
-  await ip('-n', ns, 'link', 'add', 'jk8sa', 'type', 'veth', 'peer', 'name', 'jk8sb');
-  await ip('-n', ns, 'addr', 'add', '10.99.0.1/24', 'dev', 'jk8sa');
-  await ip('-n', ns, 'addr', 'add', '10.99.0.2/24', 'dev', 'jk8sb');
-  await ip('-n', ns, 'link', 'set', 'jk8sa', 'up');
-  await ip('-n', ns, 'link', 'set', 'jk8sb', 'up');
+  await vethNamespace(ns, ['jk8sa', 'jk8sb'], '10.99.0');
 });
 
 afterAll(async () => {
