@@ -393,5 +393,5 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     },
     c.cluster.namespace,
   );
-  return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes, notes: input.deleteData ? [] : ['PersistentVolumeClaims were kept (recordings, transcripts, prosody data); --delete-data removes them'] };
+  return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes, notes: input.deleteData ? [] : ["prosody's PersistentVolumeClaim was kept (--delete-data removes it); the chart's jibri and transcriber claims go with the release (chart 3.4.0 sets no keep policy)"] };
 }
