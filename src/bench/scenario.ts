@@ -48,25 +48,25 @@ export type Target = (typeof TARGETS)[number];
 
 export const scenarioSchema = z
   .strictObject({
-    target: z.enum(TARGETS).default('loopback').describe('loopback: the local conference served by this tool; jitsi: a Jitsi Meet site'),
-    url: z.url('a URL such as https://meet.example.com').optional().describe('Jitsi Meet site (target jitsi)'),
-    participants: z.number().int().min(1, 'must be ≥ 1').default(4).describe('participants to join'),
-    rooms: z.number().int().min(1, 'must be ≥ 1').optional().describe(`rooms (conferences) to spread them over; default: rooms of roomSize (${DEFAULT_ROOM_SIZE})`),
-    roomSize: z.number().int().min(1, 'must be ≥ 1').optional().describe(`participants per room when rooms is not given (default ${DEFAULT_ROOM_SIZE})`),
+    target: z.enum(TARGETS).default('loopback').register(z.globalRegistry, { description: 'loopback: the local conference served by this tool; jitsi: a Jitsi Meet site' }),
+    url: z.url('a URL such as https://meet.example.com').optional().register(z.globalRegistry, { description: 'Jitsi Meet site (target jitsi)' }),
+    participants: z.number().int().min(1, 'must be ≥ 1').default(4).register(z.globalRegistry, { description: 'participants to join' }),
+    rooms: z.number().int().min(1, 'must be ≥ 1').optional().register(z.globalRegistry, { description: `rooms (conferences) to spread them over; default: rooms of roomSize (${DEFAULT_ROOM_SIZE})` }),
+    roomSize: z.number().int().min(1, 'must be ≥ 1').optional().register(z.globalRegistry, { description: `participants per room when rooms is not given (default ${DEFAULT_ROOM_SIZE})` }),
     senders: z
       .number()
       .int()
       .min(0, 'must be ≥ 0')
       .optional()
-      .describe(`participants of each room that send video, the first ones of the room to join (default ${DEFAULT_SENDERS_PER_ROOM}, at most the room)`),
-    audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().describe('participants of each room that send audio (default: its video senders)'),
+      .register(z.globalRegistry, { description: `participants of each room that send video, the first ones of the room to join (default ${DEFAULT_SENDERS_PER_ROOM}, at most the room)` }),
+    audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().register(z.globalRegistry, { description: 'participants of each room that send audio (default: its video senders)' }),
     liteReceivers: z
       .number()
       .int()
       .min(0, 'must be ≥ 0')
       .optional()
-      .describe('receivers of each room that drop received video before decoding (Jitsi lite mode), the first ones to join; default all'),
-    durationMs: duration().default(60_000).describe('length of the steady phase'),
+      .register(z.globalRegistry, { description: 'receivers of each room that drop received video before decoding (Jitsi lite mode), the first ones to join; default all' }),
+    durationMs: duration().default(60_000).register(z.globalRegistry, { description: 'length of the steady phase' }),
     rampPerSecond: z
       .union([z.number().positive(), z.string()])
       .transform((v, ctx) => {
@@ -79,11 +79,11 @@ export const scenarioSchema = z
         return r;
       })
       .default(2)
-      .describe('joins (and leaves) per second'),
-    sampleIntervalMs: duration().default(1_000).describe('how often every participant reads getStats()'),
-    warmupMs: duration().default(3_000).describe('before joining: browsers start, bridges sampled idle'),
-    cooldownMs: duration().default(3_000).describe('after everyone left: bridges sampled idle'),
-    joinTimeoutMs: duration().default(30_000).describe('a participant without media flowing after this long failed to join'),
+      .register(z.globalRegistry, { description: 'joins (and leaves) per second' }),
+    sampleIntervalMs: duration().default(1_000).register(z.globalRegistry, { description: 'how often every participant reads getStats()' }),
+    warmupMs: duration().default(3_000).register(z.globalRegistry, { description: 'before joining: browsers start, bridges sampled idle' }),
+    cooldownMs: duration().default(3_000).register(z.globalRegistry, { description: 'after everyone left: bridges sampled idle' }),
+    joinTimeoutMs: duration().default(30_000).register(z.globalRegistry, { description: 'a participant without media flowing after this long failed to join' }),
     video: z
       .strictObject({
         width: z.number().int().min(16).max(3840).default(640),
@@ -91,32 +91,32 @@ export const scenarioSchema = z
         fps: z.number().int().min(1).max(60).default(15),
       })
       .prefault({})
-      .describe('fake camera of the senders'),
+      .register(z.globalRegistry, { description: 'fake camera of the senders' }),
     viewport: z
       .strictObject({ width: z.number().int().min(160).max(3840), height: z.number().int().min(120).max(2160) })
       .default({ width: 1280, height: 720 })
-      .describe('page size of every participant: Jitsi asks the bridge for the video layer that fits the tile, so a laptop-sized page loads the bridge like people do'),
-    displayName: z.string().min(1).max(64).default('bench').describe('display names are <prefix>-<n> (Jitsi target)'),
-    insecure: z.boolean().default(false).describe('accept self-signed and internal-CA certificates of the site'),
-    replicas: z.array(z.number().int().min(1, 'must be ≥ 1')).min(1).optional().describe('bridge counts to sweep, in order'),
-    participantsPerBrowser: z.number().int().min(1).max(16, 'Chrome handles at most 16 audio-sending tabs per browser').default(4).describe('pages per browser process'),
+      .register(z.globalRegistry, { description: 'page size of every participant: Jitsi asks the bridge for the video layer that fits the tile, so a laptop-sized page loads the bridge like people do' }),
+    displayName: z.string().min(1).max(64).default('bench').register(z.globalRegistry, { description: 'display names are <prefix>-<n> (Jitsi target)' }),
+    insecure: z.boolean().default(false).register(z.globalRegistry, { description: 'accept self-signed and internal-CA certificates of the site' }),
+    replicas: z.array(z.number().int().min(1, 'must be ≥ 1')).min(1).optional().register(z.globalRegistry, { description: 'bridge counts to sweep, in order' }),
+    participantsPerBrowser: z.number().int().min(1).max(16, 'Chrome handles at most 16 audio-sending tabs per browser').default(4).register(z.globalRegistry, { description: 'pages per browser process' }),
     roomPrefix: z
       .string()
       .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
       .default('jk8s-bench')
-      .describe('rooms are <prefix>-<n>'),
-    browser: z.string().optional().describe('Chrome/Chromium binary'),
-    outDir: z.string().min(1).default('bench-results').describe('folder for samples.jsonl, scenario.json and the report'),
+      .register(z.globalRegistry, { description: 'rooms are <prefix>-<n>' }),
+    browser: z.string().optional().register(z.globalRegistry, { description: 'Chrome/Chromium binary' }),
+    outDir: z.string().min(1).default('bench-results').register(z.globalRegistry, { description: 'folder for samples.jsonl, scenario.json and the report' }),
     thresholds: z
       .array(z.string())
       .optional()
-      .describe('the verdict: threshold expressions checked at every step (see bench --help); absent: every participant joins and media never stops'),
+      .register(z.globalRegistry, { description: 'the verdict: threshold expressions checked at every step (see bench --help); absent: every participant joins and media never stops' }),
     /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
     listen: z
       .ipv4()
       .refine((a) => /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(a), 'a loopback or private address, such as 127.0.0.1')
       .default('127.0.0.1')
-      .describe('address of the local loopback conference (the loss test uses one inside its network namespace)'),
+      .register(z.globalRegistry, { description: 'address of the local loopback conference (the loss test uses one inside its network namespace)' }),
   })
   .superRefine((s, ctx) => {
     const rooms = roomCount(s);
