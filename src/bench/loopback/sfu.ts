@@ -274,7 +274,11 @@ export class ForwardingUnit {
     }
     // receivers can subscribe once the kinds it sends are known
     member.upstream = up;
-    await pc.setLocalDescription(await pc.createAnswer());
+    // the unit stays the DTLS server, the browser the client (as on its downstreams): werift as client
+    // re-sends a flight with its old record numbers, which the browser discards as replays, so a lost
+    // final flight from the browser would leave the upstream unencrypted-dead until werift gives up (~33 s)
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription({ type: 'answer', sdp: answer.sdp.replaceAll('a=setup:active', 'a=setup:passive') });
     member.signal({ type: 'published', sdp: await this.localSdp(pc) });
     for (const other of room) if (other !== member) await this.subscribe(other, up);
   }
