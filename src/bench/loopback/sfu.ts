@@ -6,6 +6,7 @@
  * numbers and timestamps so the receiver sees one continuous stream.
  * ICE stays on the one address the conference listens on (loopback or a namespace address).
  */
+import { reassembleDtlsFragments } from './dtls-fragments.js';
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RtpPacket, PeerConfig } from 'werift';
 
 /** Sends a signalling message to one participant's page. */
@@ -188,7 +189,9 @@ export class ForwardingUnit {
   ) {}
 
   static async create(host: string): Promise<ForwardingUnit> {
-    return new ForwardingUnit(await import('werift'), host);
+    const w = await import('werift');
+    reassembleDtlsFragments(w);
+    return new ForwardingUnit(w, host);
   }
 
   private config(direction: 'up' | 'down'): Partial<PeerConfig> {
