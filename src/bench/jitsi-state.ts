@@ -48,15 +48,15 @@ export interface PageJoinState {
   /** the conference emitted KICKED (conference.kicked) in this tab */
   kicked?: boolean;
   /** the loopback conference page's own state (this project's page, not Jitsi) */
-  loopback?: { state: string; errors: string[]; peers: number };
+  loopback?: { state: string; errors: string[]; peers: number; connections?: Record<string, string> };
 }
 
 /** Runs in the page (serialised: uses nothing outside its body). */
 export function readPageJoinState(): PageJoinState {
   const w = window as unknown as Record<string, any>;
   const loaded = document.readyState === 'complete';
-  const own = w.__jk8sPage as { state: string; errors: string[]; peers: number } | undefined;
-  if (own) return { app: 'loopback', loaded, loopback: { state: own.state, errors: own.errors.slice(0, 3), peers: own.peers } };
+  const own = w.__jk8sPage as { state: string; errors: string[]; peers: number; connections?: Record<string, string> } | undefined;
+  if (own) return { app: 'loopback', loaded, loopback: { state: own.state, errors: own.errors.slice(0, 3), peers: own.peers, connections: { ...own.connections } } };
   const unsupported = Boolean(document.querySelector('.unsupported-desktop-browser')) || w.JitsiMeetJS?.isWebRtcSupported?.() === false;
   const store = w.APP?.store;
   if (!store || typeof store.getState !== 'function') return { app: 'none', loaded, ...(unsupported ? { unsupported } : {}) };

@@ -61,6 +61,14 @@ describe('judgeJoin: page states → outcome', () => {
   });
 });
 
+describe('judgeJoin: a loopback participant without media names the state of each of its connections', () => {
+  it('upstream and the media from each sender, as the page saw them', () => {
+    const page: PageJoinState = { app: 'loopback', loaded: true, loopback: { state: 'joined', errors: [], peers: 2, connections: { up: 'connected', 'bench-1': 'connecting' } } };
+    const v = judgeJoin(obs({ ...late, page, delta: media(0), connections: 2 }));
+    expect(v).toEqual({ kind: 'failed', reason: 'no-media', detail: 'no media after 30000ms (2 connection(s); page joined, 2 peer(s), upstream connected, media from bench-1 connecting)' });
+  });
+});
+
 describe('judgeLeft: a joined participant no longer in the conference', () => {
   it.each<[string, PageJoinState | undefined, string | undefined]>([
     ['still joined', jitsi({ joined: true, iceConnected: true }), undefined],

@@ -6,8 +6,8 @@
  * Jitsi-style URLs (/<room>#<overrides>) work as well.
  * Like a Jitsi client: one upstream connection to the forwarding unit when sending, and the unit
  * offers one downstream connection per sender in the room.
- * `window.__jk8sPage` exposes state and errors to the runner; `window.__jk8sLayer(rid)` changes
- * the layer received.
+ * `window.__jk8sPage` exposes state, errors and each connection's state ("up" or the sender's
+ * name) to the runner; `window.__jk8sLayer(rid)` changes the layer received.
  */
 export const LOOPBACK_PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>jitsi-k8s loopback conference</title></head>
@@ -25,7 +25,7 @@ const sendVideo = isJitsi ? !override('config.startWithVideoMuted', false) : q.g
 const sendAudio = isJitsi ? !override('config.startWithAudioMuted', false) : q.get('audio') === '1';
 const lite = isJitsi ? override('config.flags.runInLiteMode', false) : q.get('lite') === '1';
 const allow = (q.get('allow') || location.hostname).split(',');
-const state = { name: me, room, state: 'starting', errors: [], peers: 0, liteDropped: 0 };
+const state = { name: me, room, state: 'starting', errors: [], peers: 0, liteDropped: 0, connections: {} };
 window.__jk8sPage = state;
 const fail = (what, e) => { state.errors.push(what + ': ' + (e && e.message ? e.message : String(e))); };
 
@@ -54,6 +54,9 @@ function allowed(c) {
 function connection(key) {
   const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', encodedInsertableStreams: lite && key !== 'up' });
   pcs.set(key, pc);
+  // each connection's state, so a participant without media says which link is stuck
+  state.connections[key] = pc.connectionState;
+  pc.onconnectionstatechange = () => { if (pcs.get(key) === pc) state.connections[key] = pc.connectionState; };
   pc.onicecandidate = (e) => { if (e.candidate && allowed(e.candidate)) send({ type: 'candidate', pc: key, candidate: e.candidate.toJSON() }); };
   pc.ontrack = (e) => {
     if (lite) {
@@ -95,7 +98,7 @@ async function onOffer(from, sdp) {
 
 function drop(peer) {
   const pc = pcs.get(peer);
-  if (pc) { pc.close(); pcs.delete(peer); }
+  if (pc) { pc.close(); pcs.delete(peer); delete state.connections[peer]; }
 }
 
 window.__jk8sLayer = (rid) => send({ type: 'layer', rid });

@@ -279,7 +279,7 @@ export class ForwardingUnit {
     member.upstream = up;
     // the unit stays the DTLS server, the browser the client (as on its downstreams): werift as client
     // re-sends a flight with its old record numbers, which the browser discards as replays, so a lost
-    // final flight from the browser would leave the upstream unencrypted-dead until werift gives up (~33 s)
+    // final flight from the browser left the upstream without media until werift gave up (~33 s)
     const answer = await pc.createAnswer();
     await pc.setLocalDescription({ type: 'answer', sdp: answer.sdp.replaceAll('a=setup:active', 'a=setup:passive') });
     member.signal({ type: 'published', sdp: await this.localSdp(pc) });

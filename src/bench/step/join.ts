@@ -118,7 +118,8 @@ export function judgeJoin(o: JoinObservation): JoinVerdict {
     if (media) return { kind: 'joined', detail: `media after ${o.elapsedMs}ms` };
     if (!late) return { kind: 'waiting' };
     const own = page.loopback;
-    const why = own ? `; page ${own.state}, ${own.peers} peer(s)${own.errors.length ? `, ${own.errors.join('; ')}` : ''}` : '';
+    const links = Object.entries(own?.connections ?? {}).map(([k, state]) => `, ${k === 'up' ? 'upstream' : `media from ${k}`} ${state}`);
+    const why = own ? `; page ${own.state}, ${own.peers} peer(s)${links.join('')}${own.errors.length ? `, ${own.errors.join('; ')}` : ''}` : '';
     return failed('no-media', `no media after ${seconds(o.timeoutMs)} (${o.connections ?? 0} connection(s)${why})`);
   }
   if (page.unsupported) return failed('browser-unsupported', 'the site says this browser is not supported');
