@@ -66,7 +66,7 @@ export interface MediaStats {
   jitterMs?: number;
 }
 
-/** One bridge sample (JVB pod): CPU from cAdvisor/metrics API, the rest from /colibri/stats. */
+/** One bridge sample (JVB pod): CPU from the kubelet Summary API or the metrics API, the rest from /colibri/stats. */
 export interface BridgeSample extends Base {
   kind: 'bridge';
   bridge: string; // pod name
@@ -74,7 +74,7 @@ export interface BridgeSample extends Base {
   /** media addresses the bridge advertises, "ip:port" — participants are placed on a bridge by these */
   addresses?: string[];
   cpuCores?: number;
-  cpuSource?: 'cadvisor' | 'metrics-api' | 'process';
+  cpuSource?: 'kubelet' | 'metrics-api' | 'process';
   memoryMiB?: number;
   stress?: number;
   conferences?: number;

@@ -1,12 +1,12 @@
 /**
  * The bridges of a release: discover the JVB pods by the chart's labels, read `/colibri/stats`
  * through the API server's pod proxy (port 8080; no Service exposes it) and measure pod CPU in
- * cores — from the kubelet's cAdvisor counters through the node proxy (rate between two scrapes,
- * resolution = the sample interval, bounded below by the kubelet's ~10 s housekeeping), or from
- * the metrics API (metrics-server; a rate over its own window, ~15 s) when cAdvisor cannot be read.
+ * cores — from the kubelet's Summary API through the node proxy (the kubelet's own rate over its
+ * ~10 s housekeeping), or from the metrics API (metrics-server; a rate over its own window, ~15 s)
+ * when the kubelet cannot be read.
  */
 import type { BridgeSample, Phase } from '../records.js';
-import { cpuCores, KubeApiError, memoryMiB, nodeProxyPath, podProxyPath, type Kube, type PodMetrics, type V1Pod } from './kube.js';
+import { cpuCores, KubeApiError, memoryMiB, nodeProxyPath, podProxyPath, type Kube, type PodMetric, type V1Pod } from './kube.js';
 
 /** The JVB's private HTTP port (colibri REST, /about/health, /metrics). */
 export const JVB_HTTP_PORT = 8080;
@@ -153,61 +153,63 @@ export function colibriFigures(s: ColibriStats | undefined) {
 
 export type ColibriFigures = ReturnType<typeof colibriFigures>;
 
-// ---------- cAdvisor ----------
+// ---------- kubelet summary ----------
 
-export interface CadvisorReading {
-  /** cumulative CPU seconds of the container */
-  cpuSeconds?: number;
-  /** when the kubelet took the reading (ms since the epoch), when the line says so */
-  cpuTimestampMs?: number;
+/**
+ * The fields we read of the kubelet's Summary API (stats/v1alpha1), served through the API server
+ * at `/api/v1/nodes/<node>/proxy/stats/summary`: per container, CPU in nano-cores (the kubelet's
+ * own rate over its housekeeping interval, ~10 s) and the working-set memory.
+ */
+export interface KubeletSummary {
+  node: { nodeName: string };
+  pods?: KubeletPodStats[];
+}
+
+export interface KubeletPodStats {
+  podRef: { name: string; namespace: string; uid?: string };
+  containers?: KubeletContainerStats[];
+}
+
+export interface KubeletContainerStats {
+  name: string;
+  cpu?: { time: string; usageNanoCores?: number; usageCoreNanoSeconds?: number };
+  memory?: { time: string; workingSetBytes?: number };
+}
+
+export interface ContainerUsage {
+  cpuCores?: number;
   memoryBytes?: number;
 }
 
-const SAMPLE_LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)\{(.*)\}\s+(\S+)(?:\s+(\d+))?\s*$/;
-const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
-
-/**
- * Readings of one container name per "namespace/pod" from the kubelet's `/metrics/cadvisor` text
- * (`container_cpu_usage_seconds_total`, `container_memory_working_set_bytes`). The pod cgroup
- * (container="") and the pause container ("POD") are skipped.
- */
-export function parseCadvisor(text: string, container = MAIN_CONTAINER): Map<string, CadvisorReading> {
-  const out = new Map<string, CadvisorReading>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line.startsWith('container_')) continue;
-    const m = SAMPLE_LINE.exec(line);
-    if (!m) continue;
-    const [, name, labelText = '', value, ts] = m;
-    if (name !== 'container_cpu_usage_seconds_total' && name !== 'container_memory_working_set_bytes') continue;
-    const labels: Record<string, string> = {};
-    for (const l of labelText.matchAll(LABEL)) labels[l[1]!] = l[2]!;
-    if ((labels.container ?? labels.container_name) !== container) continue;
-    const pod = labels.pod ?? labels.pod_name;
-    const ns = labels.namespace;
-    if (!pod || !ns) continue;
-    const key = `${ns}/${pod}`;
-    const r = out.get(key) ?? {};
-    const v = Number(value);
-    if (!Number.isFinite(v)) continue;
-    if (name === 'container_cpu_usage_seconds_total') {
-      // several cpu="…" series add up (older kubelets report per-CPU lines)
-      r.cpuSeconds = (r.cpuSeconds ?? 0) + v;
-      if (ts) r.cpuTimestampMs = Number(ts);
-    } else {
-      r.memoryBytes = v;
-    }
-    out.set(key, r);
+/** CPU and memory of one container name per "namespace/pod" in a node's summary. */
+export function containerUsage(summary: KubeletSummary, container = MAIN_CONTAINER): Map<string, ContainerUsage> {
+  const out = new Map<string, ContainerUsage>();
+  for (const pod of summary.pods ?? []) {
+    const c = pod.containers?.find((x) => x.name === container);
+    if (!c) continue;
+    const nanoCores = c.cpu?.usageNanoCores;
+    out.set(`${pod.podRef.namespace}/${pod.podRef.name}`, {
+      ...(nanoCores !== undefined ? { cpuCores: nanoCores / 1e9 } : {}),
+      ...(c.memory?.workingSetBytes !== undefined ? { memoryBytes: c.memory.workingSetBytes } : {}),
+    });
   }
   return out;
 }
 
-/** Cores used between two readings of a cumulative CPU counter; undefined when it cannot be told (restart, no time passed). */
-export function cpuRate(prev: { seconds: number; atMs: number } | undefined, cur: { seconds: number; atMs: number }): number | undefined {
-  if (!prev) return undefined;
-  const dt = (cur.atMs - prev.atMs) / 1000;
-  const dcpu = cur.seconds - prev.seconds;
-  if (dt <= 0 || dcpu < 0) return undefined; // same kubelet reading, or the container restarted
-  return dcpu / dt;
+/** The main container's usage in every pod on `nodes`, one summary request per node. */
+export async function readContainerUsage(kube: Kube, nodes: string[], opts: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<Map<string, ContainerUsage>> {
+  const all = new Map<string, ContainerUsage>();
+  const summaries = await Promise.all(
+    nodes.map((node) =>
+      kube.getJson<KubeletSummary>(nodeProxyPath(node, 'stats/summary?only_cpu_and_memory=true'), {
+        signal: opts.signal,
+        timeoutMs: opts.timeoutMs ?? 5_000,
+        notFoundHint: `node ${node} is gone, or its kubelet does not serve the Summary API`,
+      }),
+    ),
+  );
+  for (const s of summaries) for (const [k, v] of containerUsage(s)) all.set(k, v);
+  return all;
 }
 
 // ---------- the bench sampler ----------
@@ -217,14 +219,14 @@ export interface BridgeSampler {
   sample(ctx: { step: number; bridges: number; phase: Phase }, signal: AbortSignal): Promise<BridgeSample[]>;
 }
 
-export type CpuSource = 'cadvisor' | 'metrics-api';
+export type CpuSource = 'kubelet' | 'metrics-api';
 
 export interface JvbSamplerOptions extends ReleaseRef {
-  /** where CPU comes from; 'auto' (default) = cAdvisor, else the metrics API when cAdvisor cannot be read */
+  /** where CPU comes from; 'auto' (default) = the kubelet summary, else the metrics API when the kubelet cannot be read */
   cpuSource?: CpuSource | 'auto';
   /** per-request timeout; default 5 s */
   timeoutMs?: number;
-  /** told once about each problem (e.g. cAdvisor forbidden → metrics API) */
+  /** told once about each problem (e.g. nodes/proxy forbidden → metrics API) */
   onNotice?: (message: string) => void;
 }
 
@@ -236,9 +238,8 @@ export interface JvbSampler extends BridgeSampler {
 export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSampler {
   const wanted = opts.cpuSource ?? 'auto';
   const timeoutMs = opts.timeoutMs ?? 5_000;
-  const previous = new Map<string, { seconds: number; atMs: number }>();
   const noticed = new Set<string>();
-  let cadvisorUsable = wanted !== 'metrics-api';
+  let kubeletUsable = wanted !== 'metrics-api';
   let lastSource: CpuSource | 'none' = 'none';
   let lastWindow = '';
   const notice = (m: string, key = m) => {
@@ -247,24 +248,12 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
     opts.onNotice?.(m);
   };
 
-  async function cadvisorFor(nodes: string[], signal: AbortSignal): Promise<Map<string, CadvisorReading & { scrapedAtMs: number }>> {
-    const all = new Map<string, CadvisorReading & { scrapedAtMs: number }>();
-    await Promise.all(
-      nodes.map(async (node) => {
-        const text = await kube.getText(nodeProxyPath(node, 'metrics/cadvisor'), { accept: 'text/plain', signal, timeoutMs });
-        const scrapedAtMs = Date.now();
-        for (const [k, v] of parseCadvisor(text)) all.set(k, { ...v, scrapedAtMs });
-      }),
-    );
-    return all;
-  }
-
   return {
     cpuSourceInfo: () => ({
       source: lastSource,
       resolution:
-        lastSource === 'cadvisor'
-          ? 'rate of the kubelet cAdvisor counter between two samples (≥ the kubelet housekeeping interval, ~10 s)'
+        lastSource === 'kubelet'
+          ? "the kubelet's own rate over its housekeeping interval (~10 s), read from its Summary API"
           : lastSource === 'metrics-api'
             ? `metrics-server average over its window (${lastWindow || '~15s'})`
             : 'no CPU source',
@@ -290,44 +279,32 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
         ),
       );
 
-      let cadvisor: Map<string, CadvisorReading & { scrapedAtMs: number }> | undefined;
-      if (cadvisorUsable) {
+      let usage: Map<string, ContainerUsage> | undefined;
+      if (kubeletUsable) {
         const nodes = [...new Set(pods.map((p) => p.node).filter((n): n is string => Boolean(n)))];
         try {
-          cadvisor = await cadvisorFor(nodes, signal);
+          usage = await readContainerUsage(kube, nodes, { signal, timeoutMs });
         } catch (e) {
           if (signal.aborted) throw e;
-          if (wanted === 'cadvisor') throw e;
-          cadvisorUsable = !(e instanceof KubeApiError && (e.status === 403 || e.status === 404));
-          notice(`cannot read kubelet cAdvisor counters (${(e as Error).message}); using the metrics API for bridge CPU`);
+          if (wanted === 'kubelet') throw e;
+          kubeletUsable = !(e instanceof KubeApiError && (e.status === 403 || e.status === 404));
+          notice(`cannot read the kubelet Summary API (${(e as Error).message}); using the metrics API for bridge CPU`);
         }
       }
-      let metrics: Map<string, PodMetrics> | undefined;
-      if (!cadvisor) {
+      let metrics: Map<string, PodMetric> | undefined;
+      if (!usage) {
         const list = await kube.podMetrics(opts.namespace, componentSelector(opts.release, 'jvb')).catch((e: unknown) => {
           if (signal.aborted) throw e;
           return undefined;
         });
         if (list) metrics = new Map(list.map((m) => [m.metadata.name, m]));
-        else notice('no CPU source for the bridges: cAdvisor cannot be read and the metrics API (metrics-server) is not installed');
+        else notice('no CPU source for the bridges: the kubelet Summary API cannot be read and the metrics API (metrics-server) is not installed');
       }
-      lastSource = cadvisor ? 'cadvisor' : metrics ? 'metrics-api' : 'none';
+      lastSource = usage ? 'kubelet' : metrics ? 'metrics-api' : 'none';
 
       return pods.map((p, i): BridgeSample => {
         const s = stats[i];
-        const key = `${p.namespace}/${p.name}`;
-        let cpu: number | undefined;
-        let memBytes: number | undefined;
-        if (cadvisor) {
-          const r = cadvisor.get(key);
-          if (r?.cpuSeconds !== undefined) {
-            const cur = { seconds: r.cpuSeconds, atMs: r.cpuTimestampMs ?? r.scrapedAtMs };
-            cpu = cpuRate(previous.get(key), cur);
-            // keep the older reading when the kubelet has not refreshed yet, so the next rate spans real time
-            if (cpu !== undefined || !previous.has(key) || cur.seconds < (previous.get(key)?.seconds ?? 0)) previous.set(key, cur);
-          }
-          memBytes = r?.memoryBytes;
-        }
+        const u = usage?.get(`${p.namespace}/${p.name}`);
         const pm = metrics?.get(p.name)?.containers.find((c) => c.name === MAIN_CONTAINER);
         if (metrics) lastWindow = metrics.get(p.name)?.window ?? lastWindow;
         const sample: BridgeSample = {
@@ -339,9 +316,9 @@ export function createJvbSampler(kube: Kube, opts: JvbSamplerOptions): JvbSample
           bridge: p.name,
           node: p.node,
           ...(p.mediaAddresses ? { addresses: p.mediaAddresses } : {}),
-          cpuCores: cadvisor ? cpu : cpuCores(pm?.usage.cpu),
-          cpuSource: cadvisor ? 'cadvisor' : pm ? 'metrics-api' : undefined,
-          memoryMiB: memBytes !== undefined ? memBytes / 1024 ** 2 : memoryMiB(pm?.usage.memory),
+          cpuCores: usage ? u?.cpuCores : cpuCores(pm?.usage.cpu),
+          cpuSource: u?.cpuCores !== undefined ? 'kubelet' : pm ? 'metrics-api' : undefined,
+          memoryMiB: usage ? (u?.memoryBytes !== undefined ? u.memoryBytes / 1024 ** 2 : undefined) : memoryMiB(pm?.usage.memory),
           ...colibriFigures(s),
           packetRateDown: s?.packet_rate_download,
           packetRateUp: s?.packet_rate_upload,

@@ -25,6 +25,8 @@ import {
   StorageV1Api,
   VersionApi,
   type ConfigurationOptions,
+  type PodMetric,
+  type PodMetricsList,
   type V1Deployment,
   type V1HorizontalPodAutoscaler,
   type V1Node,
@@ -38,7 +40,7 @@ import {
 import { CommandError, InterruptedError, UsageError } from '../errors.js';
 import { interruptSignal } from '../interrupt.js';
 
-export type { V1Deployment, V1HorizontalPodAutoscaler, V1Node, V1Pod, V1Service, V1StatefulSet, V1StorageClass, V2HorizontalPodAutoscaler };
+export type { PodMetric, V1Deployment, V1HorizontalPodAutoscaler, V1Node, V1Pod, V1Service, V1StatefulSet, V1StorageClass, V2HorizontalPodAutoscaler };
 
 /** A failed API call; `status` is the HTTP status when the server answered. */
 export class KubeApiError extends CommandError {
@@ -82,14 +84,6 @@ export interface RawResponse {
   headers: IncomingHttpHeaders;
 }
 
-/** metrics.k8s.io/v1beta1 PodMetrics (client-node has no model for it). */
-export interface PodMetrics {
-  metadata: { name: string; namespace?: string };
-  timestamp: string;
-  window: string;
-  containers: { name: string; usage: { cpu: string; memory: string } }[];
-}
-
 export interface Kube {
   readonly context: string;
   readonly namespace: string;
@@ -110,7 +104,7 @@ export interface Kube {
   /** names of the API groups the server serves (metrics.k8s.io, cert-manager.io, tailscale.com …) */
   apiGroups(): Promise<Set<string>>;
   /** PodMetrics of a namespace; undefined when the metrics API is not installed */
-  podMetrics(namespace: string, labelSelector?: string): Promise<PodMetrics[] | undefined>;
+  podMetrics(namespace: string, labelSelector?: string): Promise<PodMetric[] | undefined>;
   /** any request through the API server; non-2xx answers are returned, not thrown */
   request(method: string, path: string, opts?: RequestOpts): Promise<RawResponse>;
   /** GET through the API server; non-2xx throws a KubeApiError */
@@ -367,7 +361,8 @@ export function openKube(target: KubeTarget = {}): Kube {
     podMetrics: async (ns, labelSelector) => {
       if (!(await apiGroups()).has('metrics.k8s.io')) return undefined;
       const q = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
-      const list = await getJson<{ items?: PodMetrics[] }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(ns)}/pods${q}`, {
+      // client-node's Metrics client takes no label selector, timeout or abort signal: its types, our request
+      const list = await getJson<Partial<PodMetricsList>>(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(ns)}/pods${q}`, {
         notFoundHint: 'the metrics API is registered but does not answer — check the metrics-server pod in kube-system',
       });
       return list.items ?? [];

@@ -1,12 +1,12 @@
 /**
  * One Status object for `jitsi-k8s status`: the release and chart version, each component's
  * replicas and restarts, every bridge's load (from /colibri/stats through the pod proxy, CPU and
- * memory from the metrics API when present) and the JVB autoscalers. `--json` prints it as is;
+ * memory from the metrics API when present, else from the kubelet Summary API) and the JVB autoscalers. `--json` prints it as is;
  * formatStatus is the human view.
  */
 import { CommandError } from '../errors.js';
-import { colibriFigures, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readColibriStats, releaseSelector, type ColibriStats } from './jvb.js';
-import { cpuCores, memoryMiB, type Kube, type PodMetrics, type V2HorizontalPodAutoscaler } from './kube.js';
+import { colibriFigures, type ContainerUsage, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readColibriStats, readContainerUsage, releaseSelector, type ColibriStats } from './jvb.js';
+import { cpuCores, memoryMiB, type Kube, type PodMetric, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
 
 export interface ComponentStatus {
@@ -57,6 +57,8 @@ export interface Status {
   autoscalers: AutoscalerStatus[];
   /** the metrics API (metrics-server) answered: bridge CPU/memory come from it */
   metricsApi: boolean;
+  /** where bridge CPU/memory come from: the metrics API, else the kubelet Summary API, else nowhere */
+  cpuSource: 'metrics-api' | 'kubelet' | 'none';
   /** ISO time the status was read */
   takenAt: string;
 }
@@ -108,7 +110,7 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
     readWorkloads(kube, namespace, releaseSelector(release)),
     discoverJvbPods(kube, ref),
     kube.hpas(namespace).catch(() => [] as V2HorizontalPodAutoscaler[]),
-    kube.podMetrics(namespace, `app.kubernetes.io/instance=${release}`).catch(() => undefined as PodMetrics[] | undefined),
+    kube.podMetrics(namespace, `app.kubernetes.io/instance=${release}`).catch(() => undefined as PodMetric[] | undefined),
   ]);
   if (workloads.length === 0) {
     throw new CommandError(
@@ -125,6 +127,8 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
     ),
   );
   const usage = new Map((metrics ?? []).map((m) => [m.metadata.name, m.containers.find((c) => c.name === MAIN_CONTAINER) ?? m.containers[0]]));
+  const nodes = [...new Set(jvbPods.map((p) => p.node).filter((n): n is string => Boolean(n)))];
+  const kubelet = metrics || nodes.length === 0 ? undefined : await readContainerUsage(kube, nodes, { signal: input.signal }).catch(() => undefined as Map<string, ContainerUsage> | undefined);
   const chart = workloads.map((w) => w.chart).find(Boolean);
   const names = new Set(workloads.map((w) => w.name));
 
@@ -138,6 +142,7 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
     bridges: jvbPods.map((p, i): BridgeStatus => {
       const s = stats[i]?.stats;
       const u = usage.get(p.name);
+      const k = kubelet?.get(`${p.namespace}/${p.name}`);
       return {
         pod: p.name,
         node: p.node,
@@ -145,13 +150,14 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
         restarts: p.restarts,
         advertisedAddress: p.advertiseIPs?.join(','),
         ...colibriFigures(s),
-        cpuCores: cpuCores(u?.usage.cpu),
-        memoryMiB: u ? Math.round(memoryMiB(u.usage.memory) ?? 0) : undefined,
+        cpuCores: u ? cpuCores(u.usage.cpu) : k?.cpuCores,
+        memoryMiB: u ? Math.round(memoryMiB(u.usage.memory) ?? 0) : k?.memoryBytes !== undefined ? Math.round(k.memoryBytes / 1024 ** 2) : undefined,
         statsError: stats[i]?.error,
       };
     }),
     autoscalers: hpas.filter((h) => names.has(h.spec?.scaleTargetRef.name ?? '')).map(autoscaler),
     metricsApi: metrics !== undefined,
+    cpuSource: metrics ? 'metrics-api' : kubelet ? 'kubelet' : 'none',
     takenAt: new Date().toISOString(),
   };
 }

@@ -38,7 +38,8 @@ export function formatStatus(s: Status): string {
     );
     const silent = s.bridges.filter((b) => b.statsError);
     for (const b of silent) out.push(`${b.pod}: no /colibri/stats (${b.statsError})`);
-    if (!s.metricsApi) out.push('cpu/mem: the metrics API (metrics-server) is not installed');
+    if (s.cpuSource === 'kubelet') out.push('cpu/mem: from the kubelet Summary API (the metrics API, metrics-server, is not installed)');
+    if (s.cpuSource === 'none') out.push('cpu/mem: the metrics API (metrics-server) is not installed and the kubelet Summary API cannot be read');
   }
   if (s.autoscalers.length > 0) {
     out.push('');

@@ -131,7 +131,7 @@ export function syntheticRecords(opts: SyntheticOptions = {}): SampleRecord[] {
               bridge: name,
               node: `node-${b}`,
               cpuCores: Math.round(cores * 1000) / 1000,
-              cpuSource: 'cadvisor',
+              cpuSource: 'kubelet',
               memoryMiB: 700 + on * 12,
               stress: Math.round((cores / 0.9 / 2) * 1000) / 1000,
               conferences: Math.ceil(on / 2),

@@ -1,8 +1,8 @@
-/** src/cluster/jvb.ts against the fake API server (contract test): discovery, /colibri/stats, CPU from cAdvisor and the metrics API. */
+/** src/cluster/jvb.ts against the fake API server (contract test): discovery, /colibri/stats, CPU from the kubelet Summary API (look-alike answers) and the metrics API. */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { COLIBRI_FIELDS, cpuRate, createJvbSampler, discoverJvbPods, parseCadvisor, parseColibriAnswer, parseColibriStats, readColibriStats } from '../../src/cluster/jvb.js';
+import { COLIBRI_FIELDS, containerUsage, createJvbSampler, discoverJvbPods, parseColibriAnswer, parseColibriStats, readColibriStats, type KubeletSummary } from '../../src/cluster/jvb.js';
 import { openKube, type Kube } from '../../src/cluster/kube.js';
-import { cadvisorText, colibriStatsBody, emptyState, fakeNode, fakePod, fakePodMetrics, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import { colibriStatsBody, emptyState, fakeNode, fakePod, fakePodMetrics, kubeletSummary, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
 const NS = 'jitsi';
 const JVB0 = 'jitsi-jitsi-meet-jvb-0-6f7c9d-abcde';
@@ -57,37 +57,26 @@ describe('JVB discovery and stats (contract test against the fake API server)', 
   });
 });
 
-describe('CPU from cAdvisor counters', () => {
-  it('parses only the jitsi-meet container of each pod (not the pod cgroup, pause, or system lines)', () => {
-    api.state.containerCpu.push({ namespace: NS, pod: JVB0, container: 'jitsi-meet', seconds: 123.25, memoryBytes: 1610612736 });
-    const text = cadvisorText(api.state, 'node-a', 1_700_000_000_000);
-    const r = parseCadvisor(text);
+describe('CPU from the kubelet Summary API (a look-alike answer: kwok serves none)', () => {
+  it('reads only the jitsi-meet container of each pod, nano-cores → cores', () => {
+    api.state.containerUsage.push({ namespace: NS, pod: JVB0, container: 'jitsi-meet', nanoCores: 1_250_000_000, memoryBytes: 1610612736 });
+    const r = containerUsage(kubeletSummary(api.state, 'node-a') as KubeletSummary);
     expect([...r.keys()]).toEqual([`${NS}/${JVB0}`]);
-    expect(r.get(`${NS}/${JVB0}`)).toEqual({ cpuSeconds: 123.25, cpuTimestampMs: 1_700_000_000_000, memoryBytes: 1610612736 });
+    expect(r.get(`${NS}/${JVB0}`)).toEqual({ cpuCores: 1.25, memoryBytes: 1610612736 });
   });
 
-  it('cpuRate: Δseconds / Δt; none for the first reading, the same reading or a restart', () => {
-    expect(cpuRate(undefined, { seconds: 5, atMs: 0 })).toBeUndefined();
-    expect(cpuRate({ seconds: 100, atMs: 0 }, { seconds: 115, atMs: 10_000 })).toBe(1.5);
-    expect(cpuRate({ seconds: 100, atMs: 10_000 }, { seconds: 100, atMs: 10_000 })).toBeUndefined();
-    expect(cpuRate({ seconds: 100, atMs: 0 }, { seconds: 3, atMs: 10_000 })).toBeUndefined();
+  it('a container the kubelet has not measured yet has no CPU, not 0', () => {
+    api.state.containerUsage.push({ namespace: NS, pod: JVB0, container: 'jitsi-meet' });
+    expect(containerUsage(kubeletSummary(api.state, 'node-a') as KubeletSummary).get(`${NS}/${JVB0}`)).toEqual({});
+    expect(containerUsage({ node: { nodeName: 'node-a' } }).size).toBe(0);
   });
 
-  it('the sampler turns two scrapes through the node proxy into cores per bridge, with colibri figures', async () => {
+  it('the sampler reads each node once through the node proxy: cores per bridge, with colibri figures', async () => {
     const s = api.state;
-    s.containerCpu.push({ namespace: NS, pod: JVB0, container: 'jitsi-meet', seconds: 100, memoryBytes: 2 * 1024 ** 3 }, { namespace: NS, pod: JVB1, container: 'jitsi-meet', seconds: 50 });
-    s.cadvisorTimeMs = 1_000_000;
+    s.containerUsage.push({ namespace: NS, pod: JVB0, container: 'jitsi-meet', nanoCores: 1_500_000_000, memoryBytes: 2 * 1024 ** 3 }, { namespace: NS, pod: JVB1, container: 'jitsi-meet', nanoCores: 250_000_000 });
     const sampler = createJvbSampler(kube, { namespace: NS, release: 'jitsi' });
-    const ac = new AbortController();
-    const first = await sampler.sample({ step: 0, bridges: 2, phase: 'warmup' }, ac.signal);
-    expect(first.map((b) => b.cpuCores)).toEqual([undefined, undefined]); // one reading is no rate
-    expect(first[0]?.memoryMiB).toBe(2048);
-
-    s.containerCpu[0]!.seconds = 115; // 15 core-seconds in 10 s = 1.5 cores
-    s.containerCpu[1]!.seconds = 52.5; // 0.25 cores
-    s.cadvisorTimeMs = 1_010_000;
-    const second = await sampler.sample({ step: 1, bridges: 2, phase: 'steady' }, ac.signal);
-    expect(second[0]).toMatchObject({
+    const out = await sampler.sample({ step: 1, bridges: 2, phase: 'steady' }, new AbortController().signal);
+    expect(out[0]).toMatchObject({
       kind: 'bridge',
       step: 1,
       bridges: 2,
@@ -95,7 +84,8 @@ describe('CPU from cAdvisor counters', () => {
       bridge: JVB0,
       node: 'node-a',
       cpuCores: 1.5,
-      cpuSource: 'cadvisor',
+      cpuSource: 'kubelet',
+      memoryMiB: 2048,
       stress: 0.42,
       conferences: 3,
       participants: 17,
@@ -107,15 +97,17 @@ describe('CPU from cAdvisor counters', () => {
       packetRateUp: 2600,
       rttMs: 38.5,
     });
-    expect(second[1]?.cpuCores).toBeCloseTo(0.25, 9);
-    expect(sampler.cpuSourceInfo().source).toBe('cadvisor');
-    const cadvisorCalls = api.requests.filter((r) => r.path.endsWith('/proxy/metrics/cadvisor')).map((r) => r.path);
-    expect(new Set(cadvisorCalls)).toEqual(new Set(['/api/v1/nodes/node-a/proxy/metrics/cadvisor', '/api/v1/nodes/node-b/proxy/metrics/cadvisor']));
+    expect(out[1]).toMatchObject({ cpuCores: 0.25, cpuSource: 'kubelet' });
+    expect(out[1]?.memoryMiB).toBeUndefined();
+    expect(sampler.cpuSourceInfo().source).toBe('kubelet');
+    const summaryCalls = api.requests.filter((r) => r.path.endsWith('/proxy/stats/summary'));
+    expect(new Set(summaryCalls.map((r) => r.path))).toEqual(new Set(['/api/v1/nodes/node-a/proxy/stats/summary', '/api/v1/nodes/node-b/proxy/stats/summary']));
+    expect(summaryCalls.every((r) => r.query.only_cpu_and_memory === 'true')).toBe(true);
   });
 
   it('falls back to the metrics API when the node proxy is forbidden, and says so', async () => {
     const s = api.state;
-    s.faults.push({ path: /\/proxy\/metrics\/cadvisor$/, status: 403, message: 'nodes "node-a" is forbidden: cannot get resource "nodes/proxy"' });
+    s.faults.push({ path: /\/proxy\/stats\/summary$/, status: 403, message: 'nodes "node-a" is forbidden: cannot get resource "nodes/proxy"' });
     s.apiGroups.push('metrics.k8s.io');
     s.podMetrics.push(fakePodMetrics({ name: JVB0, cpu: '1234567890n', memory: '1536Mi' }), fakePodMetrics({ name: JVB1, cpu: '250m', memory: '1Gi' }));
     const notices: string[] = [];
@@ -128,7 +120,7 @@ describe('CPU from cAdvisor counters', () => {
     ]);
     expect(out[0]?.cpuCores).toBeCloseTo(1.23456789, 9);
     expect(out[1]?.cpuCores).toBeCloseTo(0.25, 9);
-    expect(notices.join('\n')).toMatch(/cannot read kubelet cAdvisor counters.*forbidden.*using the metrics API/s);
+    expect(notices.join('\n')).toMatch(/cannot read the kubelet Summary API.*forbidden.*using the metrics API/s);
     expect(sampler.cpuSourceInfo()).toEqual({ source: 'metrics-api', resolution: 'metrics-server average over its window (15s)' });
   });
 

@@ -89,13 +89,13 @@ describe('openKube (contract test against the fake API server)', () => {
 
   it('GETs through the pod proxy and the node proxy', async () => {
     api.state.colibriStats['jitsi/jitsi-jitsi-meet-jvb-0-x'] = colibriStatsBody({ participants: 7 });
-    api.state.containerCpu.push({ namespace: 'jitsi', pod: 'jitsi-jitsi-meet-jvb-0-x', container: 'jitsi-meet', seconds: 12.5 });
+    api.state.containerUsage.push({ namespace: 'jitsi', pod: 'jitsi-jitsi-meet-jvb-0-x', container: 'jitsi-meet', nanoCores: 12_500_000 });
     const kube = openKube({ kubeconfig });
     const stats = await kube.getJson<Record<string, number>>(podProxyPath('jitsi', 'jitsi-jitsi-meet-jvb-0-x', 8080, '/colibri/stats'));
     expect(stats.participants).toBe(7);
     expect(api.requests.at(-1)?.path).toBe('/api/v1/namespaces/jitsi/pods/jitsi-jitsi-meet-jvb-0-x:8080/proxy/colibri/stats');
-    const text = await kube.getText(nodeProxyPath('n1', 'metrics/cadvisor'), { accept: 'text/plain' });
-    expect(text).toMatch(/container_cpu_usage_seconds_total\{container="jitsi-meet".*\} 12\.5/);
+    const summary = await kube.getJson<{ pods: { podRef: { name: string }; containers: { name: string; cpu: { usageNanoCores: number } }[] }[] }>(nodeProxyPath('n1', 'stats/summary'));
+    expect(summary.pods.find((p) => p.podRef.name === 'jitsi-jitsi-meet-jvb-0-x')?.containers[0]?.cpu.usageNanoCores).toBe(12_500_000);
   });
 
   it('POSTs with a JSON body (colibri2 hook) and returns non-2xx answers unthrown', async () => {
@@ -136,7 +136,7 @@ describe('openKube (contract test against the fake API server)', () => {
     expect((forbidden as CommandError).hint).toMatch(/RBAC/);
 
     const notFound = await openKube({ kubeconfig })
-      .getText(nodeProxyPath('ghost', 'metrics/cadvisor'), { notFoundHint: 'node ghost is gone' })
+      .getText(nodeProxyPath('ghost', 'stats/summary'), { notFoundHint: 'node ghost is gone' })
       .catch((e: unknown) => e);
     expect((notFound as CommandError).message).toMatch(/not found \(404\): nodes "ghost" not found/);
     expect((notFound as CommandError).hint).toBe('node ghost is gone');
@@ -150,7 +150,7 @@ describe('openKube (contract test against the fake API server)', () => {
     expect(Date.now() - start).toBeLessThan(5_000);
     expect((typed as CommandError).message).toBe(`listing nodes: the API server at ${api.url} did not answer within 1s`);
     expect((typed as CommandError).hint).toMatch(/cluster unreachable/);
-    const raw = await kube.getText(nodeProxyPath('n1', 'metrics/cadvisor')).catch((e: unknown) => e);
+    const raw = await kube.getText(nodeProxyPath('n1', 'stats/summary')).catch((e: unknown) => e);
     expect((raw as CommandError).message).toMatch(/did not answer within 1s/);
   });
 

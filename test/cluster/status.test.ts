@@ -12,7 +12,7 @@ import { readStatus, type Status } from '../../src/cluster/status.js';
 import { formatStatus } from '../../src/ui/status.js';
 import { run } from '../../src/cluster/exec.js';
 import { cliBin, repoRoot } from '../support/tools.js';
-import { colibriStatsBody, emptyState, fakeDeployment, fakeHpa, fakePod, fakePodMetrics, fakeStatefulSet, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
+import { colibriStatsBody, emptyState, fakeDeployment, fakeHpa, fakeNode, fakePod, fakePodMetrics, fakeStatefulSet, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
 const NS = 'jitsi';
 const JVB0 = 'jitsi-jitsi-meet-jvb-0-6f7c9d-abcde';
@@ -74,7 +74,7 @@ describe('readStatus', () => {
     api.state.apiGroups.push('metrics.k8s.io');
     api.state.podMetrics.push(fakePodMetrics({ name: JVB0, cpu: '1500m', memory: '2200Mi' }));
     const s = await readStatus(kube, { namespace: NS, release: 'jitsi' });
-    expect(s).toMatchObject({ context: 'fake', namespace: NS, release: 'jitsi', chart: 'jitsi-meet-3.4.0', chartVersion: '3.4.0', metricsApi: true });
+    expect(s).toMatchObject({ context: 'fake', namespace: NS, release: 'jitsi', chart: 'jitsi-meet-3.4.0', chartVersion: '3.4.0', metricsApi: true, cpuSource: 'metrics-api' });
     expect(s.components.map((c) => [c.component, c.ready, c.desired, c.restarts])).toEqual([
       ['web', 1, 2, 0],
       ['prosody', 1, 1, 0],
@@ -104,6 +104,19 @@ describe('readStatus', () => {
     expect(s.autoscalers).toEqual([{ name: 'jitsi-jitsi-meet-jvb-0', target: 'jitsi-jitsi-meet-jvb-0', min: 1, max: 4, current: 1, desired: 2, cpuTargetPercent: 70, cpuCurrentPercent: 85 }]);
   });
 
+  it('without the metrics API, bridge CPU/memory come from the kubelet Summary API of their nodes (look-alike answer)', async () => {
+    installRelease();
+    api.state.nodes.push(fakeNode({ name: 'node-a' }), fakeNode({ name: 'node-b' }));
+    api.state.containerUsage.push({ namespace: NS, pod: JVB0, container: 'jitsi-meet', nanoCores: 750_000_000, memoryBytes: 1536 * 1024 ** 2 });
+    const s = await readStatus(kube, { namespace: NS, release: 'jitsi' });
+    expect(s).toMatchObject({ metricsApi: false, cpuSource: 'kubelet' });
+    expect(s.bridges.map((b) => [b.pod, b.cpuCores, b.memoryMiB])).toEqual([
+      [JVB0, 0.75, 1536],
+      [JVB1, undefined, undefined],
+    ]);
+    expect(formatStatus(s)).toMatch(/cpu\/mem: from the kubelet Summary API/);
+  });
+
   it('a release that is not there is an error with a hint', async () => {
     await expect(readStatus(kube, { namespace: NS, release: 'jitsi' })).rejects.toThrow(/no Jitsi release "jitsi" in namespace jitsi \(context fake\)/);
   });
@@ -115,7 +128,7 @@ describe('readStatus', () => {
     expect(text).toMatch(/web\s+1\/2\s+0\s+jitsi-jitsi-meet-web-7d9f-b \(Pending\)/);
     expect(text).toMatch(new RegExp(`${JVB0}\\s+node-a\\s+203.0.113.7\\s+0.31\\s+4\\s+22\\s+1.3/0.3\\s+8000/31000\\s+-\\s+-`));
     expect(text).toMatch(/no \/colibri\/stats/);
-    expect(text).toMatch(/cpu\/mem: the metrics API \(metrics-server\) is not installed/);
+    expect(text).toMatch(/cpu\/mem: the metrics API \(metrics-server\) is not installed and the kubelet Summary API cannot be read/);
     expect(text).toMatch(/jitsi-jitsi-meet-jvb-0\s+jitsi-jitsi-meet-jvb-0\s+1→2\s+1-4\s+85\/70/);
   });
 });
@@ -151,7 +164,7 @@ describe('jitsi-k8s status (built bin, KUBECONFIG → fake API server)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as Status;
-    expect(Object.keys(s).sort()).toEqual(['autoscalers', 'bridges', 'chart', 'chartVersion', 'components', 'context', 'metricsApi', 'namespace', 'release', 'takenAt']);
+    expect(Object.keys(s).sort()).toEqual(['autoscalers', 'bridges', 'chart', 'chartVersion', 'components', 'context', 'cpuSource', 'metricsApi', 'namespace', 'release', 'takenAt']);
     expect(s.bridges.map((b) => [b.pod, b.stress, b.participants])).toEqual([
       [JVB0, 0.31, 22],
       [JVB1, undefined, undefined],

@@ -138,6 +138,8 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
       expect(s.bridges).toHaveLength(2);
       expect(s.bridges.every((b: { ready: boolean; node?: string }) => b.ready && b.node)).toBe(true);
       expect(s.metricsApi).toBe(false);
+      // kwok's kubelet has no Summary API either (test/k8s/kubelet-summary.test.ts)
+      expect(s.cpuSource).toBe('none');
     });
 
     it('uninstall removes the releases and keeps the PVCs; --delete-data removes them', { timeout: 8 * 60_000 }, async () => {

@@ -20,8 +20,10 @@
  * statefulsets, services, secrets (helm's release storage), configMaps, jobs (+ onJobCreated, so a
  * test can add the Job's pods), podLogs per "ns/pod", hpas, storageClasses, podMetrics; apiGroups (extra discovery groups such
  * as 'metrics.k8s.io', 'cert-manager.io', 'tailscale.com'); colibriStats / health per "ns/pod"
- * (absent → 503 like a pod whose port does not answer); containerCpu (cAdvisor counters, rendered
- * per node as Prometheus text); colibri2 (a handler for any request under
+ * (absent → 503 like a pod whose port does not answer); containerUsage (CPU and memory per
+ * container, served per node as a LOOK-ALIKE of the kubelet Summary API at
+ * `/nodes/<node>/proxy/stats/summary` — kwok v0.8.0, the test control plane's kubelet, has no such
+ * endpoint); colibri2 (a handler for any request under
  * `/pods/<pod>:8080/proxy/colibri/v2/...`); faults (force a status for matching requests — 403,
  * 500…). Each request is recorded in `requests` (method, path, query, body).
  */
@@ -38,13 +40,13 @@ import { run } from '../../src/cluster/exec.js';
 // Plain JSON objects (as the API server sends them); tests build them with the helpers below.
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export interface ContainerCpu {
+export interface ContainerUsage {
   namespace: string;
   pod: string;
   container: string;
-  /** cumulative container_cpu_usage_seconds_total */
-  seconds: number;
-  /** container_memory_working_set_bytes */
+  /** the kubelet's cpu.usageNanoCores; absent before its first housekeeping */
+  nanoCores?: number;
+  /** memory.workingSetBytes */
   memoryBytes?: number;
 }
 
@@ -99,9 +101,7 @@ export interface FakeClusterState {
   colibriStats: Record<string, unknown>;
   /** status of /about/health per "namespace/pod"; absent → 200 when colibriStats is set, else 503 */
   health: Record<string, number>;
-  containerCpu: ContainerCpu[];
-  /** timestamp (ms) the kubelet puts on cAdvisor lines; default: now */
-  cadvisorTimeMs?: number;
+  containerUsage: ContainerUsage[];
   /** answers any request under /pods/<pod>:8080/proxy/colibri/v2/ */
   colibri2?: (req: { method: string; namespace: string; pod: string; path: string; body: unknown }) => ProxyReply;
   faults: Fault[];
@@ -128,7 +128,7 @@ export function emptyState(): FakeClusterState {
     apiGroups: [],
     colibriStats: {},
     health: {},
-    containerCpu: [],
+    containerUsage: [],
     faults: [],
     token: 'fake-token-for-tests',
   };
@@ -346,29 +346,34 @@ function matchesFieldSelector(obj: Json, selector: string | undefined): boolean 
   });
 }
 
-// ---------- cAdvisor ----------
+// ---------- kubelet Summary API (look-alike) ----------
 
-/** Renders the kubelet's /metrics/cadvisor text for one node, in the real format (with the pod cgroup and pause lines). */
-export function cadvisorText(state: FakeClusterState, node: string, nowMs = Date.now()): string {
-  const out = [
-    '# HELP container_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed by the container in core-seconds',
-    '# TYPE container_cpu_usage_seconds_total counter',
-  ];
-  const mem = ['# HELP container_memory_working_set_bytes [STABLE] Current working set of the container in bytes', '# TYPE container_memory_working_set_bytes gauge'];
-  for (const c of state.containerCpu) {
-    const pod = state.pods.find((p) => p.metadata.name === c.pod && p.metadata.namespace === c.namespace);
-    if (pod?.spec?.nodeName !== node) continue;
-    const id = `/kubepods/burstable/pod${c.pod}/${c.container}`;
-    const labels = `container="${c.container}",cpu="total",id="${id}",image="ghcr.io/jitsi/jvb:stable-11146-2",name="${c.container}-1",namespace="${c.namespace}",pod="${c.pod}"`;
-    out.push(`container_cpu_usage_seconds_total{${labels}} ${c.seconds} ${nowMs}`);
-    // the pod-level cgroup (container="") sums all containers; the pause container is "POD"
-    out.push(`container_cpu_usage_seconds_total{container="",cpu="total",id="/kubepods/burstable/pod${c.pod}",image="",name="",namespace="${c.namespace}",pod="${c.pod}"} ${c.seconds + 0.5} ${nowMs}`);
-    out.push(`container_cpu_usage_seconds_total{container="POD",cpu="total",id="/kubepods/burstable/pod${c.pod}/pause",image="registry.k8s.io/pause:3.9",name="pause",namespace="${c.namespace}",pod="${c.pod}"} 0.5 ${nowMs}`);
-    if (c.memoryBytes !== undefined) mem.push(`container_memory_working_set_bytes{${labels.replace(',cpu="total"', '')}} ${c.memoryBytes} ${nowMs}`);
-  }
-  // an unrelated system container, so parsers must filter
-  out.push(`container_cpu_usage_seconds_total{container="",cpu="total",id="/",image="",name="",namespace="",pod=""} 98765.4 ${nowMs}`);
-  return `${[...out, ...mem].join('\n')}\n`;
+/**
+ * A LOOK-ALIKE of one node's kubelet Summary API answer (stats/v1alpha1 with only_cpu_and_memory):
+ * the node's own figures, then every pod with its containers; pods without a usage entry still
+ * appear (with no containers), and an extra container in each pod, so readers must pick by name.
+ */
+export function kubeletSummary(state: FakeClusterState, node: string, now = new Date()): Json {
+  const time = now.toISOString();
+  const pods = state.pods
+    .filter((p) => p.spec?.nodeName === node)
+    .map((p) => {
+      const ns = p.metadata.namespace as string;
+      const name = p.metadata.name as string;
+      const containers = state.containerUsage
+        .filter((c) => c.namespace === ns && c.pod === name)
+        .flatMap((c) => [
+          {
+            name: c.container,
+            startTime: time,
+            cpu: { time, ...(c.nanoCores !== undefined ? { usageNanoCores: c.nanoCores } : {}), usageCoreNanoSeconds: 123_456_789_000 },
+            memory: { time, ...(c.memoryBytes !== undefined ? { workingSetBytes: c.memoryBytes } : {}), usageBytes: (c.memoryBytes ?? 0) + 4096 },
+          },
+          { name: `${c.container}-sidecar`, startTime: time, cpu: { time, usageNanoCores: 999_000_000 }, memory: { time, workingSetBytes: 1 } },
+        ]);
+      return { podRef: { name, namespace: ns, uid: p.metadata.uid ?? `uid-${name}` }, startTime: time, containers, cpu: { time }, memory: { time } };
+    });
+  return { node: { nodeName: node, startTime: time, cpu: { time, usageNanoCores: 2_500_000_000 }, memory: { time, workingSetBytes: 8 * 1024 ** 3 } }, pods };
 }
 
 // ---------- server ----------
@@ -567,10 +572,10 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
 
   // nodes
   if (method === 'GET' && path === '/api/v1/nodes') return send(res, 200, list('NodeList', 'v1', selected(state.nodes)));
-  if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)\/proxy\/metrics\/cadvisor$/)) && method === 'GET') {
+  if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)\/proxy\/stats\/summary$/)) && method === 'GET') {
     const node = m[1]!;
     if (!state.nodes.some((n) => n.metadata.name === node)) return notFound('nodes', node);
-    return send(res, 200, cadvisorText(state, node, state.cadvisorTimeMs ?? Date.now()), 'text/plain; version=0.0.4');
+    return send(res, 200, kubeletSummary(state, node));
   }
   if ((m = path.match(/^\/api\/v1\/nodes\/([^/]+)$/)) && method === 'GET') {
     const n = state.nodes.find((x) => x.metadata.name === m![1]);
