@@ -118,17 +118,20 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
       'check --namespace / --release / --context, or install it with `jitsi-k8s init`',
     );
   }
-  const stats = await Promise.all(
-    jvbPods.map((p) =>
-      readColibriStats(kube, p.namespace, p.name, { signal: input.signal }).then(
-        (s): { stats?: ColibriStats; error?: string } => ({ stats: s }),
-        (e: unknown): { stats?: ColibriStats; error?: string } => ({ error: (e as Error).message }),
+  const nodes = [...new Set(jvbPods.map((p) => p.node).filter((n): n is string => Boolean(n)))];
+  const [stats, kubelet] = await Promise.all([
+    Promise.all(
+      jvbPods.map((p) =>
+        readColibriStats(kube, p.namespace, p.name, { signal: input.signal }).then(
+          (s): { stats?: ColibriStats; error?: string } => ({ stats: s }),
+          (e: unknown): { stats?: ColibriStats; error?: string } => ({ error: (e as Error).message }),
+        ),
       ),
     ),
-  );
+    // without the metrics API, the kubelets of the bridges' nodes
+    metrics || nodes.length === 0 ? undefined : readContainerUsage(kube, nodes, { signal: input.signal }).catch(() => undefined as Map<string, ContainerUsage> | undefined),
+  ]);
   const usage = new Map((metrics ?? []).map((m) => [m.metadata.name, m.containers.find((c) => c.name === MAIN_CONTAINER) ?? m.containers[0]]));
-  const nodes = [...new Set(jvbPods.map((p) => p.node).filter((n): n is string => Boolean(n)))];
-  const kubelet = metrics || nodes.length === 0 ? undefined : await readContainerUsage(kube, nodes, { signal: input.signal }).catch(() => undefined as Map<string, ContainerUsage> | undefined);
   const chart = workloads.map((w) => w.chart).find(Boolean);
   const names = new Set(workloads.map((w) => w.name));
 
