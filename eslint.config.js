@@ -2,7 +2,7 @@
 // (who may import whom). Where the code chose otherwise, docs/decisions.md says so.
 import tseslint from 'typescript-eslint';
 
-const ROOMS = ['cli', 'commands', 'config', 'prompts', 'render', 'output', 'cluster', 'bench', 'ui', 'records'];
+const ROOMS = ['cli', 'commands', 'config', 'prompts', 'render', 'output', 'pipeline', 'cluster', 'bench', 'ui', 'records'];
 /** An import pattern for one of our rooms, seen from anywhere under src/. */
 const room = (name) => (name === 'cli' ? ['**/cli.js'] : name === 'records' ? ['**/records.js'] : [`**/${name}/*`, `**/${name}/**/*`]);
 const HEAVY = ['puppeteer-core', '@kubernetes/client-node', '@inquirer/*', 'listr2', 'execa', 'ws'];
@@ -57,19 +57,39 @@ export default tseslint.config(
   { files: ['src/render/**'], rules: roomRule(['config']) },
   { files: ['src/render/**'], ignores: ['src/render/templates.ts'], rules: roomRule(['config'], { paths: SIDE_EFFECTS }) },
   { files: ['src/output/**'], rules: roomRule(['config', 'render']) },
-  { files: ['src/cluster/**'], rules: roomRule(['config', 'render', 'records'], { typesFrom: ['ui'], packages: ['@inquirer/*', 'listr2', 'puppeteer-core'] }) },
-  { files: ['src/bench/**'], rules: roomRule(['cluster', 'config', 'records'], { typesFrom: ['ui'], packages: ['@inquirer/*', 'listr2'] }) },
+  // cluster/ returns data and reports through callbacks: no listr2, nothing of ui/, not the pipeline that drives it
+  { files: ['src/cluster/**'], rules: roomRule(['config', 'render', 'records'], { packages: ['@inquirer/*', 'listr2', 'puppeteer-core'] }) },
+  // the one driver of Config → Release → Plan → run; its progress display and report are the caller's callbacks
+  { files: ['src/pipeline/**'], rules: roomRule(['config', 'render', 'cluster', 'records'], { packages: ['@inquirer/*', 'listr2', 'puppeteer-core'] }) },
+  // …not even lazily: no-restricted-imports does not see import()
+  {
+    files: ['src/cluster/**', 'src/pipeline/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression[source.value=/^listr2$|\\/ui\\//]',
+          message: 'cluster/ and pipeline/ report progress through callbacks: no listr2 or ui/ (DESIGN.md "Rooms")',
+        },
+      ],
+    },
+  },
+  // a --replicas sweep re-applies through the pipeline
+  { files: ['src/bench/**'], rules: roomRule(['cluster', 'config', 'pipeline', 'records'], { typesFrom: ['ui'], packages: ['@inquirer/*', 'listr2'] }) },
   // the results' terminal views are text a command prints; formatting a table is not printing (docs/decisions.md)
   {
     files: ['src/bench/results/terminal.ts', 'src/bench/results/verdict-view.ts'],
-    rules: roomRule(['cluster', 'config', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }),
+    rules: roomRule(['cluster', 'config', 'pipeline', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }),
   },
   // the load generator's own entry point (bundled into dist/worker.mjs, run in a pod) sets up its logger like cli.ts
-  { files: ['src/bench/k8s/worker-main.ts'], rules: roomRule(['cluster', 'config', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }) },
+  { files: ['src/bench/k8s/worker-main.ts'], rules: roomRule(['cluster', 'config', 'pipeline', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }) },
   { files: ['src/prompts/**'], rules: roomRule(['config', 'cluster', 'ui']) },
   {
     files: ['src/ui/**'],
-    rules: roomRule([], { typesFrom: ['cluster', 'bench', 'records'], packages: ['puppeteer-core', '@kubernetes/client-node', '@inquirer/*', 'execa'] }),
+    rules: roomRule([], {
+      typesFrom: ['cluster', 'bench', 'pipeline', 'records'],
+      packages: ['puppeteer-core', '@kubernetes/client-node', '@inquirer/*', 'execa'],
+    }),
   },
   { files: ['src/records.ts'], rules: roomRule([]) },
   // commands/ and cli.ts may import every room, but heavy packages only lazily, inside actions

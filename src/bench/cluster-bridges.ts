@@ -1,8 +1,9 @@
 /**
  * The bridges of a Jitsi deployment installed by jitsi-k8s, for the runner: the JVB sampler
- * (pod CPU, /colibri/stats) and, for --replicas sweeps, the scaler — both from src/cluster/,
+ * (pod CPU, /colibri/stats, from src/cluster/) and, for --replicas sweeps, the scaler (src/pipeline/),
  * located by jitsi-k8s.yaml (namespace, release) and the kube context.
  */
+import type { TaskRunner } from '../cluster/apply.js';
 import { CommandError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
 import type { Bridges } from './bridges.js';
@@ -13,6 +14,8 @@ export interface ClusterBridgeOptions {
   /** a sweep needs the scaler (and the secrets file beside the config) */
   sweep: boolean;
   log: Pick<Logger, 'info' | 'warn'>;
+  /** the progress display a sweep's re-applies run under; default: none */
+  runTasks?: TaskRunner;
 }
 
 export async function clusterBridges(o: ClusterBridgeOptions): Promise<Bridges> {
@@ -34,6 +37,6 @@ export async function clusterBridges(o: ClusterBridgeOptions): Promise<Bridges> 
   const secretsPath = secretsPathFor(o.configPath);
   const secrets = loadSecrets(secretsPath);
   if (!secrets) throw new CommandError(`--replicas re-applies the release and needs ${secretsPath}`, 'run the sweep where `jitsi-k8s init` wrote jitsi-k8s.yaml and its secrets file');
-  const { createJvbScaler } = await import('../cluster/scale.js');
-  return { sampler, scaler: createJvbScaler({ configPath: o.configPath, config, secrets }) };
+  const { createJvbScaler } = await import('../pipeline/scale.js');
+  return { sampler, scaler: createJvbScaler({ configPath: o.configPath, config, secrets, runTasks: o.runTasks }) };
 }

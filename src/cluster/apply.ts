@@ -1,22 +1,20 @@
 /**
- * apply: render → preflight → plan → run the plan (helm through the exec helper, under listr2).
- * `--dry-run` returns the formatted plan instead of running it. `init` and `scale` call
- * applyInstall too, so every change to a cluster goes through this one pipeline.
+ * Running a plan against a cluster: each step through the exec helper (helm, kubectl) or the
+ * cluster actions, in order, under the caller's progress display (a TaskRunner callback: the
+ * commands pass listr2's), returning every release this run changed to where it was on failure.
+ * The Config → Release → Plan → run pipeline itself is driven by src/pipeline/.
  */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { saveConfig } from '../config/file.js';
-import type { Config, Secrets } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { CommandError, InterruptedError } from '../errors.js';
-import { interruptSignal, setStopGrace } from '../interrupt.js';
-import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
-import type { Logger } from '../ui/log.js';
+import { setStopGrace } from '../interrupt.js';
 import { run } from './exec.js';
-import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
+import type { ToolInfo } from './helm.js';
 import { loadBalancerAddress, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
-import { CHART_DIR, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
+import { CHART_DIR, type Step } from './plan.js';
 
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
 const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
@@ -80,7 +78,13 @@ async function installedRelease(helm: ToolInfo, release: string, namespace: stri
   const values = await run(helm.bin, ['get', 'values', release, '--namespace', namespace, '--output', 'json', ...context], { signal, timeoutMs: 60_000 });
   // a superseded revision was deployed once: the newest such is where a failed release can return to
   const lastDeployed = history.filter((h) => h.status === 'deployed' || h.status === 'superseded').at(-1);
-  return { values: JSON.parse(values.stdout || 'null') as unknown, chart: current.chart, status: current.status, revision: Number(current.revision), lastDeployedRevision: lastDeployed ? Number(lastDeployed.revision) : undefined };
+  return {
+    values: JSON.parse(values.stdout || 'null') as unknown,
+    chart: current.chart,
+    status: current.status,
+    revision: Number(current.revision),
+    lastDeployedRevision: lastDeployed ? Number(lastDeployed.revision) : undefined,
+  };
 }
 
 function contextArgs(step: Step): string[] {
@@ -96,7 +100,13 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
   if (step.unchangedCheck) {
     const u = step.unchangedCheck;
     const current = await installedRelease(ctx.helm, u.release, u.namespace, contextArgs(step), ctx.signal);
-    changed = { release: u.release, namespace: u.namespace, previousRevision: current?.lastDeployedRevision, previousStatus: current?.status, context: contextArgs(step) };
+    changed = {
+      release: u.release,
+      namespace: u.namespace,
+      previousRevision: current?.lastDeployedRevision,
+      previousStatus: current?.status,
+      context: contextArgs(step),
+    };
     const chartOk = !u.chartVersion || current?.chart?.endsWith(`-${u.chartVersion}`);
     if (current && current.status === 'deployed' && chartOk && isDeepStrictEqual(current.values, JSON.parse(JSON.stringify(u.values)))) {
       return { id: step.id, status: 'unchanged', detail: `${u.release}: values and chart unchanged` };
@@ -115,7 +125,12 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
     }
     try {
       // a stopped helm upgrade rolls itself back (--atomic / --rollback-on-failure): give it that time
-      await run(bin, args, { input: step.stdin, signal: ctx.signal, onLine: (l) => progress(l), killAfterMs: step.tool === 'helm' ? ROLLBACK_TIMEOUT_MS : undefined });
+      await run(bin, args, {
+        input: step.stdin,
+        signal: ctx.signal,
+        onLine: (l) => progress(l),
+        killAfterMs: step.tool === 'helm' ? ROLLBACK_TIMEOUT_MS : undefined,
+      });
     } catch (e) {
       if (step.okWhen && e instanceof CommandError && step.okWhen.test(e.message)) return { id: step.id, status: 'skipped', detail: 'nothing to remove' };
       throw e;
@@ -126,44 +141,65 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
   }
 }
 
-/** Runs a plan under listr2; the advertise step re-runs the main release with the learnt address. */
-export async function runPlan(steps: Step[], ctx: StepContext, namespace: string): Promise<StepOutcome[]> {
-  const { taskList } = await import('../ui/tasks.js');
+/** How a running task tells the progress display about itself. */
+export interface TaskReport {
+  /** the latest line of the step's output */
+  output(line: string): void;
+  /** the step's title once it is known how it went */
+  retitle(title: string): void;
+}
+
+/** One step of a plan as the progress display runs it. */
+export interface PlanTask {
+  title: string;
+  run(report: TaskReport): Promise<void>;
+}
+
+/** Runs the tasks one after another under a progress display, stopping at the first failure (commands pass ui/tasks' listr2 runner). */
+export type TaskRunner = (tasks: PlanTask[]) => Promise<void>;
+
+/** No display: the tasks in order (a bench sweep without a terminal of its own, tests). */
+export const runInOrder: TaskRunner = async (tasks) => {
+  for (const t of tasks) await t.run({ output: () => undefined, retitle: () => undefined });
+};
+
+/** Runs a plan; the advertise step re-runs the main release with the learnt address. */
+export async function runPlan(steps: Step[], ctx: StepContext, namespace: string, runTasks: TaskRunner = runInOrder): Promise<StepOutcome[]> {
   // after SIGINT/SIGTERM/SIGHUP the process waits for the rollbacks before it exits (a second signal leaves at once)
   setStopGrace(2 * ROLLBACK_TIMEOUT_MS);
   const outcomes: StepOutcome[] = [];
-  const tasks = steps.map((step) => ({
-    title: step.title,
-    task: async (_: unknown, task: { output: string; title: string; skip: (m?: string) => void }) => {
-      const progress = (line: string) => {
-        task.output = line;
-      };
-      if (step.action?.kind === 'advertise-address') {
-        const { service, ingress } = step.action;
-        const learnt: Learnt = {
-          address: service ? await ctx.actions.serviceAddress(namespace, service, ctx.signal) : undefined,
-          fqdn: ingress ? await ctx.actions.ingressHostname(namespace, ingress, ctx.signal) : undefined,
-        };
-        if (!ctx.onAddress) throw new CommandError('internal: no re-render for the advertised address');
-        const again = ctx.onAddress(learnt);
-        const o = await runStep(again, ctx, progress);
-        const detail = [learnt.address, learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
-        task.title = `${step.title}: ${detail}${o.status === 'unchanged' ? ' (already advertised)' : ''}`;
-        outcomes.push({ ...o, id: step.id, detail });
-        return;
-      }
-      if (step.action?.kind === 'wait-bridges') {
-        await ctx.actions.waitForBridges(namespace, step.action.release, step.action.bridges, ctx.signal, progress);
-        outcomes.push({ id: step.id, status: 'done' });
-        return;
-      }
-      const o = await runStep(step, ctx, progress);
-      if (o.status !== 'done') task.title = `${step.title} — ${o.status}${o.detail ? `: ${o.detail}` : ''}`;
-      outcomes.push(o);
-    },
-  }));
+  const tasks = steps.map(
+    (step): PlanTask => ({
+      title: step.title,
+      run: async (report) => {
+        const progress = (line: string) => report.output(line);
+        if (step.action?.kind === 'advertise-address') {
+          const { service, ingress } = step.action;
+          const learnt: Learnt = {
+            address: service ? await ctx.actions.serviceAddress(namespace, service, ctx.signal) : undefined,
+            fqdn: ingress ? await ctx.actions.ingressHostname(namespace, ingress, ctx.signal) : undefined,
+          };
+          if (!ctx.onAddress) throw new CommandError('internal: no re-render for the advertised address');
+          const again = ctx.onAddress(learnt);
+          const o = await runStep(again, ctx, progress);
+          const detail = [learnt.address, learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
+          report.retitle(`${step.title}: ${detail}${o.status === 'unchanged' ? ' (already advertised)' : ''}`);
+          outcomes.push({ ...o, id: step.id, detail });
+          return;
+        }
+        if (step.action?.kind === 'wait-bridges') {
+          await ctx.actions.waitForBridges(namespace, step.action.release, step.action.bridges, ctx.signal, progress);
+          outcomes.push({ id: step.id, status: 'done' });
+          return;
+        }
+        const o = await runStep(step, ctx, progress);
+        if (o.status !== 'done') report.retitle(`${step.title} — ${o.status}${o.detail ? `: ${o.detail}` : ''}`);
+        outcomes.push(o);
+      },
+    }),
+  );
   try {
-    await taskList(tasks).run();
+    await runTasks(tasks);
   } catch (e) {
     // helm rolled back the failing release itself; undo the releases earlier steps changed in this run
     const undone = await rollBack(outcomes, ctx);
@@ -207,44 +243,6 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
   return done;
 }
 
-export interface ApplyInput {
-  configPath: string;
-  config: Config;
-  secrets: Secrets;
-  /** no confirmation questions (the caller asked already, or --yes) */
-  yes: boolean;
-  dryRun: boolean;
-  /** helm --timeout for the main release */
-  timeout?: string;
-  actions?: ClusterActions;
-  /** skip preflight (tests of the runner alone) */
-  skipPreflight?: boolean;
-  /** where warnings and the preflight table go (cluster/ prints nothing itself); default: nowhere */
-  report?: Pick<Logger, 'warn' | 'info' | 'line'>;
-}
-
-const SILENT: Pick<Logger, 'warn' | 'info' | 'line'> = { warn: () => undefined, info: () => undefined, line: () => undefined };
-
-export interface ApplyResult {
-  release: string;
-  namespace: string;
-  plan: Step[];
-  /** --dry-run: the plan as text (secrets redacted) */
-  planText?: string;
-  outcomes: StepOutcome[];
-  notes: string[];
-  advertised?: string;
-}
-
-/** What apply must read from the cluster and render again: the JVB Service's LB address, the web Ingress's tailnet name. */
-function learnFrom(config: Config, release: Release): { advertiseFrom?: string; publicHostFrom?: string } {
-  const mode = config.exposure.mode;
-  return {
-    advertiseFrom: !config.exposure.publicIP && (mode === 'loadBalancer' || mode === 'tailscale') ? `${release.fullname}-jvb` : undefined,
-    publicHostFrom: mode === 'tailscale' && !config.exposure.tailscale?.fqdn ? `${release.fullname}-web` : undefined,
-  };
-}
-
 export async function defaultClusterActions(config: Config, resolve: Resolve = systemResolve): Promise<ClusterActions> {
   const { openKube } = await import('./kube.js');
   const { sleep, waitForBridges } = await import('./wait.js');
@@ -267,14 +265,22 @@ export async function defaultClusterActions(config: Config, resolve: Resolve = s
           return loadBalancerAddress(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
         },
         signal,
-        () => new CommandError(`Service ${service} got no load-balancer address within 10 minutes`, 'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml'),
+        () =>
+          new CommandError(
+            `Service ${service} got no load-balancer address within 10 minutes`,
+            'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml',
+          ),
       ),
     ingressHostname: (namespace, ingress, signal) =>
       waitFor(
         async () => {
-          const res = await kube.request('GET', `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/ingresses/${encodeURIComponent(ingress)}`);
+          const res = await kube.request(
+            'GET',
+            `/apis/networking.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/ingresses/${encodeURIComponent(ingress)}`,
+          );
           if (res.status === 404) return undefined;
-          if (res.status >= 300) throw new CommandError(`reading Ingress ${ingress}: HTTP ${res.status}`, 'check that your credentials may read Ingresses in the namespace');
+          if (res.status >= 300)
+            throw new CommandError(`reading Ingress ${ingress}: HTTP ${res.status}`, 'check that your credentials may read Ingresses in the namespace');
           const status = (JSON.parse(res.body) as { status?: { loadBalancer?: { ingress?: LoadBalancerIngress[] } } }).status;
           return status?.loadBalancer?.ingress?.find((i) => i.hostname)?.hostname;
         },
@@ -292,106 +298,9 @@ export async function defaultClusterActions(config: Config, resolve: Resolve = s
         count: bridges,
         signal,
         timeoutMs: 10 * 60_000,
-        onProgress: (b, elapsedMs) => progress(`${b.filter((x) => x.ready && x.answering).length}/${bridges} bridges ready and answering (${Math.round(elapsedMs / 1000)}s)`),
+        onProgress: (b, elapsedMs) =>
+          progress(`${b.filter((x) => x.ready && x.answering).length}/${bridges} bridges ready and answering (${Math.round(elapsedMs / 1000)}s)`),
       });
     },
   };
-}
-
-export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
-  const logger = input.report ?? SILENT;
-  const signal = interruptSignal();
-  let config = input.config;
-  let release = renderRelease(config, input.secrets);
-  let helm: ToolInfo;
-  try {
-    helm = await detectHelm(helmBinary());
-  } catch (e) {
-    if (!input.dryRun) throw e;
-    logger.warn(`${(e as Error).message}; the plan below assumes helm 3 flags`);
-    helm = { bin: helmBinary(), version: 'unknown', major: 3, minor: 8 };
-  }
-  const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
-  const plan = planApply(release, opts, learnFrom(config, release));
-  if (input.dryRun) {
-    return { release: release.release, namespace: release.namespace, plan, planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }), outcomes: [], notes: release.notes };
-  }
-  if (!input.skipPreflight) {
-    const { runPreflight } = await import('./preflight.js');
-    const { formatPreflight } = await import('../ui/preflight.js');
-    const { openKube } = await import('./kube.js');
-    const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
-    const result = await runPreflight(kube, config, { yes: input.yes });
-    logger.line(formatPreflight(result));
-    const failed = result.checks.filter((c) => c.verdict === 'fail');
-    if (failed.length > 0) {
-      throw new CommandError(
-        `preflight failed (${failed.length} check${failed.length > 1 ? 's' : ''}): ${failed.map((c) => c.name).join(', ')} — nothing was changed`,
-        failed[0]?.hint,
-      );
-    }
-  }
-  const actions = input.actions ?? (await defaultClusterActions(config));
-  let learnt: Learnt = {};
-  const outcomes = await runPlan(
-    plan,
-    {
-      helm,
-      kubectl: kubectlBinary(),
-      actions,
-      signal,
-      onAddress: (l) => {
-        learnt = l;
-        const exposure = { ...config.exposure };
-        if (l.address) exposure.publicIP = l.address;
-        if (l.fqdn) exposure.tailscale = { installOperator: true, ...exposure.tailscale, fqdn: l.fqdn };
-        config = { ...config, exposure };
-        release = renderRelease(config, input.secrets);
-        return mainReleaseStep(release, opts);
-      },
-    },
-    release.namespace,
-  );
-  if (learnt.address || learnt.fqdn) {
-    // keep what was learnt in the config, so the next apply renders the same values
-    saveConfig(input.configPath, config);
-    if (learnt.address) logger.info(`saved exposure.publicIP: ${learnt.address} in ${input.configPath}`);
-    if (learnt.fqdn) logger.info(`saved exposure.tailscale.fqdn: ${learnt.fqdn} in ${input.configPath} (public URL https://${learnt.fqdn})`);
-  }
-  const advertised = learnt.address;
-  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised };
-}
-
-export interface UninstallInput {
-  config: Config;
-  deleteData: boolean;
-  dryRun: boolean;
-}
-
-export async function uninstallRelease(input: UninstallInput): Promise<ApplyResult> {
-  const c = input.config;
-  const plan = planUninstall(
-    { release: c.cluster.release, namespace: c.cluster.namespace },
-    { context: c.cluster.context, deleteData: input.deleteData, dependencies: dependencyRefs(c) },
-  );
-  const helmBin = helmBinary();
-  if (input.dryRun) {
-    return { release: c.cluster.release, namespace: c.cluster.namespace, plan, planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }), outcomes: [], notes: [] };
-  }
-  const helm = await detectHelm(helmBin);
-  const outcomes = await runPlan(
-    plan,
-    {
-      helm,
-      kubectl: kubectlBinary(),
-      signal: interruptSignal(),
-      actions: {
-        serviceAddress: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
-        ingressHostname: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
-        waitForBridges: () => Promise.resolve(),
-      },
-    },
-    c.cluster.namespace,
-  );
-  return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes, notes: input.deleteData ? [] : ["prosody's PersistentVolumeClaim was kept (--delete-data removes it); the chart's jibri and transcriber claims go with the release (chart 3.4.0 sets no keep policy)"] };
 }

@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { changeFields } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
   const { z } = await import('zod');
   return z.object({
-    config: z.string().min(1),
-    dryRun: z.boolean().optional(),
-    yes: z.boolean().optional(),
-    json: z.boolean().optional(),
+    ...changeFields(z),
     timeout: z.string().regex(/^\d+(s|m|h)$/, 'a duration such as 15m or 900s').optional(),
   });
 }
@@ -37,12 +35,13 @@ Examples:
       if (!parsed.success) throw new UsageError(`apply: --${String(parsed.error.issues[0]?.path[0] ?? '')}: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
       const o = parsed.data;
       const { loadConfigAndSecrets } = await import('../config/secrets-env.js');
-      const { applyInstall } = await import('../cluster/apply.js');
+      const { applyInstall } = await import('../pipeline/apply.js');
+      const { pipelineIO } = await import('./pipeline-io.js');
       const { log } = await import('../ui/log.js');
       const logger = log();
       const { config, secrets, warnings } = loadConfigAndSecrets(o.config);
       for (const w of warnings) logger.warn(w);
-      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, report: logger });
+      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, ...(await pipelineIO(logger)) });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes, advertised: result.advertised, notes: result.notes }, null, 2)}\n`);
         return;

@@ -182,7 +182,8 @@ export function defineBench(program: Command): void {
       let bridges: import('../bench/bridges.js').Bridges | undefined;
       if (scenario.target === 'jitsi' && existsSync(flags.config)) {
         const { clusterBridges } = await import('../bench/cluster-bridges.js');
-        bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log() });
+        const { pipelineIO } = await import('./pipeline-io.js');
+        bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log(), runTasks: (await pipelineIO(log())).runTasks });
       } else if (scenario.replicas) {
         throw new UsageError(`--replicas needs the deployment's ${flags.config} to find and scale the bridges`, 'run where `jitsi-k8s init` wrote it, or pass -c FILE');
       } else if (scenario.target === 'jitsi') {
@@ -399,7 +400,8 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
   let bridges: import('../bench/bridges.js').Bridges | undefined;
   if (existsSync(flags.config)) {
     const { clusterBridges } = await import('../bench/cluster-bridges.js');
-    bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log() });
+    const { pipelineIO } = await import('./pipeline-io.js');
+    bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log(), runTasks: (await pipelineIO(log())).runTasks });
   }
   log().info(`bench: ${scenario.participants} participant(s) on load-generator pods in ${options.namespace} against ${scenario.url}; results in ${scenario.outDir}`);
   const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log() });

@@ -45,8 +45,9 @@ Examples:
         logger.info(`next: jitsi-k8s apply${outcome.configPath === 'jitsi-k8s.yaml' ? '' : ` --config ${outcome.configPath}`}`);
         return;
       }
-      const { applyInstall } = await import('../cluster/apply.js');
-      const result = await applyInstall({ configPath: outcome.configPath, config: outcome.config, secrets: outcome.secrets, yes: true, dryRun: false, report: logger });
+      const { applyInstall } = await import('../pipeline/apply.js');
+      const { pipelineIO } = await import('./pipeline-io.js');
+      const result = await applyInstall({ configPath: outcome.configPath, config: outcome.config, secrets: outcome.secrets, yes: true, dryRun: false, ...(await pipelineIO(logger)) });
       const changed = result.outcomes.filter((x) => x.status === 'done').length;
       logger.success(changed === 0 ? `${result.release}: nothing changed` : `${result.release} applied in namespace ${result.namespace}`);
       for (const n of result.notes) logger.info(`  ${n}`);

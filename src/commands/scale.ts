@@ -1,18 +1,16 @@
 import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { changeFields } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
   const { z } = await import('zod');
   return z.object({
-    config: z.string().min(1),
+    ...changeFields(z),
     auto: z.boolean().optional(),
     min: z.string().optional(),
     max: z.string().optional(),
     cpu: z.string().optional(),
-    dryRun: z.boolean().optional(),
-    yes: z.boolean().optional(),
-    json: z.boolean().optional(),
   });
 }
 
@@ -56,7 +54,8 @@ Examples:
         cpuPercent: parseCount(o.cpu, '--cpu'),
       };
       const { loadConfigAndSecrets } = await import('../config/secrets-env.js');
-      const { runScale } = await import('../cluster/scale.js');
+      const { runScale } = await import('../pipeline/scale.js');
+      const { pipelineIO } = await import('./pipeline-io.js');
       const { confirmOrRefuse } = await import('./confirm.js');
       const { log } = await import('../ui/log.js');
       const logger = log();
@@ -65,7 +64,7 @@ Examples:
       const { planScaleChange } = await import('../config/scale.js');
       const change = planScaleChange(config, request);
       if (!o.json) for (const e of change.effects) logger.info(`  ${e}`);
-      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse, report: logger });
+      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse, ...(await pipelineIO(logger)) });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ ...result.change, status: result.status, bridges: result.bridges, outcomes: result.apply?.outcomes }, null, 2)}\n`);
         return;

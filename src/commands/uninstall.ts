@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { changeFields, openTarget } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
   const { z } = await import('zod');
   return z.object({
-    config: z.string().min(1),
+    ...changeFields(z),
     deleteData: z.boolean().optional(),
-    dryRun: z.boolean().optional(),
-    yes: z.boolean().optional(),
-    json: z.boolean().optional(),
   });
 }
 
@@ -27,12 +25,12 @@ export function defineUninstall(program: Command): void {
       const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`uninstall: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
       const o = parsed.data;
-      const { loadConfig } = await import('../config/file.js');
-      const { uninstallRelease } = await import('../cluster/apply.js');
+      const { uninstallRelease } = await import('../pipeline/apply.js');
+      const { pipelineIO } = await import('./pipeline-io.js');
       const { confirmOrRefuse } = await import('./confirm.js');
       const { log } = await import('../ui/log.js');
-      const { config } = loadConfig(o.config);
-      const what = `release ${config.cluster.release} in namespace ${config.cluster.namespace}${config.cluster.context ? ` (context ${config.cluster.context})` : ''}${o.deleteData ? ' AND its data volumes' : ''}`;
+      const { config, release, namespace, context } = await openTarget(o);
+      const what = `release ${release} in namespace ${namespace}${context ? ` (context ${context})` : ''}${o.deleteData ? ' AND its data volumes' : ''}`;
       if (!o.dryRun && !o.yes) {
         const ok = await confirmOrRefuse(`Remove ${what}? Running meetings end.`);
         if (!ok) {
@@ -40,7 +38,8 @@ export function defineUninstall(program: Command): void {
           return;
         }
       }
-      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun) });
+      const { runTasks } = await pipelineIO(log());
+      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun), runTasks });
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes }, null, 2)}\n`);
       } else if (result.planText !== undefined) {

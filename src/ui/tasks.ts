@@ -1,5 +1,6 @@
 /** The one listr2 factory: live progress on a TTY, plain lines otherwise, nothing with --quiet. All on stderr. */
 import { Listr, ListrLogger, ProcessOutput, type ListrTask } from 'listr2';
+import type { TaskRunner } from '../cluster/apply.js';
 import { colorWanted, log } from './log.js';
 
 export interface TaskListOptions {
@@ -24,3 +25,21 @@ export function taskList<Ctx>(tasks: ListrTask<Ctx>[], opts: TaskListOptions = {
     forceColor: colorWanted(),
   } as never);
 }
+
+/** A plan's tasks under the task list: the progress display src/cluster/apply.ts runs a plan under. */
+export const runTasks: TaskRunner = async (tasks) => {
+  await taskList(
+    tasks.map((t) => ({
+      title: t.title,
+      task: (_: unknown, task: { output: string; title: string }) =>
+        t.run({
+          output: (line) => {
+            task.output = line;
+          },
+          retitle: (title) => {
+            task.title = title;
+          },
+        }),
+    })),
+  ).run();
+};

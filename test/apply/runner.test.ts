@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStep, type StepContext } from '../../src/cluster/apply.js';
+import { runPlan, runStep, type StepContext, type TaskRunner } from '../../src/cluster/apply.js';
 import { detectHelm } from '../../src/cluster/helm.js';
 import { planApply, planUninstall } from '../../src/cluster/plan.js';
 import { CommandError } from '../../src/errors.js';
@@ -84,6 +84,36 @@ describe('apply runner with real helm', () => {
   it('uninstall of an absent release is not an error', async () => {
     const steps = planUninstall({ release: 'jitsi', namespace: 'jitsi' }, { deleteData: false, dependencies: [] });
     for (const s of steps) expect((await runStep(s, ctx, () => {})).status).toBe('skipped');
+  });
+
+  it("runPlan reports each step to the caller's progress display (titles, output, how it went) and returns the outcomes", async () => {
+    const steps = planUninstall({ release: 'jitsi', namespace: 'jitsi' }, { deleteData: false, dependencies: [] });
+    const seen: string[] = [];
+    const recording: TaskRunner = async (tasks) => {
+      for (const t of tasks) {
+        seen.push(`start ${t.title}`);
+        await t.run({ output: (l) => seen.push(`output ${l}`), retitle: (x) => seen.push(`title ${x}`) });
+      }
+    };
+    const outcomes = await runPlan(steps, ctx, 'jitsi', recording);
+    expect(outcomes.map((o) => o.status)).toEqual(steps.map(() => 'skipped'));
+    expect(seen.filter((l) => l.startsWith('start '))).toEqual(steps.map((s) => `start ${s.title}`));
+    expect(seen).toContain(`title ${steps[0]!.title} — skipped: nothing to remove`);
+  });
+
+  it('a step that fails stops the display and the error comes back from runPlan', async () => {
+    const steps = planUninstall({ release: 'jitsi', namespace: 'jitsi' }, { deleteData: false, dependencies: [] });
+    const failing = { ...steps[0]!, okWhen: undefined, args: ['no-such-helm-command'] };
+    let ran = 0;
+    const counting: TaskRunner = async (tasks) => {
+      for (const t of tasks) {
+        ran++;
+        await t.run({ output: () => undefined, retitle: () => undefined });
+      }
+    };
+    const err = await runPlan([failing, ...steps], ctx, 'jitsi', counting).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CommandError);
+    expect(ran).toBe(1);
   });
 
   it('an unreachable cluster fails with the hint to check the context', async () => {

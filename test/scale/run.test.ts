@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { runScale } from '../../src/cluster/scale.js';
+import { runScale } from '../../src/pipeline/scale.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { colibriStatsBody, fakePod, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 import { cliAsync } from '../support/cli.js';

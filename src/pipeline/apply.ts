@@ -1,0 +1,175 @@
+/**
+ * The one driver of Config → Release → Plan → run: render the release (pure), plan it, and either
+ * return the plan (`--dry-run`) or preflight and run it against the cluster (src/cluster/), then
+ * keep what was learnt there in jitsi-k8s.yaml. `apply`, `init`, `scale`, `uninstall` and a bench
+ * sweep all come through here; progress and warnings go to the caller's callbacks.
+ */
+import { saveConfig } from '../config/file.js';
+import type { Config, Secrets } from '../config/schema.js';
+import { CommandError } from '../errors.js';
+import { interruptSignal } from '../interrupt.js';
+import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
+import { defaultClusterActions, runPlan, type ClusterActions, type Learnt, type StepOutcome, type TaskRunner } from '../cluster/apply.js';
+import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from '../cluster/helm.js';
+import { formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from '../cluster/plan.js';
+import type { PreflightResult } from '../cluster/preflight.js';
+
+/** Where the pipeline tells what it does (it prints nothing itself). */
+export interface PipelineReport {
+  warn(message: string): void;
+  info(message: string): void;
+  /** the preflight checks, before anything changes */
+  preflight(result: PreflightResult): void;
+}
+
+const SILENT: PipelineReport = { warn: () => undefined, info: () => undefined, preflight: () => undefined };
+
+export interface ApplyInput {
+  configPath: string;
+  config: Config;
+  secrets: Secrets;
+  /** no confirmation questions (the caller asked already, or --yes) */
+  yes: boolean;
+  dryRun: boolean;
+  /** helm --timeout for the main release */
+  timeout?: string;
+  actions?: ClusterActions;
+  /** skip preflight (tests of the runner alone) */
+  skipPreflight?: boolean;
+  /** default: nowhere */
+  report?: PipelineReport;
+  /** the progress display the plan runs under; default: none */
+  runTasks?: TaskRunner;
+}
+
+export interface ApplyResult {
+  release: string;
+  namespace: string;
+  plan: Step[];
+  /** --dry-run: the plan as text (secrets redacted) */
+  planText?: string;
+  outcomes: StepOutcome[];
+  notes: string[];
+  advertised?: string;
+}
+
+/** What apply must read from the cluster and render again: the JVB Service's LB address, the web Ingress's tailnet name. */
+function learnFrom(config: Config, release: Release): { advertiseFrom?: string; publicHostFrom?: string } {
+  const mode = config.exposure.mode;
+  return {
+    advertiseFrom: !config.exposure.publicIP && (mode === 'loadBalancer' || mode === 'tailscale') ? `${release.fullname}-jvb` : undefined,
+    publicHostFrom: mode === 'tailscale' && !config.exposure.tailscale?.fqdn ? `${release.fullname}-web` : undefined,
+  };
+}
+
+/** The Config with what the cluster told us: the bridges' address, the tailnet name. */
+function withLearnt(config: Config, l: Learnt): Config {
+  const exposure = { ...config.exposure };
+  if (l.address) exposure.publicIP = l.address;
+  if (l.fqdn) exposure.tailscale = { installOperator: true, ...exposure.tailscale, fqdn: l.fqdn };
+  return { ...config, exposure };
+}
+
+export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
+  const report = input.report ?? SILENT;
+  const signal = interruptSignal();
+  let config = input.config;
+  let release = renderRelease(config, input.secrets);
+  let helm: ToolInfo;
+  try {
+    helm = await detectHelm(helmBinary());
+  } catch (e) {
+    if (!input.dryRun) throw e;
+    report.warn(`${(e as Error).message}; the plan below assumes helm 3 flags`);
+    helm = { bin: helmBinary(), version: 'unknown', major: 3, minor: 8 };
+  }
+  const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
+  const plan = planApply(release, opts, learnFrom(config, release));
+  if (input.dryRun) {
+    return { release: release.release, namespace: release.namespace, plan, planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }), outcomes: [], notes: release.notes };
+  }
+  if (!input.skipPreflight) {
+    const { runPreflight } = await import('../cluster/preflight.js');
+    const { openKube } = await import('../cluster/kube.js');
+    const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
+    const result = await runPreflight(kube, config, { yes: input.yes });
+    report.preflight(result);
+    const failed = result.checks.filter((c) => c.verdict === 'fail');
+    if (failed.length > 0) {
+      throw new CommandError(
+        `preflight failed (${failed.length} check${failed.length > 1 ? 's' : ''}): ${failed.map((c) => c.name).join(', ')} — nothing was changed`,
+        failed[0]?.hint,
+      );
+    }
+  }
+  const actions = input.actions ?? (await defaultClusterActions(config));
+  let learnt: Learnt = {};
+  const outcomes = await runPlan(
+    plan,
+    {
+      helm,
+      kubectl: kubectlBinary(),
+      actions,
+      signal,
+      onAddress: (l) => {
+        learnt = l;
+        config = withLearnt(config, l);
+        release = renderRelease(config, input.secrets);
+        return mainReleaseStep(release, opts);
+      },
+    },
+    release.namespace,
+    input.runTasks,
+  );
+  if (learnt.address || learnt.fqdn) {
+    // keep what was learnt in the config, so the next apply renders the same values
+    saveConfig(input.configPath, config);
+    if (learnt.address) report.info(`saved exposure.publicIP: ${learnt.address} in ${input.configPath}`);
+    if (learnt.fqdn) report.info(`saved exposure.tailscale.fqdn: ${learnt.fqdn} in ${input.configPath} (public URL https://${learnt.fqdn})`);
+  }
+  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised: learnt.address };
+}
+
+export interface UninstallInput {
+  config: Config;
+  deleteData: boolean;
+  dryRun: boolean;
+  runTasks?: TaskRunner;
+}
+
+export async function uninstallRelease(input: UninstallInput): Promise<ApplyResult> {
+  const c = input.config;
+  const plan = planUninstall(
+    { release: c.cluster.release, namespace: c.cluster.namespace },
+    { context: c.cluster.context, deleteData: input.deleteData, dependencies: dependencyRefs(c) },
+  );
+  const helmBin = helmBinary();
+  if (input.dryRun) {
+    return { release: c.cluster.release, namespace: c.cluster.namespace, plan, planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }), outcomes: [], notes: [] };
+  }
+  const helm = await detectHelm(helmBin);
+  const outcomes = await runPlan(
+    plan,
+    {
+      helm,
+      kubectl: kubectlBinary(),
+      signal: interruptSignal(),
+      actions: {
+        serviceAddress: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
+        ingressHostname: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
+        waitForBridges: () => Promise.resolve(),
+      },
+    },
+    c.cluster.namespace,
+    input.runTasks,
+  );
+  return {
+    release: c.cluster.release,
+    namespace: c.cluster.namespace,
+    plan,
+    outcomes,
+    notes: input.deleteData
+      ? []
+      : ["prosody's PersistentVolumeClaim was kept (--delete-data removes it); the chart's jibri and transcriber claims go with the release (chart 3.4.0 sets no keep policy)"],
+  };
+}
