@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { openTarget, targetFields, targetOptions } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
   const { z } = await import('zod');
   return z.object({
-    config: z.string().min(1),
-    context: z.string().min(1).optional(),
-    namespace: z.string().min(1).optional(),
+    ...targetFields(z),
     release: z.string().min(1).optional(),
     json: z.boolean().optional(),
     watch: z.boolean().optional(),
@@ -16,12 +15,7 @@ async function optionsSchema() {
 }
 
 export function defineStatus(program: Command): void {
-  program
-    .command('status')
-    .description('one view of the installation: components, bridges, load')
-    .option('-c, --config <file>', 'config file (namespace, release, context defaults)', 'jitsi-k8s.yaml')
-    .option('--context <name>', 'kubeconfig context (default: the config\'s, else the current one)')
-    .option('-n, --namespace <ns>', 'namespace (default: the config\'s, else "jitsi")')
+  targetOptions(program.command('status').description('one view of the installation: components, bridges, load'), 'config file (namespace, release, context defaults)')
     .option('-r, --release <name>', 'Helm release name (default: the config\'s, else "jitsi")')
     .option('--json', 'print the status object as JSON (with --watch: one object per line)')
     .option('-w, --watch', 'refresh every few seconds until Ctrl-C')
@@ -30,10 +24,7 @@ export function defineStatus(program: Command): void {
       const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`status: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
       const opts = parsed.data;
-      const [{ existsSync }, { loadConfig }, { openKube }, { readStatus }, { formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
-        import('node:fs'),
-        import('../config/file.js'),
-        import('../cluster/kube.js'),
+      const [{ readStatus }, { formatStatus }, { sleep }, { interruptSignal, throwIfInterrupted }, { log }] = await Promise.all([
         import('../cluster/status.js'),
         import('../ui/status.js'),
         import('../cluster/wait.js'),
@@ -41,13 +32,10 @@ export function defineStatus(program: Command): void {
         import('../ui/log.js'),
       ]);
       // the default file is optional; one named with --config must exist
-      const explicit = cmd.getOptionValueSource('config') !== 'default';
-      const cluster = explicit || existsSync(opts.config) ? loadConfig(opts.config).config.cluster : undefined;
-      const namespace = opts.namespace ?? cluster?.namespace ?? 'jitsi';
-      const release = opts.release ?? cluster?.release ?? 'jitsi';
-      const context = opts.context ?? cluster?.context;
+      const target = await openTarget(opts, { optional: cmd.getOptionValueSource('config') === 'default' });
+      const { namespace, release } = target;
       const signal = interruptSignal();
-      const kube = openKube({ context, namespace, signal });
+      const kube = await target.kube(signal);
       const logger = log();
       const tty = Boolean(process.stdout.isTTY);
 

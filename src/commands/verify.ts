@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { CommandError, UsageError } from '../errors.js';
 import type { VerifyResult } from '../cluster/verify.js';
+import { openTarget, targetFields, targetOptions } from './target.js';
 
 /** `ip`, `ip:port` or `[ipv6]:port`, as `--web-address` and `--turn-address` take them. */
 export function parseAddress(flag: string, value: string): { ip: string; port?: number } {
@@ -23,9 +24,7 @@ const TURN_PORT = 3478;
 async function optionsSchema() {
   const { z } = await import('zod');
   return z.object({
-    config: z.string().min(1),
-    context: z.string().min(1).optional(),
-    namespace: z.string().min(1).optional(),
+    ...targetFields(z),
     json: z.boolean().optional(),
     webAddress: z.string().min(1).optional(),
     turnAddress: z.string().min(1).optional(),
@@ -59,12 +58,11 @@ async function readTurnSecret(configPath: string): Promise<string | undefined> {
 }
 
 export function defineVerify(program: Command): void {
-  program
-    .command('verify')
-    .description('prove the installation works: pods, HTTPS, signalling (XMPP WebSocket, BOSH, bridge channel), TURN, advertised address, UDP media')
-    .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
-    .option('--context <name>', 'kubeconfig context (default: the config\'s, else the current one)')
-    .option('-n, --namespace <ns>', 'namespace (default: the config\'s)')
+  targetOptions(
+    program
+      .command('verify')
+      .description('prove the installation works: pods, HTTPS, signalling (XMPP WebSocket, BOSH, bridge channel), TURN, advertised address, UDP media'),
+  )
     .option('--json', 'print the result as JSON')
     .option('--web-address <ip[:port]>', 'connect the site checks to this address (and port) instead of resolving the domain (before DNS points at it)')
     .option('--turn-address <ip[:port]>', `connect the TURN check to this address instead of resolving the TURN host (default port ${TURN_PORT})`)
@@ -101,11 +99,8 @@ Exit status 1 when any check fails.`,
       const web = opts.webAddress ? parseAddress('--web-address', opts.webAddress) : undefined;
       const turnAt = opts.turnAddress ? parseAddress('--turn-address', opts.turnAddress) : undefined;
       const holdIdleMs = opts.long === undefined ? 0 : (opts.long === true ? LONG_HOLD_SECONDS : opts.long) * 1000;
-      const { loadConfig } = await import('../config/file.js');
-      const { config } = loadConfig(opts.config);
-      const namespace = opts.namespace ?? config.cluster.namespace;
-      const context = opts.context ?? config.cluster.context;
-      const release = config.cluster.release;
+      const target = await openTarget(opts);
+      const { config, namespace, context, release } = target;
       const turnSecret = config.exposure.turn.enabled ? await readTurnSecret(opts.config) : undefined;
       const [{ runVerify, verifyDepsFromKube }, { openKube }, { interruptSignal, throwIfInterrupted }, { log }, { formatTable }] = await Promise.all([
         import('../cluster/verify.js'),
