@@ -45,25 +45,18 @@ build_kubernetes() {
     && for b in "${need[@]}"; do go build -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${staging#v0.}" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" && mv "$bin/$b.tmp" "$bin/$b"; done)
 }
 
-build_etcd() {
-  [ -x "$bin/etcd" ] && return 0
-  local mod="$cache/src/etcd"
+# One binary from a module with no replace lines (etcd's server, kwok): a one-line wrapper module.
+build_module() {
+  local name=$1 module=$2 version=$3 pkg=$4
+  [ -x "$bin/$name" ] && return 0
+  local mod="$cache/src/$name"
   mkdir -p "$mod"
-  printf 'module jitsi-k8s.test/etcd\n\ngo 1.24.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > "$mod/go.mod"
-  say "building etcd ${ETCD_VERSION}"
-  (cd "$mod" && go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" && go build -trimpath -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3 && mv "$bin/etcd.tmp" "$bin/etcd")
+  printf 'module jitsi-k8s.test/%s\n\ngo 1.24.0\n\nrequire %s %s\n' "$name" "$module" "$version" > "$mod/go.mod"
+  say "building $name $version"
+  (cd "$mod" && go get "$pkg@$version" && go build -trimpath -ldflags "-s -w" -o "$bin/$name.tmp" "$pkg" && mv "$bin/$name.tmp" "$bin/$name")
 }
 
-build_kwok() {
-  [ -x "$bin/kwok" ] && return 0
-  local mod="$cache/src/kwok"
-  mkdir -p "$mod"
-  printf 'module jitsi-k8s.test/kwok\n\ngo 1.24.0\n\nrequire sigs.k8s.io/kwok %s\n' "$KWOK_VERSION" > "$mod/go.mod"
-  say "building kwok ${KWOK_VERSION}"
-  (cd "$mod" && go get "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}" && go build -trimpath -ldflags "-s -w" -o "$bin/kwok.tmp" sigs.k8s.io/kwok/cmd/kwok && mv "$bin/kwok.tmp" "$bin/kwok")
-}
-
-build_etcd
-build_kwok
+build_module etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+build_module kwok sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
 build_kubernetes
 echo "$bin"

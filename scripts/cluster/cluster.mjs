@@ -280,34 +280,27 @@ export async function up({ dir = join(repo, '.cluster'), nodes = 3, cpu = '8', m
     save();
     await waitFor('kube-apiserver', () => kubectl(state, ['get', '--raw', '/readyz']).includes('ok'), 90_000, dir, 'kube-apiserver');
     const adminConfig = state.kubeconfig;
+    // the flags the controller-manager and the scheduler share: admin credentials, loopback only, one instance
+    const component = (port) => [
+      `--kubeconfig=${adminConfig}`,
+      `--authentication-kubeconfig=${adminConfig}`,
+      `--authorization-kubeconfig=${adminConfig}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${port}`,
+      '--leader-elect=false',
+      '--profiling=false',
+      '--v=1',
+    ];
     state.pids.push(
       start(dir, 'kube-controller-manager', [
-        `--kubeconfig=${adminConfig}`,
-        `--authentication-kubeconfig=${adminConfig}`,
-        `--authorization-kubeconfig=${adminConfig}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${cmPort}`,
-        '--leader-elect=false',
+        ...component(cmPort),
         `--service-account-private-key-file=${p('sa.key')}`,
         `--root-ca-file=${p('ca.crt')}`,
         '--use-service-account-credentials=false',
         '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller',
-        '--profiling=false',
-        '--v=1',
       ]),
     );
-    state.pids.push(
-      start(dir, 'kube-scheduler', [
-        `--kubeconfig=${adminConfig}`,
-        `--authentication-kubeconfig=${adminConfig}`,
-        `--authorization-kubeconfig=${adminConfig}`,
-        '--bind-address=127.0.0.1',
-        `--secure-port=${schedPort}`,
-        '--leader-elect=false',
-        '--profiling=false',
-        '--v=1',
-      ]),
-    );
+    state.pids.push(start(dir, 'kube-scheduler', component(schedPort)));
     writeFileSync(join(dir, 'kwok.yaml'), readFileSync(join(here, 'stages.yaml'), 'utf8'));
     // pod logs: a test adds a kwok Logs object (named after the pod) pointing at a file it writes
     kubectl(state, ['apply', '-f', join(here, 'logs-crd.yaml')]);
