@@ -7,14 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
-import { fullValues, renderRelease } from '../../src/render/index.js';
-import { config, FIXED_SECRETS } from '../support/config.js';
-import { helmBin, repoRoot } from '../support/tools.js';
-
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const contractChart = `${repoRoot}test/fixtures/jitsi-meet-contract`;
-const realChart = process.env.JITSI_HELM_CHART_DIR || process.env.JITSI_MEET_CHART_DIR || '';
+import { chartValues as values, contractChart, realChart, WITH_STORAGE, type Any } from '../support/contract-chart.js';
+import { helmBin } from '../support/tools.js';
 const KINDS = ['Deployment', 'StatefulSet', 'Service', 'PersistentVolumeClaim', 'Ingress', 'Certificate', 'ServiceAccount'];
 
 /** What the tool and the cluster read of each object: names, selectors, replicas, ports, storage. */
@@ -62,7 +56,6 @@ async function objects(chart: string, values: Any): Promise<Any[]> {
     .sort((a, b) => a.id.localeCompare(b.id));
 }
 
-const values = (overrides: Record<string, unknown>) => fullValues(renderRelease(config(overrides), FIXED_SECRETS)) as Any;
 const ids = (objs: Any[]) => objs.map((o) => o.id);
 const byId = (objs: Any[], id: string) => objs.find((o) => o.id === id);
 const CORE = ['Deployment jitsi-jitsi-meet-jicofo', 'Deployment jitsi-jitsi-meet-web', 'Service jitsi-jitsi-meet-prosody', 'Service jitsi-jitsi-meet-web', 'ServiceAccount jitsi-jitsi-meet', 'StatefulSet jitsi-jitsi-meet-prosody'];
@@ -130,15 +123,7 @@ const CASES: [string, Record<string, unknown>, (objs: Any[]) => void][] = [
   ],
   [
     'jibri, jigasi, transcriber with storage, prosody persistence: the PVCs and the claim template',
-    {
-      nodes: { count: 4, cpu: 8, memoryGiB: 32 },
-      components: {
-        jibri: { enabled: true, replicas: 2, storage: { enabled: true, size: '20Gi', storageClass: 'nfs', accessMode: 'ReadWriteMany' } },
-        jigasi: { enabled: true },
-        transcriber: { enabled: true, storage: { enabled: true, size: '5Gi' } },
-        prosody: { persistence: { enabled: true, size: '2Gi', storageClass: 'local-path' } },
-      },
-    },
+    WITH_STORAGE,
     (objs) => {
       expect(byId(objs, 'PersistentVolumeClaim jitsi-jitsi-meet-jibri')).toMatchObject({ component: 'jibri', accessModes: ['ReadWriteMany'], size: '20Gi', storageClass: 'nfs' });
       expect(byId(objs, 'PersistentVolumeClaim jitsi-jitsi-meet-transcriber')).toMatchObject({ component: 'transcriber', accessModes: ['ReadWriteMany'], size: '5Gi' });

@@ -12,14 +12,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
-import { fullValues, renderRelease } from '../../src/render/index.js';
-import { config, FIXED_SECRETS } from '../support/config.js';
+import { chartValues, contractChart, realChart, WITH_STORAGE, type Any } from '../support/contract-chart.js';
 import { helmBin, repoRoot } from '../support/tools.js';
-
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const contractChart = join(repoRoot, 'test/fixtures/jitsi-meet-contract');
-const realChart = process.env.JITSI_HELM_CHART_DIR || process.env.JITSI_MEET_CHART_DIR || '';
 
 const tmp = mkdtempSync(join(tmpdir(), 'jk8s-contract-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -57,18 +51,7 @@ const CASES: [string, Record<string, unknown>][] = [
   ['pangolin, 2 bridges', { exposure: pangolin, components: { jvb: { replicas: 2 } } }],
   ['tls secret with ingress class', { tls: { mode: 'secret', secretName: 'meet-tls', ingressClass: 'nginx' } }],
   ['letsencrypt with issuer, TURN (turns certificate)', { tls: { mode: 'letsencrypt', email: 'ops@example.com', issuer: 'le-staging', secretName: 'meet-le' }, exposure: { turn: { enabled: true, host: 'turn.example.com' } } }],
-  [
-    'jibri (storage), jigasi, transcriber (storage), prosody persistence',
-    {
-      nodes: { count: 4, cpu: 8, memoryGiB: 32 },
-      components: {
-        jibri: { enabled: true, replicas: 2, storage: { enabled: true, size: '20Gi', storageClass: 'nfs', accessMode: 'ReadWriteMany' } },
-        jigasi: { enabled: true },
-        transcriber: { enabled: true, storage: { enabled: true, size: '5Gi' } },
-        prosody: { persistence: { enabled: true, size: '2Gi', storageClass: 'local-path' } },
-      },
-    },
-  ],
+  ['jibri (storage), jigasi, transcriber (storage), prosody persistence', WITH_STORAGE],
   [
     'all bitrate layers of every codec, lastN, adaptive mode, AV1 first',
     { video: { codecs: ['AV1', 'VP9', 'VP8', 'H264'], resolution: 1080, simulcast: false, ssrcRewriting: false, lastN: 5, adaptiveMode: true, bitrates: { vp8: bitrates, vp9: bitrates, h264: bitrates, av1: bitrates } } },
@@ -76,7 +59,7 @@ const CASES: [string, Record<string, unknown>][] = [
   ['lastN -1, explicit resources and heap', { video: { lastN: -1 }, components: { jvb: { heapMiB: 2048, resources: { requests: { cpu: '2', memory: '4Gi' } } }, web: { replicas: 2 } } }],
 ];
 
-const rendered = CASES.map(([name, overrides]) => [name, fullValues(renderRelease(config(overrides), FIXED_SECRETS)) as Any] as const);
+const rendered = CASES.map(([name, overrides]) => [name, chartValues(overrides)] as const);
 
 describe('values against the jitsi-meet 3.4.0 contract schema (real helm)', () => {
   it('the committed schema is what scripts/contract-schema.mjs generates from the key list', async () => {
