@@ -205,20 +205,20 @@ describe('jitsi-k8s status (built bin, KUBECONFIG → fake API server)', () => {
 
   it('--watch refreshes until Ctrl-C (SIGINT), then exits 130', async () => {
     installRelease();
-    let sent = false;
-    const start = Date.now();
+    let sentAt = 0;
     const r = await bin(['status', '--watch', '--json', '--interval', '1', '-n', NS], {
       onStdout: (text, child) => {
         // two refreshes, then Ctrl-C
-        if (!sent && text.split('\n').filter(Boolean).length >= 2) {
-          sent = true;
+        if (!sentAt && text.split('\n').filter(Boolean).length >= 2) {
+          sentAt = Date.now();
           child.kill('SIGINT');
         }
       },
     });
-    expect(sent).toBe(true);
+    expect(sentAt).toBeGreaterThan(0);
     expect(r.code).toBe(130);
-    expect(Date.now() - start).toBeLessThan(15_000);
+    // Ctrl-C ends the watch promptly, whatever a refresh costs on a loaded machine
+    expect(Date.now() - sentAt).toBeLessThan(5_000);
     const lines = r.stdout.split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const l of lines) expect((JSON.parse(l) as Status).release).toBe('jitsi');
