@@ -7,6 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { parseAllDocuments } from 'yaml';
 import { saveConfig } from '../config/file.js';
 import type { Config, Secrets } from '../config/schema.js';
 import { CommandError, InterruptedError } from '../errors.js';
@@ -14,9 +15,9 @@ import { interruptSignal, setStopGrace } from '../interrupt.js';
 import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
 import type { Logger } from '../ui/log.js';
 import { run } from './exec.js';
-import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
+import { contextFlags, detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
 import { loadBalancerAddress, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
-import { CHART_DIR, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
+import { CHART_DIR, KEEP_POLICY, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
 
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
 const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
@@ -362,6 +363,31 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised };
 }
 
+/** Claims in a release's manifest that helm would delete with the release (no keep policy). */
+export function unkeptClaims(manifest: string): string[] {
+  return parseAllDocuments(manifest)
+    .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> } } | null)
+    .filter((o) => o?.kind === 'PersistentVolumeClaim' && o.metadata?.annotations?.[KEEP_POLICY] !== 'keep')
+    .map((o) => o!.metadata!.name!);
+}
+
+/** A release applied by an older jitsi-k8s still holds chart 3.4.0's own recording/transcript claims: its uninstall would delete them. */
+async function refuseToDropClaims(helm: ToolInfo, c: Config): Promise<void> {
+  let manifest: string;
+  try {
+    manifest = (await run(helm.bin, ['get', 'manifest', c.cluster.release, '--namespace', c.cluster.namespace, ...contextFlags('helm', c.cluster.context)], { signal: interruptSignal(), timeoutMs: 60_000 })).stdout;
+  } catch (e) {
+    if (e instanceof CommandError && /not found/i.test(e.message)) return;
+    throw e;
+  }
+  const claims = unkeptClaims(manifest);
+  if (claims.length === 0) return;
+  throw new CommandError(
+    `release ${c.cluster.release} still owns PersistentVolumeClaim ${claims.join(', ')} (applied by an older jitsi-k8s): uninstalling it would delete the data — nothing was removed`,
+    'run `jitsi-k8s apply` first (it moves the claims to a release that keeps them), then uninstall; or `jitsi-k8s uninstall --delete-data` to delete them',
+  );
+}
+
 export interface UninstallInput {
   config: Config;
   deleteData: boolean;
@@ -379,6 +405,7 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     return { release: c.cluster.release, namespace: c.cluster.namespace, plan, planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }), outcomes: [], notes: [] };
   }
   const helm = await detectHelm(helmBin);
+  if (!input.deleteData) await refuseToDropClaims(helm, c);
   const outcomes = await runPlan(
     plan,
     {
@@ -393,5 +420,5 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     },
     c.cluster.namespace,
   );
-  return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes, notes: input.deleteData ? [] : ["prosody's PersistentVolumeClaim was kept (--delete-data removes it); the chart's jibri and transcriber claims go with the release (chart 3.4.0 sets no keep policy)"] };
+  return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes, notes: input.deleteData ? [] : ['the PersistentVolumeClaims were kept: recordings, transcripts, prosody data (--delete-data removes them)'] };
 }

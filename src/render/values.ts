@@ -13,6 +13,11 @@ export function chartFullname(release: string): string {
   return release.includes('jitsi-meet') ? release : `${release}-jitsi-meet`;
 }
 
+/** The claim the chart would have named `<fullname>-<component>`: same name, so an older install's claim is taken over, not replaced. */
+export function dataClaimName(release: string, component: 'jibri' | 'transcriber'): string {
+  return `${chartFullname(release)}-${component}`;
+}
+
 /** Names of the JVB Deployments the chart creates (one per port index). */
 export function jvbDeploymentNames(config: Config): string[] {
   const n = jvbLayout(config).portRangeSize;
@@ -169,6 +174,11 @@ function storageValues(s: { enabled: boolean; size: string; storageClass?: strin
   return { enabled: true, size: s.size, ...(s.storageClass ? { storageClassName: s.storageClass } : {}) };
 }
 
+/** jibri and transcriber mount the claim our data chart keeps (render/claims.ts): the chart then makes none itself. */
+function claimValues(config: Config, component: 'jibri' | 'transcriber', s: { enabled: boolean } | undefined): Values {
+  return s?.enabled ? { enabled: true, existingClaim: dataClaimName(config.cluster.release, component) } : { enabled: false };
+}
+
 export interface RenderedValues {
   values: Values;
   secretValues: Values;
@@ -220,15 +230,12 @@ export function renderValues(config: Config, secrets: Secrets): RenderedValues {
           enabled: true,
           replicaCount: comp.jibri.replicas,
           resources: resourcesOf(sizing, 'jibri'),
-          persistence: {
-            ...storageValues(comp.jibri.storage),
-            ...(comp.jibri.storage?.enabled ? { accessModes: [comp.jibri.storage.accessMode ?? 'ReadWriteMany'] } : {}),
-          },
+          persistence: claimValues(config, 'jibri', comp.jibri.storage),
         }
       : { enabled: false },
     jigasi: comp.jigasi.enabled ? { enabled: true, resources: resourcesOf(sizing, 'jigasi') } : { enabled: false },
     transcriber: comp.transcriber.enabled
-      ? { enabled: true, resources: resourcesOf(sizing, 'transcriber'), persistence: storageValues(comp.transcriber.storage) }
+      ? { enabled: true, resources: resourcesOf(sizing, 'transcriber'), persistence: claimValues(config, 'transcriber', comp.transcriber.storage) }
       : { enabled: false },
   };
   if (config.exposure.turn.enabled) {

@@ -169,8 +169,9 @@ describe('render: values the chart reads', () => {
         prosody: { persistence: { enabled: true, size: '5Gi', storageClass: 'fast' } },
       },
     }).values as Any;
-    expect(v.jibri).toMatchObject({ enabled: true, replicaCount: 2, persistence: { enabled: true, size: '20Gi', storageClassName: 'nfs', accessModes: ['ReadWriteMany'] } });
-    expect(v.transcriber.persistence).toEqual({ enabled: true, size: '10Gi', storageClassName: 'nfs' });
+    // the chart mounts the claims our data chart keeps, and makes none itself
+    expect(v.jibri).toMatchObject({ enabled: true, replicaCount: 2, persistence: { enabled: true, existingClaim: 'jitsi-jitsi-meet-jibri' } });
+    expect(v.transcriber.persistence).toEqual({ enabled: true, existingClaim: 'jitsi-jitsi-meet-transcriber' });
     expect(v.prosody.persistence).toEqual({ enabled: true, size: '5Gi', storageClassName: 'fast' });
   });
 
