@@ -167,6 +167,8 @@ describe('permissions the credentials need', () => {
     expect(texts(config(), false)).toContain('create namespaces (cluster-wide)');
     const full = texts(config({ exposure: { mode: 'hostPort' }, components: { jvb: { autoscale: { enabled: true } }, prosody: { persistence: { enabled: true } } } }), true);
     expect(full).toEqual(expect.arrayContaining(['create horizontalpodautoscalers.autoscaling in jitsi', 'list storageclasses.storage.k8s.io (cluster-wide)']));
+    expect(plain).not.toContain('patch persistentvolumeclaims in jitsi');
+    expect(texts(config({ components: { jibri: { enabled: true, storage: { size: '1Gi' } } } }), true)).toContain('patch persistentvolumeclaims in jitsi');
   });
 
   it('each missing permission is named, with why, and fails preflight', () => {
