@@ -16,7 +16,7 @@ import { dependencyRefs, renderRelease, type Release } from '../render/index.js'
 import type { Logger } from '../ui/log.js';
 import { run } from './exec.js';
 import { contextFlags, detectHelm, helmBinary, kubectlBinary, type ToolInfo } from './helm.js';
-import { loadBalancerAddress, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
+import { loadBalancerAddresses, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
 import { CHART_DIR, KEEP_POLICY, formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from './plan.js';
 
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
@@ -24,8 +24,8 @@ const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
 
 /** Side effects the plan's jitsi-k8s steps need; the defaults talk to the cluster through client-node. */
 export interface ClusterActions {
-  /** the external IP of a Service once its load balancer has one (a host name is resolved) */
-  serviceAddress(namespace: string, service: string, signal: AbortSignal): Promise<string>;
+  /** the external IPs of a Service once its load balancer has one (a host name is resolved to all its addresses) */
+  serviceAddresses(namespace: string, service: string, signal: AbortSignal): Promise<string[]>;
   /** the host name an Ingress controller wrote into the Ingress status (the Tailscale operator: <hostname>.<tailnet>.ts.net) */
   ingressHostname(namespace: string, ingress: string, signal: AbortSignal): Promise<string>;
   /** resolves once n bridges are Ready and answer /colibri/stats */
@@ -34,8 +34,8 @@ export interface ClusterActions {
 
 /** What the advertise step read from the cluster. */
 export interface Learnt {
-  /** the JVB Service's load-balancer IP */
-  address?: string;
+  /** the JVB Service's load-balancer IPs */
+  addresses?: string[];
   /** the web Ingress's tailnet name */
   fqdn?: string;
 }
@@ -142,13 +142,13 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
       if (step.action?.kind === 'advertise-address') {
         const { service, ingress } = step.action;
         const learnt: Learnt = {
-          address: service ? await ctx.actions.serviceAddress(namespace, service, ctx.signal) : undefined,
+          addresses: service ? await ctx.actions.serviceAddresses(namespace, service, ctx.signal) : undefined,
           fqdn: ingress ? await ctx.actions.ingressHostname(namespace, ingress, ctx.signal) : undefined,
         };
         if (!ctx.onAddress) throw new CommandError('internal: no re-render for the advertised address');
         const again = ctx.onAddress(learnt);
         const o = await runStep(again, ctx, progress);
-        const detail = [learnt.address, learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
+        const detail = [learnt.addresses?.join(', '), learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
         task.title = `${step.title}: ${detail}${o.status === 'unchanged' ? ' (already advertised)' : ''}`;
         outcomes.push({ ...o, id: step.id, detail });
         return;
@@ -234,7 +234,18 @@ export interface ApplyResult {
   planText?: string;
   outcomes: StepOutcome[];
   notes: string[];
+  /** the first address learnt from the load balancer (exposure.publicIP) */
   advertised?: string;
+  /** every address learnt: publicIP, then extraPublicIPs */
+  advertisedIPs?: string[];
+}
+
+/** The config with learnt load-balancer addresses: the first is exposure.publicIP, the others exposure.extraPublicIPs. */
+export function withAdvertised(config: Config, addresses: string[]): Config {
+  const [first, ...more] = addresses;
+  if (!first) return config;
+  const exposure = { ...config.exposure, publicIP: first, extraPublicIPs: more.length > 0 ? more : undefined };
+  return { ...config, exposure };
 }
 
 /** What apply must read from the cluster and render again: the JVB Service's LB address, the web Ingress's tailnet name. */
@@ -261,11 +272,11 @@ export async function defaultClusterActions(config: Config, resolve: Resolve = s
     throw onTimeout();
   }
   return {
-    serviceAddress: (namespace, service, signal) =>
+    serviceAddresses: (namespace, service, signal) =>
       waitFor(
         async () => {
           const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
-          return loadBalancerAddress(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
+          return loadBalancerAddresses(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
         },
         signal,
         () => new CommandError(`Service ${service} got no load-balancer address within 10 minutes`, 'check your load balancer controller (`kubectl describe service`), or set exposure.publicIP in jitsi-k8s.yaml'),
@@ -343,8 +354,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       signal,
       onAddress: (l) => {
         learnt = l;
-        const exposure = { ...config.exposure };
-        if (l.address) exposure.publicIP = l.address;
+        const exposure = { ...withAdvertised(config, l.addresses ?? []).exposure };
         if (l.fqdn) exposure.tailscale = { installOperator: true, ...exposure.tailscale, fqdn: l.fqdn };
         config = { ...config, exposure };
         release = renderRelease(config, input.secrets);
@@ -353,14 +363,16 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     },
     release.namespace,
   );
-  if (learnt.address || learnt.fqdn) {
+  if (learnt.addresses || learnt.fqdn) {
     // keep what was learnt in the config, so the next apply renders the same values
     saveConfig(input.configPath, config);
-    if (learnt.address) logger.info(`saved exposure.publicIP: ${learnt.address} in ${input.configPath}`);
+    if (config.exposure.publicIP && learnt.addresses) {
+      logger.info(`saved exposure.publicIP: ${config.exposure.publicIP}${config.exposure.extraPublicIPs ? ` and exposure.extraPublicIPs: ${config.exposure.extraPublicIPs.join(', ')}` : ''} in ${input.configPath}`);
+    }
     if (learnt.fqdn) logger.info(`saved exposure.tailscale.fqdn: ${learnt.fqdn} in ${input.configPath} (public URL https://${learnt.fqdn})`);
   }
-  const advertised = learnt.address;
-  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised };
+  const advertised = learnt.addresses?.[0];
+  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised, advertisedIPs: learnt.addresses };
 }
 
 /** Claims in a release's manifest that helm would delete with the release (no keep policy). */
@@ -413,7 +425,7 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
       kubectl: kubectlBinary(),
       signal: interruptSignal(),
       actions: {
-        serviceAddress: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
+        serviceAddresses: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
         ingressHostname: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
         waitForBridges: () => Promise.resolve(),
       },

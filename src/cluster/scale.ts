@@ -8,7 +8,7 @@ import { planScaleChange, type ScaleChange, type ScaleRequest } from '../config/
 import type { Config, Secrets } from '../config/schema.js';
 import { EXPOSURE } from '../config/exposure.js';
 import { jvbDeploymentNames } from '../render/values.js';
-import { applyInstall, type ApplyInput, type ApplyResult, type ClusterActions } from './apply.js';
+import { applyInstall, withAdvertised, type ApplyInput, type ApplyResult, type ClusterActions } from './apply.js';
 import type { Kube } from './kube.js';
 
 export interface BridgeLoad {
@@ -107,7 +107,7 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
   }
   const r = await applyInstall({ configPath: input.configPath, config, secrets: input.secrets, yes: input.yes, dryRun: false, actions: input.actions, skipPreflight: input.skipPreflight, report: input.report });
   // the file changes only after the cluster took the change (a failed helm upgrade rolled back)
-  saveConfig(input.configPath, r.advertised ? { ...config, exposure: { ...config.exposure, publicIP: r.advertised } } : config);
+  saveConfig(input.configPath, withAdvertised(config, r.advertisedIPs ?? []));
   return { change: summary, status: 'applied', bridges, apply: { outcomes: r.outcomes, notes: r.notes } };
 }
 

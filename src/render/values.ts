@@ -99,7 +99,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
         ...(c.exposure.annotations ? { annotations: c.exposure.annotations } : {}),
       },
       // STUN would report the cluster's egress address, not the load balancer's
-      ...(c.exposure.publicIP ? { publicIPs: [c.exposure.publicIP], disableStun: true } : {}),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c), disableStun: true } : {}),
     },
     web: c.tls.mode === 'none' ? { service: { type: 'LoadBalancer' } } : {},
   }),
@@ -107,7 +107,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
     jvb: {
       service: { enabled: true, type: 'NodePort', externalTrafficPolicy: 'Local', ...(c.exposure.annotations ? { annotations: c.exposure.annotations } : {}) },
       nodePort: c.exposure.nodePort,
-      ...(c.exposure.publicIP ? { publicIPs: [`${c.exposure.publicIP}#${c.exposure.nodePort}`], disableStun: true } : { useNodeIP: true }),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c).map((ip) => `${ip}#${c.exposure.nodePort}`), disableStun: true } : { useNodeIP: true }),
     },
     web: c.tls.mode === 'none' ? { service: { type: 'NodePort' } } : {},
   }),
@@ -115,7 +115,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
     jvb: {
       service: { enabled: false },
       useHostPort: true,
-      ...(c.exposure.publicIP ? { publicIPs: [c.exposure.publicIP], disableStun: true } : { useNodeIP: true }),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c), disableStun: true } : { useNodeIP: true }),
     },
     web: c.tls.mode === 'none' ? { service: { type: 'LoadBalancer' } } : {},
   }),
@@ -128,7 +128,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
         annotations: { 'tailscale.com/hostname': `${c.exposure.tailscale?.hostname ?? c.cluster.release}-jvb`, ...(c.exposure.annotations ?? {}) },
       },
       // the tailnet address is only known once the operator assigns it: apply reads it and re-applies
-      ...(c.exposure.publicIP ? { publicIPs: [c.exposure.publicIP] } : {}),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c) } : {}),
       disableStun: true,
     },
     web: {
@@ -143,12 +143,17 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
   pangolin: (c) => ({
     jvb: {
       service: { enabled: true, type: 'ClusterIP' },
-      publicIPs: c.exposure.publicIP ? [c.exposure.publicIP] : [],
+      publicIPs: advertisedIPs(c),
       disableStun: true,
     },
     web: {},
   }),
 };
+
+/** jvb.publicIPs: the chart joins them into JVB_ADVERTISE_IPS, one static mapping (candidate) per address. */
+function advertisedIPs(c: Config): string[] {
+  return c.exposure.publicIP ? [c.exposure.publicIP, ...(c.exposure.extraPublicIPs ?? [])] : [];
+}
 
 /** The host people open: for Tailscale the tailnet name the operator assigned, once apply has read it. */
 function publicHost(config: Config): string {
