@@ -14,11 +14,13 @@ export interface LoadBalancerIngress {
 }
 
 /**
- * The IP the bridges advertise for a load balancer: its `ip`, or its `hostname` resolved (AWS ELBs
- * give only a name; JVB_ADVERTISE_IPS takes addresses). undefined while the status has neither.
+ * The IPs the bridges advertise for a load balancer: its `ip`, or every address its `hostname` resolves
+ * to (AWS ELBs give only a name, one IP per zone; JVB_ADVERTISE_IPS takes a list of addresses). IPv4
+ * ones when there are any (the bridge's own sockets are IPv4), sorted so the same DNS answer gives the
+ * same list. undefined while the status has neither.
  */
-export async function loadBalancerAddress(service: string, ingress: LoadBalancerIngress | undefined, resolve: Resolve): Promise<string | undefined> {
-  if (ingress?.ip) return ingress.ip;
+export async function loadBalancerAddresses(service: string, ingress: LoadBalancerIngress | undefined, resolve: Resolve): Promise<string[] | undefined> {
+  if (ingress?.ip) return [ingress.ip];
   const name = ingress?.hostname;
   if (!name) return undefined;
   let addresses: string[];
@@ -28,8 +30,8 @@ export async function loadBalancerAddress(service: string, ingress: LoadBalancer
     throw unresolved(service, name, (e as NodeJS.ErrnoException).code ?? (e as Error).message);
   }
   if (addresses.length === 0) throw unresolved(service, name, 'no addresses');
-  // IPv4 first, then a stable order, so the same DNS answer always gives the same address
-  return [...addresses].sort((a, b) => isIP(a) - isIP(b) || a.localeCompare(b))[0];
+  const v4 = addresses.filter((a) => isIP(a) === 4);
+  return [...new Set(v4.length > 0 ? v4 : addresses)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
 }
 
 function unresolved(service: string, hostname: string, why: string): CommandError {

@@ -8,21 +8,22 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { parseAllDocuments } from 'yaml';
 import type { Config } from '../config/schema.js';
 import { CommandError, InterruptedError } from '../errors.js';
 import { setStopGrace } from '../interrupt.js';
 import { run } from './exec.js';
-import type { ToolInfo } from './helm.js';
-import { loadBalancerAddress, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
-import { CHART_DIR, type Step } from './plan.js';
+import { contextFlags, type ToolInfo } from './helm.js';
+import { loadBalancerAddresses, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
+import { CHART_DIR, KEEP_POLICY, type Step } from './plan.js';
 
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
 const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
 
 /** Side effects the plan's jitsi-k8s steps need; the defaults talk to the cluster through client-node. */
 export interface ClusterActions {
-  /** the external IP of a Service once its load balancer has one (a host name is resolved) */
-  serviceAddress(namespace: string, service: string, signal: AbortSignal): Promise<string>;
+  /** the external IPs of a Service once its load balancer has one (a host name is resolved to all its addresses) */
+  serviceAddresses(namespace: string, service: string, signal: AbortSignal): Promise<string[]>;
   /** the host name an Ingress controller wrote into the Ingress status (the Tailscale operator: <hostname>.<tailnet>.ts.net) */
   ingressHostname(namespace: string, ingress: string, signal: AbortSignal): Promise<string>;
   /** resolves once n bridges are Ready and answer /colibri/stats */
@@ -31,8 +32,8 @@ export interface ClusterActions {
 
 /** What the advertise step read from the cluster. */
 export interface Learnt {
-  /** the JVB Service's load-balancer IP */
-  address?: string;
+  /** the JVB Service's load-balancer IPs */
+  addresses?: string[];
   /** the web Ingress's tailnet name */
   fqdn?: string;
 }
@@ -176,13 +177,13 @@ export async function runPlan(steps: Step[], ctx: StepContext, namespace: string
         if (step.action?.kind === 'advertise-address') {
           const { service, ingress } = step.action;
           const learnt: Learnt = {
-            address: service ? await ctx.actions.serviceAddress(namespace, service, ctx.signal) : undefined,
+            addresses: service ? await ctx.actions.serviceAddresses(namespace, service, ctx.signal) : undefined,
             fqdn: ingress ? await ctx.actions.ingressHostname(namespace, ingress, ctx.signal) : undefined,
           };
           if (!ctx.onAddress) throw new CommandError('internal: no re-render for the advertised address');
           const again = ctx.onAddress(learnt);
           const o = await runStep(again, ctx, progress);
-          const detail = [learnt.address, learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
+          const detail = [learnt.addresses?.join(', '), learnt.fqdn && `https://${learnt.fqdn}`].filter(Boolean).join(', ');
           report.retitle(`${step.title}: ${detail}${o.status === 'unchanged' ? ' (already advertised)' : ''}`);
           outcomes.push({ ...o, id: step.id, detail });
           return;
@@ -258,11 +259,11 @@ export async function defaultClusterActions(config: Config, resolve: Resolve = s
     throw onTimeout();
   }
   return {
-    serviceAddress: (namespace, service, signal) =>
+    serviceAddresses: (namespace, service, signal) =>
       waitFor(
         async () => {
           const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
-          return loadBalancerAddress(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
+          return loadBalancerAddresses(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
         },
         signal,
         () =>
@@ -303,4 +304,29 @@ export async function defaultClusterActions(config: Config, resolve: Resolve = s
       });
     },
   };
+}
+
+/** Claims in a release's manifest that helm would delete with the release (no keep policy). */
+export function unkeptClaims(manifest: string): string[] {
+  return parseAllDocuments(manifest)
+    .map((d) => d.toJS() as { kind?: string; metadata?: { name?: string; annotations?: Record<string, string> } } | null)
+    .filter((o) => o?.kind === 'PersistentVolumeClaim' && o.metadata?.annotations?.[KEEP_POLICY] !== 'keep')
+    .map((o) => o!.metadata!.name!);
+}
+
+/** A release applied by an older jitsi-k8s still holds chart 3.4.0's own recording/transcript claims: its uninstall would delete them. */
+export async function refuseToDropClaims(helm: ToolInfo, c: Config, signal: AbortSignal): Promise<void> {
+  let manifest: string;
+  try {
+    manifest = (await run(helm.bin, ['get', 'manifest', c.cluster.release, '--namespace', c.cluster.namespace, ...contextFlags('helm', c.cluster.context)], { signal, timeoutMs: 60_000 })).stdout;
+  } catch (e) {
+    if (e instanceof CommandError && /not found/i.test(e.message)) return;
+    throw e;
+  }
+  const claims = unkeptClaims(manifest);
+  if (claims.length === 0) return;
+  throw new CommandError(
+    `release ${c.cluster.release} still owns PersistentVolumeClaim ${claims.join(', ')} (applied by an older jitsi-k8s): uninstalling it would delete the data — nothing was removed`,
+    'run `jitsi-k8s apply` first (it moves the claims to a release that keeps them), then uninstall; or `jitsi-k8s uninstall --delete-data` to delete them',
+  );
 }

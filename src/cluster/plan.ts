@@ -10,6 +10,9 @@ import { contextFlags, rollbackFlags, type ToolInfo } from './helm.js';
 /** Placeholder in argv for the temp folder the extras chart is written to at run time. */
 export const CHART_DIR = '<extras-chart-dir>';
 
+/** helm leaves an object with this annotation (value `keep`) in place on uninstall and upgrade. */
+export const KEEP_POLICY = 'helm.sh/resource-policy';
+
 export interface Step {
   id: string;
   title: string;
@@ -72,6 +75,47 @@ export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
   };
 }
 
+/**
+ * The recording/transcript claims go first: jitsi-meet's jibri and transcriber pods mount them. Claims an
+ * earlier jitsi-k8s left to the jitsi-meet release (which would delete them) pass to the data release first.
+ */
+function dataSteps(release: Release, opts: PlanOptions): Step[] {
+  const data = release.data;
+  if (!data) return [];
+  const names = data.values.claims.map((c) => c.name);
+  return [
+    {
+      id: 'claims-adopt',
+      title: `give ${names.join(', ')} to release ${data.release} with a keep policy, if release ${release.release} still owns them`,
+      tool: 'kubectl',
+      // helm takes over an object whose owner annotations name the release; the keep policy guards it meanwhile
+      args: [
+        'annotate',
+        'persistentvolumeclaims',
+        '--namespace',
+        release.namespace,
+        '--selector',
+        `app.kubernetes.io/instance=${release.release},app.kubernetes.io/component in (jibri,transcriber)`,
+        '--overwrite',
+        `meta.helm.sh/release-name=${data.release}`,
+        `meta.helm.sh/release-namespace=${release.namespace}`,
+        `${KEEP_POLICY}=keep`,
+        ...contextFlags('kubectl', opts.context),
+      ],
+    },
+    {
+      id: 'data',
+      title: `helm upgrade --install ${data.release} (PersistentVolumeClaim ${names.join(', ')}; kept on uninstall)`,
+      tool: 'helm',
+      // no --wait: a claim of a WaitForFirstConsumer class binds only once the jitsi-meet release's pod uses it
+      args: ['upgrade', '--install', data.release, CHART_DIR, '--namespace', release.namespace, '--create-namespace', '--timeout', '5m', ...contextFlags('helm', opts.context), '--values', '-'],
+      ...valuesStdin(data.values as unknown as Values, {}),
+      chartFiles: data.files,
+      unchangedCheck: { release: data.release, namespace: release.namespace, values: data.values as unknown as Values },
+    },
+  ];
+}
+
 /** needs: the JVB Service whose LB address the bridges advertise, the web Ingress whose tailnet name becomes publicURL */
 export function planApply(release: Release, opts: PlanOptions, needs: { advertiseFrom?: string; publicHostFrom?: string } = {}): Step[] {
   const steps: Step[] = [];
@@ -101,6 +145,7 @@ export function planApply(release: Release, opts: PlanOptions, needs: { advertis
       unchangedCheck: { release: dep.release, namespace: dep.namespace, values, chartVersion: dep.version },
     });
   }
+  steps.push(...dataSteps(release, opts));
   steps.push(mainReleaseStep(release, opts));
   if (needs.advertiseFrom || needs.publicHostFrom) {
     const reads = [
@@ -182,6 +227,13 @@ export function planUninstall(release: { release: string; namespace: string }, o
       okWhen: /not found/i,
     },
   ];
+  steps.push({
+    id: 'data',
+    title: `helm uninstall ${release.release}-data (its recording and transcript claims stay: keep policy)`,
+    tool: 'helm',
+    args: ['uninstall', `${release.release}-data`, '--namespace', release.namespace, ...helmCtx],
+    okWhen: /not found/i,
+  });
   for (const dep of opts.dependencies) {
     steps.push({
       id: `dep-${dep.release}`,

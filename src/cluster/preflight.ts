@@ -7,6 +7,7 @@
 import type { Config } from '../config/schema.js';
 import { EXPOSURE } from '../config/exposure.js';
 import { formatCpu, formatMemory, parseCpuMilli, parseMemoryMiB, sizeRelease } from '../config/sizing.js';
+import { dataClaims } from '../render/claims.js';
 import { CommandError, InterruptedError } from '../errors.js';
 import type { Kube, V1Node, V1Pod, V1StorageClass } from './kube.js';
 
@@ -118,6 +119,9 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
   for (const [group, resource] of managed) for (const verb of ['create', 'update', 'delete']) out.push({ verb, group, resource, namespace: ns, why: 'installing the chart' });
   if (namespaceExists === false) out.push({ verb: 'create', group: '', resource: 'namespaces', why: `creating namespace ${ns}` });
   if (volumes(config).length > 0) out.push({ verb: 'list', group: 'storage.k8s.io', resource: 'storageclasses', why: 'checking the storage class' });
+  if (dataClaims(config).length > 0) {
+    for (const verb of ['list', 'patch']) out.push({ verb, group: '', resource: 'persistentvolumeclaims', namespace: ns, why: 'handing the recording/transcript claims to the release that keeps them' });
+  }
   return out;
 }
 

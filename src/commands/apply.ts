@@ -43,7 +43,7 @@ Examples:
       for (const w of warnings) logger.warn(w);
       const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, ...(await pipelineIO(logger)) });
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes, advertised: result.advertised, notes: result.notes }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes, advertised: result.advertised, advertisedIPs: result.advertisedIPs, notes: result.notes }, null, 2)}\n`);
         return;
       }
       if (result.planText !== undefined) {

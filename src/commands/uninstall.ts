@@ -14,7 +14,7 @@ async function optionsSchema() {
 export function defineUninstall(program: Command): void {
   program
     .command('uninstall')
-    .description("remove what apply installed (keeps prosody's volume unless --delete-data; the chart's recording and transcript volumes go with the release)")
+    .description('remove what apply installed (keeps the recording, transcript and prosody volumes unless --delete-data)')
     .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
     .option('--delete-data', 'also delete PersistentVolumeClaims (recordings, transcripts, prosody data)')
     .option('--dry-run', 'print the plan, change nothing')

@@ -234,6 +234,10 @@ export const configSchema = z
           .union([z.ipv4(), z.ipv6()])
           .optional()
           .register(z.globalRegistry, { description: 'address the JVB advertises to clients (LB address, VPS address for pangolin)' }),
+        extraPublicIPs: z
+          .array(z.union([z.ipv4(), z.ipv6()]))
+          .optional()
+          .register(z.globalRegistry, { description: 'more addresses the JVB advertises besides publicIP (apply saves here the other addresses a load balancer host name resolves to)' }),
         udpPort: z.number().int().min(1).max(65535).default(10000).register(z.globalRegistry, { description: 'first UDP media port' }),
         nodePort: z
           .number()

@@ -124,6 +124,7 @@ export function crossFieldIssues(c: Config): ConfigIssue[] {
     if (!c.exposure.pangolin) err('exposure.pangolin.endpoint', 'pangolin mode needs the Pangolin server URL');
     if (!c.exposure.publicIP) err('exposure.publicIP', 'pangolin mode needs the VPS public address: the bridge must advertise it');
   }
+  if (c.exposure.extraPublicIPs?.length && !c.exposure.publicIP) err('exposure.extraPublicIPs', 'set exposure.publicIP first: the extra addresses are advertised beside it');
   if (c.exposure.mode !== 'pangolin' && c.exposure.pangolin) {
     warn('exposure.pangolin', `ignored: exposure.mode is ${c.exposure.mode}`);
   }

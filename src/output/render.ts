@@ -47,6 +47,7 @@ export function runRender(input: { configPath: string; out: string }): RenderOut
       write('extras-secrets.values.yaml', `# secrets for the extras chart: keep private\n${stringify(release.extras.secretValues)}`, 0o600);
     }
   }
+  for (const [rel, content] of Object.entries(release.data?.files ?? {})) write(join('data', rel), content);
   write('NOTES.md', `# ${release.release}: what this render means\n\n${release.notes.map((n) => `- ${n}`).join('\n')}\n`);
   return { files, notes: release.notes, warnings: warningTexts, release };
 }

@@ -9,7 +9,7 @@ import type { Config, Secrets } from '../config/schema.js';
 import { CommandError } from '../errors.js';
 import { interruptSignal } from '../interrupt.js';
 import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
-import { defaultClusterActions, runPlan, type ClusterActions, type Learnt, type StepOutcome, type TaskRunner } from '../cluster/apply.js';
+import { defaultClusterActions, refuseToDropClaims, runPlan, type ClusterActions, type Learnt, type StepOutcome, type TaskRunner } from '../cluster/apply.js';
 import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from '../cluster/helm.js';
 import { formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from '../cluster/plan.js';
 import type { PreflightResult } from '../cluster/preflight.js';
@@ -50,7 +50,18 @@ export interface ApplyResult {
   planText?: string;
   outcomes: StepOutcome[];
   notes: string[];
+  /** the first address learnt from the load balancer (exposure.publicIP) */
   advertised?: string;
+  /** every address learnt: publicIP, then extraPublicIPs */
+  advertisedIPs?: string[];
+}
+
+/** The config with learnt load-balancer addresses: the first is exposure.publicIP, the others exposure.extraPublicIPs. */
+export function withAdvertised(config: Config, addresses: string[]): Config {
+  const [first, ...more] = addresses;
+  if (!first) return config;
+  const exposure = { ...config.exposure, publicIP: first, extraPublicIPs: more.length > 0 ? more : undefined };
+  return { ...config, exposure };
 }
 
 /** What apply must read from the cluster and render again: the JVB Service's LB address, the web Ingress's tailnet name. */
@@ -64,8 +75,7 @@ function learnFrom(config: Config, release: Release): { advertiseFrom?: string; 
 
 /** The Config with what the cluster told us: the bridges' address, the tailnet name. */
 function withLearnt(config: Config, l: Learnt): Config {
-  const exposure = { ...config.exposure };
-  if (l.address) exposure.publicIP = l.address;
+  const exposure = { ...withAdvertised(config, l.addresses ?? []).exposure };
   if (l.fqdn) exposure.tailscale = { installOperator: true, ...exposure.tailscale, fqdn: l.fqdn };
   return { ...config, exposure };
 }
@@ -121,13 +131,16 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     release.namespace,
     input.runTasks,
   );
-  if (learnt.address || learnt.fqdn) {
+  if (learnt.addresses || learnt.fqdn) {
     // keep what was learnt in the config, so the next apply renders the same values
     saveConfig(input.configPath, config);
-    if (learnt.address) report.info(`saved exposure.publicIP: ${learnt.address} in ${input.configPath}`);
+    if (config.exposure.publicIP && learnt.addresses) {
+      const extra = config.exposure.extraPublicIPs ? ` and exposure.extraPublicIPs: ${config.exposure.extraPublicIPs.join(', ')}` : '';
+      report.info(`saved exposure.publicIP: ${config.exposure.publicIP}${extra} in ${input.configPath}`);
+    }
     if (learnt.fqdn) report.info(`saved exposure.tailscale.fqdn: ${learnt.fqdn} in ${input.configPath} (public URL https://${learnt.fqdn})`);
   }
-  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised: learnt.address };
+  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised: learnt.addresses?.[0], advertisedIPs: learnt.addresses };
 }
 
 export interface UninstallInput {
@@ -148,6 +161,7 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     return { release: c.cluster.release, namespace: c.cluster.namespace, plan, planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }), outcomes: [], notes: [] };
   }
   const helm = await detectHelm(helmBin);
+  if (!input.deleteData) await refuseToDropClaims(helm, c, interruptSignal());
   const outcomes = await runPlan(
     plan,
     {
@@ -155,7 +169,7 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
       kubectl: kubectlBinary(),
       signal: interruptSignal(),
       actions: {
-        serviceAddress: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
+        serviceAddresses: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
         ingressHostname: () => Promise.reject(new CommandError('internal: no address lookup during uninstall')),
         waitForBridges: () => Promise.resolve(),
       },
@@ -168,8 +182,6 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     namespace: c.cluster.namespace,
     plan,
     outcomes,
-    notes: input.deleteData
-      ? []
-      : ["prosody's PersistentVolumeClaim was kept (--delete-data removes it); the chart's jibri and transcriber claims go with the release (chart 3.4.0 sets no keep policy)"],
+    notes: input.deleteData ? [] : ['the PersistentVolumeClaims were kept: recordings, transcripts, prosody data (--delete-data removes them)'],
   };
 }

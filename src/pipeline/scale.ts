@@ -8,7 +8,7 @@ import { planScaleChange, type ScaleChange, type ScaleRequest } from '../config/
 import type { Config, Secrets } from '../config/schema.js';
 import type { ClusterActions, TaskRunner } from '../cluster/apply.js';
 import { readBridgeLoad, type BridgeLoad } from '../cluster/scale.js';
-import { applyInstall, type ApplyResult, type PipelineReport } from './apply.js';
+import { applyInstall, withAdvertised, type ApplyResult, type PipelineReport } from './apply.js';
 
 export interface ScaleInput {
   configPath: string;
@@ -80,7 +80,7 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     runTasks: input.runTasks,
   });
   // the file changes only after the cluster took the change (a failed helm upgrade rolled back)
-  saveConfig(input.configPath, r.advertised ? { ...config, exposure: { ...config.exposure, publicIP: r.advertised } } : config);
+  saveConfig(input.configPath, withAdvertised(config, r.advertisedIPs ?? []));
   return { change: summary, status: 'applied', bridges, apply: { outcomes: r.outcomes, notes: r.notes } };
 }
 

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { EXPOSURE, jvbUdpPorts } from '../config/exposure.js';
 import type { Config, Secrets } from '../config/schema.js';
 import { formatCpu, formatMemory, type Sizing } from '../config/sizing.js';
+import { dataChart, type DataChart } from './claims.js';
 import { renderManifests, type Manifest } from './manifests.js';
 import { chartFullname, jvbDeploymentNames, jvbLayout, mergeValues, renderValues, type Values } from './values.js';
 import { toCommentedYaml } from './yaml.js';
@@ -55,6 +56,8 @@ export interface Release {
   valuesYaml: string;
   secretValuesYaml: string;
   extras: ExtrasChart | undefined;
+  /** the recording/transcript claims, kept on uninstall; installed before jitsi-meet, which mounts them */
+  data: DataChart | undefined;
   dependencies: DependencyRelease[];
   jvbDeployments: string[];
   udpPorts: number[];
@@ -171,6 +174,7 @@ export function renderRelease(config: Config, secrets: Secrets): Release {
     valuesYaml: toCommentedYaml(values, COMMENTS, header),
     secretValuesYaml: `# secrets for ${config.cluster.release}: keep private, never commit\n${stringify(secretValues)}`,
     extras: extrasChart(config, manifests, secrets),
+    data: dataChart(config),
     dependencies: dependencies(config, secrets),
     jvbDeployments: jvbDeploymentNames(config).slice(0, layout.portRangeSize),
     udpPorts,

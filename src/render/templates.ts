@@ -10,12 +10,17 @@ export function templatePath(name: string): URL {
   return packageFile(`templates/${name}`);
 }
 
-/** A fresh Document of a template: fill it with setIn, keep its comments. */
-export function loadTemplateDocument(name: string): Document {
+/** A template's text as shipped (a helm template goes into a chart unchanged). */
+export function loadTemplateText(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
     text = readFileSync(templatePath(name), 'utf8');
     cache.set(name, text);
   }
-  return parseDocument(text);
+  return text;
+}
+
+/** A fresh Document of a template: fill it with setIn, keep its comments. */
+export function loadTemplateDocument(name: string): Document {
+  return parseDocument(loadTemplateText(name));
 }

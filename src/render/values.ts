@@ -13,6 +13,11 @@ export function chartFullname(release: string): string {
   return release.includes('jitsi-meet') ? release : `${release}-jitsi-meet`;
 }
 
+/** The claim the chart would have named `<fullname>-<component>`: same name, so an older install's claim is taken over, not replaced. */
+export function dataClaimName(release: string, component: 'jibri' | 'transcriber'): string {
+  return `${chartFullname(release)}-${component}`;
+}
+
 /** Names of the JVB Deployments the chart creates (one per port index). */
 export function jvbDeploymentNames(config: Config): string[] {
   const n = jvbLayout(config).portRangeSize;
@@ -94,7 +99,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
         ...(c.exposure.annotations ? { annotations: c.exposure.annotations } : {}),
       },
       // STUN would report the cluster's egress address, not the load balancer's
-      ...(c.exposure.publicIP ? { publicIPs: [c.exposure.publicIP], disableStun: true } : {}),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c), disableStun: true } : {}),
     },
     web: c.tls.mode === 'none' ? { service: { type: 'LoadBalancer' } } : {},
   }),
@@ -102,7 +107,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
     jvb: {
       service: { enabled: true, type: 'NodePort', externalTrafficPolicy: 'Local', ...(c.exposure.annotations ? { annotations: c.exposure.annotations } : {}) },
       nodePort: c.exposure.nodePort,
-      ...(c.exposure.publicIP ? { publicIPs: [`${c.exposure.publicIP}#${c.exposure.nodePort}`], disableStun: true } : { useNodeIP: true }),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c).map((ip) => `${ip}#${c.exposure.nodePort}`), disableStun: true } : { useNodeIP: true }),
     },
     web: c.tls.mode === 'none' ? { service: { type: 'NodePort' } } : {},
   }),
@@ -110,7 +115,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
     jvb: {
       service: { enabled: false },
       useHostPort: true,
-      ...(c.exposure.publicIP ? { publicIPs: [c.exposure.publicIP], disableStun: true } : { useNodeIP: true }),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c), disableStun: true } : { useNodeIP: true }),
     },
     web: c.tls.mode === 'none' ? { service: { type: 'LoadBalancer' } } : {},
   }),
@@ -123,7 +128,7 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
         annotations: { 'tailscale.com/hostname': `${c.exposure.tailscale?.hostname ?? c.cluster.release}-jvb`, ...(c.exposure.annotations ?? {}) },
       },
       // the tailnet address is only known once the operator assigns it: apply reads it and re-applies
-      ...(c.exposure.publicIP ? { publicIPs: [c.exposure.publicIP] } : {}),
+      ...(c.exposure.publicIP ? { publicIPs: advertisedIPs(c) } : {}),
       disableStun: true,
     },
     web: {
@@ -138,12 +143,17 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
   pangolin: (c) => ({
     jvb: {
       service: { enabled: true, type: 'ClusterIP' },
-      publicIPs: c.exposure.publicIP ? [c.exposure.publicIP] : [],
+      publicIPs: advertisedIPs(c),
       disableStun: true,
     },
     web: {},
   }),
 };
+
+/** jvb.publicIPs: the chart joins them into JVB_ADVERTISE_IPS, one static mapping (candidate) per address. */
+function advertisedIPs(c: Config): string[] {
+  return c.exposure.publicIP ? [c.exposure.publicIP, ...(c.exposure.extraPublicIPs ?? [])] : [];
+}
 
 /** The host people open: for Tailscale the tailnet name the operator assigned, once apply has read it. */
 function publicHost(config: Config): string {
@@ -167,6 +177,11 @@ function webIngress(config: Config): Values | undefined {
 function storageValues(s: { enabled: boolean; size: string; storageClass?: string } | undefined): Values {
   if (!s || !s.enabled) return { enabled: false };
   return { enabled: true, size: s.size, ...(s.storageClass ? { storageClassName: s.storageClass } : {}) };
+}
+
+/** jibri and transcriber mount the claim our data chart keeps (render/claims.ts): the chart then makes none itself. */
+function claimValues(config: Config, component: 'jibri' | 'transcriber', s: { enabled: boolean } | undefined): Values {
+  return s?.enabled ? { enabled: true, existingClaim: dataClaimName(config.cluster.release, component) } : { enabled: false };
 }
 
 export interface RenderedValues {
@@ -220,15 +235,12 @@ export function renderValues(config: Config, secrets: Secrets): RenderedValues {
           enabled: true,
           replicaCount: comp.jibri.replicas,
           resources: resourcesOf(sizing, 'jibri'),
-          persistence: {
-            ...storageValues(comp.jibri.storage),
-            ...(comp.jibri.storage?.enabled ? { accessModes: [comp.jibri.storage.accessMode ?? 'ReadWriteMany'] } : {}),
-          },
+          persistence: claimValues(config, 'jibri', comp.jibri.storage),
         }
       : { enabled: false },
     jigasi: comp.jigasi.enabled ? { enabled: true, resources: resourcesOf(sizing, 'jigasi') } : { enabled: false },
     transcriber: comp.transcriber.enabled
-      ? { enabled: true, resources: resourcesOf(sizing, 'transcriber'), persistence: storageValues(comp.transcriber.storage) }
+      ? { enabled: true, resources: resourcesOf(sizing, 'transcriber'), persistence: claimValues(config, 'transcriber', comp.transcriber.storage) }
       : { enabled: false },
   };
   if (config.exposure.turn.enabled) {

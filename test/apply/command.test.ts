@@ -104,6 +104,6 @@ describe('jitsi-k8s uninstall', () => {
     const r = await cliAsync(['uninstall', '--yes', '--config', configFile(BASE)], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('removed release jitsi in namespace jitsi');
-    expect(r.stderr).toContain("prosody's PersistentVolumeClaim was kept");
+    expect(r.stderr).toContain('the PersistentVolumeClaims were kept: recordings, transcripts, prosody data');
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { unkeptClaims } from '../../src/cluster/apply.js';
 import { CHART_DIR, formatPlan, planApply, planUninstall } from '../../src/cluster/plan.js';
 import { renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
@@ -64,6 +65,29 @@ describe('apply plan', () => {
     expect(rm.okWhen!.test('Error: uninstall: Release not loaded: jitsi-extras: release: not found')).toBe(true);
   });
 
+  it('recording and transcript claims: handed to the data release, which goes before jitsi-meet without --wait', () => {
+    const steps = plan({ components: { jibri: { enabled: true, storage: { size: '20Gi', storageClass: 'nfs' } }, transcriber: { enabled: true, storage: { size: '5Gi' } } } });
+    expect(steps.map((s) => s.id)).toEqual(['claims-adopt', 'data', 'jitsi-meet', 'extras-remove', 'wait-bridges']);
+    const adopt = steps[0]!;
+    expect(adopt.tool).toBe('kubectl');
+    expect(adopt.args).toEqual([
+      'annotate', 'persistentvolumeclaims', '--namespace', 'jitsi', '--selector', 'app.kubernetes.io/instance=jitsi,app.kubernetes.io/component in (jibri,transcriber)',
+      '--overwrite', 'meta.helm.sh/release-name=jitsi-data', 'meta.helm.sh/release-namespace=jitsi', 'helm.sh/resource-policy=keep',
+    ]);
+    const data = steps[1]!;
+    expect(data.args.slice(0, 4)).toEqual(['upgrade', '--install', 'jitsi-data', CHART_DIR]);
+    expect(data.args).not.toContain('--wait');
+    expect(data.args).not.toContain('--atomic');
+    const claims = parse(data.stdin!).claims;
+    expect(claims).toEqual([
+      { name: 'jitsi-jitsi-meet-jibri', component: 'jibri', size: '20Gi', storageClassName: 'nfs', accessModes: ['ReadWriteMany'], labels: { 'app.kubernetes.io/name': 'jitsi-meet', 'app.kubernetes.io/instance': 'jitsi', 'app.kubernetes.io/component': 'jibri' } },
+      { name: 'jitsi-jitsi-meet-transcriber', component: 'transcriber', size: '5Gi', accessModes: ['ReadWriteMany'], labels: { 'app.kubernetes.io/name': 'jitsi-meet', 'app.kubernetes.io/instance': 'jitsi', 'app.kubernetes.io/component': 'transcriber' } },
+    ]);
+    // a changed size is a changed release: the unchanged check sees the claims
+    expect(data.unchangedCheck).toEqual({ release: 'jitsi-data', namespace: 'jitsi', values: { claims } });
+    expect(plan({ components: { jibri: { enabled: true, storage: { enabled: false } } } }).map((s) => s.id)).not.toContain('data');
+  });
+
   it('every helm step with values has an unchanged check against the installed release', () => {
     const main = plan().find((s) => s.id === 'jitsi-meet')!;
     expect(main.unchangedCheck).toMatchObject({ release: 'jitsi', namespace: 'jitsi', chartVersion: '3.4.0' });
@@ -74,8 +98,18 @@ describe('apply plan', () => {
 describe('uninstall plan', () => {
   it('removes extras, the release, and our dependency charts; keeps data by default', () => {
     const steps = planUninstall({ release: 'jitsi', namespace: 'jitsi' }, { deleteData: false, dependencies: [{ release: 'tailscale-operator', namespace: 'tailscale' }], context: 'prod' });
-    expect(steps.map((s) => s.id)).toEqual(['extras', 'jitsi-meet', 'dep-tailscale-operator']);
+    expect(steps.map((s) => s.id)).toEqual(['extras', 'jitsi-meet', 'data', 'dep-tailscale-operator']);
     expect(steps.every((s) => s.args.includes('--kube-context') && s.okWhen)).toBe(true);
+  });
+
+  it('finds the claims a release manifest holds without a keep policy', () => {
+    const manifest = [
+      'kind: PersistentVolumeClaim\nmetadata:\n  name: jitsi-jitsi-meet-jibri',
+      'kind: PersistentVolumeClaim\nmetadata:\n  name: kept\n  annotations:\n    helm.sh/resource-policy: keep',
+      'kind: Deployment\nmetadata:\n  name: jitsi-jitsi-meet-web',
+    ].join('\n---\n');
+    expect(unkeptClaims(manifest)).toEqual(['jitsi-jitsi-meet-jibri']);
+    expect(unkeptClaims('')).toEqual([]);
   });
 
   it('--delete-data deletes the release PVCs by label', () => {

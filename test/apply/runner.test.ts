@@ -24,7 +24,7 @@ beforeAll(async () => {
     helm: await detectHelm(helmBin()),
     kubectl: kubectlBin(),
     signal: new AbortController().signal,
-    actions: { serviceAddress: async () => '203.0.113.1', waitForBridges: async () => undefined },
+    actions: { serviceAddresses: async () => ['203.0.113.1'], waitForBridges: async () => undefined },
   };
 });
 afterAll(async () => {

@@ -20,7 +20,7 @@ const standin = join(repoRoot, 'test/support/helm-standin.mjs');
 let log: string;
 const saved = { ...process.env };
 const actions: ClusterActions = {
-  serviceAddress: async () => '198.51.100.9',
+  serviceAddresses: async () => ['198.51.100.9'],
   ingressHostname: async () => 'meet.tail1234.ts.net',
   waitForBridges: async () => undefined,
 };
@@ -117,7 +117,7 @@ describe('apply with a recording helm', () => {
     const asked: string[] = [];
     const reading: ClusterActions = {
       ...actions,
-      serviceAddress: async (ns, svc) => (asked.push(`service ${ns}/${svc}`), '100.64.0.7'),
+      serviceAddresses: async (ns, svc) => (asked.push(`service ${ns}/${svc}`), ['100.64.0.7']),
       ingressHostname: async (ns, ing) => (asked.push(`ingress ${ns}/${ing}`), 'meet.tail1234.ts.net'),
     };
     const path = join(work, 'ts.yaml');
@@ -132,6 +132,17 @@ describe('apply with a recording helm', () => {
     const saved = parse(readFileSync(path, 'utf8'));
     expect(saved.exposure.tailscale).toMatchObject({ hostname: 'meet', fqdn: 'meet.tail1234.ts.net' });
     expect(saved.exposure.publicIP).toBe('100.64.0.7');
+  });
+
+  it('a load balancer with several addresses (an ELB name, one IP per zone): all are advertised and saved', async () => {
+    const c = config({ exposure: { mode: 'loadBalancer', publicIP: undefined } });
+    const path = join(work, 'elb.yaml');
+    const r = await applyInstall({ configPath: path, config: c, secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions: { ...actions, serviceAddresses: async () => ['198.51.100.3', '198.51.100.20'] } });
+    const mains = calls().filter((x) => x.argv[0] === 'upgrade' && x.argv[2] === 'jitsi');
+    expect(parse(mains.at(-1)!.stdin).jvb.publicIPs).toEqual(['198.51.100.3', '198.51.100.20']);
+    expect(r).toMatchObject({ advertised: '198.51.100.3', advertisedIPs: ['198.51.100.3', '198.51.100.20'] });
+    const saved = parse(readFileSync(path, 'utf8'));
+    expect(saved.exposure).toMatchObject({ publicIP: '198.51.100.3', extraPublicIPs: ['198.51.100.20'] });
   });
 
   it('bridges that never become ready roll the release back too', async () => {

@@ -1,7 +1,10 @@
 /**
  * The Jitsi target end to end, minus Jitsi: real Chromium joins the loopback conference through
- * Jitsi-style room URLs, while the bridges are sampled through src/cluster/ from the CONTRACT FAKE
- * Kubernetes API server (test/support/fake-apiserver.ts) — the two things that cannot run here.
+ * Jitsi-style room URLs, while the bridges are sampled through src/cluster/ from the LOOK-ALIKE
+ * Kubernetes API server (test/support/fake-apiserver.ts). Why not the real test control plane: the
+ * point here is bridge CPU from kubelet cAdvisor counters that move between scrapes, and kwok serves
+ * no cAdvisor metrics (nor is there a metrics API to fall back on). Bridge discovery and
+ * /colibri/stats through the real pods/proxy are covered in test/k8s/observe.test.ts.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

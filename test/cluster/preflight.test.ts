@@ -1,4 +1,11 @@
-/** src/cluster/preflight.ts against the fake API server (contract test) and on recorded facts. */
+/**
+ * src/cluster/preflight.ts on recorded facts and against the LOOK-ALIKE API server
+ * (test/support/fake-apiserver.ts), only for what the real test control plane cannot show: a CNI's
+ * pods in kube-system, nodes' container runtimes (kwok reports none), the cert-manager and Tailscale
+ * API groups, an API server that is down, and one read forbidden while the others are allowed.
+ * Nodes (cordoned, tainted), storage classes, resources against allocatable, the metrics API and the
+ * context run on the real API server in test/k8s/preflight.test.ts.
+ */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
 import { openKube } from '../../src/cluster/kube.js';
@@ -25,7 +32,7 @@ beforeEach(async () => {
 });
 afterAll(() => api?.close());
 
-describe('runPreflight (contract test against the fake API server)', () => {
+describe('runPreflight on the look-alike API server', () => {
   it('a healthy cluster passes every check that applies to the config', async () => {
     const r = await runPreflight(openKube({ kubeconfig }), config());
     expect(verdicts(r)).toEqual({ api: 'ok', context: 'ok', permissions: 'ok', namespace: 'ok', resources: 'ok', cni: 'ok', runtime: 'ok', certManager: 'ok' });
@@ -39,43 +46,6 @@ describe('runPreflight (contract test against the fake API server)', () => {
     for (const p of ['/version', '/api/v1/nodes', '/apis/storage.k8s.io/v1/storageclasses', '/apis', '/api/v1/namespaces/jitsi', '/api/v1/namespaces/kube-system/pods']) expect(paths).toContain(p);
   });
 
-  it('hostPort bridges need one schedulable node each: cordoned and tainted nodes do not count', async () => {
-    api.state.nodes[1] = fakeNode({ name: 'n2', cordoned: true });
-    api.state.nodes[2] = fakeNode({ name: 'n3', taints: [{ key: 'node-role.kubernetes.io/control-plane', effect: 'NoSchedule' }] });
-    const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 3 } } }));
-    const c = check(r, 'hostPortNodes');
-    expect(c.verdict).toBe('fail');
-    expect(c.message).toBe('1 schedulable node for 3 bridges (one per node with hostPort 10000/udp); not usable: n2 (cordoned), n3 (node-role.kubernetes.io/control-plane:NoSchedule): 2 of 3 bridges would stay Pending');
-    expect(c.hint).toMatch(/uncordon/);
-    expect(r.ok).toBe(false);
-  });
-
-  it('a storage class that does not exist fails; RWX on a ReadWriteOnce-only provisioner warns', async () => {
-    const missing = await runPreflight(openKube({ kubeconfig }), config({ components: { prosody: { persistence: { enabled: true, storageClass: 'fast-ssd' } } } }));
-    expect(check(missing, 'storage').verdict).toBe('fail');
-    expect(check(missing, 'storage').message).toBe('prosody: storage class "fast-ssd" does not exist (available: local-path (default), nfs)');
-
-    const rwx = await runPreflight(openKube({ kubeconfig }), config({ components: { jibri: { enabled: true, replicas: 2, storage: { enabled: true } } } }));
-    expect(check(rwx, 'storage').verdict).toBe('warn');
-    expect(check(rwx, 'storage').message).toMatch(/jibri: 2 pods share a ReadWriteMany volume, but "local-path" \(rancher.io\/local-path\) only offers ReadWriteOnce/);
-
-    const nfs = await runPreflight(openKube({ kubeconfig }), config({ components: { jibri: { enabled: true, replicas: 1, storage: { enabled: true, storageClass: 'nfs' } } } }));
-    expect(check(nfs, 'storage')).toMatchObject({ verdict: 'ok', message: 'volumes will use nfs' });
-  });
-
-  it('no default storage class and none named → fail', async () => {
-    api.state.storageClasses = [fakeStorageClass({ name: 'nfs' })];
-    const r = await runPreflight(openKube({ kubeconfig }), config({ components: { prosody: { persistence: { enabled: true } } } }));
-    expect(check(r, 'storage').message).toMatch(/no storage class named and the cluster has no default class/);
-  });
-
-  it('autoscaling without metrics-server fails', async () => {
-    api.state.apiGroups = ['cert-manager.io'];
-    const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 1, autoscale: { enabled: true, max: 3 } } } }));
-    expect(check(r, 'metricsServer')).toMatchObject({ verdict: 'fail', message: 'metrics.k8s.io is not served: the JVB autoscaler would never scale' });
-    expect(check(r, 'hostPortNodes').verdict).toBe('ok');
-  });
-
   it('cert-manager and the Tailscale operator when the config needs them', async () => {
     api.state.apiGroups = [];
     const r = await runPreflight(openKube({ kubeconfig }), config({ exposure: { mode: 'tailscale', tailscale: { installOperator: false } } }));
@@ -85,26 +55,6 @@ describe('runPreflight (contract test against the fake API server)', () => {
     const ok = await runPreflight(openKube({ kubeconfig }), config({ tls: { mode: 'none' }, exposure: { mode: 'tailscale', tailscale: { installOperator: false } } }));
     expect(verdicts(ok).tailscale).toBe('ok');
     expect(verdicts(ok).certManager).toBeUndefined();
-  });
-
-  it('requests that do not fit the nodes fail', async () => {
-    api.state.nodes = [fakeNode({ name: 'small', cpu: '2', memory: '2Gi' })];
-    const r = await runPreflight(openKube({ kubeconfig }), config({ nodes: { count: 1, cpu: 8, memoryGiB: 32 } }));
-    expect(check(r, 'resources').verdict).toBe('fail');
-    expect(check(r, 'resources').message).toMatch(/one jvb pod requests 3600m CPU .* more than the largest node offers \(2 \/ 2Gi\)/);
-  });
-
-  it('more requested than the schedulable nodes offer in total fails', async () => {
-    api.state.nodes = [fakeNode({ name: 'a', cpu: '4', memory: '8Gi' }), fakeNode({ name: 'b', cpu: '4', memory: '8Gi', cordoned: true })];
-    const r = await runPreflight(openKube({ kubeconfig }), config({ nodes: { count: 1, cpu: 4, memoryGiB: 8 }, components: { web: { replicas: 2 }, jvb: { replicas: 2 } } }));
-    expect(check(r, 'resources')).toMatchObject({ verdict: 'fail', message: expect.stringMatching(/^more than the cluster has: requests \S+ CPU \/ \S+ of 4 \/ 8Gi allocatable on 1 schedulable node$/) });
-  });
-
-  it('a context other than the config’s fails, or warns with --yes', async () => {
-    const kube = openKube({ kubeconfig });
-    const cfg = config({ cluster: { context: 'prod' } });
-    expect(check(await runPreflight(kube, cfg), 'context')).toMatchObject({ verdict: 'fail', message: 'the config is for context "prod", but this run uses "fake"' });
-    expect(check(await runPreflight(kube, cfg, { yes: true }), 'context').verdict).toBe('warn');
   });
 
   it('an unreachable cluster reports only that, with the unreachable hint', async () => {
@@ -167,6 +117,8 @@ describe('permissions the credentials need', () => {
     expect(texts(config(), false)).toContain('create namespaces (cluster-wide)');
     const full = texts(config({ exposure: { mode: 'hostPort' }, components: { jvb: { autoscale: { enabled: true } }, prosody: { persistence: { enabled: true } } } }), true);
     expect(full).toEqual(expect.arrayContaining(['create horizontalpodautoscalers.autoscaling in jitsi', 'list storageclasses.storage.k8s.io (cluster-wide)']));
+    expect(plain).not.toContain('patch persistentvolumeclaims in jitsi');
+    expect(texts(config({ components: { jibri: { enabled: true, storage: { size: '1Gi' } } } }), true)).toContain('patch persistentvolumeclaims in jitsi');
   });
 
   it('each missing permission is named, with why, and fails preflight', () => {

@@ -38,6 +38,8 @@ describe('validateConfig: every problem names its path', () => {
     ['nodePort without port', { exposure: { mode: 'nodePort' } }, 'exposure.nodePort: nodePort mode needs'],
     ['nodePort out of range', { exposure: { mode: 'nodePort', nodePort: 8080 } }, 'exposure.nodePort: must be in the NodePort range 30000-32767 (got 8080)'],
     ['bad public IP', { exposure: { publicIP: '999.1.1.1' } }, 'exposure.publicIP'],
+    ['extra public IPs without publicIP', { exposure: { publicIP: undefined, extraPublicIPs: ['203.0.113.11'] } }, 'exposure.extraPublicIPs: set exposure.publicIP first'],
+    ['bad extra public IP', { exposure: { extraPublicIPs: ['elb.example'] } }, 'exposure.extraPublicIPs.0'],
     ['cpu limit quantity', { components: { web: { resources: { requests: { cpu: 'lots' } } } } }, 'components.web.resources.requests.cpu: a CPU quantity'],
     ['namespace', { cluster: { namespace: 'Jitsi_NS' } }, 'cluster.namespace'],
     ['wrong apiVersion', { apiVersion: 'v2' }, 'apiVersion'],

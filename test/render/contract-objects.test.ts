@@ -122,12 +122,13 @@ const CASES: [string, Record<string, unknown>, (objs: Any[]) => void][] = [
     },
   ],
   [
-    'jibri, jigasi, transcriber with storage, prosody persistence: the PVCs and the claim template',
+    'jibri, jigasi, transcriber with storage, prosody persistence: jibri and transcriber mount our kept claims, the chart makes none; the prosody claim template',
     WITH_STORAGE,
     (objs) => {
-      expect(byId(objs, 'PersistentVolumeClaim jitsi-jitsi-meet-jibri')).toMatchObject({ component: 'jibri', accessModes: ['ReadWriteMany'], size: '20Gi', storageClass: 'nfs' });
-      expect(byId(objs, 'PersistentVolumeClaim jitsi-jitsi-meet-transcriber')).toMatchObject({ component: 'transcriber', accessModes: ['ReadWriteMany'], size: '5Gi' });
-      expect(byId(objs, 'Deployment jitsi-jitsi-meet-jibri')).toMatchObject({ replicas: 2 });
+      // the claims come from our data chart (render/claims.ts), with a keep policy
+      expect(objs.filter((o) => o.id.startsWith('PersistentVolumeClaim'))).toEqual([]);
+      expect(byId(objs, 'Deployment jitsi-jitsi-meet-jibri')).toMatchObject({ replicas: 2, claims: ['jitsi-jitsi-meet-jibri'] });
+      expect(byId(objs, 'Deployment jitsi-jitsi-meet-transcriber')).toMatchObject({ claims: ['jitsi-jitsi-meet-transcriber'] });
       expect(ids(objs)).toEqual(expect.arrayContaining(['Deployment jitsi-jitsi-meet-jigasi', 'Deployment jitsi-jitsi-meet-transcriber', 'Service jitsi-jitsi-meet-jibri']));
       expect(byId(objs, 'StatefulSet jitsi-jitsi-meet-prosody').claimTemplates).toEqual([{ name: 'prosody-data', size: '2Gi', storageClass: 'local-path' }]);
     },
@@ -137,6 +138,16 @@ const CASES: [string, Record<string, unknown>, (objs: Any[]) => void][] = [
 describe('contract chart: the objects jitsi-meet 3.4.0 renders', () => {
   it.each(CASES)('%s', async (_name, overrides, expectations) => {
     expectations(await objects(contractChart, values(overrides)));
+  });
+
+  it('persistence without existingClaim (as an older jitsi-k8s rendered it): the chart makes the claims itself', async () => {
+    const v = values({ components: { jibri: { enabled: true, storage: { enabled: true, size: '20Gi', storageClass: 'nfs' } }, transcriber: { enabled: true, storage: { enabled: true, size: '5Gi' } } } });
+    v.jibri.persistence = { enabled: true, size: '20Gi', storageClassName: 'nfs', accessModes: ['ReadWriteMany'] };
+    v.transcriber.persistence = { enabled: true, size: '5Gi' };
+    const objs = await objects(contractChart, v);
+    expect(byId(objs, 'PersistentVolumeClaim jitsi-jitsi-meet-jibri')).toMatchObject({ component: 'jibri', accessModes: ['ReadWriteMany'], size: '20Gi', storageClass: 'nfs' });
+    expect(byId(objs, 'PersistentVolumeClaim jitsi-jitsi-meet-transcriber')).toMatchObject({ component: 'transcriber', accessModes: ['ReadWriteMany'], size: '5Gi' });
+    expect(byId(objs, 'Deployment jitsi-jitsi-meet-jibri')).toMatchObject({ claims: ['jitsi-jitsi-meet-jibri'] });
   });
 
   it('refuses several replicas of one bridge behind a Service, as the real chart does', async () => {

@@ -69,6 +69,12 @@ describe('render: JVB layout follows the exposure mode', () => {
     expect(jvb.disableStun).toBe(true);
   });
 
+  it('extra public IPs are advertised after publicIP (JVB_ADVERTISE_IPS is a list), with the NodePort too', () => {
+    const extra = { publicIP: '203.0.113.10', extraPublicIPs: ['203.0.113.11', '2001:db8::1'] };
+    expect((render({ exposure: extra }).values.jvb as Any).publicIPs).toEqual(['203.0.113.10', '203.0.113.11', '2001:db8::1']);
+    expect((render({ exposure: { ...extra, mode: 'nodePort', nodePort: 31000 } }).values.jvb as Any).publicIPs).toEqual(['203.0.113.10#31000', '203.0.113.11#31000', '2001:db8::1#31000']);
+  });
+
   it('nodePort advertises ip#port', () => {
     const jvb = render({ exposure: { mode: 'nodePort', nodePort: 31000 } }).values.jvb as Any;
     expect(jvb.nodePort).toBe(31000);
@@ -169,8 +175,9 @@ describe('render: values the chart reads', () => {
         prosody: { persistence: { enabled: true, size: '5Gi', storageClass: 'fast' } },
       },
     }).values as Any;
-    expect(v.jibri).toMatchObject({ enabled: true, replicaCount: 2, persistence: { enabled: true, size: '20Gi', storageClassName: 'nfs', accessModes: ['ReadWriteMany'] } });
-    expect(v.transcriber.persistence).toEqual({ enabled: true, size: '10Gi', storageClassName: 'nfs' });
+    // the chart mounts the claims our data chart keeps, and makes none itself
+    expect(v.jibri).toMatchObject({ enabled: true, replicaCount: 2, persistence: { enabled: true, existingClaim: 'jitsi-jitsi-meet-jibri' } });
+    expect(v.transcriber.persistence).toEqual({ enabled: true, existingClaim: 'jitsi-jitsi-meet-transcriber' });
     expect(v.prosody.persistence).toEqual({ enabled: true, size: '5Gi', storageClassName: 'fast' });
   });
 

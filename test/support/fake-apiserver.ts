@@ -1,7 +1,10 @@
 /**
- * CONTRACT FAKE of the Kubernetes API server — no cluster runs on the project's machines, so the
- * code under `src/cluster/` is tested against this. It serves exactly the endpoints jitsi-k8s
- * calls, from an in-memory state the test mutates between calls, over HTTPS on 127.0.0.1
+ * A LOOK-ALIKE of the Kubernetes API server, not the real thing. The real one runs under the tests
+ * (test/k8s/, docs/control-plane.md) and covers whatever it can; this stays for corners it cannot
+ * reach: the metrics API and kubelet cAdvisor counters (no metrics-server, kwok serves none), pods
+ * that crash-loop or restart (no containers run), a status frozen between two polls, one endpoint
+ * failing while the rest answer, and a bridge whose /colibri/stats stays silent. It serves exactly
+ * the endpoints jitsi-k8s calls, from an in-memory state the test mutates between calls, over HTTPS on 127.0.0.1
  * (a self-signed certificate made with openssl at start; @kubernetes/client-node 1.4.0 refuses
  * plain http unless insecure-skip-tls-verify is set, so TLS keeps the kubeconfig realistic).
  *
