@@ -2,7 +2,8 @@
  * The page of the local loopback conference. Query: room, name, video (1 = sends video),
  * audio (1 = sends audio), lite (1 = drop received video before decoding), w, h, fps, allow
  * (comma list of the addresses a candidate may have; the conference stays on them),
- * simulcast (1 = send three layers q/h/f), layer (q, h or f: the layer to receive).
+ * simulcast (1 = send three layers q/h/f), layer (q, h or f: the layer to receive; default: the
+ * one a Jitsi client of this page size asks for).
  * Jitsi-style URLs (/<room>#<overrides>) work as well.
  * Like a Jitsi client: one upstream connection to the forwarding unit when sending, and the unit
  * offers one downstream connection per sender in the room.
@@ -101,6 +102,10 @@ function drop(peer) {
   if (pc) { pc.close(); pcs.delete(peer); delete state.connections[peer]; }
 }
 
+// Jitsi Meet's receive quality levels (jitsi-meet video-quality constants, 2026): a stage of ≥ 720 px
+// asks for 720p, ≥ 360 px for 360p, smaller for 180p — the top, middle and bottom simulcast layer
+const layerForViewport = (height) => (height >= 720 ? 'f' : height >= 360 ? 'h' : 'q');
+
 window.__jk8sLayer = (rid) => send({ type: 'layer', rid });
 ws.onopen = () => send({ type: 'join', room, name: me });
 ws.onclose = () => { state.state = state.state === 'left' ? 'left' : 'disconnected'; };
@@ -109,7 +114,7 @@ ws.onmessage = (ev) => {
   if (m.type === 'joined') {
     state.state = 'joined';
     state.peers = m.peers.length;
-    if (q.get('layer')) send({ type: 'layer', rid: q.get('layer') });
+    send({ type: 'layer', rid: q.get('layer') || layerForViewport(innerHeight) });
     if (stream) publish().catch((e) => fail('publish', e));
   } else if (m.type === 'published') {
     pcs.get('up')?.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((e) => fail('published', e));
