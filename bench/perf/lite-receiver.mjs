@@ -3,7 +3,9 @@
 // defaults) and one receiver browser with 4 lite pages in one loopback room; over a steady window,
 // the receiver browser's CPU per Chrome process type (browser, renderer, GPU, network, audio,
 // other utility) from /proc, and per page. Flags to try on the receiver browser go after `--`.
-//   npm run build && node bench/perf/lite-receiver.mjs [--pages 4] [--senders 1] [--seconds 20] [--viewport 1280x720] [-- --extra-chrome-flag …]
+// --no-script-transform: the pages take the fallback path (every received frame through JavaScript on
+// the page's thread, as lite pages did before 2026-11-30), for a before/after on the same machine.
+//   npm run build && node bench/perf/lite-receiver.mjs [--pages 4] [--senders 1] [--seconds 20] [--viewport 1280x720] [--no-script-transform] [-- --extra-chrome-flag …]
 import { readFileSync, readdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ const { values, positionals } = parseArgs({
     senders: { type: 'string', default: '1' },
     seconds: { type: 'string', default: '20' },
     viewport: { type: 'string', default: '1280x720' },
+    'no-script-transform': { type: 'boolean', default: false },
   },
 });
 const [vw, vh] = values.viewport.split('x').map(Number);
@@ -60,10 +63,44 @@ function tree(root) {
   return out;
 }
 
+/** what each page has received and decoded so far */
+const inbound = (pages) =>
+  Promise.all(
+    pages.map((p) =>
+      p.evaluate(async () => {
+        const o = { videoPackets: 0, framesDecoded: 0, audioPackets: 0, audioSamples: 0 };
+        for (const pc of window.__jk8sProbe.pcs) {
+          (await pc.getStats()).forEach((r) => {
+            if (r.type !== 'inbound-rtp') return;
+            if (r.kind === 'video')
+              Object.assign(o, { videoPackets: o.videoPackets + r.packetsReceived, framesDecoded: o.framesDecoded + (r.framesDecoded ?? 0) });
+            else Object.assign(o, { audioPackets: o.audioPackets + r.packetsReceived, audioSamples: o.audioSamples + (r.totalSamplesReceived ?? 0) });
+          });
+        }
+        return o;
+      }),
+    ),
+  );
+
 const conf = await startLoopbackConference('127.0.0.1');
 const executablePath = findBrowser();
 const launch = (kind, extra = []) =>
-  puppeteer.launch({ executablePath, pipe: true, headless: true, defaultViewport: { width: vw, height: vh }, args: [...browserFlags({ kind, video, loopback: true, fakeVideoFile: kind === 'sender' ? writeFakeVideo(video) : undefined, viewport: { width: vw, height: vh } }), ...extra] });
+  puppeteer.launch({
+    executablePath,
+    pipe: true,
+    headless: true,
+    defaultViewport: { width: vw, height: vh },
+    args: [
+      ...browserFlags({
+        kind,
+        video,
+        loopback: true,
+        fakeVideoFile: kind === 'sender' ? writeFakeVideo(video) : undefined,
+        viewport: { width: vw, height: vh },
+      }),
+      ...extra,
+    ],
+  });
 const url = (q) => `${conf.url}?${new URLSearchParams({ room: 'lite', allow: conf.host, w: '640', h: '360', fps: '15', simulcast: '1', ...q })}`;
 const browsers = [];
 try {
@@ -76,6 +113,7 @@ try {
   for (let i = 0; i < Number(values.pages); i++) {
     const p = await receiver.newPage();
     await p.evaluateOnNewDocument(PROBE_SCRIPT);
+    if (values['no-script-transform']) await p.evaluateOnNewDocument('delete window.RTCRtpScriptTransform;');
     await p.goto(url({ name: `lite-${i}`, video: '0', audio: '0', lite: '1' }));
     pages.push(p);
   }
@@ -84,35 +122,27 @@ try {
   const load0 = loadavg()[0];
   const pid = receiver.process().pid;
   const before = tree(pid);
+  const received0 = await inbound(pages);
   const t0 = Date.now();
   await new Promise((r) => setTimeout(r, Number(values.seconds) * 1000));
   const wall = (Date.now() - t0) / 1000;
   const after = tree(pid);
-  // what the pages received and decoded: packets must flow, video must not be decoded
-  const inbound = await Promise.all(
-    pages.map((p) =>
-      p.evaluate(async () => {
-        const o = { videoPackets: 0, framesDecoded: 0, audioPackets: 0, audioSamples: 0 };
-        for (const pc of window.__jk8sProbe.pcs) {
-          (await pc.getStats()).forEach((r) => {
-            if (r.type !== 'inbound-rtp') return;
-            if (r.kind === 'video') Object.assign(o, { videoPackets: o.videoPackets + r.packetsReceived, framesDecoded: o.framesDecoded + (r.framesDecoded ?? 0) });
-            else Object.assign(o, { audioPackets: o.audioPackets + r.packetsReceived, audioSamples: o.audioSamples + (r.totalSamplesReceived ?? 0) });
-          });
-        }
-        return o;
-      }),
-    ),
-  );
+  const received1 = await inbound(pages);
   const byType = new Map();
   for (const [p, a] of after) {
     const d = a.cpu - (before.get(p)?.cpu ?? 0);
     byType.set(a.type, (byType.get(a.type) ?? 0) + d / wall);
   }
   const total = [...byType.values()].reduce((a, b) => a + b, 0);
-  console.log(`receiver browser, ${pages.length} lite pages, ${values.senders} sender(s), viewport ${values.viewport}, flags: ${positionals.join(' ') || '(engine defaults)'}`);
+  console.log(
+    `receiver browser, ${pages.length} lite pages, ${values.senders} sender(s), viewport ${values.viewport}, flags: ${positionals.join(' ') || '(engine defaults)'}${values['no-script-transform'] ? ', fallback path (frames through JavaScript)' : ''}`,
+  );
   console.log(`load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}`);
-  console.log(`per page since joining: ${inbound.map((o) => `video ${o.videoPackets} pkts/${o.framesDecoded} decoded, audio ${o.audioPackets} pkts/${o.audioSamples} samples`).join('; ')}`);
+  // the same streams must have arrived in both runs of a comparison; video never decoded
+  const rate = (i, k) => ((received1[i][k] - received0[i][k]) / wall).toFixed(0);
+  console.log(
+    `per page in the window, per s: ${received1.map((o, i) => `video ${rate(i, 'videoPackets')} pkts (${o.framesDecoded} frames decoded in all), audio ${rate(i, 'audioPackets')} pkts (${o.audioSamples} samples decoded in all)`).join('; ')}`,
+  );
   for (const [t, c] of [...byType].sort((a, b) => b[1] - a[1])) console.log(`  ${t.padEnd(28)} ${c.toFixed(3)} core`);
   console.log(`  ${'total'.padEnd(28)} ${total.toFixed(3)} core = ${(total / pages.length).toFixed(3)} core per lite page`);
 } finally {
