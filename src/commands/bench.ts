@@ -174,8 +174,7 @@ export function defineBench(program: Command): void {
 
       const credentials = await siteCredentials(flags);
       if (flags.runner === 'k8s') {
-        if (credentials.jwt || credentials.roomPassword) throw new UsageError('a token or room password cannot be handed to load-generator pods yet', 'run protected sites with --runner local');
-        await runOnKubernetes(flags, scenario, baseline);
+        await runOnKubernetes(flags, scenario, baseline, credentials);
         return;
       }
       await refuseBeyondThisMachine(scenario, Boolean(flags.yes));
@@ -209,14 +208,14 @@ export function defineBench(program: Command): void {
     .action(async (_o, cmd: Command) => {
       const opts = cmd.optsWithGlobals<{ spec: string; shard: string; browser?: string }>();
       if (!/^\d+$/.test(opts.shard)) throw new UsageError(`--shard: a whole number (got "${opts.shard}")`);
-      const { readWorkerSpec, runWorker, lineWriter } = await import('../bench/k8s/worker.js');
+      const { credentialsFromEnv, readWorkerSpec, runWorker, lineWriter } = await import('../bench/k8s/worker.js');
       const { STOP_GRACE_MS } = await import('../bench/runner.js');
       const { interruptSignal, setStopGrace } = await import('../interrupt.js');
       // the pod's terminationGracePeriodSeconds (job.ts) leaves room for this
       setStopGrace(STOP_GRACE_MS);
       const spec = readWorkerSpec(opts.spec);
       const out = lineWriter((text) => process.stdout.write(text));
-      const r = await runWorker({ spec, shard: Number(opts.shard), signal: interruptSignal(), out, log: log(), browser: opts.browser });
+      const r = await runWorker({ spec, shard: Number(opts.shard), signal: interruptSignal(), out, log: log(), browser: opts.browser, credentials: credentialsFromEnv(process.env) });
       log().info(`shard ${opts.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
       if (interruptSignal().aborted) throw interruptSignal().reason as Error;
     });
@@ -341,7 +340,12 @@ async function refuseBeyondThisMachine(scenario: import('../bench/scenario.js').
 }
 
 /** `bench --runner k8s`: shards → Indexed Job per step → merged samples → the same report. */
-async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/scenario.js').Scenario, baseline: Awaited<ReturnType<typeof baselineOf>>): Promise<void> {
+async function runOnKubernetes(
+  flags: BenchFlags,
+  scenario: import('../bench/scenario.js').Scenario,
+  baseline: Awaited<ReturnType<typeof baselineOf>>,
+  credentials: import('../bench/step/join.js').SiteCredentials,
+): Promise<void> {
   const { parseDuration } = await import('../bench/scenario.js');
   const { DEFAULT_WORKER_IMAGE } = await import('../bench/k8s/job.js');
   const { dryRunYaml, runK8sBench } = await import('../bench/k8s/runner.js');
@@ -389,12 +393,12 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
   };
   if (scenario.target !== 'jitsi') throw new UsageError('--runner k8s drives a Jitsi site', 'give --url (or run where jitsi-k8s.yaml names the domain)');
   if (flags.dryRun) {
-    process.stdout.write(dryRunYaml(options));
+    process.stdout.write(dryRunYaml(options, credentials));
     return;
   }
   const { openKube } = await import('../cluster/kube.js');
   const { interruptSignal, setStopGrace } = await import('../interrupt.js');
-  // after a signal: delete the Job and the ConfigMap (15 s each at most), put swept bridges back, the report
+  // after a signal: delete the Job, the ConfigMap and the Secret (15 s each at most), put swept bridges back, the report
   setStopGrace(scenario.replicas?.length ? 11 * 60_000 : 60_000);
   const kube = openKube({ context: flags.context });
   let bridges: import('../bench/bridges.js').Bridges | undefined;
@@ -404,7 +408,7 @@ async function runOnKubernetes(flags: BenchFlags, scenario: import('../bench/sce
     bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log(), runTasks: (await pipelineIO(log())).runTasks });
   }
   log().info(`bench: ${scenario.participants} participant(s) on load-generator pods in ${options.namespace} against ${scenario.url}; results in ${scenario.outDir}`);
-  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log() });
+  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log(), credentials });
   log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.workersDied} load generator(s) died, ${outcome.records} records → ${outcome.samplesFile}`);
   await concludeRun(outcome, flags, baseline);
 }

@@ -159,6 +159,26 @@ describe('bench --runner k8s --dry-run', () => {
     expect([...job.spec.template.spec.containers[0].command, ...job.spec.template.spec.containers[0].args].slice(0, 2)).toEqual(['node', '/worker/worker.mjs']);
   });
 
+  it('a protected site: the Secret is shown with its values redacted, the Job reads them from it; the token is printed nowhere', async () => {
+    const token = 'eyJhbGciOiJIUzI1NiJ9.eyJyb29tIjoiKiJ9.ZHJ5LXJ1bi1zaWduYXR1cmU';
+    const r = await cliAsync(['bench', '--runner', 'k8s', '--dry-run', '--url', 'https://meet.example.com', '--participants', '4', '--room-password', '--config', join(work, 'none.yaml')], {
+      env: { KUBECONFIG: join(work, 'no-such-kubeconfig'), JK8S_JWT: token, JK8S_ROOM_PASSWORD: 'hunter2-room' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as Any);
+    expect(docs.map((d) => d.kind ?? 'plan')).toEqual(['plan', 'ConfigMap', 'Secret', 'Job']);
+    expect(docs[2]!.stringData).toEqual({ jwt: '<redacted>', 'room-password': '<redacted>' });
+    const env = docs[3]!.spec.template.spec.containers[0].env as Any[];
+    expect(env.filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key])).toEqual([
+      ['JK8S_JWT', docs[2]!.metadata.name, 'jwt'],
+      ['JK8S_ROOM_PASSWORD', docs[2]!.metadata.name, 'room-password'],
+    ]);
+    for (const out of [r.stdout, r.stderr]) {
+      expect(out).not.toContain(token);
+      expect(out).not.toContain('hunter2-room');
+    }
+  });
+
   it('--dry-run without --runner k8s is a usage error', async () => {
     const r = await cliAsync(['bench', '--dry-run', '--target', 'loopback']);
     expect(r.code).toBe(2);

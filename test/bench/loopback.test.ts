@@ -75,7 +75,8 @@ describe('loopback conference', () => {
     for (const name of ['bench-2', 'bench-3']) {
       const rs = of(name);
       expect(rs.length).toBeGreaterThanOrEqual(4);
-      expect(rs.every((r) => r.audio.packetsReceived > 20 && r.video.packetsReceived > 10)).toBe(true);
+      // a 240-pixel-high page asks for the bottom layer (90p of a 360p camera): about one packet per frame
+      expect(rs.every((r) => r.audio.packetsReceived > 20 && r.video.packetsReceived > 5)).toBe(true);
       expect(rs.every((r) => r.transport?.protocol === 'udp' && r.transport.relayed === false)).toBe(true);
       expect(rs.every((r) => r.audio.lossPct < 1)).toBe(true);
     }

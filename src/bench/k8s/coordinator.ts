@@ -2,7 +2,7 @@
  * The coordinator of `bench --runner k8s`: creates the ConfigMap and the Indexed Job of a step,
  * follows the worker pods' logs through the API server, merges their JSON-line samples (tagged with
  * shard and pod) into samples.jsonl, reports dead workers (their participants count as failed), and
- * always deletes what it created — also after an error or Ctrl-C.
+ * always deletes what it created (Job, ConfigMap, the site's Secret) — also after an error or Ctrl-C.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Kube } from '../../cluster/kube.js';
@@ -10,7 +10,8 @@ import { CommandError } from '../../errors.js';
 import type { SamplesWriter } from '../samples-file.js';
 import type { EventRecord, SampleRecord } from '../samples.js';
 import { assignParticipants } from '../scenario.js';
-import { buildConfigMap, buildJob, jobName, RUN_LABEL, WORKER_CONTAINER, type WorkerJobInput } from './job.js';
+import type { SiteCredentials } from '../step/join.js';
+import { buildConfigMap, buildJob, buildSiteSecret, jobName, RUN_LABEL, siteSecretNames, WORKER_CONTAINER, type WorkerJobInput } from './job.js';
 
 export interface StepOutcome {
   joined: number;
@@ -39,6 +40,8 @@ export interface CoordinatorDeps {
   coordinatorOffsetMs?: number;
   /** e.g. place participants on the bridges the coordinator samples */
   annotate?: (records: SampleRecord[]) => SampleRecord[];
+  /** a protected site's token and room password: handed to the pods through the step's Secret only */
+  credentials?: SiteCredentials;
 }
 
 /** A worker that exits 143/129/130 stopped cleanly on SIGTERM/SIGHUP/SIGINT (src/cli.ts); 137 (SIGKILL, OOM) is a death. */
@@ -114,7 +117,7 @@ function pendingReason(conditions: { type?: string; status?: string; reason?: st
 async function createObject(kube: Kube, path: string, body: object, what: string): Promise<void> {
   const r = await kube.request('POST', path, { body });
   if (r.status === 409) throw new CommandError(`${what} already exists`, 'an earlier run with the same id is still there: delete it or wait for its TTL');
-  if (r.status < 200 || r.status >= 300) throw new CommandError(`cannot create ${what}: HTTP ${r.status} ${r.body.slice(0, 200)}`, r.status === 403 ? 'your kube user needs create on jobs and configmaps in the bench namespace' : undefined);
+  if (r.status < 200 || r.status >= 300) throw new CommandError(`cannot create ${what}: HTTP ${r.status} ${r.body.slice(0, 200)}`, r.status === 403 ? 'your kube user needs create on jobs, configmaps and secrets in the bench namespace' : undefined);
 }
 
 export async function ensureNamespace(kube: Kube, namespace: string): Promise<void> {
@@ -122,11 +125,12 @@ export async function ensureNamespace(kube: Kube, namespace: string): Promise<vo
   await createObject(kube, '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'jitsi-k8s' } } }, `namespace ${namespace}`);
 }
 
-/** Deletes the Job (with its pods) and the ConfigMap of a step; absent is fine. Never throws. */
+/** Deletes the Job (with its pods), the ConfigMap and the Secret of a step; absent is fine. Never throws. */
 export async function cleanupStep(kube: Kube, namespace: string, name: string, log: CoordinatorDeps['log']): Promise<void> {
   const paths = [
     `/apis/batch/v1/namespaces/${namespace}/jobs/${name}?propagationPolicy=Background`,
     `/api/v1/namespaces/${namespace}/configmaps/${name}`,
+    `/api/v1/namespaces/${namespace}/secrets/${name}`,
   ];
   for (const path of paths) {
     try {
@@ -140,8 +144,10 @@ export async function cleanupStep(kube: Kube, namespace: string, name: string, l
 }
 
 /** Runs one step's workers to the end and merges their samples. */
-export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps): Promise<StepOutcome> {
+export async function runWorkersStep(stepJob: WorkerJobInput, deps: CoordinatorDeps): Promise<StepOutcome> {
   const { kube, samples, signal, log } = deps;
+  const credentials = deps.credentials ?? {};
+  const job: WorkerJobInput = { ...stepJob, siteSecrets: siteSecretNames(credentials) };
   const ns = job.namespace;
   const name = jobName(job.runId, job.step);
   const senderIndices = new Set<number>();
@@ -206,6 +212,8 @@ export async function runWorkersStep(job: WorkerJobInput, deps: CoordinatorDeps)
 
   await ensureNamespace(kube, ns);
   try {
+    // the Secret first: a pod that starts before it exists would wait on it
+    if (job.siteSecrets?.length) await createObject(kube, `/api/v1/namespaces/${ns}/secrets`, buildSiteSecret(job, credentials), `Secret ${name}`);
     await createObject(kube, `/api/v1/namespaces/${ns}/configmaps`, buildConfigMap(job), `ConfigMap ${name}`);
     await createObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs`, buildJob(job, senderIndices), `Job ${name}`);
     log.info(`step ${job.step}: Job ${ns}/${name} with ${job.shards.length} load generator${job.shards.length === 1 ? '' : 's'} created`);

@@ -1,9 +1,13 @@
 /**
  * The load generators as Kubernetes objects: one ConfigMap with the scenario, the shard plan and
  * the worker program (dist/worker.mjs, one bundled file, gzipped), one Indexed Job with a
- * completion per shard running `node /worker/worker.mjs`. Pure: `--dry-run` prints these.
+ * completion per shard running `node /worker/worker.mjs`, and for a protected site one Secret with
+ * its token and room password (the pods read them as environment variables). Pure: `--dry-run`
+ * prints these, the Secret's values redacted.
  */
+import { JWT_ENV, ROOM_PASSWORD_ENV } from '../options.js';
 import type { Scenario } from '../scenario.js';
+import type { SiteCredentials } from '../step/join.js';
 import type { Shard } from './shard.js';
 
 /** The official puppeteer image (Chrome + Node) at the tag matching our puppeteer-core. */
@@ -62,6 +66,19 @@ export interface WorkerJobInput {
   avoidBridges?: { namespace: string; release: string };
   /** seconds before Kubernetes stops the Job whatever happens */
   deadlineSeconds: number;
+  /** which site credentials the step's Secret holds (the values travel only in the Secret) */
+  siteSecrets?: (keyof SiteCredentials)[];
+}
+
+/** Each credential's key in the Secret and the variable the worker reads it from (options.ts). */
+const SECRET_KEYS: Record<keyof SiteCredentials, { key: string; env: string }> = {
+  jwt: { key: 'jwt', env: JWT_ENV },
+  roomPassword: { key: 'room-password', env: ROOM_PASSWORD_ENV },
+};
+
+/** The credentials present, in a fixed order: what the Job references. */
+export function siteSecretNames(c: SiteCredentials): (keyof SiteCredentials)[] {
+  return (Object.keys(SECRET_KEYS) as (keyof SiteCredentials)[]).filter((k) => c[k] !== undefined);
 }
 
 export function jobName(runId: string, step: number): string {
@@ -107,6 +124,19 @@ export function buildConfigMap(input: WorkerJobInput): Record<string, unknown> {
     metadata: { name: jobName(input.runId, input.step), namespace: input.namespace, labels: labels(input.runId, input.step) },
     data: { 'worker.json': JSON.stringify(spec), 'worker.mjs': WORKER_LOADER },
     binaryData: { 'worker.bundle.mjs.gz': input.workerBundle },
+  };
+}
+
+/** The step's Secret (named like its Job): the only place the token and room password go. `redacted`: for --dry-run, values replaced. */
+export function buildSiteSecret(input: Pick<WorkerJobInput, 'runId' | 'step' | 'namespace'>, credentials: SiteCredentials, o: { redacted?: boolean } = {}): Record<string, unknown> {
+  const values: Record<string, string> = {};
+  for (const k of siteSecretNames(credentials)) values[SECRET_KEYS[k].key] = o.redacted ? '<redacted>' : Buffer.from(credentials[k]!, 'utf8').toString('base64');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: jobName(input.runId, input.step), namespace: input.namespace, labels: labels(input.runId, input.step) },
+    type: 'Opaque',
+    ...(o.redacted ? { stringData: values } : { data: values }),
   };
 }
 
@@ -167,6 +197,7 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'NO_COLOR', value: '1' },
+                ...(input.siteSecrets ?? []).map((k) => ({ name: SECRET_KEYS[k].env, valueFrom: { secretKeyRef: { name, key: SECRET_KEYS[k].key } } })),
               ],
               resources: workerResources(input.shards, input.cost, senderIndices),
               volumeMounts: [

@@ -15,7 +15,8 @@ import type { Phase, SampleRecord } from '../samples.js';
 import { assignParticipants, describeShape, type Scenario } from '../scenario.js';
 import { measureClockOffset } from './clock.js';
 import { runWorkersStep, type StepOutcome } from './coordinator.js';
-import { buildConfigMap, buildJob, type ParticipantCost, type WorkerJobInput } from './job.js';
+import type { SiteCredentials } from '../step/join.js';
+import { buildConfigMap, buildJob, buildSiteSecret, siteSecretNames, type ParticipantCost, type WorkerJobInput } from './job.js';
 import { shardAssignment, type Shard } from './shard.js';
 
 export interface K8sBenchOptions {
@@ -76,19 +77,22 @@ export function jobInput(o: K8sBenchOptions, runId: string, step: number, bridge
   };
 }
 
-/** `--dry-run`: the shard plan, the ConfigMap and the Job of the first step, as YAML. */
-export function dryRunYaml(o: K8sBenchOptions): string {
+/** `--dry-run`: the shard plan, the ConfigMap, the site's Secret (values redacted) and the Job of the first step, as YAML. */
+export function dryRunYaml(o: K8sBenchOptions, credentials: SiteCredentials = {}): string {
   const plan = assignParticipants(o.scenario);
   const shards = shardAssignment(plan, { perPod: o.perPod, splitRooms: o.splitRooms });
   const senders = new Set(plan.participants.filter((p) => p.role === 'sender').map((p) => p.index));
-  const job = jobInput(o, 'dryrun', 0, o.scenario.replicas?.[0] ?? 0, shards, Date.now() + o.startDelayMs);
+  const job = { ...jobInput(o, 'dryrun', 0, o.scenario.replicas?.[0] ?? 0, shards, Date.now() + o.startDelayMs), siteSecrets: siteSecretNames(credentials) };
   const shardPlan = {
     shards: shards.map((s) => ({ index: s.index, participants: s.participants.length, senders: s.senders, rooms: s.rooms })),
     steps: (o.scenario.replicas ?? [undefined]).map((bridges, step) => ({ step, bridges: bridges ?? 'unchanged' })),
   };
   // the bundle itself is hundreds of KiB of base64: named, not printed
   const configMap = buildConfigMap({ ...job, workerBundle: `<dist/worker.mjs gzipped: ${Math.round((o.workerBundle.length * 3) / 4 / 1024)} KiB, left out of --dry-run>` });
-  return [`# shard plan (${shards.length} load generator${shards.length === 1 ? '' : 's'}, at most ${o.perPod} participants each)\n${stringify(shardPlan)}`, stringify(configMap), stringify(buildJob(job, senders))].join('---\n');
+  const secret = job.siteSecrets.length
+    ? [`# the site's credentials, values redacted\n${stringify(buildSiteSecret(job, Object.fromEntries(job.siteSecrets.map((k) => [k, ''])), { redacted: true }))}`]
+    : [];
+  return [`# shard plan (${shards.length} load generator${shards.length === 1 ? '' : 's'}, at most ${o.perPod} participants each)\n${stringify(shardPlan)}`, stringify(configMap), ...secret, stringify(buildJob(job, senders))].join('---\n');
 }
 
 export interface K8sRunOutcome {
@@ -105,7 +109,7 @@ export interface K8sRunOutcome {
 
 export async function runK8sBench(
   o: K8sBenchOptions,
-  deps: { kube: Kube; bridges?: Bridges; signal: AbortSignal; log: { info(m: string): void; warn(m: string): void; debug(m: string): void } },
+  deps: { kube: Kube; bridges?: Bridges; signal: AbortSignal; log: { info(m: string): void; warn(m: string): void; debug(m: string): void }; credentials?: SiteCredentials },
 ): Promise<K8sRunOutcome> {
   const s = o.scenario;
   if (s.target !== 'jitsi' || !s.url) throw new UsageError('--runner k8s drives a Jitsi site: give --url (the loopback conference runs on this machine only)');
@@ -166,6 +170,7 @@ export async function runK8sBench(
         log: deps.log,
         coordinatorOffsetMs: coordinatorClock?.offsetMs,
         annotate: (records) => placement.place(records),
+        credentials: deps.credentials,
       });
     } finally {
       sampling = false;

@@ -9,7 +9,7 @@ import { CommandError, InterruptedError, UsageError } from '../../errors.js';
 import { installStopSignals, interruptedBy, interruptSignal, STOP_EXIT_CODES } from '../../interrupt.js';
 import { createLogger } from '../../ui/log.js';
 import { findBrowser } from '../find-browser.js';
-import { lineWriter, readWorkerSpec, runWorker } from './worker.js';
+import { credentialsFromEnv, lineWriter, readWorkerSpec, runWorker } from './worker.js';
 
 async function main(argv: string[]): Promise<number> {
   const log = createLogger({ color: false });
@@ -26,7 +26,7 @@ async function main(argv: string[]): Promise<number> {
     const browser = findBrowser(o.browser);
     log.info(`browser: ${browser}`);
     const out = lineWriter((text) => process.stdout.write(text));
-    const r = await runWorker({ spec, shard: Number(o.shard), signal: interruptSignal(), out, log, browser });
+    const r = await runWorker({ spec, shard: Number(o.shard), signal: interruptSignal(), out, log, browser, credentials: credentialsFromEnv(process.env) });
     log.info(`shard ${o.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
     if (interruptSignal().aborted) throw new InterruptedError();
     return 0;

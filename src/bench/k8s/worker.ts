@@ -6,9 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
+import { JWT_ENV, ROOM_PASSWORD_ENV } from '../options.js';
 import { runPlannedStep } from '../runner.js';
 import type { SamplesWriter } from '../samples-file.js';
 import type { SampleRecord } from '../samples.js';
+import type { SiteCredentials } from '../step/join.js';
 import { assignParticipants, parseScenario, type Assignment, type BrowserPlan } from '../scenario.js';
 import { measureClockOffset } from './clock.js';
 import type { WorkerSpec } from './job.js';
@@ -58,6 +60,13 @@ export function lineWriter(write: (text: string) => void): SamplesWriter {
   };
 }
 
+/** The site's token and room password, from the variables the Job fills from its Secret. */
+export function credentialsFromEnv(env: NodeJS.ProcessEnv): SiteCredentials {
+  const jwt = env[JWT_ENV] || undefined;
+  const roomPassword = env[ROOM_PASSWORD_ENV] || undefined;
+  return { ...(jwt ? { jwt } : {}), ...(roomPassword ? { roomPassword } : {}) };
+}
+
 export interface WorkerRun {
   spec: WorkerSpec;
   shard: number;
@@ -65,6 +74,7 @@ export interface WorkerRun {
   out: SamplesWriter;
   log: { info(m: string): void; warn(m: string): void; debug(m: string): void };
   browser?: string;
+  credentials?: SiteCredentials;
 }
 
 export async function runWorker(w: WorkerRun): Promise<{ joined: number; failed: number }> {
@@ -82,5 +92,5 @@ export async function runWorker(w: WorkerRun): Promise<{ joined: number; failed:
   // ramp-up starts at the coordinator's deadline for every worker
   const s = { ...spec.scenario, browser: w.browser ?? spec.scenario.browser, warmupMs: Math.max(0, spec.startAtMs - Date.now()) };
   w.log.info(`shard ${w.shard}: ${plan.participants.length} participant(s) in ${plan.browsers.length} browser(s), ramp-up in ${Math.round(s.warmupMs / 1000)}s`);
-  return runPlannedStep(s, plan, { step: spec.step, bridges: spec.bridges }, w.out, { signal: w.signal, log: w.log });
+  return runPlannedStep(s, plan, { step: spec.step, bridges: spec.bridges }, w.out, { signal: w.signal, log: w.log, credentials: w.credentials });
 }

@@ -2,7 +2,8 @@
  * The page of the local loopback conference. Query: room, name, video (1 = sends video),
  * audio (1 = sends audio), lite (1 = drop received video before decoding), w, h, fps, allow
  * (comma list of the addresses a candidate may have; the conference stays on them),
- * simulcast (1 = send three layers q/h/f), layer (q, h or f: the layer to receive).
+ * simulcast (1 = send three layers q/h/f), layer (q, h or f: the layer to receive; default: the
+ * one a Jitsi client of this page size asks for).
  * Jitsi-style URLs (/<room>#<overrides>) work as well.
  * Like a Jitsi client: one upstream connection to the forwarding unit when sending, and the unit
  * offers one downstream connection per sender in the room.
@@ -25,7 +26,7 @@ const sendVideo = isJitsi ? !override('config.startWithVideoMuted', false) : q.g
 const sendAudio = isJitsi ? !override('config.startWithAudioMuted', false) : q.get('audio') === '1';
 const lite = isJitsi ? override('config.flags.runInLiteMode', false) : q.get('lite') === '1';
 const allow = (q.get('allow') || location.hostname).split(',');
-const state = { name: me, room, state: 'starting', errors: [], peers: 0, liteDropped: 0, connections: {} };
+const state = { name: me, room, state: 'starting', errors: [], peers: 0, connections: {} };
 window.__jk8sPage = state;
 const fail = (what, e) => { state.errors.push(what + ': ' + (e && e.message ? e.message : String(e))); };
 
@@ -51,19 +52,29 @@ function allowed(c) {
   return (f[2] || '').toLowerCase() === 'udp' && allow.includes(f[4] || '');
 }
 
+// Jitsi's lite mode: received video frames are dropped before the decoder (packets, RTCP and the
+// bridge's work unchanged). A script transform on video receivers only, whose worker cancels the
+// frames' stream: Chrome then drops them itself, with no JavaScript per frame and audio untouched
+// (measured: a third of a lite page's CPU went to moving every audio and video frame through JS)
+const scriptTransform = lite && typeof RTCRtpScriptTransform === 'function';
+let dropVideo;
+
 function connection(key) {
-  const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', encodedInsertableStreams: lite && key !== 'up' });
+  const pc = new RTCPeerConnection({ iceServers: [], bundlePolicy: 'max-bundle', encodedInsertableStreams: lite && !scriptTransform && key !== 'up' });
   pcs.set(key, pc);
   // each connection's state, so a participant without media says which link is stuck
   state.connections[key] = pc.connectionState;
   pc.onconnectionstatechange = () => { if (pcs.get(key) === pc) state.connections[key] = pc.connectionState; };
   pc.onicecandidate = (e) => { if (e.candidate && allowed(e.candidate)) send({ type: 'candidate', pc: key, candidate: e.candidate.toJSON() }); };
   pc.ontrack = (e) => {
-    if (lite) {
-      // Jitsi's lite mode: received video frames are dropped before the decoder, audio passes
+    const video = e.track.kind === 'video';
+    if (scriptTransform) {
+      dropVideo ??= new Worker(URL.createObjectURL(new Blob(['onrtctransform = (e) => e.transformer.readable.cancel();'], { type: 'text/javascript' })));
+      if (video) e.receiver.transform = new RTCRtpScriptTransform(dropVideo, {});
+    } else if (lite) {
+      // a Chrome without script transforms: every received frame passes through here, audio goes on
       const { readable, writable } = e.receiver.createEncodedStreams();
-      const video = e.track.kind === 'video';
-      readable.pipeThrough(new TransformStream({ transform(frame, ctl) { if (video) state.liteDropped++; else ctl.enqueue(frame); } })).pipeTo(writable).catch((err) => fail('encoded stream', err));
+      readable.pipeThrough(new TransformStream({ transform(frame, ctl) { if (!video) ctl.enqueue(frame); } })).pipeTo(writable).catch((err) => fail('encoded stream', err));
     }
   };
   return pc;
@@ -101,6 +112,10 @@ function drop(peer) {
   if (pc) { pc.close(); pcs.delete(peer); delete state.connections[peer]; }
 }
 
+// Jitsi Meet's receive quality levels (jitsi-meet video-quality constants, 2026): a stage of ≥ 720 px
+// asks for 720p, ≥ 360 px for 360p, smaller for 180p — the top, middle and bottom simulcast layer
+const layerForViewport = (height) => (height >= 720 ? 'f' : height >= 360 ? 'h' : 'q');
+
 window.__jk8sLayer = (rid) => send({ type: 'layer', rid });
 ws.onopen = () => send({ type: 'join', room, name: me });
 ws.onclose = () => { state.state = state.state === 'left' ? 'left' : 'disconnected'; };
@@ -109,7 +124,7 @@ ws.onmessage = (ev) => {
   if (m.type === 'joined') {
     state.state = 'joined';
     state.peers = m.peers.length;
-    if (q.get('layer')) send({ type: 'layer', rid: q.get('layer') });
+    send({ type: 'layer', rid: q.get('layer') || layerForViewport(innerHeight) });
     if (stream) publish().catch((e) => fail('publish', e));
   } else if (m.type === 'published') {
     pcs.get('up')?.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((e) => fail('published', e));

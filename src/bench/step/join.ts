@@ -35,6 +35,8 @@ export function roomUrl(s: Scenario, p: ParticipantPlan, conference: LoopbackCon
       video: p.role === 'sender' ? '1' : '0',
       audio: p.sendsAudio ? '1' : '0',
       lite: p.lite ? '1' : '0',
+      // senders send three layers as Jitsi does by default; each receiver asks for the one its page size gets
+      simulcast: '1',
       w: String(s.video.width),
       h: String(s.video.height),
       fps: String(s.video.fps),
