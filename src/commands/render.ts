@@ -3,11 +3,11 @@ import { UsageError } from '../errors.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('zod');
+  const { z } = await import('../config/zod.js');
   return z.object({
-    config: z.string().min(1),
-    out: z.string().min(1),
-    json: z.boolean().optional(),
+    config: z.string().check(z.minLength(1)),
+    out: z.string().check(z.minLength(1)),
+    json: z.optional(z.boolean()),
   });
 }
 

@@ -2,11 +2,11 @@
  * The one model of what the user chose. `jitsi-k8s.yaml` is its file form; the JSON Schema for
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
-import { z } from 'zod';
 import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
+import { described, z } from './zod.js';
 
-// Descriptions are registered in place (`.register`), not with `.describe()`, which clones the whole
-// schema node: 91 clones cost every command that reads a config (startup benchmark, issue 11).
+// zod/mini (./zod.ts): every check is one `.check(...)` and every wrapper one function call, so the schema
+// is built once per node instead of once per method call (startup benchmark, issue 11).
 
 export const API_VERSION = 'jitsi-k8s/v1';
 
@@ -19,306 +19,331 @@ export type ComponentName = (typeof COMPONENTS)[number];
 export { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from './choices.js';
 
 // Kubernetes quantities: "500m", "2", "1.5"; memory "512Mi", "4Gi", "1G".
-const cpuQuantity = z
-  .string()
-  .regex(/^\d+(\.\d+)?m?$/, 'a CPU quantity such as "500m" or "2"')
-  .register(z.globalRegistry, { description: 'CPU quantity in Kubernetes notation, e.g. "500m" or "2"' });
-const memoryQuantity = z
-  .string()
-  .regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'a memory quantity such as "512Mi" or "4Gi"')
-  .register(z.globalRegistry, { description: 'memory quantity in Kubernetes notation, e.g. "512Mi" or "4Gi"' });
+const cpuQuantity = described(
+  z.string().check(z.regex(/^\d+(\.\d+)?m?$/, 'a CPU quantity such as "500m" or "2"')),
+  'CPU quantity in Kubernetes notation, e.g. "500m" or "2"',
+);
+const memoryQuantity = described(
+  z.string().check(z.regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$/, 'a memory quantity such as "512Mi" or "4Gi"')),
+  'memory quantity in Kubernetes notation, e.g. "512Mi" or "4Gi"',
+);
 
-const resources = z
-  .strictObject({
-    requests: z
-      .strictObject({ cpu: cpuQuantity.optional(), memory: memoryQuantity.optional() })
-      .optional()
-      .register(z.globalRegistry, { description: 'what the scheduler reserves for the pod' }),
-    limits: z
-      .strictObject({ cpu: cpuQuantity.optional(), memory: memoryQuantity.optional() })
-      .optional()
-      .register(z.globalRegistry, { description: 'hard caps; never give the JVB a CPU limit (throttling breaks media)' }),
-  })
-  .register(z.globalRegistry, { description: 'explicit Kubernetes resources; when absent they are sized from the node size' });
+const resources = described(
+  z.strictObject({
+    requests: described(
+      z.optional(z.strictObject({ cpu: z.optional(cpuQuantity), memory: z.optional(memoryQuantity) })),
+      'what the scheduler reserves for the pod',
+    ),
+    limits: described(
+      z.optional(z.strictObject({ cpu: z.optional(cpuQuantity), memory: z.optional(memoryQuantity) })),
+      'hard caps; never give the JVB a CPU limit (throttling breaks media)',
+    ),
+  }),
+  'explicit Kubernetes resources; when absent they are sized from the node size',
+);
 export type Resources = z.infer<typeof resources>;
 
 const replicas = (def: number, what: string) =>
-  z.number().int('must be a whole number').min(0, 'must be ≥ 0').default(def).register(z.globalRegistry, { description: `number of ${what} pods` });
+  described(z._default(z.number().check(z.int('must be a whole number'), z.minimum(0, 'must be ≥ 0')), def), `number of ${what} pods`);
+
+/** Pods of a component the chart runs exactly once: the field exists so a wrong value gets a clear error. */
+const singleReplica = (what: string) => described(z.optional(z.number().check(z.int())), `always 1: the chart runs a single ${what}`);
 
 const storage = (defSize: string) =>
-  z
-    .strictObject({
-      enabled: z.boolean().default(true).register(z.globalRegistry, { description: 'keep data on a PersistentVolumeClaim' }),
-      size: memoryQuantity.default(defSize).register(z.globalRegistry, { description: 'size of the volume, e.g. "20Gi"' }),
-      storageClass: z.string().min(1).optional().register(z.globalRegistry, { description: 'StorageClass name; absent = the cluster default class' }),
-      accessMode: z
-        .enum(['ReadWriteOnce', 'ReadWriteMany'])
-        .optional()
-        .register(z.globalRegistry, { description: 'volume access mode; more than one pod sharing the volume needs ReadWriteMany' }),
-    })
-    .register(z.globalRegistry, { description: 'persistent storage' });
+  described(
+    z.strictObject({
+      enabled: described(z._default(z.boolean(), true), 'keep data on a PersistentVolumeClaim'),
+      size: described(z._default(memoryQuantity, defSize), 'size of the volume, e.g. "20Gi"'),
+      storageClass: described(z.optional(z.string().check(z.minLength(1))), 'StorageClass name; absent = the cluster default class'),
+      accessMode: described(
+        z.optional(z.enum(['ReadWriteOnce', 'ReadWriteMany'])),
+        'volume access mode; more than one pod sharing the volume needs ReadWriteMany',
+      ),
+    }),
+    'persistent storage',
+  );
 
-const bitrateLayers = z
-  .strictObject({
-    low: z.number().int().positive('must be > 0').optional().register(z.globalRegistry, { description: 'bits/s of the lowest simulcast layer (180p)' }),
-    standard: z.number().int().positive('must be > 0').optional().register(z.globalRegistry, { description: 'bits/s of the middle layer (360p)' }),
-    high: z.number().int().positive('must be > 0').optional().register(z.globalRegistry, { description: 'bits/s of the top layer (720p)' }),
-    full: z.number().int().positive('must be > 0').optional().register(z.globalRegistry, { description: 'bits/s at 1080p' }),
-    ultra: z.number().int().positive('must be > 0').optional().register(z.globalRegistry, { description: 'bits/s at 4k' }),
-    ssHigh: z.number().int().positive('must be > 0').optional().register(z.globalRegistry, { description: 'bits/s of high-quality screen sharing' }),
-  })
-  .register(z.globalRegistry, { description: 'target bitrates per quality layer, in bits per second' });
+const bitrate = (what: string) => described(z.optional(z.number().check(z.int(), z.positive('must be > 0'))), `bits/s ${what}`);
+const bitrateLayers = described(
+  z.strictObject({
+    low: bitrate('of the lowest simulcast layer (180p)'),
+    standard: bitrate('of the middle layer (360p)'),
+    high: bitrate('of the top layer (720p)'),
+    full: bitrate('at 1080p'),
+    ultra: bitrate('at 4k'),
+    ssHigh: bitrate('of high-quality screen sharing'),
+  }),
+  'target bitrates per quality layer, in bits per second',
+);
 export type BitrateLayers = z.infer<typeof bitrateLayers>;
 
-export const configSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION).default(API_VERSION).register(z.globalRegistry, { description: 'file format version' }),
-    cluster: z
-      .strictObject({
-        context: z.string().min(1).optional().register(z.globalRegistry, { description: 'kubeconfig context; absent = the current context' }),
-        namespace: z
-          .string()
-          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (lowercase letters, digits, -)')
-          .max(63)
-          .default('jitsi')
-          .register(z.globalRegistry, { description: 'namespace for the release' }),
-        release: z
-          .string()
-          .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Helm release name (lowercase letters, digits, -)')
-          .max(53)
-          .default('jitsi')
-          .register(z.globalRegistry, { description: 'Helm release name' }),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'where Jitsi is installed' }),
-    domain: z
-      .string()
-      .regex(
-        /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
-        'a DNS name such as meet.example.com (lowercase, no scheme, no port)',
-      )
-      .register(z.globalRegistry, { description: 'public host name of the meeting site; the site is https://<domain>' }),
-    nodes: z
-      .strictObject({
-        count: z.number().int().min(1, 'must be ≥ 1').default(3).register(z.globalRegistry, { description: 'number of worker nodes Jitsi may use' }),
-        cpu: z.number().positive('must be > 0').default(4).register(z.globalRegistry, { description: 'CPU cores per node (its size; 90 % is taken as allocatable)' }),
-        memoryGiB: z.number().positive('must be > 0').default(16).register(z.globalRegistry, { description: 'memory per node in GiB (its size; 90 % is taken as allocatable)' }),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'size of the nodes; resources are derived from it unless given explicitly' }),
-    components: z
-      .strictObject({
-        web: z
-          .strictObject({ replicas: replicas(1, 'web (nginx + static site)'), resources: resources.optional() })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'the web front end; stateless' }),
-        jvb: z
-          .strictObject({
-            replicas: z
-              .number()
-              .int('must be a whole number')
-              .min(1, 'must be ≥ 1')
-              .default(1)
-              .register(z.globalRegistry, { description: 'number of video bridges' }),
-            autoscale: z
-              .strictObject({
-                enabled: z.boolean().default(false).register(z.globalRegistry, { description: 'add a HorizontalPodAutoscaler per bridge Deployment (hostPort only)' }),
-                min: z.number().int().min(1, 'must be ≥ 1').default(1).register(z.globalRegistry, { description: 'fewest bridges' }),
-                max: z.number().int().min(1, 'must be ≥ 1').default(4).register(z.globalRegistry, { description: 'most bridges' }),
-                cpuPercent: z
-                  .number()
-                  .int()
-                  .min(10, 'must be ≥ 10')
-                  .max(100, 'must be ≤ 100')
-                  .default(70)
-                  .register(z.globalRegistry, { description: 'target CPU use, percent of the request' }),
-              })
-              .prefault({})
-              .register(z.globalRegistry, { description: 'JVB autoscaling' }),
-            heapMiB: z
-              .number()
-              .int()
-              .min(512, 'must be ≥ 512')
-              .optional()
-              .register(z.globalRegistry, { description: 'JVM heap of the bridge (VIDEOBRIDGE_MAX_MEMORY); absent = sized from the memory limit' }),
-            resources: resources.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'Jitsi Videobridge: forwards the media' }),
-        jicofo: z
-          .strictObject({
-            replicas: z.number().int().optional().register(z.globalRegistry, { description: 'always 1: the chart runs a single jicofo' }),
-            resources: resources.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'conference focus; the chart runs exactly one' }),
-        prosody: z
-          .strictObject({
-            replicas: z.number().int().optional().register(z.globalRegistry, { description: 'always 1: the chart runs a single prosody' }),
-            persistence: storage('3G')
-              .extend({ enabled: z.boolean().default(false).register(z.globalRegistry, { description: 'keep prosody data (needed for internal accounts)' }) })
-              .prefault({})
-              .register(z.globalRegistry, { description: 'prosody data volume' }),
-            resources: resources.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'XMPP server; the chart runs exactly one' }),
-        jibri: z
-          .strictObject({
-            enabled: z.boolean().default(false).register(z.globalRegistry, { description: 'recording and live streaming' }),
-            replicas: replicas(1, 'jibri (one recording at a time each)'),
-            storage: storage('4Gi').optional().register(z.globalRegistry, { description: 'where recordings are kept' }),
-            resources: resources.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'Jibri: records or streams meetings' }),
-        jigasi: z
-          .strictObject({
-            enabled: z.boolean().default(false).register(z.globalRegistry, { description: 'SIP gateway' }),
-            replicas: z.number().int().optional().register(z.globalRegistry, { description: 'always 1: the chart runs a single jigasi' }),
-            resources: resources.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'Jigasi: SIP dial-in/out; the chart runs exactly one' }),
-        transcriber: z
-          .strictObject({
-            enabled: z.boolean().default(false).register(z.globalRegistry, { description: 'live transcription (jigasi in transcriber mode)' }),
-            replicas: z.number().int().optional().register(z.globalRegistry, { description: 'always 1: the chart runs a single transcriber' }),
-            storage: storage('10Gi').optional().register(z.globalRegistry, { description: 'transcripts volume (the chart mounts it ReadWriteMany)' }),
-            resources: resources.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'transcriber; the chart runs exactly one' }),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'replicas, storage and resources per component' }),
-    video: z
-      .strictObject({
-        resolution: z
-          .union([z.literal(180), z.literal(360), z.literal(480), z.literal(540), z.literal(720), z.literal(1080)])
-          .default(720)
-          .register(z.globalRegistry, { description: 'highest capture height in pixels' }),
-        simulcast: z.boolean().default(true).register(z.globalRegistry, { description: 'senders send several qualities; the bridge picks per receiver' }),
-        codecs: z
-          .array(z.enum(CODECS))
-          .min(1, 'name at least one codec')
-          .default(['VP9', 'VP8', 'H264'])
-          .register(z.globalRegistry, { description: 'enabled video codecs, most preferred first' }),
-        bitrates: z
-          .strictObject({
-            vp8: bitrateLayers.optional(),
-            vp9: bitrateLayers.optional(),
-            h264: bitrateLayers.optional(),
-            av1: bitrateLayers.optional(),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'per-codec bitrate targets; absent layers keep Jitsi defaults' }),
-        ssrcRewriting: z
-          .boolean()
-          .default(true)
-          .register(z.globalRegistry, { description: 'the bridge rewrites SSRCs so large meetings need fewer renegotiations' }),
-        lastN: z
-          .number()
-          .int()
-          .min(-1, 'must be ≥ -1 (-1 = no limit)')
-          .optional()
-          .register(z.globalRegistry, { description: 'forward video of at most this many speakers to each participant (-1 = all)' }),
-        adaptiveMode: z.boolean().optional().register(z.globalRegistry, { description: 'lower quality automatically when the client CPU struggles' }),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'video quality' }),
-    exposure: z
-      .strictObject({
-        mode: z.enum(EXPOSURE_MODES).default('loadBalancer').register(z.globalRegistry, { description: 'how clients reach web (TCP 443) and media (UDP)' }),
-        publicIP: z
-          .union([z.ipv4(), z.ipv6()])
-          .optional()
-          .register(z.globalRegistry, { description: 'address the JVB advertises to clients (LB address, VPS address for pangolin)' }),
-        extraPublicIPs: z
-          .array(z.union([z.ipv4(), z.ipv6()]))
-          .optional()
-          .register(z.globalRegistry, { description: 'more addresses the JVB advertises besides publicIP (apply saves here the other addresses a load balancer host name resolves to)' }),
-        udpPort: z.number().int().min(1).max(65535).default(10000).register(z.globalRegistry, { description: 'first UDP media port' }),
-        nodePort: z
-          .number()
-          .int()
-          .min(30000, 'must be in the NodePort range 30000-32767')
-          .max(32767, 'must be in the NodePort range 30000-32767')
-          .optional()
-          .register(z.globalRegistry, { description: 'first NodePort for media in nodePort mode' }),
-        loadBalancerClass: z.string().min(1).optional().register(z.globalRegistry, { description: 'loadBalancerClass for the JVB Service' }),
-        annotations: z.record(z.string(), z.string()).optional().register(z.globalRegistry, { description: 'extra annotations on the JVB Service' }),
-        tailscale: z
-          .strictObject({
-            hostname: z.string().min(1).optional().register(z.globalRegistry, { description: 'tailnet host name of the web Service' }),
-            fqdn: z
-              .string()
-              .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a DNS name such as meet.tail1234.ts.net')
-              .optional()
-              .register(z.globalRegistry, { description: 'tailnet name the operator gave the web Ingress (<hostname>.<tailnet>.ts.net): the public URL; apply reads and saves it' }),
-            installOperator: z.boolean().default(true).register(z.globalRegistry, { description: 'install the Tailscale operator chart' }),
-          })
-          .optional()
-          .register(z.globalRegistry, { description: 'tailscale mode settings' }),
-        pangolin: z
-          .strictObject({
-            endpoint: z.url('a URL such as https://pangolin.example.com').register(z.globalRegistry, { description: 'Pangolin server URL' }),
-          })
-          .optional()
-          .register(z.globalRegistry, { description: 'pangolin mode settings (Newt runs in the cluster)' }),
-        turn: z
-          .strictObject({
-            enabled: z.boolean().default(false).register(z.globalRegistry, { description: 'run coturn for clients behind UDP-blocking firewalls' }),
-            host: z.string().min(1).optional().register(z.globalRegistry, { description: 'TURN host name (default turn.<domain>)' }),
-            allowedPeerIPs: z
-              .array(z.string().regex(/^[0-9a-f.:]+-[0-9a-f.:]+$/i, 'an address range "first-last"'))
-              .optional()
-              .register(z.globalRegistry, { description: 'address ranges coturn may relay to (the pod network), e.g. ["10.42.0.0-10.42.255.255"]' }),
-          })
-          .prefault({})
-          .register(z.globalRegistry, { description: 'TURN relay' }),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'exposure / VPN' }),
-    tls: z
-      .strictObject({
-        mode: z.enum(TLS_MODES).default('letsencrypt').register(z.globalRegistry, { description: 'letsencrypt (cert-manager), secret (existing), none' }),
-        email: z.email().optional().register(z.globalRegistry, { description: 'ACME account e-mail for letsencrypt' }),
-        issuer: z.string().min(1).optional().register(z.globalRegistry, { description: 'cert-manager ClusterIssuer name (default letsencrypt-prod)' }),
-        secretName: z.string().min(1).optional().register(z.globalRegistry, { description: 'TLS Secret (existing for mode secret; issued into for letsencrypt)' }),
-        ingressClass: z.string().min(1).optional().register(z.globalRegistry, { description: 'ingressClassName for the web Ingress' }),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'TLS for the web site' }),
-  })
-  .register(z.globalRegistry, { description: 'jitsi-k8s configuration (jitsi-k8s.yaml)' });
+const text = () => z.string().check(z.minLength(1));
+
+export const configSchema = described(
+  z.strictObject({
+    apiVersion: described(z._default(z.literal(API_VERSION), API_VERSION), 'file format version'),
+    cluster: described(
+      z.prefault(
+        z.strictObject({
+          context: described(z.optional(text()), 'kubeconfig context; absent = the current context'),
+          namespace: described(
+            z._default(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (lowercase letters, digits, -)'), z.maxLength(63)), 'jitsi'),
+            'namespace for the release',
+          ),
+          release: described(
+            z._default(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Helm release name (lowercase letters, digits, -)'), z.maxLength(53)), 'jitsi'),
+            'Helm release name',
+          ),
+        }),
+        {},
+      ),
+      'where Jitsi is installed',
+    ),
+    domain: described(
+      z
+        .string()
+        .check(
+          z.regex(
+            /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/,
+            'a DNS name such as meet.example.com (lowercase, no scheme, no port)',
+          ),
+        ),
+      'public host name of the meeting site; the site is https://<domain>',
+    ),
+    nodes: described(
+      z.prefault(
+        z.strictObject({
+          count: described(z._default(z.number().check(z.int(), z.minimum(1, 'must be ≥ 1')), 3), 'number of worker nodes Jitsi may use'),
+          cpu: described(z._default(z.number().check(z.positive('must be > 0')), 4), 'CPU cores per node (its size; 90 % is taken as allocatable)'),
+          memoryGiB: described(z._default(z.number().check(z.positive('must be > 0')), 16), 'memory per node in GiB (its size; 90 % is taken as allocatable)'),
+        }),
+        {},
+      ),
+      'size of the nodes; resources are derived from it unless given explicitly',
+    ),
+    components: described(
+      z.prefault(
+        z.strictObject({
+          web: described(
+            z.prefault(z.strictObject({ replicas: replicas(1, 'web (nginx + static site)'), resources: z.optional(resources) }), {}),
+            'the web front end; stateless',
+          ),
+          jvb: described(
+            z.prefault(
+              z.strictObject({
+                replicas: described(z._default(z.number().check(z.int('must be a whole number'), z.minimum(1, 'must be ≥ 1')), 1), 'number of video bridges'),
+                autoscale: described(
+                  z.prefault(
+                    z.strictObject({
+                      enabled: described(z._default(z.boolean(), false), 'add a HorizontalPodAutoscaler per bridge Deployment (hostPort only)'),
+                      min: described(z._default(z.number().check(z.int(), z.minimum(1, 'must be ≥ 1')), 1), 'fewest bridges'),
+                      max: described(z._default(z.number().check(z.int(), z.minimum(1, 'must be ≥ 1')), 4), 'most bridges'),
+                      cpuPercent: described(
+                        z._default(z.number().check(z.int(), z.minimum(10, 'must be ≥ 10'), z.maximum(100, 'must be ≤ 100')), 70),
+                        'target CPU use, percent of the request',
+                      ),
+                    }),
+                    {},
+                  ),
+                  'JVB autoscaling',
+                ),
+                heapMiB: described(
+                  z.optional(z.number().check(z.int(), z.minimum(512, 'must be ≥ 512'))),
+                  'JVM heap of the bridge (VIDEOBRIDGE_MAX_MEMORY); absent = sized from the memory limit',
+                ),
+                resources: z.optional(resources),
+              }),
+              {},
+            ),
+            'Jitsi Videobridge: forwards the media',
+          ),
+          jicofo: described(
+            z.prefault(z.strictObject({ replicas: singleReplica('jicofo'), resources: z.optional(resources) }), {}),
+            'conference focus; the chart runs exactly one',
+          ),
+          prosody: described(
+            z.prefault(
+              z.strictObject({
+                replicas: singleReplica('prosody'),
+                persistence: described(
+                  z.prefault(
+                    z.extend(storage('3G'), { enabled: described(z._default(z.boolean(), false), 'keep prosody data (needed for internal accounts)') }),
+                    {},
+                  ),
+                  'prosody data volume',
+                ),
+                resources: z.optional(resources),
+              }),
+              {},
+            ),
+            'XMPP server; the chart runs exactly one',
+          ),
+          jibri: described(
+            z.prefault(
+              z.strictObject({
+                enabled: described(z._default(z.boolean(), false), 'recording and live streaming'),
+                replicas: replicas(1, 'jibri (one recording at a time each)'),
+                storage: described(z.optional(storage('4Gi')), 'where recordings are kept'),
+                resources: z.optional(resources),
+              }),
+              {},
+            ),
+            'Jibri: records or streams meetings',
+          ),
+          jigasi: described(
+            z.prefault(
+              z.strictObject({
+                enabled: described(z._default(z.boolean(), false), 'SIP gateway'),
+                replicas: singleReplica('jigasi'),
+                resources: z.optional(resources),
+              }),
+              {},
+            ),
+            'Jigasi: SIP dial-in/out; the chart runs exactly one',
+          ),
+          transcriber: described(
+            z.prefault(
+              z.strictObject({
+                enabled: described(z._default(z.boolean(), false), 'live transcription (jigasi in transcriber mode)'),
+                replicas: singleReplica('transcriber'),
+                storage: described(z.optional(storage('10Gi')), 'transcripts volume (the chart mounts it ReadWriteMany)'),
+                resources: z.optional(resources),
+              }),
+              {},
+            ),
+            'transcriber; the chart runs exactly one',
+          ),
+        }),
+        {},
+      ),
+      'replicas, storage and resources per component',
+    ),
+    video: described(
+      z.prefault(
+        z.strictObject({
+          resolution: described(
+            z._default(z.union([z.literal(180), z.literal(360), z.literal(480), z.literal(540), z.literal(720), z.literal(1080)]), 720),
+            'highest capture height in pixels',
+          ),
+          simulcast: described(z._default(z.boolean(), true), 'senders send several qualities; the bridge picks per receiver'),
+          codecs: described(
+            z._default(z.array(z.enum(CODECS)).check(z.minLength(1, 'name at least one codec')), ['VP9', 'VP8', 'H264']),
+            'enabled video codecs, most preferred first',
+          ),
+          bitrates: described(
+            z.prefault(
+              z.strictObject({
+                vp8: z.optional(bitrateLayers),
+                vp9: z.optional(bitrateLayers),
+                h264: z.optional(bitrateLayers),
+                av1: z.optional(bitrateLayers),
+              }),
+              {},
+            ),
+            'per-codec bitrate targets; absent layers keep Jitsi defaults',
+          ),
+          ssrcRewriting: described(z._default(z.boolean(), true), 'the bridge rewrites SSRCs so large meetings need fewer renegotiations'),
+          lastN: described(
+            z.optional(z.number().check(z.int(), z.minimum(-1, 'must be ≥ -1 (-1 = no limit)'))),
+            'forward video of at most this many speakers to each participant (-1 = all)',
+          ),
+          adaptiveMode: described(z.optional(z.boolean()), 'lower quality automatically when the client CPU struggles'),
+        }),
+        {},
+      ),
+      'video quality',
+    ),
+    exposure: described(
+      z.prefault(
+        z.strictObject({
+          mode: described(z._default(z.enum(EXPOSURE_MODES), 'loadBalancer'), 'how clients reach web (TCP 443) and media (UDP)'),
+          publicIP: described(
+            z.optional(z.union([z.ipv4(), z.ipv6()])),
+            'address the JVB advertises to clients (LB address, VPS address for pangolin)',
+          ),
+          extraPublicIPs: described(
+            z.optional(z.array(z.union([z.ipv4(), z.ipv6()]))),
+            'more addresses the JVB advertises besides publicIP (apply saves here the other addresses a load balancer host name resolves to)',
+          ),
+          udpPort: described(z._default(z.number().check(z.int(), z.minimum(1), z.maximum(65535)), 10000), 'first UDP media port'),
+          nodePort: described(
+            z.optional(
+              z.number().check(z.int(), z.minimum(30000, 'must be in the NodePort range 30000-32767'), z.maximum(32767, 'must be in the NodePort range 30000-32767')),
+            ),
+            'first NodePort for media in nodePort mode',
+          ),
+          loadBalancerClass: described(z.optional(text()), 'loadBalancerClass for the JVB Service'),
+          annotations: described(z.optional(z.record(z.string(), z.string())), 'extra annotations on the JVB Service'),
+          tailscale: described(
+            z.optional(
+              z.strictObject({
+                hostname: described(z.optional(text()), 'tailnet host name of the web Service'),
+                fqdn: described(
+                  z.optional(z.string().check(z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a DNS name such as meet.tail1234.ts.net'))),
+                  'tailnet name the operator gave the web Ingress (<hostname>.<tailnet>.ts.net): the public URL; apply reads and saves it',
+                ),
+                installOperator: described(z._default(z.boolean(), true), 'install the Tailscale operator chart'),
+              }),
+            ),
+            'tailscale mode settings',
+          ),
+          pangolin: described(
+            z.optional(z.strictObject({ endpoint: described(z.url('a URL such as https://pangolin.example.com'), 'Pangolin server URL') })),
+            'pangolin mode settings (Newt runs in the cluster)',
+          ),
+          turn: described(
+            z.prefault(
+              z.strictObject({
+                enabled: described(z._default(z.boolean(), false), 'run coturn for clients behind UDP-blocking firewalls'),
+                host: described(z.optional(text()), 'TURN host name (default turn.<domain>)'),
+                allowedPeerIPs: described(
+                  z.optional(z.array(z.string().check(z.regex(/^[0-9a-f.:]+-[0-9a-f.:]+$/i, 'an address range "first-last"')))),
+                  'address ranges coturn may relay to (the pod network), e.g. ["10.42.0.0-10.42.255.255"]',
+                ),
+              }),
+              {},
+            ),
+            'TURN relay',
+          ),
+        }),
+        {},
+      ),
+      'exposure / VPN',
+    ),
+    tls: described(
+      z.prefault(
+        z.strictObject({
+          mode: described(z._default(z.enum(TLS_MODES), 'letsencrypt'), 'letsencrypt (cert-manager), secret (existing), none'),
+          email: described(z.optional(z.email()), 'ACME account e-mail for letsencrypt'),
+          issuer: described(z.optional(text()), 'cert-manager ClusterIssuer name (default letsencrypt-prod)'),
+          secretName: described(z.optional(text()), 'TLS Secret (existing for mode secret; issued into for letsencrypt)'),
+          ingressClass: described(z.optional(text()), 'ingressClassName for the web Ingress'),
+        }),
+        {},
+      ),
+      'TLS for the web site',
+    ),
+  }),
+  'jitsi-k8s configuration (jitsi-k8s.yaml)',
+);
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 
+const password = () => z.string().check(z.minLength(16));
+
 /** The secrets file (0600) beside the config: generated once, then read. Never on argv, never printed. */
-export const secretsSchema = z
-  .strictObject({
-    apiVersion: z.literal(API_VERSION).default(API_VERSION),
-    xmpp: z
-      .strictObject({
-        jicofo: z.string().min(16),
-        jvb: z.string().min(16),
-        jibri: z.string().min(16),
-        recorder: z.string().min(16),
-        jigasi: z.string().min(16),
-        transcriber: z.string().min(16),
-      })
-      .register(z.globalRegistry, { description: 'internal XMPP passwords' }),
-    turnSecret: z.string().min(16).register(z.globalRegistry, { description: 'coturn shared secret' }),
-    tailscale: z
-      .strictObject({ clientId: z.string().min(1), clientSecret: z.string().min(1) })
-      .optional()
-      .register(z.globalRegistry, { description: 'Tailscale operator OAuth client' }),
-    newt: z
-      .strictObject({ id: z.string().min(1), secret: z.string().min(1) })
-      .optional()
-      .register(z.globalRegistry, { description: 'Pangolin Newt credentials' }),
-  })
-  .register(z.globalRegistry, { description: 'jitsi-k8s secrets (jitsi-k8s.secrets.yaml, mode 0600)' });
+export const secretsSchema = described(
+  z.strictObject({
+    apiVersion: z._default(z.literal(API_VERSION), API_VERSION),
+    xmpp: described(
+      z.strictObject({ jicofo: password(), jvb: password(), jibri: password(), recorder: password(), jigasi: password(), transcriber: password() }),
+      'internal XMPP passwords',
+    ),
+    turnSecret: described(password(), 'coturn shared secret'),
+    tailscale: described(z.optional(z.strictObject({ clientId: text(), clientSecret: text() })), 'Tailscale operator OAuth client'),
+    newt: described(z.optional(z.strictObject({ id: text(), secret: text() })), 'Pangolin Newt credentials'),
+  }),
+  'jitsi-k8s secrets (jitsi-k8s.secrets.yaml, mode 0600)',
+);
 export type Secrets = z.output<typeof secretsSchema>;

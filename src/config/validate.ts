@@ -2,7 +2,7 @@
  * Staged validation: parse (zod: types, ranges) → normalise (fill derived defaults) → cross-field
  * rules. Every problem names its path, e.g. `components.jvb.replicas: must be ≥ 1 (got 0)`.
  */
-import type { z } from 'zod';
+import type { z } from './zod.js';
 import { UsageError } from '../errors.js';
 import { EXPOSURE } from './exposure.js';
 import { FIXED_SINGLE, configSchema, type BitrateLayers, type Config } from './schema.js';
@@ -29,7 +29,7 @@ function describeInput(input: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-function zodIssues(error: z.ZodError): ConfigIssue[] {
+function zodIssues(error: z.core.$ZodError): ConfigIssue[] {
   return error.issues.map((i) => {
     const raw = i as { input?: unknown; code: string };
     let message = i.message;
