@@ -3,8 +3,9 @@
  * report comes from these records (and scenario.json); nothing else.
  */
 
-/** Where in the run a record was taken. A sweep repeats the phases once per bridge count. */
-export type Phase = 'warmup' | 'ramp-up' | 'steady' | 'ramp-down' | 'cooldown';
+/** Where in the run a record was taken, in run order. A sweep repeats the phases once per bridge count. */
+export const PHASES = ['warmup', 'ramp-up', 'steady', 'ramp-down', 'cooldown'] as const;
+export type Phase = (typeof PHASES)[number];
 
 interface Base {
   /** wall-clock time, ms since the epoch */

@@ -4,9 +4,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Phase, SampleRecord } from '../samples.js';
+import { PHASES, type SampleRecord } from '../samples.js';
 
-export const PHASES: readonly Phase[] = ['warmup', 'ramp-up', 'steady', 'ramp-down', 'cooldown'];
 const KINDS = new Set(['participant', 'bridge', 'event']);
 
 export interface ReadStats {

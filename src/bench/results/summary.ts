@@ -2,8 +2,8 @@
  * summarize(records, scenario) → Summary: the figures of a run, per sweep step and phase, computed
  * only from samples.jsonl records. Pure; a figure without data is null, never an invented 0.
  */
-import { JOIN_FAILURE_REASONS, type BridgeSample, type EventRecord, type JoinFailureReason, type ParticipantSample, type Phase, type SampleRecord } from '../samples.js';
-import { PHASES, type ReadStats } from './read.js';
+import { JOIN_FAILURE_REASONS, PHASES, type BridgeSample, type EventRecord, type JoinFailureReason, type ParticipantSample, type Phase, type SampleRecord } from '../samples.js';
+import type { ReadStats } from './read.js';
 import { scenarioInfo, type ScenarioInfo } from './scenario.js';
 import { max, mean, num, percentile, ratio, round } from './stats.js';
 

@@ -6,8 +6,7 @@
  *   op        := "<" | "<=" | ">" | ">=" | "=="
  */
 import { UsageError } from '../../errors.js';
-import type { Phase } from '../samples.js';
-import { PHASES } from './read.js';
+import { PHASES, type Phase } from '../samples.js';
 import type { PhaseSummary, StepSummary, Summary } from './summary.js';
 
 export type Unit = '' | '%' | 'ms' | 'cores';
