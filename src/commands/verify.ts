@@ -1,19 +1,7 @@
-import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { CommandError, UsageError } from '../errors.js';
 import type { VerifyResult } from '../cluster/verify.js';
 import { openTarget, targetFields, targetOptions } from './target.js';
-
-/** `ip`, `ip:port` or `[ipv6]:port`, as `--web-address` and `--turn-address` take them. */
-export function parseAddress(flag: string, value: string): { ip: string; port?: number } {
-  const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(value) ?? /^([^:]+):(\d+)$/.exec(value) ?? /^(.+)()$/.exec(value)!;
-  const ip = m[1]!;
-  const port = m[2] ? Number(m[2]) : undefined;
-  if (isIP(ip) === 0 || (port !== undefined && (port < 1 || port > 65535))) {
-    throw new UsageError(`verify: ${flag}: an IP address, optionally with :port (got ${value})`);
-  }
-  return { ip, ...(port ? { port } : {}) };
-}
 
 /** How long `--long` holds the XMPP WebSocket idle: above the 60 s default read timeout of common proxies. */
 export const LONG_HOLD_SECONDS = 75;
@@ -96,6 +84,7 @@ Exit status 1 when any check fails.`,
       const parsed = (await optionsSchema()).safeParse(raw);
       if (!parsed.success) throw new UsageError(`verify: ${parsed.error.issues[0]?.message ?? 'bad options'}`);
       const opts = parsed.data;
+      const { parseAddress } = await import('./address.js');
       const web = opts.webAddress ? parseAddress('--web-address', opts.webAddress) : undefined;
       const turnAt = opts.turnAddress ? parseAddress('--turn-address', opts.turnAddress) : undefined;
       const holdIdleMs = opts.long === undefined ? 0 : (opts.long === true ? LONG_HOLD_SECONDS : opts.long) * 1000;

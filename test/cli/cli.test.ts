@@ -67,11 +67,15 @@ describe('jitsi-k8s CLI frame', () => {
     const run = (args: string[]) => {
       rmSync(trace, { force: true });
       expect(cli(args, { nodeArgs: ['--import', join(repoRoot, 'test/support/trace-imports.mjs')], env: { TRACE_IMPORTS_FILE: trace } }).code).toBe(0);
-      const files = readFileSync(trace, 'utf8').split('\n').filter((u) => u.startsWith('file:'));
-      return { files, source: files.map((u) => readFileSync(new URL(u), 'utf8')).join('\n') };
+      const urls = readFileSync(trace, 'utf8').split('\n');
+      const files = urls.filter((u) => u.startsWith('file:'));
+      return { builtins: urls.filter((u) => u.startsWith('node:')), files, source: files.map((u) => readFileSync(new URL(u), 'utf8')).join('\n') };
     };
     const help = run(['--help']);
     expect(help.files.filter((u) => !u.includes('/dist/') && !u.endsWith('/bin/jitsi-k8s.js'))).toEqual([]);
+    // node:net (verify's address check) and node:readline (the samples reader) cost milliseconds at every start
+    expect(help.builtins).not.toContain('node:net');
+    expect(help.builtins).not.toContain('node:readline');
     // the bundle keeps these class names as strings: their absence means the package is not on the path
     expect(help.source).not.toContain('$ZodType');
     expect(help.source).not.toContain('YAMLParseError');
@@ -79,6 +83,10 @@ describe('jitsi-k8s CLI frame', () => {
     // and the markers are real: render loads zod and yaml
     const render = run(['render', '--config', configFile('markers.yaml', GOOD), '--out', '-']);
     expect(render.source).toContain('$ZodType');
+    // the config schema is built with zod/mini; classic zod (a method set on every node) stays out
+    expect(render.source).toContain('"ZodMiniObject"');
+    expect(render.source).not.toContain('"ZodObject"');
+    expect(render.builtins).not.toContain('node:net');
     expect(render.source).toContain('YAMLParseError');
     expect(render.source).toContain('bgBlackBright');
   });
