@@ -2,7 +2,7 @@
 // src/ module transpiled one-to-one (dist/<path>.js) for the scripts and benchmarks that import them.
 // Heavy dependencies stay outside the bundle: they load from node_modules only when a command's action imports them.
 import { readdirSync, rmSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -19,22 +19,6 @@ const sources = readdirSync(src, { recursive: true, encoding: 'utf8' })
 
 rmSync(dist, { recursive: true, force: true });
 
-// zod's classic API carries every locale's messages (~40); only English is ever used (zod's default)
-const englishOnlyZod = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${join('node_modules', 'zod')}`)
-        ? { path: join(dirname(args.importer), '../locales/en.js'), namespace: 'zod-locales' }
-        : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(args.path)};`,
-      resolveDir: dirname(args.path),
-    }));
-  },
-};
-
 const common = { platform: 'node', target: 'node20.19', format: 'esm', sourcemap: 'linked', logLevel: 'warning' };
 
 await Promise.all([
@@ -50,7 +34,6 @@ await Promise.all([
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     // less to parse at every start; names and lines stay readable through the source map
     minify: true,
-    plugins: [englishOnlyZod],
   }),
   build({
     ...common,

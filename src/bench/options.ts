@@ -2,7 +2,7 @@
  * From what the user typed (flags, a scenario preset file, jitsi-k8s.yaml) to a validated
  * Scenario. Precedence: flags > preset > config file > defaults. Errors name the flag.
  */
-import type { z } from 'zod';
+import type * as z from '../config/zod.js';
 import { UsageError } from '../errors.js';
 import { parseThresholds } from './results/thresholds.js';
 import { scenarioSchema, type Scenario, type ScenarioInput } from './scenario.js';

@@ -2,7 +2,7 @@
  * The bench scenario: one zod schema for every choice of a run, human durations and ramp rates,
  * and the deterministic plan of who joins which room, in which role, in which browser, when.
  */
-import { z } from 'zod';
+import * as z from '../config/zod.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 
@@ -24,15 +24,18 @@ export function parseRamp(text: string): number | undefined {
 }
 
 const duration = () =>
-  z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
-    if (typeof v === 'number') return Math.round(v);
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `not a duration such as 20s, 5m or 1m30s (got "${v}")` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+  z.pipe(
+    z.union([z.number().check(z.nonnegative()), z.string()]),
+    z.transform((v, ctx) => {
+      if (typeof v === 'number') return Math.round(v);
+      const ms = parseDuration(v);
+      if (ms === undefined) {
+        ctx.issues.push({ code: 'custom', message: `not a duration such as 20s, 5m or 1m30s (got "${v}")`, input: v });
+        return z.NEVER;
+      }
+      return ms;
+    }),
+  );
 
 export const TARGETS = ['loopback', 'jitsi'] as const;
 
@@ -46,94 +49,117 @@ function roomCount(s: { participants: number; rooms?: number; roomSize?: number 
 }
 export type Target = (typeof TARGETS)[number];
 
-export const scenarioSchema = z
-  .strictObject({
-    target: z.enum(TARGETS).default('loopback').register(z.globalRegistry, { description: 'loopback: the local conference served by this tool; jitsi: a Jitsi Meet site' }),
-    url: z.url('a URL such as https://meet.example.com').optional().register(z.globalRegistry, { description: 'Jitsi Meet site (target jitsi)' }),
-    participants: z.number().int().min(1, 'must be ≥ 1').default(4).register(z.globalRegistry, { description: 'participants to join' }),
-    rooms: z.number().int().min(1, 'must be ≥ 1').optional().register(z.globalRegistry, { description: `rooms (conferences) to spread them over; default: rooms of roomSize (${DEFAULT_ROOM_SIZE})` }),
-    roomSize: z.number().int().min(1, 'must be ≥ 1').optional().register(z.globalRegistry, { description: `participants per room when rooms is not given (default ${DEFAULT_ROOM_SIZE})` }),
-    senders: z
-      .number()
-      .int()
-      .min(0, 'must be ≥ 0')
-      .optional()
-      .register(z.globalRegistry, { description: `participants of each room that send video, the first ones of the room to join (default ${DEFAULT_SENDERS_PER_ROOM}, at most the room)` }),
-    audioSenders: z.number().int().min(0, 'must be ≥ 0').optional().register(z.globalRegistry, { description: 'participants of each room that send audio (default: its video senders)' }),
-    liteReceivers: z
-      .number()
-      .int()
-      .min(0, 'must be ≥ 0')
-      .optional()
-      .register(z.globalRegistry, { description: 'receivers of each room that drop received video before decoding (Jitsi lite mode), the first ones to join; default all' }),
-    durationMs: duration().default(60_000).register(z.globalRegistry, { description: 'length of the steady phase' }),
-    rampPerSecond: z
-      .union([z.number().positive(), z.string()])
-      .transform((v, ctx) => {
-        if (typeof v === 'number') return v;
-        const r = parseRamp(v);
-        if (r === undefined) {
-          ctx.addIssue({ code: 'custom', message: `not a rate such as 2/s or 30/m (got "${v}")` });
-          return z.NEVER;
-        }
-        return r;
-      })
-      .default(2)
-      .register(z.globalRegistry, { description: 'joins (and leaves) per second' }),
-    sampleIntervalMs: duration().default(1_000).register(z.globalRegistry, { description: 'how often every participant reads getStats()' }),
-    warmupMs: duration().default(3_000).register(z.globalRegistry, { description: 'before joining: browsers start, bridges sampled idle' }),
-    cooldownMs: duration().default(3_000).register(z.globalRegistry, { description: 'after everyone left: bridges sampled idle' }),
-    joinTimeoutMs: duration().default(30_000).register(z.globalRegistry, { description: 'a participant without media flowing after this long failed to join' }),
-    video: z
-      .strictObject({
-        width: z.number().int().min(16).max(3840).default(640),
-        height: z.number().int().min(16).max(2160).default(360),
-        fps: z.number().int().min(1).max(60).default(15),
-      })
-      .prefault({})
-      .register(z.globalRegistry, { description: 'fake camera of the senders' }),
-    viewport: z
-      .strictObject({ width: z.number().int().min(160).max(3840), height: z.number().int().min(120).max(2160) })
-      .default({ width: 1280, height: 720 })
-      .register(z.globalRegistry, { description: 'page size of every participant: Jitsi asks the bridge for the video layer that fits the tile, so a laptop-sized page loads the bridge like people do' }),
-    displayName: z.string().min(1).max(64).default('bench').register(z.globalRegistry, { description: 'display names are <prefix>-<n> (Jitsi target)' }),
-    insecure: z.boolean().default(false).register(z.globalRegistry, { description: 'accept self-signed and internal-CA certificates of the site' }),
-    replicas: z.array(z.number().int().min(1, 'must be ≥ 1')).min(1).optional().register(z.globalRegistry, { description: 'bridge counts to sweep, in order' }),
-    participantsPerBrowser: z.number().int().min(1).max(16, 'Chrome handles at most 16 audio-sending tabs per browser').default(4).register(z.globalRegistry, { description: 'pages per browser process' }),
-    roomPrefix: z
-      .string()
-      .regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')
-      .default('jk8s-bench')
-      .register(z.globalRegistry, { description: 'rooms are <prefix>-<n>' }),
-    browser: z.string().optional().register(z.globalRegistry, { description: 'Chrome/Chromium binary' }),
-    outDir: z.string().min(1).default('bench-results').register(z.globalRegistry, { description: 'folder for samples.jsonl, scenario.json and the report' }),
-    thresholds: z
-      .array(z.string())
-      .optional()
-      .register(z.globalRegistry, { description: 'the verdict: threshold expressions checked at every step (see bench --help); absent: every participant joins and media never stops' }),
-    /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
-    listen: z
-      .ipv4()
-      .refine((a) => /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(a), 'a loopback or private address, such as 127.0.0.1')
-      .default('127.0.0.1')
-      .register(z.globalRegistry, { description: 'address of the local loopback conference (the loss test uses one inside its network namespace)' }),
-  })
-  .superRefine((s, ctx) => {
-    const rooms = roomCount(s);
-    const smallest = Math.floor(s.participants / rooms);
-    if (rooms > s.participants) ctx.addIssue({ code: 'custom', path: ['rooms'], message: `must be ≤ participants (${s.participants}) (got ${rooms})` });
-    else if ((s.senders ?? 0) > smallest) ctx.addIssue({ code: 'custom', path: ['senders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.senders})` });
-    else if ((s.audioSenders ?? 0) > smallest)
-      ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.audioSenders})` });
-    if (s.target === 'jitsi' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required with target jitsi' });
-    if (s.target === 'loopback' && s.replicas)
-      ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target' });
-    if (s.sampleIntervalMs < 200) ctx.addIssue({ code: 'custom', path: ['sampleIntervalMs'], message: `must be ≥ 200ms (got ${s.sampleIntervalMs}ms)` });
-  })
-  .transform((s) => {
+/** Registers a field's description in place (mini has no `.describe()`). */
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+}
+
+const whole = () => z.number().check(z.int());
+
+export const scenarioSchema = z.pipe(
+  z
+    .strictObject({
+      target: described(z._default(z.enum(TARGETS), 'loopback'), 'loopback: the local conference served by this tool; jitsi: a Jitsi Meet site'),
+      url: described(z.optional(z.url('a URL such as https://meet.example.com')), 'Jitsi Meet site (target jitsi)'),
+      participants: described(z._default(whole().check(z.minimum(1, 'must be ≥ 1')), 4), 'participants to join'),
+      rooms: described(
+        z.optional(whole().check(z.minimum(1, 'must be ≥ 1'))),
+        `rooms (conferences) to spread them over; default: rooms of roomSize (${DEFAULT_ROOM_SIZE})`,
+      ),
+      roomSize: described(z.optional(whole().check(z.minimum(1, 'must be ≥ 1'))), `participants per room when rooms is not given (default ${DEFAULT_ROOM_SIZE})`),
+      senders: described(
+        z.optional(whole().check(z.minimum(0, 'must be ≥ 0'))),
+        `participants of each room that send video, the first ones of the room to join (default ${DEFAULT_SENDERS_PER_ROOM}, at most the room)`,
+      ),
+      audioSenders: described(z.optional(whole().check(z.minimum(0, 'must be ≥ 0'))), 'participants of each room that send audio (default: its video senders)'),
+      liteReceivers: described(
+        z.optional(whole().check(z.minimum(0, 'must be ≥ 0'))),
+        'receivers of each room that drop received video before decoding (Jitsi lite mode), the first ones to join; default all',
+      ),
+      durationMs: described(z._default(duration(), 60_000), 'length of the steady phase'),
+      rampPerSecond: described(
+        z._default(
+          z.pipe(
+            z.union([z.number().check(z.positive()), z.string()]),
+            z.transform((v, ctx) => {
+              if (typeof v === 'number') return v;
+              const r = parseRamp(v);
+              if (r === undefined) {
+                ctx.issues.push({ code: 'custom', message: `not a rate such as 2/s or 30/m (got "${v}")`, input: v });
+                return z.NEVER;
+              }
+              return r;
+            }),
+          ),
+          2,
+        ),
+        'joins (and leaves) per second',
+      ),
+      sampleIntervalMs: described(z._default(duration(), 1_000), 'how often every participant reads getStats()'),
+      warmupMs: described(z._default(duration(), 3_000), 'before joining: browsers start, bridges sampled idle'),
+      cooldownMs: described(z._default(duration(), 3_000), 'after everyone left: bridges sampled idle'),
+      joinTimeoutMs: described(z._default(duration(), 30_000), 'a participant without media flowing after this long failed to join'),
+      video: described(
+        z.prefault(
+          z.strictObject({
+            width: z._default(whole().check(z.minimum(16), z.maximum(3840)), 640),
+            height: z._default(whole().check(z.minimum(16), z.maximum(2160)), 360),
+            fps: z._default(whole().check(z.minimum(1), z.maximum(60)), 15),
+          }),
+          {},
+        ),
+        'fake camera of the senders',
+      ),
+      viewport: described(
+        z._default(
+          z.strictObject({ width: whole().check(z.minimum(160), z.maximum(3840)), height: whole().check(z.minimum(120), z.maximum(2160)) }),
+          { width: 1280, height: 720 },
+        ),
+        'page size of every participant: Jitsi asks the bridge for the video layer that fits the tile, so a laptop-sized page loads the bridge like people do',
+      ),
+      displayName: described(z._default(z.string().check(z.minLength(1), z.maxLength(64)), 'bench'), 'display names are <prefix>-<n> (Jitsi target)'),
+      insecure: described(z._default(z.boolean(), false), 'accept self-signed and internal-CA certificates of the site'),
+      replicas: described(z.optional(z.array(whole().check(z.minimum(1, 'must be ≥ 1'))).check(z.minLength(1))), 'bridge counts to sweep, in order'),
+      participantsPerBrowser: described(
+        z._default(whole().check(z.minimum(1), z.maximum(16, 'Chrome handles at most 16 audio-sending tabs per browser')), 4),
+        'pages per browser process',
+      ),
+      roomPrefix: described(z._default(z.string().check(z.regex(/^[a-z0-9-]+$/, 'lowercase letters, digits and -')), 'jk8s-bench'), 'rooms are <prefix>-<n>'),
+      browser: described(z.optional(z.string()), 'Chrome/Chromium binary'),
+      outDir: described(z._default(z.string().check(z.minLength(1)), 'bench-results'), 'folder for samples.jsonl, scenario.json and the report'),
+      thresholds: described(
+        z.optional(z.array(z.string())),
+        'the verdict: threshold expressions checked at every step (see bench --help); absent: every participant joins and media never stops',
+      ),
+      /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
+      listen: described(
+        z._default(
+          z.ipv4().check(z.refine((a) => /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.)/.test(a), 'a loopback or private address, such as 127.0.0.1')),
+          '127.0.0.1',
+        ),
+        'address of the local loopback conference (the loss test uses one inside its network namespace)',
+      ),
+    })
+    .check(
+      z.superRefine((s, ctx) => {
+        const rooms = roomCount(s);
+        const smallest = Math.floor(s.participants / rooms);
+        if (rooms > s.participants) ctx.addIssue({ code: 'custom', path: ['rooms'], message: `must be ≤ participants (${s.participants}) (got ${rooms})` });
+        else if ((s.senders ?? 0) > smallest) ctx.addIssue({ code: 'custom', path: ['senders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.senders})` });
+        else if ((s.audioSenders ?? 0) > smallest)
+          ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.audioSenders})` });
+        if (s.target === 'jitsi' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required with target jitsi' });
+        if (s.target === 'loopback' && s.replicas)
+          ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target' });
+        if (s.sampleIntervalMs < 200) ctx.addIssue({ code: 'custom', path: ['sampleIntervalMs'], message: `must be ≥ 200ms (got ${s.sampleIntervalMs}ms)` });
+      }),
+    ),
+  z.transform((s) => {
     const rooms = roomCount(s);
     return { ...s, rooms, senders: s.senders ?? Math.min(DEFAULT_SENDERS_PER_ROOM, Math.floor(s.participants / rooms)) };
-  });
+  }),
+);
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -4,10 +4,10 @@ import { changeFields } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('zod');
+  const z = await import('../config/zod.js');
   return z.object({
     ...changeFields(z),
-    timeout: z.string().regex(/^\d+(s|m|h)$/, 'a duration such as 15m or 900s').optional(),
+    timeout: z.optional(z.string().check(z.regex(/^\d+(s|m|h)$/, 'a duration such as 15m or 900s'))),
   });
 }
 

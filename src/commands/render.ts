@@ -3,7 +3,7 @@ import { UsageError } from '../errors.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('../config/zod.js');
+  const z = await import('../config/zod.js');
   return z.object({
     config: z.string().check(z.minLength(1)),
     out: z.string().check(z.minLength(1)),

@@ -4,13 +4,13 @@ import { changeFields } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('zod');
+  const z = await import('../config/zod.js');
   return z.object({
     ...changeFields(z),
-    auto: z.boolean().optional(),
-    min: z.string().optional(),
-    max: z.string().optional(),
-    cpu: z.string().optional(),
+    auto: z.optional(z.boolean()),
+    min: z.optional(z.string()),
+    max: z.optional(z.string()),
+    cpu: z.optional(z.string()),
   });
 }
 

@@ -4,13 +4,13 @@ import { openTarget, targetFields, targetOptions } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('zod');
+  const z = await import('../config/zod.js');
   return z.object({
     ...targetFields(z),
-    release: z.string().min(1).optional(),
-    json: z.boolean().optional(),
-    watch: z.boolean().optional(),
-    interval: z.coerce.number({ error: '--interval: a number of seconds' }).min(1, '--interval: at least 1 second').max(3600, '--interval: at most 3600 seconds'),
+    release: z.optional(z.string().check(z.minLength(1))),
+    json: z.optional(z.boolean()),
+    watch: z.optional(z.boolean()),
+    interval: z.coerce.number({ error: '--interval: a number of seconds' }).check(z.minimum(1, '--interval: at least 1 second'), z.maximum(3600, '--interval: at most 3600 seconds')),
   });
 }
 

@@ -7,24 +7,24 @@ import type { Command } from 'commander';
 import type { Kube } from '../cluster/kube.js';
 import type { Config } from '../config/schema.js';
 
-type Zod = typeof import('zod').z;
+type Zod = typeof import('../config/zod.js');
 
 /** The option fields every command on a deployment takes, for its zod schema. */
 export function targetFields(z: Zod) {
   return {
-    config: z.string().min(1),
-    context: z.string().min(1).optional(),
-    namespace: z.string().min(1).optional(),
+    config: z.string().check(z.minLength(1)),
+    context: z.optional(z.string().check(z.minLength(1))),
+    namespace: z.optional(z.string().check(z.minLength(1))),
   };
 }
 
 /** The option fields of a command that changes the deployment (apply, scale, uninstall). */
 export function changeFields(z: Zod) {
   return {
-    config: z.string().min(1),
-    dryRun: z.boolean().optional(),
-    yes: z.boolean().optional(),
-    json: z.boolean().optional(),
+    config: z.string().check(z.minLength(1)),
+    dryRun: z.optional(z.boolean()),
+    yes: z.optional(z.boolean()),
+    json: z.optional(z.boolean()),
   };
 }
 

@@ -4,10 +4,10 @@ import { changeFields, openTarget } from './target.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('zod');
+  const z = await import('../config/zod.js');
   return z.object({
     ...changeFields(z),
-    deleteData: z.boolean().optional(),
+    deleteData: z.optional(z.boolean()),
   });
 }
 

@@ -10,20 +10,24 @@ const TURN_PORT = 3478;
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
-  const { z } = await import('zod');
+  const z = await import('../config/zod.js');
   return z.object({
     ...targetFields(z),
-    json: z.boolean().optional(),
-    webAddress: z.string().min(1).optional(),
-    turnAddress: z.string().min(1).optional(),
-    xmppDomain: z.string().regex(/^[a-z0-9.-]+$/i, '--xmpp-domain: a domain name').optional(),
-    long: z
-      .union([z.literal(true), z.coerce.number({ error: '--long: a number of seconds' }).int('--long: whole seconds').min(1, '--long: at least 1 second').max(600, '--long: at most 600 seconds')])
-      .optional(),
+    json: z.optional(z.boolean()),
+    webAddress: z.optional(z.string().check(z.minLength(1))),
+    turnAddress: z.optional(z.string().check(z.minLength(1))),
+    xmppDomain: z.optional(z.string().check(z.regex(/^[a-z0-9.-]+$/i, '--xmpp-domain: a domain name'))),
+    long: z.optional(
+      z.union([
+        z.literal(true),
+        z.coerce
+          .number({ error: '--long: a number of seconds' })
+          .check(z.int('--long: whole seconds'), z.minimum(1, '--long: at least 1 second'), z.maximum(600, '--long: at most 600 seconds')),
+      ]),
+    ),
     timeout: z.coerce
       .number({ error: '--timeout: a number of seconds' })
-      .positive('--timeout: must be > 0 seconds')
-      .max(120, '--timeout: at most 120 seconds'),
+      .check(z.positive('--timeout: must be > 0 seconds'), z.maximum(120, '--timeout: at most 120 seconds')),
   });
 }
 

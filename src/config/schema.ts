@@ -3,7 +3,13 @@
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
 import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
-import { described, z } from './zod.js';
+import * as z from './zod.js';
+
+/** Registers a field's description in place (mini has no `.describe()`; the JSON Schema reads it). */
+function described<T extends z.ZodMiniType>(schema: T, description: string): T {
+  z.globalRegistry.add(schema, { description });
+  return schema;
+}
 
 // zod/mini (./zod.ts): every check is one `.check(...)` and every wrapper one function call, so the schema
 // is built once per node instead of once per method call (startup benchmark, issue 11).

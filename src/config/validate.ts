@@ -2,7 +2,7 @@
  * Staged validation: parse (zod: types, ranges) → normalise (fill derived defaults) → cross-field
  * rules. Every problem names its path, e.g. `components.jvb.replicas: must be ≥ 1 (got 0)`.
  */
-import type { z } from './zod.js';
+import type * as z from './zod.js';
 import { UsageError } from '../errors.js';
 import { EXPOSURE } from './exposure.js';
 import { FIXED_SINGLE, configSchema, type BitrateLayers, type Config } from './schema.js';
