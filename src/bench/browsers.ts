@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
 import { CommandError } from '../errors.js';
+import { withTimeout } from './step/timing.js';
 
 export const BASE_FLAGS = [
   '--no-sandbox',
@@ -135,18 +136,10 @@ export async function launchBrowser(executablePath: string, o: BrowserOptions): 
 
 /** Closes a browser; kills its process group when it does not close in time. Never throws. */
 export async function closeBrowser(b: LaunchedBrowser, timeoutMs = 5_000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      b.browser.close(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('close timed out')), timeoutMs);
-      }),
-    ]);
+    await withTimeout(b.browser.close(), timeoutMs, 'closing the browser');
   } catch {
     killBrowser(b);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -13,6 +13,7 @@
 import { randomInt } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { isIPv6, type LookupFunction } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { VerifyCheck } from './verify.js';
 
@@ -151,22 +152,17 @@ export async function probeXmppWebSocket(site: SiteAccess, opts: { xmppDomain: s
   });
   ws.on('error', () => undefined); // a reset arrives as close 1006 too
   /** resolves when test() holds, the socket closes, or ms pass */
-  const until = (test: () => boolean, ms: number) =>
-    new Promise<void>((resolve) => {
-      const check = () => {
-        if (test() || closed) done();
-      };
-      const done = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        site.signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      waiters.add(check);
-      site.signal?.addEventListener('abort', done, { once: true });
-      check();
-    });
+  const until = async (test: () => boolean, ms: number) => {
+    const met = new AbortController();
+    const check = () => {
+      if (test() || closed) met.abort();
+    };
+    waiters.add(check);
+    check();
+    // the wait's only rejection is its end before ms: the test held, the socket closed or the run stopped
+    await delay(ms, undefined, { signal: AbortSignal.any([met.signal, ...(site.signal ? [site.signal] : [])]) }).catch(() => undefined);
+    waiters.delete(check);
+  };
   try {
     ws.send(`<open xmlns="${FRAMING_NS}" to="${opts.xmppDomain}" version="1.0"/>`);
     await until(() => /<(stream:)?features[\s>/]|<(stream:)?error[\s>]/.test(received), site.timeoutMs);

@@ -205,7 +205,9 @@ export async function runWorkersStep(stepJob: WorkerJobInput, deps: CoordinatorD
   const drain = async (podName: string) => {
     const s = streams.get(podName);
     if (!s) return;
-    await Promise.race([s.done, new Promise((r) => setTimeout(r, deps.drainMs ?? 3_000))]);
+    const drained = new AbortController();
+    await Promise.race([s.done, delay(deps.drainMs ?? 3_000, undefined, { signal: drained.signal }).catch(() => undefined)]);
+    drained.abort(); // a stream that drained in time leaves no grace timer behind
     s.stop.abort();
     await s.done;
   };

@@ -6,6 +6,7 @@
  * numbers and timestamps so the receiver sees one continuous stream.
  * ICE stays on the one address the conference listens on (loopback or a namespace address).
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import { reassembleDtlsFragments } from './dtls-fragments.js';
 import type { MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RtpPacket, PeerConfig } from 'werift';
 
@@ -221,15 +222,13 @@ export class ForwardingUnit {
    */
   private async localSdp(pc: RTCPeerConnection): Promise<string> {
     if (pc.iceGatheringState !== 'complete') {
-      await new Promise<void>((resolve) => {
-        const { unSubscribe } = pc.iceGatheringStateChange.subscribe((s) => {
-          if (s === 'complete') {
-            unSubscribe();
-            resolve();
-          }
-        });
-        setTimeout(resolve, 5_000);
+      // up to 5 s, less when gathering completes (the timer goes with it)
+      const gathered = new AbortController();
+      const { unSubscribe } = pc.iceGatheringStateChange.subscribe((s) => {
+        if (s === 'complete') gathered.abort();
       });
+      await delay(5_000, undefined, { signal: gathered.signal }).catch(() => undefined);
+      unSubscribe();
     }
     widenReceiveBuffers(pc);
     const sdp = pc.localDescription?.sdp ?? '';
