@@ -160,8 +160,10 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
     const crd = 'proxyclasses.tailscale.com';
     let ns: string;
     beforeAll(async () => {
-      // the test plays the Tailscale operator: a tailnet address for the JVB Service, a tailnet name for the web Ingress
-      ns = space('jk8s-ts', { loadBalancers: { 'jitsi-jitsi-meet-jvb': { ip: '127.0.0.1' } }, ingresses: { 'jitsi-jitsi-meet-web': { hostname: fqdn } } });
+      // the test plays the Tailscale operator: the JVB Service status as it writes it (its MagicDNS name first, then the
+      // tailnet IP; `localhost` stands for the name, so reading it instead of the IP shows as 127.0.0.1 and queries no DNS),
+      // and a tailnet name for the web Ingress
+      ns = space('jk8s-ts', { loadBalancers: { 'jitsi-jitsi-meet-jvb': [{ hostname: 'localhost' }, { ip: '127.0.0.2' }] }, ingresses: { 'jitsi-jitsi-meet-web': { hostname: fqdn } } });
       await kubectl(['apply', '-f', '-'], stringify({
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
@@ -192,7 +194,7 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
       expect((await history('jitsi', ns)).map((h) => h.status)).toEqual(['superseded', 'deployed']);
       const values = JSON.parse(await helm(['get', 'values', 'jitsi', '--namespace', ns, '--output', 'json']));
       expect(values.publicURL).toBe(`https://${fqdn}`);
-      expect(values.jvb.publicIPs).toEqual(['127.0.0.1']);
+      expect(values.jvb.publicIPs).toEqual(['127.0.0.2']);
       const again = await jitsiK8s(['apply', '--yes', '--json', '--config', configPath]);
       expect(again.code, again.stderr).toBe(0);
       expect(JSON.parse(again.stdout).outcomes.find((o: { id: string }) => o.id === 'jitsi-meet').status).toBe('unchanged');
