@@ -181,7 +181,7 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
       if (cluster) await kubectl(['delete', 'crd', crd, '--ignore-not-found', '--wait=false']).catch(() => undefined);
     });
 
-    it('apply reads the FQDN from the Ingress status, renders publicURL https://<fqdn> and saves exposure.tailscale.fqdn; apply again changes nothing', { timeout: 4 * 60_000 }, async () => {
+    it('apply reads the FQDN from the Ingress status, renders publicURL https://<fqdn> and saves exposure.tailscale.fqdn; apply again changes nothing', { timeout: 8 * 60_000 }, async () => {
       const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'tailscale', '--tailscale-hostname', 'meet', '--tls', 'none']), { TS_OAUTH_CLIENT_ID: 'ts-client-test', TS_OAUTH_CLIENT_SECRET: 'ts-secret-test' });
       expect(init.code, init.stderr).toBe(0);
       const c = parse(readFileSync(configPath, 'utf8'));

@@ -32,7 +32,7 @@ let bridge: ChildProcess | undefined;
 const jitsiK8s = (args: string[]) =>
   cliAsync(args, {
     env: { KUBECONFIG: cluster?.kubeconfig, JITSI_K8S_CHART: chart, JITSI_K8S_HELM: helmBin(), JITSI_K8S_KUBECTL: kubectlBin(), NEWT_ID: 'newt-id-test', NEWT_SECRET: 'newt-secret-test' },
-    timeoutMs: 4 * 60_000,
+    timeoutMs: 6 * 60_000,
   });
 async function kubectl(args: string[], input?: string): Promise<string> {
   return (await run(kubectlBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { input, timeoutMs: 60_000 })).stdout;
@@ -125,7 +125,7 @@ afterAll(async () => {
 });
 
 describe.skipIf(!cluster)(`rollback when the real API server refuses a later step${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
-  it('an upgrade: jitsi goes back to its previous revision and values, helm keeps the extras on theirs, exit 1 with the refusal', { timeout: 4 * 60_000 }, async () => {
+  it('an upgrade: jitsi goes back to its previous revision and values, helm keeps the extras on theirs, exit 1 with the refusal', { timeout: 8 * 60_000 }, async () => {
     const configPath = await init(ns.upgrade, 'https://pangolin.test.invalid');
     const first = await jitsiK8s(['apply', '--yes', '--config', configPath]);
     expect(first.code, first.stderr).toBe(0);
@@ -154,7 +154,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
     expect(newt.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'PANGOLIN_ENDPOINT').value).toBe('https://pangolin.test.invalid');
   });
 
-  it('a fresh install: the jitsi release this apply installed is removed, exit 1', { timeout: 4 * 60_000 }, async () => {
+  it('a fresh install: the jitsi release this apply installed is removed, exit 1', { timeout: 8 * 60_000 }, async () => {
     const configPath = await init(ns.fresh, REFUSED);
     const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
     expect(r.code, r.stderr).toBe(1);
@@ -164,7 +164,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
     expect(await kubectl(['get', 'deployments', '--namespace', ns.fresh, '-o', 'name'])).toBe('');
   });
 
-  it('a release left failed by a real failed upgrade is rolled back to its last deployed revision, never uninstalled; its PVC stays', { timeout: 4 * 60_000 }, async () => {
+  it('a release left failed by a real failed upgrade is rolled back to its last deployed revision, never uninstalled; its PVC stays', { timeout: 8 * 60_000 }, async () => {
     const configPath = await init(ns.failed, 'https://pangolin.test.invalid', true);
     const first = await jitsiK8s(['apply', '--yes', '--config', configPath]);
     expect(first.code, first.stderr).toBe(0);
