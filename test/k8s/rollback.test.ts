@@ -53,9 +53,13 @@ async function init(namespace: string, endpoint: string, persistence = false): P
   if (persistence) editConfig(configPath, (c) => (c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: 'test-local' }));
   return configPath;
 }
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-function editConfig(configPath: string, edit: (c: any) => void): void {
-  const c = parse(readFileSync(configPath, 'utf8'));
+/** the parts of jitsi-k8s.yaml these tests change */
+interface ConfigEdits {
+  components: { web: { replicas: number }; prosody: { persistence: { enabled: boolean; size: string; storageClass: string } } };
+  exposure: { pangolin: { endpoint: string } };
+}
+function editConfig(configPath: string, edit: (c: ConfigEdits) => void): void {
+  const c = parse(readFileSync(configPath, 'utf8')) as ConfigEdits;
   edit(c);
   writeFileSync(configPath, stringify(c));
 }
