@@ -254,6 +254,8 @@ export async function up({ dir = join(repo, '.cluster'), nodes = 3, cpu = '8', m
         '--log-level=warn',
       ]),
     );
+    // the slot belongs to the control plane, not to this process (`cluster:up` exits and leaves it running)
+    writeFileSync(lock, String(state.pids[0]));
     save();
     state.pids.push(
       start(dir, 'kube-apiserver', [

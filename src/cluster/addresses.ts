@@ -14,14 +14,16 @@ export interface LoadBalancerIngress {
 }
 
 /**
- * The IPs the bridges advertise for a load balancer: its `ip`, or every address its `hostname` resolves
- * to (AWS ELBs give only a name, one IP per zone; JVB_ADVERTISE_IPS takes a list of addresses). IPv4
+ * The IPs the bridges advertise for a load balancer: an `ip` of any status entry, or else every address
+ * the first `hostname` resolves to (AWS ELBs give only a name, one IP per zone; the Tailscale operator
+ * lists its MagicDNS name before the tailnet IP; JVB_ADVERTISE_IPS takes a list of addresses). IPv4
  * ones when there are any (the bridge's own sockets are IPv4), sorted so the same DNS answer gives the
  * same list. undefined while the status has neither.
  */
-export async function loadBalancerAddresses(service: string, ingress: LoadBalancerIngress | undefined, resolve: Resolve): Promise<string[] | undefined> {
-  if (ingress?.ip) return [ingress.ip];
-  const name = ingress?.hostname;
+export async function loadBalancerAddresses(service: string, ingress: LoadBalancerIngress[] | undefined, resolve: Resolve): Promise<string[] | undefined> {
+  const ip = ingress?.find((i) => i.ip)?.ip;
+  if (ip) return [ip];
+  const name = ingress?.find((i) => i.hostname)?.hostname;
   if (!name) return undefined;
   let addresses: string[];
   try {

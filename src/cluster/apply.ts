@@ -263,7 +263,7 @@ export async function defaultClusterActions(config: Config, resolve: Resolve = s
       waitFor(
         async () => {
           const svc = (await kube.services(namespace)).find((s) => s.metadata?.name === service);
-          return loadBalancerAddresses(service, svc?.status?.loadBalancer?.ingress?.[0], resolve);
+          return loadBalancerAddresses(service, svc?.status?.loadBalancer?.ingress, resolve);
         },
         signal,
         () =>

@@ -31,6 +31,8 @@ const HINTS: { test: RegExp; hint: (cmd: string) => string }[] = [
   { test: /not a valid chart repository or cannot be reached|failed to fetch .*index\.yaml|chart .* not found in .* index/i, hint: () => 'the chart repository cannot be reached from here — check network access, or pull the chart where it can be reached and point JITSI_K8S_CHART at the .tgz / folder' },
   { test: /Kubernetes cluster unreachable|connection refused|no such host|dial tcp|Unable to connect to the server/i, hint: () => 'cluster unreachable — check --context / KUBECONFIG and that the API server is up' },
   { test: /context .* (does not exist|not found)/i, hint: () => 'that kube context does not exist — list them with `kubectl config get-contexts`' },
+  // before `forbidden`: an admission denial says "is forbidden" too, but no RBAC change fixes it
+  { test: /ValidatingAdmissionPolicy .* denied request|admission webhook .* denied the request/i, hint: () => 'an admission policy of the cluster refused an object (its message is above) — change the config, or ask the cluster admin about the policy' },
   { test: /forbidden|Unauthorized/i, hint: () => 'your credentials lack permission — check the RBAC of your kube user' },
   { test: /timed out waiting|context deadline exceeded/i, hint: () => 'something did not become ready in time — `jitsi-k8s status` shows which pods are not ready' },
   { test: /another operation \(install\/upgrade\/rollback\) is in progress/i, hint: () => 'a previous helm run was interrupted — `helm history` then `helm rollback` the release' },

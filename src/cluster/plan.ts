@@ -181,7 +181,8 @@ export function planApply(release: Release, opts: PlanOptions, needs: { advertis
       ],
       ...valuesStdin({}, values),
       chartFiles: release.extras.files,
-      unchangedCheck: { release: extrasRelease, namespace: release.namespace, values },
+      // the manifests are in the chart, not the values: its version carries their digest
+      unchangedCheck: { release: extrasRelease, namespace: release.namespace, values, chartVersion: release.extras.version },
     });
   } else {
     steps.push({

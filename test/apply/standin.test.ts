@@ -68,7 +68,7 @@ describe('apply with a recording helm', () => {
     const r = renderRelease(c, FIXED_SECRETS);
     process.env.STANDIN_RELEASES = JSON.stringify({
       jitsi: { revision: 3, values: fullValues(r) },
-      'jitsi-extras': { revision: 2, values: r.extras!.secretValues, chart: 'jitsi-k8s-extras-0.1.0' },
+      'jitsi-extras': { revision: 2, values: r.extras!.secretValues, chart: `jitsi-k8s-extras-${r.extras!.version}` },
     });
     const out = await applyInstall({ configPath: join(work, 'c.yaml'), config: c, secrets: FIXED_SECRETS, yes: true, dryRun: false, skipPreflight: true, actions });
     expect(calls().filter((x) => x.argv[0] === 'upgrade')).toEqual([]);

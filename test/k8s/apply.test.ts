@@ -153,6 +153,55 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
       expect(await names('pvc', ns)).toEqual([]);
     });
   });
+  describe('tailscale: the web Ingress tailnet name becomes publicURL and is saved', () => {
+    const configPath = join(work, 'ts.yaml');
+    const fqdn = 'meet.tailnet-test.ts.net';
+    // the operator's API group, so preflight sees an installed operator (its chart is on the internet: installOperator false)
+    const crd = 'proxyclasses.tailscale.com';
+    let ns: string;
+    beforeAll(async () => {
+      // the test plays the Tailscale operator: the JVB Service status as it writes it (its MagicDNS name first, then the
+      // tailnet IP; `localhost` stands for the name, so reading it instead of the IP shows as 127.0.0.1 and queries no DNS),
+      // and a tailnet name for the web Ingress
+      ns = space('jk8s-ts', { loadBalancers: { 'jitsi-jitsi-meet-jvb': [{ hostname: 'localhost' }, { ip: '127.0.0.2' }] }, ingresses: { 'jitsi-jitsi-meet-web': { hostname: fqdn } } });
+      await kubectl(['apply', '-f', '-'], stringify({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: crd },
+        spec: {
+          group: 'tailscale.com',
+          names: { kind: 'ProxyClass', plural: 'proxyclasses', singular: 'proxyclass', listKind: 'ProxyClassList' },
+          scope: 'Cluster',
+          versions: [{ name: 'v1alpha1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+        },
+      }));
+      await kubectl(['wait', '--for=condition=Established', `crd/${crd}`, '--timeout=60s']);
+    });
+    afterAll(async () => {
+      if (cluster) await kubectl(['delete', 'crd', crd, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+    });
+
+    it('apply reads the FQDN from the Ingress status, renders publicURL https://<fqdn> and saves exposure.tailscale.fqdn; apply again changes nothing', { timeout: 8 * 60_000 }, async () => {
+      const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'tailscale', '--tailscale-hostname', 'meet', '--tls', 'none']), { TS_OAUTH_CLIENT_ID: 'ts-client-test', TS_OAUTH_CLIENT_SECRET: 'ts-secret-test' });
+      expect(init.code, init.stderr).toBe(0);
+      const c = parse(readFileSync(configPath, 'utf8'));
+      c.exposure.tailscale.installOperator = false;
+      writeFileSync(configPath, stringify(c));
+      const r = await jitsiK8s(['apply', '--yes', '--json', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(`saved exposure.tailscale.fqdn: ${fqdn}`);
+      expect(parse(readFileSync(configPath, 'utf8')).exposure.tailscale).toMatchObject({ hostname: 'meet', fqdn });
+      expect((await history('jitsi', ns)).map((h) => h.status)).toEqual(['superseded', 'deployed']);
+      const values = JSON.parse(await helm(['get', 'values', 'jitsi', '--namespace', ns, '--output', 'json']));
+      expect(values.publicURL).toBe(`https://${fqdn}`);
+      expect(values.jvb.publicIPs).toEqual(['127.0.0.2']);
+      const again = await jitsiK8s(['apply', '--yes', '--json', '--config', configPath]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(JSON.parse(again.stdout).outcomes.find((o: { id: string }) => o.id === 'jitsi-meet').status).toBe('unchanged');
+      expect((await history('jitsi', ns)).length).toBe(2);
+    });
+  });
+
   it('preflight against the real nodes and storage classes: a missing class and a missing metrics API stop apply before anything changes', { timeout: 5 * 60_000 }, async () => {
     const ns = space('jk8s-pre', {});
     const configPath = join(work, 'pre.yaml');

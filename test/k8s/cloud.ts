@@ -9,8 +9,8 @@ import { CoreV1Api, KubeConfig, NetworkingV1Api } from '@kubernetes/client-node'
 export interface CloudOptions {
   kubeconfig: string;
   namespace: string;
-  /** what a LoadBalancer Service gets, by name; default: the `*` entry */
-  loadBalancers?: Record<string, { ip?: string; hostname?: string }>;
+  /** what a LoadBalancer Service gets, by name (one entry, or the list as the Tailscale operator writes it); default: the `*` entry */
+  loadBalancers?: Record<string, { ip?: string; hostname?: string } | { ip?: string; hostname?: string }[]>;
   /** what an Ingress gets in its status, by name */
   ingresses?: Record<string, { hostname?: string; ip?: string }>;
   /** bind Pending PVCs with PVs of this storage class */
@@ -36,7 +36,7 @@ export function playCloud(o: CloudOptions): Cloud {
       const name = svc.metadata!.name!;
       const address = o.loadBalancers?.[name] ?? o.loadBalancers?.['*'];
       if (!address) continue;
-      svc.status = { ...svc.status, loadBalancer: { ingress: [address] } };
+      svc.status = { ...svc.status, loadBalancer: { ingress: Array.isArray(address) ? address : [address] } };
       await core.replaceNamespacedServiceStatus({ name, namespace: o.namespace, body: svc });
       log.push(`service ${name}: ${JSON.stringify(address)}`);
     }

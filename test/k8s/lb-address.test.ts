@@ -51,6 +51,13 @@ describe.skipIf(!cluster)(`load-balancer address of the JVB Service on a real AP
     expect(await actions.serviceAddresses(ns, service, AbortSignal.timeout(20_000))).toEqual(['192.0.2.44']);
   });
 
+  it("the Tailscale operator's status (its MagicDNS name first, then the tailnet IP): the IP, with no DNS lookup", async () => {
+    // the entries as the operator writes them (tailscale/tailscale cmd/k8s-operator/svc.go, 2026): hostname, then the IPs
+    loadBalancer([{ hostname: 'jitsi-jvb.tailnet-test.ts.net' }, { ip: '100.100.7.7' }]);
+    const actions = await defaultClusterActions(lbConfig, noDns);
+    expect(await actions.serviceAddresses(ns, service, AbortSignal.timeout(20_000))).toEqual(['100.100.7.7']);
+  });
+
   it('a hostname only (AWS ELB) is resolved by the system resolver and its IP advertised, without waiting', async () => {
     // `localhost` resolves from /etc/hosts: no query leaves the machine
     loadBalancer([{ hostname: 'localhost' }]);

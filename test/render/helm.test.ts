@@ -68,4 +68,14 @@ describe('extras chart with real helm', () => {
     expect(hpa.spec.scaleTargetRef.name).toBe('jitsi-jitsi-meet-jvb-0');
     expect(hpa.spec.minReplicas).toBe(2);
   });
+
+  it("the chart's version carries a digest of its manifests: apply upgrades the extras when a manifest changes with the same values", () => {
+    const again = (max: number) =>
+      renderRelease(config({ nodes: { count: 4 }, exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 2, autoscale: { enabled: true, min: 2, max } } } }), FIXED_SECRETS).extras!;
+    expect(hostPort.extras!.version).toMatch(/^0\.1\.0\+[0-9a-f]{12}$/);
+    expect(again(4).version).toBe(hostPort.extras!.version);
+    expect(again(5).version).not.toBe(hostPort.extras!.version);
+    expect(again(5).secretValues).toEqual(hostPort.extras!.secretValues);
+    expect(hostPort.extras!.files['Chart.yaml']).toContain(`version: ${hostPort.extras!.version}`);
+  });
 });
