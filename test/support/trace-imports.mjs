@@ -1,5 +1,14 @@
-// node --import ./test/support/trace-imports.mjs: appends every resolved module URL to $TRACE_IMPORTS_FILE.
+// node --import ./test/support/trace-imports.mjs: appends every resolved module URL to $TRACE_IMPORTS_FILE,
+// and at exit the built-ins loaded through require() (bundled CommonJS packages), as `require:node:<name>`.
+import { appendFileSync } from 'node:fs';
 import { register } from 'node:module';
+
+const atStart = new Set(process.moduleLoadList);
+process.on('exit', () => {
+  if (!process.env.TRACE_IMPORTS_FILE) return;
+  const loaded = process.moduleLoadList.filter((m) => !atStart.has(m) && m.startsWith('NativeModule ') && !m.includes('internal/'));
+  appendFileSync(process.env.TRACE_IMPORTS_FILE, loaded.map((m) => `require:node:${m.slice('NativeModule '.length)}\n`).join(''));
+});
 
 register(
   'data:text/javascript,' +
