@@ -25,6 +25,7 @@ Writes to --out DIR:
   values.yaml           values for chart jitsi-meet 3.4.0 (commented, no secrets: fit for Git)
   secrets.values.yaml   internal passwords (mode 0600; from jitsi-k8s.secrets.yaml)
   extras/               a small chart with the manifests jitsi-meet lacks (JVB autoscalers, Newt)
+  data/                 a small chart holding the recording/transcript claims (kept on uninstall; install it first)
 Examples:
   jitsi-k8s render --config jitsi-k8s.yaml --out rendered/
   jitsi-k8s render --out - | less`,
