@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { runScale } from '../../src/pipeline/scale.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { cliAsync } from '../support/cli.js';
-import { assertPodRoute, cluster, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
+import { assertPodRoute, cluster, kubectl, kubectlJson, skipReason, waitForReadyPods } from '../support/control-plane.js';
 import { helmBin } from '../support/tools.js';
 
 const ns = `jk8s-scale-${Date.now().toString(36).slice(-5)}`;
@@ -51,10 +51,6 @@ function jvbDeployment(i: number) {
   };
 }
 
-interface PodList {
-  items: { metadata: { name: string; labels: Record<string, string> }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }[];
-}
-
 /** The cluster's bridge Deployments and their replicas: what a "no" must leave as it was. */
 const deployments = () =>
   kubectlJson<{ items: { metadata: { name: string }; spec: { replicas: number } }[] }>(['get', 'deployments', '-n', ns]).items.map((d) => [
@@ -75,21 +71,12 @@ beforeAll(async () => {
   await once(bridge.stdout!, 'data');
   kubectl(['create', 'namespace', ns]);
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1, 2, 3].map(jvbDeployment) }));
-  const deadline = Date.now() + 60_000;
-  let pods: PodList['items'] = [];
-  const ready = (p: PodList['items'][number]) =>
-    Boolean(p.status.podIP) && Boolean(p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
-  while (Date.now() < deadline) {
-    pods = kubectlJson<PodList>(['get', 'pods', '-n', ns, '-l', `app.kubernetes.io/instance=${release}`]).items;
-    if (pods.length === 4 && pods.every(ready)) break;
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  if (pods.length !== 4 || !pods.every(ready)) throw new Error(`bridge pods not Ready within 60 s: ${pods.map((p) => p.metadata.name).join(', ')}`);
+  const pods = await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 4);
   // bridge i carries 10·(i+1) participants in i+1 conferences
-  const load: Record<string, { participants: number; conferences: number }> = {};
+  const load: Record<string, { stats: { participants: number; conferences: number } }> = {};
   for (const p of pods) {
-    const i = Number(p.metadata.labels['jvb-index']);
-    load[p.status.podIP!] = { participants: 10 * (i + 1), conferences: i + 1 };
+    const i = Number(p.labels['jvb-index']);
+    load[p.podIP] = { stats: { participants: 10 * (i + 1), conferences: i + 1 } };
   }
   writeFileSync(loadFile, JSON.stringify(load));
 }, 120_000);
