@@ -6,7 +6,8 @@
 // endpoint advertises the pod IP as its host candidate, PATCH {expire:true} ends it; GET
 // /standin/calls (the stand-in's own, no JVB has it) lists the colibri2 requests that reached a pod IP.
 // An optional JSON file (argv[3], re-read per request) sets figures per pod IP:
-// { "<ip>": { "stats": { "participants": n, … }, "colibri2": false } } (false: REST API off, 404).
+// { "<ip>": { "stats": { "participants": n, … }, "colibri2": false, "candidates": [colibri2 candidates] } }
+// (colibri2 false: REST API off, 404; candidates: what the endpoint advertises instead of the pod IP).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -21,14 +22,14 @@ function send(res, status, body) {
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-function colibri2(podIP, method, url, body) {
+function colibri2(podIP, method, url, body, chosen) {
   const conferences = live.get(podIP) ?? new Set();
   live.set(podIP, conferences);
   if (method === 'POST' && url === '/colibri/v2/conferences') {
     if (typeof body?.['meeting-id'] !== 'string' || body.create !== true) return [400, 'Failed to create conference'];
     conferences.add(body['meeting-id']);
     const endpoints = (body.endpoints ?? []).filter((e) => e.create === true);
-    const candidates = [{ generation: '0', component: '1', protocol: 'udp', port: '10000', ip: podIP, foundation: '1', id: 'c1', priority: '2130706431', type: 'host', network: '0' }];
+    const candidates = chosen.candidates ?? [{ generation: '0', component: '1', protocol: 'udp', port: '10000', ip: podIP, foundation: '1', id: 'c1', priority: '2130706431', type: 'host', network: '0' }];
     return [200, { endpoints: endpoints.map((e) => ({ id: e.id, transport: { transport: { ...ICE, candidates, 'rtcp-mux': true } } })), sources: [] }];
   }
   const id = /^\/colibri\/v2\/conferences\/([^/]+)$/.exec(url)?.[1];
@@ -55,7 +56,7 @@ const server = createServer((req, res) => {
     } else if (req.url?.startsWith('/colibri/v2/')) {
       const body = text ? JSON.parse(text) : undefined;
       calls.set(podIP, [...(calls.get(podIP) ?? []), { method: req.method, url: req.url, body }]);
-      send(res, ...(chosen.colibri2 === false ? [404, 'Not Found'] : colibri2(podIP, req.method, req.url, body)));
+      send(res, ...(chosen.colibri2 === false ? [404, 'Not Found'] : colibri2(podIP, req.method, req.url, body, chosen)));
     } else {
       send(res, 404, 'Not Found');
     }
