@@ -1,6 +1,8 @@
 /**
  * init runs the same pipeline as `apply` after writing the files: the built bin, real helm and
  * kubectl, the fake Kubernetes API server as the cluster.
+ * Look-alike API server: nodes and storage classes for the preflight that stops apply; the real control plane could serve
+ * them (preflight runs there in test/k8s/preflight.test.ts); not moved yet.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,6 +2,8 @@
  * `jitsi-k8s verify` as a commander command, in process: config file → kube client (fake API
  * server via KUBECONFIG) → runVerify → --json / table, exit through errors. The JVB is a fake
  * behind the fake API server's pod proxy; STUN goes for real to a responder on 127.0.0.1.
+ * Look-alike API server: serves the pods and routes colibri2 into the in-process fake JVB; the real control plane could (the
+ * same probe runs there in test/k8s/verify.test.ts) — these command-level cases have not moved yet.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
