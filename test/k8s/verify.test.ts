@@ -3,7 +3,7 @@
  * kubectl, kwok makes them Ready; the colibri2 probe goes through the real pods/proxy to the
  * STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here), whose endpoint
  * advertises a STUN responder on 127.0.0.1 that plays the JVB's ICE agent; the web check talks to
- * a real HTTPS server on 127.0.0.1.
+ * a real HTTPS server on 127.0.0.1. Also the verify command in process (--json, --namespace, the table).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -12,10 +12,14 @@ import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
 import { openKube } from '../../src/cluster/kube.js';
-import { runVerify, verifyDepsFromKube } from '../../src/cluster/verify.js';
+import { runVerify, verifyDepsFromKube, type VerifyResult } from '../../src/cluster/verify.js';
+import { defineVerify } from '../../src/commands/verify.js';
+import { CommandError } from '../../src/errors.js';
+import { createLogger, setLogger } from '../../src/ui/log.js';
 import { assertPodRoute, cluster, kubectl, skipReason, waitForReadyPods } from '../support/control-plane.js';
 import { startStunResponder, type StunResponder } from '../verify/stun-responder.js';
 
@@ -168,4 +172,91 @@ describe.skipIf(!cluster)(`runVerify against a real API server${cluster ? '' : `
       expect(saw.calls[0]!.url).toBe('/colibri/v2/conferences');
     },
   );
+});
+
+describe.skipIf(!cluster)(`jitsi-k8s verify as a command, in process, against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
+  const savedKubeconfig = process.env.KUBECONFIG;
+  let configPath = '';
+  let stderr = '';
+
+  beforeAll(() => {
+    process.env.KUBECONFIG = cluster!.kubeconfig;
+    const context = kubectl(['config', 'current-context']).trim();
+    configPath = join(work, 'jitsi-k8s.yaml');
+    writeFileSync(
+      configPath,
+      `apiVersion: jitsi-k8s/v1\ndomain: meet.test\ncluster:\n  context: ${context}\n  namespace: ${ns}\nexposure:\n  mode: loadBalancer\n  publicIP: 127.0.0.1\ntls:\n  mode: letsencrypt\n  email: ops@example.com\n`,
+    );
+    setLogger(createLogger({ color: false }, (text) => (stderr += text)));
+  });
+  afterAll(() => {
+    if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = savedKubeconfig;
+  });
+  afterEach(() => {
+    stderr = '';
+    vi.restoreAllMocks();
+  });
+
+  async function verify(args: string[]): Promise<{ stdout: string; error?: unknown }> {
+    const program = new Command().exitOverride().configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+    defineVerify(program);
+    let stdout = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((text: string | Uint8Array) => {
+      stdout += String(text);
+      return true;
+    });
+    try {
+      await program.parseAsync(['node', 'jitsi-k8s', 'verify', ...args]);
+      return { stdout };
+    } catch (error) {
+      return { stdout, error };
+    } finally {
+      vi.restoreAllMocks();
+    }
+  }
+
+  it('--json: one object on stdout; a web address that refuses fails the run (exit 1) while media passes', { timeout: 60_000 }, async () => {
+    // --web-address: the HTTPS check connects to 127.0.0.1:443 instead of resolving meet.test; nothing listens → refused
+    const { stdout, error } = await verify(['--config', configPath, '--json', '--timeout', '2', '--web-address', '127.0.0.1']);
+    const result = JSON.parse(stdout) as VerifyResult;
+    expect(result.namespace).toBe(ns);
+    expect(result.context).toBe('jitsi-k8s-test');
+    expect(result.checks.map((c) => [c.id, c.verdict])).toEqual([
+      ['pods', 'ok'],
+      ['web', 'fail'],
+      ['xmpp-websocket', 'fail'],
+      ['bosh', 'fail'],
+      ['advertised:jitsi-jvb-0-6d8', 'ok'],
+      ['media:jitsi-jvb-0-6d8', 'ok'],
+      // the stand-in bridge advertises no colibri WebSocket
+      ['bridge-channel:jitsi-jvb-0-6d8', 'ok'],
+    ]);
+    expect(result.checks[1]?.message).toMatch(/ECONNREFUSED/);
+    expect(result.checks[2]?.message).toBe('wss://meet.test/xmpp-websocket: connect ECONNREFUSED 127.0.0.1:443');
+    expect(result.checks[3]?.message).toBe('POST https://meet.test/http-bind: connect ECONNREFUSED 127.0.0.1:443');
+    expect(error).toBeInstanceOf(CommandError);
+    expect((error as CommandError).message).toBe('verify: 3 of 7 checks failed');
+    expect((error as CommandError).hint).toMatch(/nothing accepts connections on 443/);
+    expect(responder!.valid).toBeGreaterThanOrEqual(1);
+  });
+
+  it('--namespace overrides the config: no pods there → pods fail, nothing probed', { timeout: 60_000 }, async () => {
+    const before = responder!.received;
+    const { stdout, error } = await verify(['--config', configPath, '--json', '--namespace', 'elsewhere', '--web-address', '127.0.0.1']);
+    const result = JSON.parse(stdout) as VerifyResult;
+    expect(result.namespace).toBe('elsewhere');
+    expect(result.checks.find((c) => c.id === 'pods')).toMatchObject({ verdict: 'fail', message: 'no pods of release jitsi in namespace elsewhere' });
+    expect(error).toBeInstanceOf(CommandError);
+    expect(responder!.received).toBe(before);
+  });
+
+  it('human output is a table on stderr, nothing on stdout', { timeout: 60_000 }, async () => {
+    const { stdout } = await verify(['--config', configPath, '--web-address', '127.0.0.1']);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^check\s+verdict\s+result$/m);
+    expect(stderr).toMatch(/^jitsi-jvb-0-6d8 UDP media\s+ok\s+127\.0\.0\.1:\d+: Binding Success/m);
+    expect(stderr).toMatch(/^web over HTTPS\s+FAIL\s+/m);
+    expect(stderr).toMatch(/^hint \(web over HTTPS\): nothing accepts connections/m);
+  });
 });
