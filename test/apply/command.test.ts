@@ -1,4 +1,8 @@
-/** `jitsi-k8s apply` and `uninstall` as a user runs them: the built bin, real helm, the fake API server. */
+/**
+ * `jitsi-k8s apply` and `uninstall` as a user runs them: the built bin, real helm, the fake API server.
+ * Look-alike API server: nodes and storage classes for preflight. The real control plane could serve these cases (install, uninstall
+ * and preflight already run there in test/k8s/apply.test.ts and preflight.test.ts); they have not moved yet.
+ */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

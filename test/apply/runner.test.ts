@@ -1,4 +1,8 @@
-/** The apply runner with real helm against the fake API server (the cluster is the only fake). */
+/**
+ * The apply runner with real helm against the fake API server (the cluster is the only fake).
+ * Look-alike API server: a release is "installed" by writing helm's release Secret into it, and its request log proves no write.
+ * The real control plane could cover most (test/k8s/apply.test.ts and rollback.test.ts run the runner there); not moved yet.
+ */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -2,6 +2,8 @@
  * `jitsi-k8s apply` stopped by SIGTERM / SIGHUP / Ctrl-C while helm runs: the built bin against the
  * fake API server (preflight) and the recording helm stand-in (upgrade and rollback need a cluster).
  * The stand-in's second upgrade hangs until signalled, so the signal lands mid helm step.
+ * Look-alike API server: preflight here needs the metrics.k8s.io and cert-manager.io API groups, which the real control plane
+ * does not serve (status --watch's Ctrl-C runs there in test/k8s/observe.test.ts). Real helm cannot be made to hang mid-step.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,8 @@
-/** runK8sBench end to end against the fake API server: Job per sweep step, bridge samples, restore, report inputs. */
+/**
+ * runK8sBench end to end against the fake API server: Job per sweep step, bridge samples, restore, report inputs.
+ * Look-alike API server: on each Job it plays the worker pods' result logs and the bridges' /colibri/stats during a sweep;
+ * the real Job lifecycle is test/k8s/bench-job.test.ts, but kwok gives no per-worker result logs on demand here (not wired yet).
+ */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,6 @@
+/**
+ * Only fakePod from the look-alike API server's module: it builds pod objects for a pure function; no API server is involved.
+ */
 import { describe, expect, it } from 'vitest';
 import { BridgePlacement } from '../../src/bench/placement.js';
 import { statsDelta, type RawSnapshot } from '../../src/bench/probe.js';

@@ -1,6 +1,8 @@
 /**
  * Cluster facts for the wizard. Contract test: readClusterFacts against the fake Kubernetes API
- * server (test/support/fake-apiserver.ts; there is no cluster here), plus the pure summaries.
+ * server (test/support/fake-apiserver.ts), plus the pure summaries.
+ * Look-alike API server: its injected faults (a 403 on one resource, a 401, an API server that never answers) are set per
+ * request; the real control plane could give the 403/401 through RBAC and tokens, not a silent server (not moved yet).
  */
 import { createServer, type Server } from 'node:net';
 import { mkdtempSync } from 'node:fs';

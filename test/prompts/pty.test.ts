@@ -1,6 +1,8 @@
 /**
  * The BUILT bin in a real pseudo-terminal (util-linux `script` gives the child a PTY), with the
  * fake Kubernetes API server as the cluster: keys typed as a person would, raw mode and all.
+ * Look-alike API server: the nodes and storage classes the wizard offers as defaults; the real control plane could serve them
+ * (not moved yet: the PTY session itself is the point here).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

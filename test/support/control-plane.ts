@@ -53,3 +53,22 @@ export function addTestNode(node: { name: string; cpu?: string; memory?: string;
 export function assertPodRoute(): void {
   checkPodRoute(cluster);
 }
+
+export interface ReadyPod {
+  name: string;
+  podIP: string;
+  labels: Record<string, string>;
+}
+
+/** Waits until `count` pods match `selector` in `namespace`, each Ready with a pod IP. */
+export async function waitForReadyPods(namespace: string, selector: string, count: number, timeoutMs = 60_000): Promise<ReadyPod[]> {
+  type PodList = { items: { metadata: { name: string; labels?: Record<string, string> }; status: { podIP?: string; conditions?: { type: string; status: string }[] } }[] };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const items = kubectlJson<PodList>(['get', 'pods', '-n', namespace, '-l', selector]).items;
+    const ready = items.filter((p) => p.status.podIP && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+    if (items.length === count && ready.length === count) return ready.map((p) => ({ name: p.metadata.name, podIP: p.status.podIP!, labels: p.metadata.labels ?? {} }));
+    if (Date.now() > deadline) throw new Error(`${count} Ready pods (${selector}) not there within ${timeoutMs / 1000} s: ${items.map((p) => p.metadata.name).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}

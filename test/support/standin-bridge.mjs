@@ -2,22 +2,65 @@
 // test control plane's pod network namespace, where every pod IP is local: it answers for each
 // pod on port 8080 with /colibri/stats whose `stress_level` encodes the last octet of the pod IP
 // it was reached on, so a test can tell that the API server's pods/proxy dialled the right pod.
+// colibri2 (in the shape of jitsi-videobridge doc/rest-colibri2.md): POST creates a conference whose
+// endpoint advertises the pod IP as its host candidate, PATCH {expire:true} ends it; GET
+// /standin/calls (the stand-in's own, no JVB has it) lists the colibri2 requests that reached a pod IP.
+// An optional JSON file (argv[3], re-read per request) sets figures per pod IP:
+// { "<ip>": { "stats": { "participants": n, … }, "colibri2": false, "candidates": [colibri2 candidates] } }
+// (colibri2 false: REST API off, 404; candidates: what the endpoint advertises instead of the pod IP).
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const port = Number(process.argv[2] ?? 8080);
+const loadFile = process.argv[3];
+const live = new Map(); // pod IP → Set of meeting ids
+const calls = new Map(); // pod IP → [{ method, url, body }]
+const ICE = { ufrag: 'standinufrag', pwd: 'standinpwd0123456789abcd' };
+
+function send(res, status, body) {
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain' : 'application/json' });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+function colibri2(podIP, method, url, body, chosen) {
+  const conferences = live.get(podIP) ?? new Set();
+  live.set(podIP, conferences);
+  if (method === 'POST' && url === '/colibri/v2/conferences') {
+    if (typeof body?.['meeting-id'] !== 'string' || body.create !== true) return [400, 'Failed to create conference'];
+    conferences.add(body['meeting-id']);
+    const endpoints = (body.endpoints ?? []).filter((e) => e.create === true);
+    const candidates = chosen.candidates ?? [{ generation: '0', component: '1', protocol: 'udp', port: '10000', ip: podIP, foundation: '1', id: 'c1', priority: '2130706431', type: 'host', network: '0' }];
+    return [200, { endpoints: endpoints.map((e) => ({ id: e.id, transport: { transport: { ...ICE, candidates, 'rtcp-mux': true } } })), sources: [] }];
+  }
+  const id = /^\/colibri\/v2\/conferences\/([^/]+)$/.exec(url)?.[1];
+  if (method === 'PATCH' && id && conferences.has(decodeURIComponent(id))) {
+    if (body?.expire === true) conferences.delete(decodeURIComponent(id));
+    return [200, {}];
+  }
+  return [404, 'Not Found'];
+}
+
 const server = createServer((req, res) => {
   const podIP = req.socket.localAddress ?? '';
-  if (req.url === '/colibri/stats') {
-    const octet = Number(podIP.split('.').pop());
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ stress_level: octet / 1000, conferences: 1, participants: 3, endpoints: 3, incoming_loss: 0.01, outgoing_loss: 0, bit_rate_download: 900, bit_rate_upload: 1800, pod_ip: podIP }));
-  } else if (req.url === '/about/health') {
-    res.writeHead(200);
-    res.end();
-  } else {
-    res.writeHead(404);
-    res.end();
-  }
+  const chosen = loadFile ? (JSON.parse(readFileSync(loadFile, 'utf8'))[podIP] ?? {}) : {};
+  let text = '';
+  req.on('data', (c) => (text += c));
+  req.on('end', () => {
+    if (req.url === '/colibri/stats') {
+      const octet = Number(podIP.split('.').pop());
+      send(res, 200, { stress_level: octet / 1000, conferences: 1, participants: 3, endpoints: 3, incoming_loss: 0.01, outgoing_loss: 0, bit_rate_download: 900, bit_rate_upload: 1800, pod_ip: podIP, ...chosen.stats });
+    } else if (req.url === '/about/health') {
+      send(res, 200, '');
+    } else if (req.url === '/standin/calls') {
+      send(res, 200, { calls: calls.get(podIP) ?? [], live: [...(live.get(podIP) ?? [])] });
+    } else if (req.url?.startsWith('/colibri/v2/')) {
+      const body = text ? JSON.parse(text) : undefined;
+      calls.set(podIP, [...(calls.get(podIP) ?? []), { method: req.method, url: req.url, body }]);
+      send(res, ...(chosen.colibri2 === false ? [404, 'Not Found'] : colibri2(podIP, req.method, req.url, body, chosen)));
+    } else {
+      send(res, 404, 'Not Found');
+    }
+  });
 });
 server.listen(port, '0.0.0.0', () => process.stdout.write(`listening ${port}\n`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

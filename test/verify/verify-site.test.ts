@@ -5,6 +5,8 @@
  * NODE_EXTRA_CA_CERTS). The cluster is the fake API server and the two bridges are the project's
  * stand-in JVB (fake-jvb.ts), which also serves each bridge's channel WebSocket; UDP media goes to
  * a local STUN responder.
+ * Look-alike API server: it routes colibri2 into the in-process fake JVB that also serves each bridge's channel WebSocket
+ * on 127.0.0.1; the thin stand-in bridge behind the real pods/proxy (test/k8s/) does not speak the bridge channel.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

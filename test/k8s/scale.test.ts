@@ -1,0 +1,198 @@
+/**
+ * `scale` against the REAL API server: four bridge Deployments of a release made with kubectl (kwok
+ * moves their pods to Running/Ready), their load read through the real pods/proxy from the STAND-IN
+ * bridge (test/support/standin-bridge.mjs; Jitsi cannot run here), which gives each pod IP the
+ * participants this test chose. runScale and the built bin; nothing may change on a "no" or a refusal.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runScale } from '../../src/pipeline/scale.js';
+import { config, FIXED_SECRETS } from '../support/config.js';
+import { cliAsync } from '../support/cli.js';
+import { assertPodRoute, cluster, kubectl, kubectlJson, skipReason, waitForReadyPods } from '../support/control-plane.js';
+import { helmBin } from '../support/tools.js';
+
+const ns = `jk8s-scale-${Date.now().toString(36).slice(-5)}`;
+const release = 'jitsi';
+const JVB = (i: number) => `${release}-jitsi-meet-jvb-${i}`;
+const work = mkdtempSync(join(tmpdir(), 'jk8s-scale-'));
+const loadFile = join(work, 'bridge-load.json');
+let bridge: ChildProcess | undefined;
+
+const CONFIG = `domain: meet.example.com
+components: { jvb: { replicas: 4 } }
+exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }
+tls: { mode: none }
+cluster: { namespace: ${ns}, release: ${release} }
+`;
+
+function jvbDeployment(i: number) {
+  const labels = {
+    'app.kubernetes.io/name': 'jitsi-meet',
+    'app.kubernetes.io/instance': release,
+    'app.kubernetes.io/component': 'jvb',
+    'jvb-index': String(i),
+  };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: JVB(i), namespace: ns, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable', ports: [{ containerPort: 8080 }] }] } },
+    },
+  };
+}
+
+/** The cluster's bridge Deployments and their replicas: what a "no" must leave as it was. */
+const deployments = () =>
+  kubectlJson<{ items: { metadata: { name: string }; spec: { replicas: number } }[] }>(['get', 'deployments', '-n', ns]).items.map((d) => [
+    d.metadata.name,
+    d.spec.replicas,
+  ]);
+const helmReleases = () => kubectl(['get', 'secrets', '-n', ns, '-l', 'owner=helm', '-o', 'name']).trim();
+
+beforeAll(async () => {
+  if (!cluster) return;
+  assertPodRoute();
+  writeFileSync(loadFile, '{}');
+  bridge = spawn(
+    'ip',
+    ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080', loadFile],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  await once(bridge.stdout!, 'data');
+  kubectl(['create', 'namespace', ns]);
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1, 2, 3].map(jvbDeployment) }));
+  const pods = await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 4);
+  // bridge i carries 10·(i+1) participants in i+1 conferences
+  const load: Record<string, { stats: { participants: number; conferences: number } }> = {};
+  for (const p of pods) {
+    const i = Number(p.labels['jvb-index']);
+    load[p.podIP] = { stats: { participants: 10 * (i + 1), conferences: i + 1 } };
+  }
+  writeFileSync(loadFile, JSON.stringify(load));
+}, 120_000);
+
+afterAll(async () => {
+  if (bridge && bridge.exitCode === null) {
+    bridge.kill('SIGKILL');
+    await once(bridge, 'exit');
+  }
+  if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+  rmSync(work, { recursive: true, force: true });
+});
+
+const FOUR = [0, 1, 2, 3].map((i) => [JVB(i), 1]);
+
+describe.skipIf(!cluster)(`runScale against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
+  it('scaling in shows who is on the bridges that go, read through pods/proxy, and a "no" changes nothing', { timeout: 60_000 }, async () => {
+    const path = join(work, 'in.yaml');
+    writeFileSync(path, CONFIG);
+    let asked = '';
+    const saved = process.env.KUBECONFIG;
+    process.env.KUBECONFIG = cluster!.kubeconfig;
+    try {
+      const r = await runScale({
+        configPath: path,
+        config: config({ components: { jvb: { replicas: 4 } }, cluster: { namespace: ns, release } }),
+        secrets: FIXED_SECRETS,
+        request: { component: 'jvb', count: 2 },
+        dryRun: false,
+        yes: false,
+        confirm: async (m) => {
+          asked = m;
+          return false;
+        },
+      });
+      expect(r.status).toBe('cancelled');
+      expect(r.bridges!.map((b) => [b.deployment, b.participants, b.conferences, b.removed]).sort()).toEqual([
+        [JVB(0), 10, 1, false],
+        [JVB(1), 20, 2, false],
+        [JVB(2), 30, 3, true],
+        [JVB(3), 40, 4, true],
+      ]);
+      expect(r.bridges!.filter((b) => b.removed).map((b) => b.pod.startsWith(`${b.deployment}-`))).toEqual([true, true]);
+      expect(asked).toMatch(new RegExp(`${JVB(2)}-\\S+ carries 30 participants in 3 conferences`));
+      expect(asked).toContain('70 people lose their meeting');
+      expect(readFileSync(path, 'utf8')).toBe(CONFIG);
+      expect(deployments()).toEqual(FOUR);
+      expect(helmReleases()).toBe('');
+    } finally {
+      process.env.KUBECONFIG = saved;
+    }
+  });
+
+  it('the same count is a no-op', async () => {
+    const r = await runScale({
+      configPath: join(work, 'x.yaml'),
+      config: config({ components: { jvb: { replicas: 4 } }, cluster: { namespace: ns, release } }),
+      secrets: FIXED_SECRETS,
+      request: { component: 'jvb', count: 4 },
+      dryRun: false,
+      yes: true,
+      confirm: async () => true,
+    });
+    expect(r.status).toBe('unchanged');
+  });
+});
+
+describe.skipIf(!cluster)(`jitsi-k8s scale, the built bin against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
+  const env = () => ({ KUBECONFIG: cluster!.kubeconfig, JITSI_K8S_HELM: helmBin(), HOME: work });
+  const file = () => {
+    const p = join(work, `c-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(p, CONFIG);
+    return p;
+  };
+
+  it('--dry-run prints the helm plan with the new port range and changes neither the file nor the cluster', async () => {
+    const p = file();
+    const r = await cliAsync(['scale', 'jvb', '6', '--config', p, '--dry-run'], { env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('jvb.portRangeSize 4 → 6');
+    expect(r.stderr).toContain('UDP 10000-10005');
+    expect(r.stdout).toContain('helm upgrade --install jitsi jitsi-meet');
+    const stdin = r.stdout.slice(r.stdout.indexOf('<<EOF') + 5, r.stdout.indexOf('\nEOF'));
+    expect(parse(stdin).jvb.portRangeSize).toBe(6);
+    expect(r.stdout).not.toMatch(/password: (?!<redacted>)/);
+    expect(readFileSync(p, 'utf8')).toBe(CONFIG);
+    expect(deployments()).toEqual(FOUR);
+    expect(helmReleases()).toBe('');
+  });
+
+  it.each([
+    [['prosody', '2'], 1, 'prosody cannot be scaled: the jitsi-meet chart runs exactly one prosody'],
+    [['jicofo', '2'], 1, 'jicofo cannot be scaled'],
+    [['turn', '2'], 2, 'unknown component "turn"'],
+    [['jvb', '1.5'], 2, 'count must be a whole number ≥ 0 (got "1.5")'],
+    [['jvb', '-1'], 2, 'count must be a whole number ≥ 0 (got "-1")'],
+    [['jvb', '0'], 2, 'count must be a whole number ≥ 1 (got 0)'],
+    [['jvb', '--auto', '--min', '2'], 1, 'JVB autoscaling cannot work in loadBalancer mode'],
+  ])('scale %j → exit %i, nothing changed', async (args, code, message) => {
+    const p = file();
+    const r = await cliAsync(['scale', ...args, '--config', p], { env: env() });
+    expect(r.code).toBe(code);
+    expect(r.stderr).toContain(message);
+    expect(readFileSync(p, 'utf8')).toBe(CONFIG);
+    expect(deployments()).toEqual(FOUR);
+  });
+
+  it('scaling in without a terminal and without --yes is refused after showing the load of each bridge that goes', async () => {
+    const p = file();
+    const r = await cliAsync(['scale', 'jvb', '1', '--config', p], { env: env() });
+    expect(r.code).toBe(2);
+    for (const i of [1, 2, 3]) expect(r.stderr).toMatch(new RegExp(`${JVB(i)}-\\S+ carries ${10 * (i + 1)} participants`));
+    expect(r.stderr).not.toMatch(new RegExp(`${JVB(0)}-\\S+ carries`));
+    expect(r.stderr).toContain('pass --yes');
+    expect(readFileSync(p, 'utf8')).toBe(CONFIG);
+    expect(deployments()).toEqual(FOUR);
+    expect(helmReleases()).toBe('');
+  });
+});
