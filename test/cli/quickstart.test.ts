@@ -50,7 +50,10 @@ describe('README Quick start in a fresh clone', () => {
     const r = shell(commands[0]!);
     expect(r.code, r.stderr).toBe(0);
     // render lists what it wrote after npm's own output, NOTES.md last
-    const written = r.stdout.trim().split('\n').filter((l) => l.startsWith('rendered/'));
+    const written = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('rendered/'));
     expect(written).toEqual(expect.arrayContaining(['rendered/values.yaml', 'rendered/secrets.values.yaml', 'rendered/data/templates/claims.yaml']));
     expect(r.stdout.trim().split('\n').at(-1)).toBe('rendered/NOTES.md');
     expect(parse(readFileSync(join(clone, 'rendered/values.yaml'), 'utf8')).jvb).toBeDefined();
