@@ -4,17 +4,14 @@
  * with JITSI_HELM_CHART_DIR): init → apply (LB host name resolved) → re-apply → scale → status →
  * uninstall, preflight and RBAC. The test plays the cloud (cloud.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
 import { cliAsync } from '../support/cli.js';
-import { assertPodRoute, cluster, skipReason } from '../support/control-plane.js';
+import { cluster, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 import { helmBin, kubectlBin, repoRoot } from '../support/tools.js';
 import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
 
@@ -24,7 +21,7 @@ const runId = Date.now().toString(36).slice(-5);
 const clouds: Cloud[] = [];
 const namespaces: string[] = [];
 
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 
 const env = (extra: Record<string, string> = {}) => ({
   KUBECONFIG: cluster?.kubeconfig,
@@ -62,19 +59,14 @@ beforeAll(async () => {
   if (!cluster) return;
   // apply waits until every bridge answers /colibri/stats through pods/proxy: the STAND-IN bridge
   // (test/support/standin-bridge.mjs; Jitsi cannot run here) answers for every pod IP in the pod netns
-  assertPodRoute();
-  bridge = spawn('ip', ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge();
   // the test cluster has no storage class: one without a provisioner, whose claims the cloud binds
   await kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'test-local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }));
 });
 
 afterAll(async () => {
   await Promise.all(clouds.map((c) => c.stop()));
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) {
     for (const ns of namespaces) {
       await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined);

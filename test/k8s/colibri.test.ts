@@ -4,44 +4,31 @@
  * (test/support/standin-bridge.mjs; Jitsi cannot run here) answers colibri2 at each pod IP inside
  * the test's pod network namespace, with its REST API switched off for bridge 1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateProbeEndpoint, withProbeEndpoint } from '../../src/cluster/colibri.js';
 import { openKube, type Kube } from '../../src/cluster/kube.js';
 import { jvbHttpViaKube } from '../../src/cluster/verify.js';
-import { assertPodRoute, cluster, kubectl, skipReason, waitForReadyPods, type ReadyPod } from '../support/control-plane.js';
+import {
+  cluster,
+  kubectl,
+  skipReason,
+  waitForReadyPods,
+  type ReadyPod,
+  startStandinBridge,
+  type StandinBridge,
+  jvbDeployment,
+} from '../support/control-plane.js';
 
 const ns = `jk8s-colibri-${Date.now().toString(36).slice(-5)}`;
 const release = 'jitsi';
 const work = mkdtempSync(join(tmpdir(), 'jk8s-colibri-'));
 const loadFile = join(work, 'bridge-load.json');
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 let kube: Kube;
 let pods: ReadyPod[] = [];
-
-function jvbDeployment(i: number) {
-  const labels = {
-    'app.kubernetes.io/name': 'jitsi-meet',
-    'app.kubernetes.io/instance': release,
-    'app.kubernetes.io/component': 'jvb',
-    'jvb-index': String(i),
-  };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `${release}-jitsi-meet-jvb-${i}`, namespace: ns, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable', ports: [{ containerPort: 8080 }] }] } },
-    },
-  };
-}
 
 /** What the stand-in saw at a pod IP, read back through the same pods/proxy. */
 async function standinSaw(pod: ReadyPod): Promise<{ calls: { method: string; url: string; body: unknown }[]; live: string[] }> {
@@ -54,26 +41,17 @@ const bridgeAt = (i: number) => pods.find((p) => p.labels['jvb-index'] === Strin
 
 beforeAll(async () => {
   if (!cluster) return;
-  assertPodRoute();
   writeFileSync(loadFile, '{}');
-  bridge = spawn(
-    'ip',
-    ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080', loadFile],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge(loadFile);
   kube = openKube({ kubeconfig: cluster.kubeconfig, timeoutMs: 10_000 });
   kubectl(['create', 'namespace', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1].map(jvbDeployment) }));
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1].map((i) => jvbDeployment(ns, release, i)) }));
   pods = await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 2);
   writeFileSync(loadFile, JSON.stringify({ [bridgeAt(1).podIP]: { colibri2: false } }));
 }, 120_000);
 
 afterAll(async () => {
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
   rmSync(work, { recursive: true, force: true });
 });

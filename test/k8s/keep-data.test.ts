@@ -5,17 +5,14 @@
  * uninstall proves the data was never deleted. Also an install left by an older jitsi-k8s, whose
  * claims the jitsi-meet release owns: apply takes them over, uninstall first refuses to drop them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
 import { cliAsync } from '../support/cli.js';
-import { assertPodRoute, cluster, skipReason } from '../support/control-plane.js';
+import { cluster, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 import { helmBin, kubectlBin, repoRoot } from '../support/tools.js';
 import { playCloud, removeVolumes, type Cloud } from './cloud.js';
 
@@ -24,7 +21,7 @@ const work = mkdtempSync(join(tmpdir(), 'jk8s-keep-'));
 const runId = Date.now().toString(36).slice(-5);
 const clouds: Cloud[] = [];
 const namespaces: string[] = [];
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 
 const env = { KUBECONFIG: cluster?.kubeconfig, JITSI_K8S_CHART: chart, JITSI_K8S_HELM: helmBin(), JITSI_K8S_KUBECTL: kubectlBin() };
 const jitsiK8s = (args: string[]) => cliAsync(args, { env, timeoutMs: 8 * 60_000 });
@@ -61,18 +58,13 @@ beforeAll(async () => {
   if (!cluster) return;
   // apply waits until every bridge answers /colibri/stats through pods/proxy: the STAND-IN bridge
   // (test/support/standin-bridge.mjs; Jitsi cannot run here) answers for every pod IP in the pod netns
-  assertPodRoute();
-  bridge = spawn('ip', ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge();
   await kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'test-local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }));
 });
 
 afterAll(async () => {
   await Promise.all(clouds.map((c) => c.stop()));
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) {
     for (const ns of namespaces) {
       await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined);

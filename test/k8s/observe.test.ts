@@ -9,11 +9,9 @@
  * stays silent) stays with the look-alike API server in test/cluster/.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { discoverJvbPods } from '../../src/cluster/jvb.js';
@@ -22,14 +20,14 @@ import { readStatus, type Status } from '../../src/cluster/status.js';
 import { waitForBridges, waitForWorkloads } from '../../src/cluster/wait.js';
 import { CommandError, InterruptedError } from '../../src/errors.js';
 import { run } from '../../src/cluster/exec.js';
-import { assertPodRoute, cluster, kubectl, skipReason } from '../support/control-plane.js';
+import { cluster, kubectl, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 import { cliAsync } from '../support/cli.js';
 import { cliBin, helmBin, repoRoot } from '../support/tools.js';
 
 const chart = process.env.JITSI_HELM_CHART_DIR || `${repoRoot}test/fixtures/jitsi-meet-contract`;
 const ns = `jk8s-observe-${Date.now().toString(36).slice(-5)}`;
 const JVB = (i: number) => `jitsi-jitsi-meet-jvb-${i}`;
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 let kube: Kube;
 const work = mkdtempSync(join(tmpdir(), 'jk8s-observe-'));
 
@@ -43,9 +41,7 @@ const otherBridge = {
 
 beforeAll(async () => {
   if (!cluster) return;
-  assertPodRoute();
-  bridge = spawn('ip', ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge();
   kube = openKube({ kubeconfig: cluster.kubeconfig });
   kubectl(['create', 'namespace', ns]);
   kubectl(['apply', '-f', '-'], JSON.stringify(otherBridge));
@@ -55,10 +51,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
   rmSync(work, { recursive: true, force: true });
 });

@@ -4,46 +4,25 @@
  * the STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here) answers for every
  * pod IP. The test checks that route before anything is sent.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/cluster/kube.js';
 import { discoverJvbPods, readColibriStats } from '../../src/cluster/jvb.js';
-import { assertPodRoute, cluster, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
+import { cluster, kubectl, kubectlJson, skipReason, startStandinBridge, type StandinBridge, jvbDeployment } from '../support/control-plane.js';
 
 const ns = 'jk8s-proxy';
 const release = 'jitsi';
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 
-function jvbDeployment(i: number) {
-  const labels = { 'app.kubernetes.io/name': 'jitsi-meet', 'app.kubernetes.io/instance': release, 'app.kubernetes.io/component': 'jvb', 'jvb-index': String(i) };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `${release}-jitsi-meet-jvb-${i}`, namespace: ns, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable', ports: [{ containerPort: 8080 }] }] } },
-    },
-  };
-}
 
 beforeAll(async () => {
   if (!cluster) return;
-  assertPodRoute();
-  bridge = spawn('ip', ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge();
   kubectl(['create', 'namespace', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [jvbDeployment(0), jvbDeployment(1)] }));
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1].map((i) => jvbDeployment(ns, release, i)) }));
 });
 
 afterAll(async () => {
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
 });
 

@@ -5,17 +5,14 @@
  * Releases this apply changed go back to their previous revision, a fresh install is removed, and a
  * release left `failed` by a real failed upgrade is rolled back, never uninstalled, its PVCs kept.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
 import { cliAsync } from '../support/cli.js';
-import { assertPodRoute, cluster, skipReason } from '../support/control-plane.js';
+import { cluster, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 import { helmBin, kubectlBin, repoRoot } from '../support/tools.js';
 import { playCloud, removeVolumes, type Cloud } from './cloud.js';
 
@@ -27,7 +24,7 @@ const policy = `jk8s-refuse-endpoint-${runId}`;
 /** the Pangolin endpoint whose Newt Deployment the API server refuses */
 const REFUSED = 'https://refused.test.invalid';
 const clouds: Cloud[] = [];
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 
 const jitsiK8s = (args: string[]) =>
   cliAsync(args, {
@@ -100,11 +97,7 @@ function editConfig(configPath: string, edit: (c: ConfigEdits) => void): void {
 beforeAll(async () => {
   if (!cluster) return;
   // the bridges of a successful apply must answer /colibri/stats: the STAND-IN bridge (Jitsi cannot run here)
-  assertPodRoute();
-  bridge = spawn('ip', ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge();
   await kubectl(
     ['apply', '-f', '-'],
     stringify({
@@ -170,10 +163,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(clouds.map((c) => c.stop()));
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) {
     await kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy, '--ignore-not-found']).catch(() => undefined);
     for (const namespace of Object.values(ns)) {

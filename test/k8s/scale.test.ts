@@ -4,18 +4,24 @@
  * bridge (test/support/standin-bridge.mjs; Jitsi cannot run here), which gives each pod IP the
  * participants this test chose. runScale and the built bin; nothing may change on a "no" or a refusal.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runScale } from '../../src/pipeline/scale.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { cliAsync } from '../support/cli.js';
-import { assertPodRoute, cluster, kubectl, kubectlJson, skipReason, waitForReadyPods } from '../support/control-plane.js';
+import {
+  cluster,
+  kubectl,
+  kubectlJson,
+  skipReason,
+  waitForReadyPods,
+  startStandinBridge,
+  type StandinBridge,
+  jvbDeployment,
+} from '../support/control-plane.js';
 import { helmBin } from '../support/tools.js';
 
 const ns = `jk8s-scale-${Date.now().toString(36).slice(-5)}`;
@@ -23,7 +29,7 @@ const release = 'jitsi';
 const JVB = (i: number) => `${release}-jitsi-meet-jvb-${i}`;
 const work = mkdtempSync(join(tmpdir(), 'jk8s-scale-'));
 const loadFile = join(work, 'bridge-load.json');
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 
 const CONFIG = `domain: meet.example.com
 components: { jvb: { replicas: 4 } }
@@ -31,25 +37,6 @@ exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }
 tls: { mode: none }
 cluster: { namespace: ${ns}, release: ${release} }
 `;
-
-function jvbDeployment(i: number) {
-  const labels = {
-    'app.kubernetes.io/name': 'jitsi-meet',
-    'app.kubernetes.io/instance': release,
-    'app.kubernetes.io/component': 'jvb',
-    'jvb-index': String(i),
-  };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: JVB(i), namespace: ns, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable', ports: [{ containerPort: 8080 }] }] } },
-    },
-  };
-}
 
 /** The cluster's bridge Deployments and their replicas: what a "no" must leave as it was. */
 const deployments = () =>
@@ -61,16 +48,10 @@ const helmReleases = () => kubectl(['get', 'secrets', '-n', ns, '-l', 'owner=hel
 
 beforeAll(async () => {
   if (!cluster) return;
-  assertPodRoute();
   writeFileSync(loadFile, '{}');
-  bridge = spawn(
-    'ip',
-    ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080', loadFile],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge(loadFile);
   kubectl(['create', 'namespace', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1, 2, 3].map(jvbDeployment) }));
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1, 2, 3].map((i) => jvbDeployment(ns, release, i)) }));
   const pods = await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 4);
   // bridge i carries 10·(i+1) participants in i+1 conferences
   const load: Record<string, { stats: { participants: number; conferences: number } }> = {};
@@ -82,10 +63,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
   rmSync(work, { recursive: true, force: true });
 });

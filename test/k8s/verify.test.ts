@@ -5,13 +5,10 @@
  * advertises a STUN responder on 127.0.0.1 that plays the JVB's ICE agent; the web check talks to
  * a real HTTPS server on 127.0.0.1. Also the verify command in process (--json, --namespace, the table).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../src/cluster/exec.js';
@@ -20,7 +17,7 @@ import { runVerify, verifyDepsFromKube, type VerifyResult } from '../../src/clus
 import { defineVerify } from '../../src/commands/verify.js';
 import { CommandError } from '../../src/errors.js';
 import { createLogger, setLogger } from '../../src/ui/log.js';
-import { assertPodRoute, cluster, kubectl, skipReason, waitForReadyPods } from '../support/control-plane.js';
+import { assertPodRoute, cluster, kubectl, skipReason, waitForReadyPods, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 import { startStunResponder, type StunResponder } from '../verify/stun-responder.js';
 
 const DOMAIN = 'meet.test';
@@ -29,7 +26,7 @@ const ns = `jk8s-verify-${Date.now().toString(36).slice(-5)}`;
 const creds = { ufrag: 'standinufrag', pwd: 'standinpwd0123456789abcd' };
 const work = mkdtempSync(join(tmpdir(), 'jk8s-verify-'));
 const loadFile = join(work, 'bridge-load.json');
-let bridge: ChildProcess | undefined;
+let bridge: StandinBridge | undefined;
 let responder: StunResponder | undefined;
 let web: Server | undefined;
 let webPort = 0;
@@ -83,12 +80,7 @@ beforeAll(async () => {
   webPort = (web.address() as { port: number }).port;
   responder = await startStunResponder({ ...creds, mode: 'answer' });
   writeFileSync(loadFile, '{}');
-  bridge = spawn(
-    'ip',
-    ['netns', 'exec', cluster.netns, process.execPath, fileURLToPath(new URL('../support/standin-bridge.mjs', import.meta.url)), '8080', loadFile],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  await once(bridge.stdout!, 'data');
+  bridge = await startStandinBridge(loadFile);
   kubectl(['create', 'namespace', ns]);
   const items = [
     pod('jitsi-web-7f9', 'web'),
@@ -119,10 +111,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (bridge && bridge.exitCode === null) {
-    bridge.kill('SIGKILL');
-    await once(bridge, 'exit');
-  }
+  await bridge?.stop();
   await responder?.close();
   if (web) await new Promise<void>((r) => web!.close(() => r()));
   if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
