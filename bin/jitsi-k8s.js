@@ -1,3 +1,4 @@
 #!/usr/bin/env node
-// The real program lives in dist/ (built by `npm run build`).
-import('../dist/cli.js');
+// CommonJS (bin/package.json): the shortest start, no ES module loader before the bundle. The program is built
+// into dist/ by `npm run build`; dist/launch.cjs starts it.
+require('../dist/launch.cjs');

@@ -57,7 +57,7 @@ describe('jitsi-k8s CLI frame', () => {
       });
       expect(r.code).toBe(0);
       const loaded = readFileSync(trace, 'utf8');
-      expect(loaded).toContain('/dist/cli.js'); // the trace works
+      expect(loaded).toContain('/dist/cli.cjs'); // the trace works
       expect(loaded).not.toMatch(/puppeteer|@kubernetes\/client-node|listr2|@inquirer|execa/);
     },
   );

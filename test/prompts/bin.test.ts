@@ -1,15 +1,16 @@
 /** The BUILT bin (`npx tsc -p .` first; npm test builds): `init` without questions, in a temp dir. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/validate.js';
+import { writtenIn } from '../support/cli.js';
 import { cliBin, repoRoot } from '../support/tools.js';
 
 function init(args: string[], env: Record<string, string> = {}) {
-  if (!existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npx tsc -p .` (npm test builds first)');
+  if (!existsSync(join(repoRoot, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs missing: run `npm run build` (npm test builds first)');
   const dir = mkdtempSync(join(tmpdir(), 'jk-init-bin-'));
   const r = spawnSync(process.execPath, [cliBin, 'init', ...args.map((a) => a.replace('<tmp>', dir))], {
     cwd: dir,
@@ -40,7 +41,7 @@ describe('built bin: jitsi-k8s init without questions', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/error: the domain is required .* pass --domain/);
     expect(r.stderr).toMatch(/hint: /);
-    expect(readdirSync(r.dir)).toEqual([]);
+    expect(writtenIn(r.dir)).toEqual([]);
   });
 
   it('--dry-run prints the config YAML on stdout and writes nothing', () => {
@@ -48,7 +49,7 @@ describe('built bin: jitsi-k8s init without questions', () => {
     expect(r.status).toBe(0);
     const { config } = validateConfig(parse(r.stdout));
     expect(config.components.jvb).toMatchObject({ replicas: 3, autoscale: { enabled: true, max: 4 } });
-    expect(readdirSync(r.dir)).toEqual([]);
+    expect(writtenIn(r.dir)).toEqual([]);
   });
 
   it('VPN credentials from the environment never reach argv, stdout or stderr', () => {

@@ -5,12 +5,13 @@
  * (not moved yet: the PTY session itself is the point here).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/validate.js';
+import { writtenIn } from '../support/cli.js';
 import { cliBin, repoRoot } from '../support/tools.js';
 import { fakeNode, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
@@ -25,7 +26,7 @@ let kubeconfig: string;
 
 beforeAll(async () => {
   if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed for the PTY tests (apt-get install bsdutils)');
-  if (!existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npx tsc -p .` (npm test builds first)');
+  if (!existsSync(join(repoRoot, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs missing: run `npm run build` (npm test builds first)');
   api = await startFakeApiServer({
     nodes: [fakeNode({ name: 'n1', cpu: '8', memory: '32Gi' }), fakeNode({ name: 'n2', cpu: '8', memory: '32Gi' }), fakeNode({ name: 'n3', cpu: '8', memory: '32Gi' })],
     storageClasses: [fakeStorageClass({ name: 'local-path' }), fakeStorageClass({ name: 'longhorn', provisioner: 'driver.longhorn.io', isDefault: true })],
@@ -150,6 +151,6 @@ describe('init in a pseudo-terminal against the fake cluster', () => {
       t.kill();
     }
     expect(t.screen()).toContain('error: cancelled at a prompt; nothing was written');
-    expect(readdirSync(t.dir)).toEqual([]);
+    expect(writtenIn(t.dir)).toEqual([]);
   });
 });

@@ -1,5 +1,7 @@
 /** Runs the built bin as a user would: its own process, CI=1, NO_COLOR=1, no stdin. */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { cliBin } from './tools.js';
 
 export interface CliResult {
@@ -31,4 +33,13 @@ export async function cliAsync(args: string[], opts: { cwd?: string; env?: Recor
     timeout: opts.timeoutMs ?? 60_000,
   });
   return { code: r.exitCode ?? null, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
+/** The files a run left in a folder that was also its HOME, besides the bin's code cache (~/.cache/jitsi-k8s/v8). */
+export function writtenIn(dir: string): string[] {
+  const files = readdirSync(dir);
+  if (files.includes('.cache') && readdirSync(join(dir, '.cache')).join() === 'jitsi-k8s' && readdirSync(join(dir, '.cache', 'jitsi-k8s')).join() === 'v8') {
+    return files.filter((f) => f !== '.cache');
+  }
+  return files;
 }

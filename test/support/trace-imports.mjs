@@ -1,7 +1,18 @@
 // node --import ./test/support/trace-imports.mjs: appends every resolved module URL to $TRACE_IMPORTS_FILE,
-// and at exit the built-ins loaded through require() (bundled CommonJS packages), as `require:node:<name>`.
+// every bundle chunk dist/launch.cjs compiles (node:vm), and at exit the built-ins loaded through require()
+// (bundled CommonJS packages), as `require:node:<name>`.
 import { appendFileSync } from 'node:fs';
 import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
+
+const { Script } = vm;
+vm.Script = class TracedScript extends Script {
+  constructor(code, options) {
+    super(code, options);
+    if (process.env.TRACE_IMPORTS_FILE && options?.filename) appendFileSync(process.env.TRACE_IMPORTS_FILE, `${pathToFileURL(options.filename).href}\n`);
+  }
+};
 
 const atStart = new Set(process.moduleLoadList);
 process.on('exit', () => {
