@@ -2,79 +2,28 @@
  * The built bin against the test control plane (real kube-apiserver, controller-manager, scheduler,
  * etcd; kwok nodes), with real helm and the contract chart from JITSI_K8S_CHART (or the real chart
  * with JITSI_HELM_CHART_DIR): init → apply (LB host name resolved) → re-apply → scale → status →
- * uninstall, preflight and RBAC. The test plays the cloud (cloud.ts).
+ * uninstall, preflight and RBAC. The test plays the cloud (test/support/cloud.ts).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { run } from '../../src/cluster/exec.js';
-import { cliAsync } from '../support/cli.js';
-import { cluster, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
-import { helmBin, kubectlBin, repoRoot } from '../support/tools.js';
-import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
+import { cluster, helmAsync as helm, kubectlAsync as kubectl, realClusterWork, skipReason, TEST_STORAGE_CLASS } from '../support/control-plane.js';
 
-const chart = process.env.JITSI_HELM_CHART_DIR || join(repoRoot, 'test/fixtures/jitsi-meet-contract');
-const work = mkdtempSync(join(tmpdir(), 'jk8s-real-'));
-const runId = Date.now().toString(36).slice(-5);
-const clouds: Cloud[] = [];
-const namespaces: string[] = [];
+const real = realClusterWork('jk8s-real');
+const work = real.dir;
+const jitsiK8s = (args: string[], extra: Record<string, string> = {}) => real.jitsiK8s(args, extra);
 
-let bridge: StandinBridge | undefined;
-
-const env = (extra: Record<string, string> = {}) => ({
-  KUBECONFIG: cluster?.kubeconfig,
-  JITSI_K8S_CHART: chart,
-  JITSI_K8S_HELM: helmBin(),
-  JITSI_K8S_KUBECTL: kubectlBin(),
-  ...extra,
-});
-const long = { timeoutMs: 8 * 60_000 };
-const jitsiK8s = (args: string[], extra: Record<string, string> = {}) => cliAsync(args, { env: env(extra), ...long });
-
-async function kubectl(args: string[], input?: string): Promise<string> {
-  return (await run(kubectlBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { input, timeoutMs: 60_000 })).stdout;
-}
-async function helm(args: string[], input?: string): Promise<string> {
-  return (await run(helmBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { input, timeoutMs: 5 * 60_000 })).stdout;
-}
 const history = async (release: string, ns: string) => JSON.parse(await helm(['history', release, '--namespace', ns, '--output', 'json'])) as { revision: number; status: string }[];
 const releases = async (ns: string) => (JSON.parse(await helm(['list', '--namespace', ns, '--output', 'json'])) as { name: string; status: string }[]).map((r) => `${r.name} ${r.status}`);
 const names = async (kind: string, ns: string) => (await kubectl(['get', kind, '--namespace', ns, '-o', 'name'])).split('\n').filter(Boolean).sort();
-
-/** A namespace of this run, with the cloud playing for it. */
-function space(name: string, cloud: Omit<CloudOptions, 'kubeconfig' | 'namespace'>): string {
-  const ns = `${name}-${runId}`;
-  namespaces.push(ns);
-  clouds.push(playCloud({ kubeconfig: cluster!.kubeconfig, namespace: ns, ...cloud }));
-  return ns;
-}
 
 function initArgs(ns: string, configPath: string, more: string[]): string[] {
   return ['init', '--yes', '--no-apply', '--out', configPath, '--domain', 'meet.test.invalid', '--namespace', ns, '--jvb-replicas', '1', ...more];
 }
 
-beforeAll(async () => {
-  if (!cluster) return;
-  // apply waits until every bridge answers /colibri/stats through pods/proxy: the STAND-IN bridge
-  // (test/support/standin-bridge.mjs; Jitsi cannot run here) answers for every pod IP in the pod netns
-  bridge = await startStandinBridge();
-  // the test cluster has no storage class: one without a provisioner, whose claims the cloud binds
-  await kubectl(['apply', '-f', '-'], stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'test-local' }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' }));
-});
-
-afterAll(async () => {
-  await Promise.all(clouds.map((c) => c.stop()));
-  await bridge?.stop();
-  if (cluster) {
-    for (const ns of namespaces) {
-      await kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined);
-      await removeVolumes(cluster.kubeconfig, ns);
-    }
-  }
-  rmSync(work, { recursive: true, force: true });
-});
+beforeAll(() => real.setUp());
+afterAll(() => real.cleanUp());
 
 describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
   describe('loadBalancer: init → apply → re-apply → scale → status → uninstall', () => {
@@ -82,14 +31,14 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
     let ns: string;
     beforeAll(() => {
       // AWS style: the load balancer reports only a host name (localhost: resolved from /etc/hosts, never contacted)
-      ns = space('jk8s-lb', { loadBalancers: { '*': { hostname: 'localhost' } }, bindClaims: true });
+      ns = real.space('jk8s-lb', { loadBalancers: { '*': { hostname: 'localhost' } }, bindClaims: true });
     });
 
     it('init --yes writes the config; apply installs, resolves the LB host name and advertises its IP', { timeout: 10 * 60_000 }, async () => {
-      const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'loadBalancer', '--tls', 'none', '--jibri', '--jibri-storage', '1Gi', '--storage-class', 'test-local']));
+      const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'loadBalancer', '--tls', 'none', '--jibri', '--jibri-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS]));
       expect(init.code, init.stderr).toBe(0);
       const c = parse(readFileSync(configPath, 'utf8'));
-      c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: 'test-local' };
+      c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: TEST_STORAGE_CLASS };
       writeFileSync(configPath, stringify(c));
       const r = await jitsiK8s(['apply', '--yes', '--json', '--config', configPath]);
       expect(r.code, r.stderr).toBe(0);
@@ -155,7 +104,7 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
       // the test plays the Tailscale operator: the JVB Service status as it writes it (its MagicDNS name first, then the
       // tailnet IP; `localhost` stands for the name, so reading it instead of the IP shows as 127.0.0.1 and queries no DNS),
       // and a tailnet name for the web Ingress
-      ns = space('jk8s-ts', { loadBalancers: { 'jitsi-jitsi-meet-jvb': [{ hostname: 'localhost' }, { ip: '127.0.0.2' }] }, ingresses: { 'jitsi-jitsi-meet-web': { hostname: fqdn } } });
+      ns = real.space('jk8s-ts', { loadBalancers: { 'jitsi-jitsi-meet-jvb': [{ hostname: 'localhost' }, { ip: '127.0.0.2' }] }, ingresses: { 'jitsi-jitsi-meet-web': { hostname: fqdn } } });
       await kubectl(['apply', '-f', '-'], stringify({
         apiVersion: 'apiextensions.k8s.io/v1',
         kind: 'CustomResourceDefinition',
@@ -195,7 +144,7 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
   });
 
   it('preflight against the real nodes and storage classes: a missing class and a missing metrics API stop apply before anything changes', { timeout: 5 * 60_000 }, async () => {
-    const ns = space('jk8s-pre', {});
+    const ns = real.space('jk8s-pre');
     const configPath = join(work, 'pre.yaml');
     const init = await jitsiK8s(initArgs(ns, configPath, ['--exposure', 'hostPort', '--tls', 'none', '--autoscale', '--autoscale-max', '2', '--jibri', '--jibri-storage', '1Gi', '--storage-class', 'no-such-class']));
     expect(init.code, init.stderr).toBe(0);
@@ -209,7 +158,7 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
   });
 
   it('credentials that may only manage the namespace: preflight names each missing permission, nothing changes', { timeout: 5 * 60_000 }, async () => {
-    const ns = space('jk8s-rbac', {});
+    const ns = real.space('jk8s-rbac');
     await kubectl(['create', 'namespace', ns]);
     await kubectl(['create', 'serviceaccount', 'deployer', '--namespace', ns]);
     // everything the chart creates, in this namespace only: no nodes, no pods/proxy

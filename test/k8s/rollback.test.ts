@@ -2,48 +2,30 @@
  * Rollback on the real API server, with the built bin, real helm and the contract chart (or the real
  * one with JITSI_HELM_CHART_DIR): the jitsi-meet release step succeeds, then the API server refuses
  * the extras chart (a ValidatingAdmissionPolicy denies the Newt Deployment for one Pangolin endpoint).
- * Releases this apply changed go back to their previous revision, a fresh install is removed, and a
+ * Releases this apply changed go back to their previous revision, a fresh install is removed, a
  * release left `failed` by a real failed upgrade is rolled back, never uninstalled, its PVCs kept.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
-import { cliAsync } from '../support/cli.js';
-import { cluster, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
-import { helmBin, kubectlBin, repoRoot } from '../support/tools.js';
-import { playCloud, removeVolumes, type Cloud } from './cloud.js';
+import { cluster, helmAsync as helm, kubectlAsync as kubectl, realClusterWork, skipReason, TEST_STORAGE_CLASS } from '../support/control-plane.js';
+import { helmBin } from '../support/tools.js';
 
-const chart = process.env.JITSI_HELM_CHART_DIR || join(repoRoot, 'test/fixtures/jitsi-meet-contract');
-const work = mkdtempSync(join(tmpdir(), 'jk8s-rollback-'));
-const runId = Date.now().toString(36).slice(-5);
-const ns = { upgrade: `jk8s-rb-up-${runId}`, fresh: `jk8s-rb-new-${runId}`, failed: `jk8s-rb-failed-${runId}` };
-const policy = `jk8s-refuse-endpoint-${runId}`;
+const real = realClusterWork('jk8s-rollback');
+const { chart, dir: work } = real;
+const ns = {
+  upgrade: real.space('jk8s-rb-up'),
+  fresh: real.space('jk8s-rb-new'),
+  failed: real.space('jk8s-rb-failed', { bindClaims: true }),
+};
+const policy = `jk8s-refuse-endpoint-${real.runId}`;
 /** the Pangolin endpoint whose Newt Deployment the API server refuses */
 const REFUSED = 'https://refused.test.invalid';
-const clouds: Cloud[] = [];
-let bridge: StandinBridge | undefined;
+const ACCEPTED = 'https://pangolin.test.invalid';
 
-const jitsiK8s = (args: string[]) =>
-  cliAsync(args, {
-    env: {
-      KUBECONFIG: cluster?.kubeconfig,
-      JITSI_K8S_CHART: chart,
-      JITSI_K8S_HELM: helmBin(),
-      JITSI_K8S_KUBECTL: kubectlBin(),
-      NEWT_ID: 'newt-id-test',
-      NEWT_SECRET: 'newt-secret-test',
-    },
-    timeoutMs: 6 * 60_000,
-  });
-async function kubectl(args: string[], input?: string): Promise<string> {
-  return (await run(kubectlBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { input, timeoutMs: 60_000 })).stdout;
-}
-async function helm(args: string[]): Promise<string> {
-  return (await run(helmBin(), ['--kubeconfig', cluster!.kubeconfig, ...args], { timeoutMs: 2 * 60_000 })).stdout;
-}
+const jitsiK8s = (args: string[]) => real.jitsiK8s(args, { NEWT_ID: 'newt-id-test', NEWT_SECRET: 'newt-secret-test' }, 6 * 60_000);
 const history = async (release: string, namespace: string) =>
   JSON.parse(await helm(['history', release, '--namespace', namespace, '--output', 'json'])) as {
     revision: number;
@@ -55,8 +37,21 @@ const values = async (namespace: string) => JSON.parse(await helm(['get', 'value
 const releases = async (namespace: string) =>
   (JSON.parse(await helm(['list', '--namespace', namespace, '--output', 'json'])) as { name: string; status: string }[]).map((r) => `${r.name} ${r.status}`);
 
-/** A Pangolin config for a namespace (the Newt Deployment is the extras chart's object the policy judges). */
-async function init(namespace: string, endpoint: string, persistence = false): Promise<string> {
+/** helm's rollback of jitsi to `revision` is its newest of `revisions`, deployed, with the values it had then; returns the history */
+async function expectJitsiBackAt(namespace: string, revision: number, valuesThen: unknown, revisions: number) {
+  const h = await history('jitsi', namespace);
+  expect(h.map((x) => x.revision)).toEqual(Array.from({ length: revisions }, (_, i) => i + 1));
+  expect(h.at(-1)).toMatchObject({ status: 'deployed', description: `Rollback to ${revision}` });
+  expect(await releases(namespace)).toContain('jitsi deployed');
+  expect(await values(namespace)).toEqual(valuesThen);
+  return h;
+}
+
+/**
+ * A Pangolin config for a namespace (the Newt Deployment is the extras chart's object the policy judges);
+ * `persistence`: prosody keeps its data in a PVC; `recordings`: jibri and the transcriber keep theirs.
+ */
+async function init(namespace: string, endpoint: string, storage: { persistence?: boolean; recordings?: boolean } = {}): Promise<string> {
   const configPath = join(work, `${namespace}.yaml`);
   const r = await jitsiK8s([
     'init',
@@ -78,9 +73,12 @@ async function init(namespace: string, endpoint: string, persistence = false): P
     '127.0.0.1',
     '--tls',
     'none',
+    ...(storage.recordings
+      ? ['--jibri', '--jibri-storage', '1Gi', '--transcriber', '--transcriber-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS]
+      : []),
   ]);
   expect(r.code, r.stderr).toBe(0);
-  if (persistence) editConfig(configPath, (c) => (c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: 'test-local' }));
+  if (storage.persistence) editConfig(configPath, (c) => (c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: TEST_STORAGE_CLASS }));
   return configPath;
 }
 /** the parts of jitsi-k8s.yaml these tests change */
@@ -96,19 +94,7 @@ function editConfig(configPath: string, edit: (c: ConfigEdits) => void): void {
 
 beforeAll(async () => {
   if (!cluster) return;
-  // the bridges of a successful apply must answer /colibri/stats: the STAND-IN bridge (Jitsi cannot run here)
-  bridge = await startStandinBridge();
-  await kubectl(
-    ['apply', '-f', '-'],
-    stringify({
-      apiVersion: 'storage.k8s.io/v1',
-      kind: 'StorageClass',
-      metadata: { name: 'test-local' },
-      provisioner: 'kubernetes.io/no-provisioner',
-      volumeBindingMode: 'Immediate',
-    }),
-  );
-  clouds.push(playCloud({ kubeconfig: cluster.kubeconfig, namespace: ns.failed, bindClaims: true }));
+  await real.setUp();
   // the API server refuses a Newt Deployment for the REFUSED endpoint, in this file's namespaces only
   const refused = `object.spec.template.spec.containers.exists(c, has(c.env) && c.env.exists(e, e.name == 'PANGOLIN_ENDPOINT' && has(e.value) && e.value == '${REFUSED}'))`;
   await kubectl(
@@ -162,16 +148,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(clouds.map((c) => c.stop()));
-  await bridge?.stop();
-  if (cluster) {
-    await kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy, '--ignore-not-found']).catch(() => undefined);
-    for (const namespace of Object.values(ns)) {
-      await kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']).catch(() => undefined);
-      await removeVolumes(cluster.kubeconfig, namespace);
-    }
-  }
-  rmSync(work, { recursive: true, force: true });
+  if (cluster) await kubectl(['delete', 'validatingadmissionpolicybinding,validatingadmissionpolicy', policy, '--ignore-not-found']).catch(() => undefined);
+  await real.cleanUp();
 });
 
 describe.skipIf(!cluster)(`rollback when the real API server refuses a later step${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
@@ -179,7 +157,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
     'an upgrade: jitsi goes back to its previous revision and values, helm keeps the extras on theirs, exit 1 with the refusal',
     { timeout: 8 * 60_000 },
     async () => {
-      const configPath = await init(ns.upgrade, 'https://pangolin.test.invalid');
+      const configPath = await init(ns.upgrade, ACCEPTED);
       const first = await jitsiK8s(['apply', '--yes', '--config', configPath]);
       expect(first.code, first.stderr).toBe(0);
       const before = await values(ns.upgrade);
@@ -194,19 +172,15 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
       expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
       expect(r.stderr).toContain('rolled back: jitsi to revision 1');
       expect(r.stderr).toMatch(/hint: an admission policy/);
-      const h = await history('jitsi', ns.upgrade);
+      const h = await expectJitsiBackAt(ns.upgrade, 1, before, 3);
       expect(h.map((x) => x.status)).toEqual(['superseded', 'superseded', 'deployed']);
-      expect(h.at(-1)!.description).toBe('Rollback to 1');
-      expect(await values(ns.upgrade)).toEqual(before);
       expect(JSON.parse(await kubectl(['get', 'deployment', 'jitsi-jitsi-meet-web', '--namespace', ns.upgrade, '-o', 'json'])).spec.replicas).toBe(1);
       // helm's own --rollback-on-failure returned the extras to the revision that was deployed
       const extras = await history('jitsi-extras', ns.upgrade);
       expect(extras.length).toBeGreaterThan(extrasBefore.length);
       expect(extras.at(-1)).toMatchObject({ status: 'deployed', chart: extrasBefore.at(-1)!.chart });
       const newt = JSON.parse(await kubectl(['get', 'deployment', 'jitsi-newt', '--namespace', ns.upgrade, '-o', 'json']));
-      expect(newt.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'PANGOLIN_ENDPOINT').value).toBe(
-        'https://pangolin.test.invalid',
-      );
+      expect(newt.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'PANGOLIN_ENDPOINT').value).toBe(ACCEPTED);
     },
   );
 
@@ -224,7 +198,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
     'a release left failed by a real failed upgrade is rolled back to its last deployed revision, never uninstalled; its PVC stays',
     { timeout: 8 * 60_000 },
     async () => {
-      const configPath = await init(ns.failed, 'https://pangolin.test.invalid', true);
+      const configPath = await init(ns.failed, ACCEPTED, { persistence: true });
       const first = await jitsiK8s(['apply', '--yes', '--config', configPath]);
       expect(first.code, first.stderr).toBe(0);
       const before = await values(ns.failed);
@@ -263,11 +237,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
       expect(r.stderr).toContain('rolled back: jitsi to revision 1');
-      const h = await history('jitsi', ns.failed);
-      expect(h.map((x) => x.revision)).toEqual([1, 2, 3, 4]);
-      expect(h.at(-1)).toMatchObject({ status: 'deployed', description: 'Rollback to 1' });
-      expect(await releases(ns.failed)).toEqual(expect.arrayContaining(['jitsi deployed']));
-      expect(await values(ns.failed)).toEqual(before);
+      await expectJitsiBackAt(ns.failed, 1, before, 4);
       const web = JSON.parse(await kubectl(['get', 'deployment', 'jitsi-jitsi-meet-web', '--namespace', ns.failed, '-o', 'json']));
       expect(web.spec.template.spec.nodeSelector ?? {}).toEqual({});
       const pvc = JSON.parse(await kubectl(['get', claim, '--namespace', ns.failed, '-o', 'json']));

@@ -2,11 +2,17 @@
  * The real test control plane started by control-plane.setup.ts: kube-apiserver, controller-manager,
  * scheduler, etcd and kwok-simulated nodes. Real-cluster tests use `describe.skipIf(!cluster, why)`.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { run } from '../../src/cluster/exec.js';
+import { cliAsync, type CliResult } from './cli.js';
+import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
+import { helmBin, kubectlBin, repoRoot } from './tools.js';
 // @ts-expect-error plain ESM script without types
 import { addNode, checkPodRoute } from '../../scripts/cluster/cluster.mjs';
 import { CONTROL_PLANE_DIR, CONTROL_PLANE_SKIP } from './control-plane-paths.js';
@@ -120,4 +126,148 @@ export function jvbDeployment(namespace: string, release: string, i: number) {
       template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable', ports: [{ containerPort: 8080 }] }] } },
     },
   };
+}
+
+/** kubectl on the test cluster without blocking the event loop (a cloud loop or a stand-in may be serving in this process). */
+export async function kubectlAsync(args: string[], input?: string): Promise<string> {
+  if (!cluster) throw new Error(skipReason);
+  return (await run(kubectlBin(), ['--kubeconfig', cluster.kubeconfig, ...args], { input, timeoutMs: 60_000 })).stdout;
+}
+
+/** helm on the test cluster, like kubectlAsync. */
+export async function helmAsync(args: string[], input?: string): Promise<string> {
+  if (!cluster) throw new Error(skipReason);
+  return (await run(helmBin(), ['--kubeconfig', cluster.kubeconfig, ...args], { input, timeoutMs: 5 * 60_000 })).stdout;
+}
+
+/** A StorageClass without a provisioner (kwok has none): the claims of its class are bound by the cloud (cloud.ts). */
+export const TEST_STORAGE_CLASS = 'test-local';
+
+/** What a file that applies with the built bin and real helm shares: see realClusterWork(). */
+export interface RealClusterWork {
+  /** a temp folder for this file's configs */
+  dir: string;
+  /** makes this run's names unique */
+  runId: string;
+  /** the jitsi-meet chart apply installs: the real one with JITSI_HELM_CHART_DIR, else our contract chart */
+  chart: string;
+  /** a namespace of this run, deleted with its PVs at the end; with `cloud`, the test plays the cloud for it */
+  space(name: string, cloud?: Omit<CloudOptions, 'kubeconfig' | 'namespace'>): string;
+  /** the built bin with this cluster, the chart, helm and kubectl */
+  jitsiK8s(args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<CliResult>;
+  /** what an older jitsi-k8s left in `namespace`: release jitsi of chart 3.4.0 owning the recording and transcript claims (1Gi of TEST_STORAGE_CLASS), no keep policy */
+  olderInstall(namespace: string): Promise<void>;
+  /** for beforeAll: the stand-in bridge (apply waits until the bridges answer) and the TEST_STORAGE_CLASS */
+  setUp(): Promise<void>;
+  /** for afterAll: clouds and bridge stopped, namespaces and their PVs, the StorageClass and the temp folder removed */
+  cleanUp(): Promise<void>;
+}
+
+export function realClusterWork(name: string): RealClusterWork {
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const runId = Date.now().toString(36).slice(-5);
+  const chart = process.env.JITSI_HELM_CHART_DIR || join(repoRoot, 'test/fixtures/jitsi-meet-contract');
+  const namespaces: string[] = [];
+  const clouds: Cloud[] = [];
+  let bridge: StandinBridge | undefined;
+  return {
+    dir,
+    runId,
+    chart,
+    space(prefix, cloud) {
+      const ns = `${prefix}-${runId}`;
+      namespaces.push(ns);
+      if (cloud && cluster) clouds.push(playCloud({ kubeconfig: cluster.kubeconfig, namespace: ns, ...cloud }));
+      return ns;
+    },
+    jitsiK8s: (args, env = {}, timeoutMs = 8 * 60_000) =>
+      cliAsync(args, {
+        env: { KUBECONFIG: cluster?.kubeconfig, JITSI_K8S_CHART: chart, JITSI_K8S_HELM: helmBin(), JITSI_K8S_KUBECTL: kubectlBin(), ...env },
+        timeoutMs,
+      }),
+    async olderInstall(namespace) {
+      const claim = { enabled: true, size: '1Gi', storageClassName: TEST_STORAGE_CLASS };
+      const values = { publicURL: 'http://meet.test.invalid', jibri: { enabled: true, persistence: claim }, transcriber: { enabled: true, persistence: claim } };
+      await helmAsync(['upgrade', '--install', 'jitsi', chart, '--namespace', namespace, '--create-namespace', '--values', '-'], stringify(values));
+    },
+    async setUp() {
+      if (!cluster) return;
+      // the STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here) answers /colibri/stats for every pod IP
+      bridge = await startStandinBridge();
+      const storageClass = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: TEST_STORAGE_CLASS }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' };
+      await kubectlAsync(['apply', '-f', '-'], stringify(storageClass));
+    },
+    async cleanUp() {
+      await Promise.all(clouds.map((c) => c.stop()));
+      await bridge?.stop();
+      if (cluster) {
+        for (const ns of namespaces) {
+          await kubectlAsync(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']).catch(() => undefined);
+          await removeVolumes(cluster.kubeconfig, ns);
+        }
+        await kubectlAsync(['delete', 'storageclass', TEST_STORAGE_CLASS, '--ignore-not-found']).catch(() => undefined);
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A ServiceAccount of the test cluster that may only get, list and watch: a command run with its
+ * token can read everything and change nothing (the request log a look-alike server would keep).
+ */
+export function readOnlyUser(name: string): { token: string; remove(): void } {
+  const rbac = [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'default' } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name },
+      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['get', 'list', 'watch'] }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: 'default' }],
+    },
+  ];
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac }));
+  // the premise of every "nothing changed" built on this user
+  for (const verb of ['create', 'update', 'patch', 'delete']) {
+    const args = ['--kubeconfig', cluster!.kubeconfig, 'auth', 'can-i', verb, '*', '--all-namespaces', '--as', `system:serviceaccount:default:${name}`];
+    const answer = spawnSync(cluster!.kubectl, args, { encoding: 'utf8' }).stdout.trim();
+    if (answer !== 'no') throw new Error(`the read-only user ${name} may ${verb}: ${answer}`);
+  }
+  const token = kubectl(['create', 'token', name, '--namespace', 'default', '--duration', '1h']).trim();
+  return {
+    token,
+    remove() {
+      kubectl(['delete', 'clusterrolebinding,clusterrole', name, '--ignore-not-found']);
+      kubectl(['delete', 'serviceaccount', name, '--namespace', 'default', '--ignore-not-found']);
+    },
+  };
+}
+
+/** Writes a kubeconfig with the test cluster as context `context` (with `token`, else the admin's credentials), and `others` pointing elsewhere. */
+export function writeKubeconfig(file: string, o: { context: string; token?: string; others?: { name: string; server: string }[]; current?: string }): string {
+  const admin = JSON.parse(kubectl(['config', 'view', '--raw', '--minify', '-o', 'json'])) as {
+    clusters: { cluster: Record<string, unknown> }[];
+    users: { user: Record<string, unknown> }[];
+  };
+  const others = o.others ?? [];
+  writeFileSync(
+    file,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'test', cluster: admin.clusters[0]!.cluster }, ...others.map((x) => ({ name: x.name, cluster: { server: x.server, 'insecure-skip-tls-verify': true } }))],
+      users: [{ name: 'test', user: o.token ? { token: o.token } : admin.users[0]!.user }, ...others.map((x) => ({ name: x.name, user: { token: 'nothing' } }))],
+      contexts: [{ name: o.context, context: { cluster: 'test', user: 'test' } }, ...others.map((x) => ({ name: x.name, context: { cluster: x.name, user: x.name } }))],
+      'current-context': o.current ?? o.context,
+    }),
+    { mode: 0o600 },
+  );
+  return file;
 }
