@@ -20,6 +20,13 @@ import { CHART_DIR, KEEP_POLICY, type Step } from './plan.js';
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
 const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
 
+/**
+ * helm cannot roll back to a revision holding an object that still exists but is missing from the current
+ * manifest (helm 4 / helm 3 wording): the recording claims an older install owned, which this apply moved
+ * to the data release and kept (helm issues 8228, 13142).
+ */
+const KEPT_OBJECT_MISSING = /original object \S+ with the name "[^"]+" not found|no \S+ with the name "[^"]+" found/;
+
 /** Side effects the plan's jitsi-k8s steps need; the defaults talk to the cluster through client-node. */
 export interface ClusterActions {
   /** the external IPs of a Service once its load balancer has one (a host name is resolved to all its addresses) */
@@ -230,15 +237,33 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
     }
     const args =
       c.previousRevision !== undefined
-        ? ['rollback', c.release, String(c.previousRevision), '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context]
+        ? [
+            'rollback',
+            c.release,
+            String(c.previousRevision),
+            '--namespace',
+            c.namespace,
+            '--wait',
+            '--timeout',
+            '10m',
+            // helm 4 applies server-side: the old revision's fields win over later managers (the claims move's kubectl annotate)
+            ...(ctx.helm.major >= 4 ? ['--force-conflicts'] : []),
+            ...c.context,
+          ]
         : ['uninstall', c.release, '--namespace', c.namespace, '--wait', '--timeout', '10m', ...c.context];
+    // the rollback must run even after Ctrl-C
+    const helm = () => run(ctx.helm.bin, args, { signal: new AbortController().signal, timeoutMs: ROLLBACK_TIMEOUT_MS });
     try {
-      // the rollback must run even after Ctrl-C
-      await run(ctx.helm.bin, args, { signal: new AbortController().signal, timeoutMs: ROLLBACK_TIMEOUT_MS });
+      await helm().catch((e: unknown) => {
+        if (c.previousRevision === undefined || !(e instanceof CommandError) || !KEPT_OBJECT_MISSING.test(e.message)) throw e;
+        // the failed attempt recorded the old revision's manifest as the release's last: the second finds the kept objects in it
+        return helm();
+      });
       o.status = 'rolled-back';
       done.push(c.previousRevision !== undefined ? `${c.release} to revision ${c.previousRevision}` : `${c.release} (new install removed)`);
     } catch (e) {
-      done.push(`${c.release}: rollback FAILED (${(e as Error).message.split('\n')[0]}) — run \`helm ${args.join(' ')}\``);
+      const why = (e as Error).message.trim().split('\n').at(-1)!.replace(/^Error: /, '');
+      done.push(`${c.release}: rollback FAILED (${why}) — run \`helm ${args.join(' ')}\``);
     }
   }
   return done;

@@ -3,7 +3,9 @@
  * one with JITSI_HELM_CHART_DIR): the jitsi-meet release step succeeds, then the API server refuses
  * the extras chart (a ValidatingAdmissionPolicy denies the Newt Deployment for one Pangolin endpoint).
  * Releases this apply changed go back to their previous revision, a fresh install is removed, a
- * release left `failed` by a real failed upgrade is rolled back, never uninstalled, its PVCs kept.
+ * release left `failed` by a real failed upgrade is rolled back, never uninstalled, its PVCs kept, and
+ * the first upgrade of an install by an older jitsi-k8s (its jitsi-meet release owns the recording
+ * and transcript claims) goes back with the claims intact, ready for the next apply to move them.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ const ns = {
   upgrade: real.space('jk8s-rb-up'),
   fresh: real.space('jk8s-rb-new'),
   failed: real.space('jk8s-rb-failed', { bindClaims: true }),
+  older: real.space('jk8s-rb-older', { bindClaims: true }),
 };
 const policy = `jk8s-refuse-endpoint-${real.runId}`;
 /** the Pangolin endpoint whose Newt Deployment the API server refuses */
@@ -45,6 +48,14 @@ async function expectJitsiBackAt(namespace: string, revision: number, valuesThen
   expect(await releases(namespace)).toContain('jitsi deployed');
   expect(await values(namespace)).toEqual(valuesThen);
   return h;
+}
+
+/** claim name → UID and phase: a claim deleted and made again has a new UID */
+async function claims(namespace: string): Promise<Record<string, { uid: string; phase?: string }>> {
+  const list = JSON.parse(await kubectl(['get', 'pvc', '--namespace', namespace, '-o', 'json'])) as {
+    items: { metadata: { name: string; uid: string }; status: { phase?: string } }[];
+  };
+  return Object.fromEntries(list.items.map((p) => [p.metadata.name, { uid: p.metadata.uid, phase: p.status.phase }]));
 }
 
 /**
@@ -242,6 +253,44 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
       expect(web.spec.template.spec.nodeSelector ?? {}).toEqual({});
       const pvc = JSON.parse(await kubectl(['get', claim, '--namespace', ns.failed, '-o', 'json']));
       expect(pvc.status.phase).toBe('Bound');
+    },
+  );
+
+  it(
+    'the first upgrade of an install by an older jitsi-k8s (jitsi owns the recording and transcript claims): jitsi goes back, the claims stay Bound with their UIDs, the next apply moves them to the data release',
+    { timeout: 12 * 60_000 },
+    async () => {
+      const configPath = await init(ns.older, REFUSED, { recordings: true });
+      await real.olderInstall(ns.older);
+      let older = await claims(ns.older);
+      for (let i = 0; Object.values(older).some((c) => c.phase !== 'Bound'); i++) {
+        if (i >= 60) throw new Error(`the cloud did not bind the claims within 30 s: ${JSON.stringify(older)}`);
+        await new Promise((r) => setTimeout(r, 500));
+        older = await claims(ns.older);
+      }
+      expect(Object.keys(older).sort()).toEqual(['jitsi-jitsi-meet-jibri', 'jitsi-jitsi-meet-transcriber']);
+      const before = await values(ns.older);
+
+      // this apply gives the claims to jitsi-data, upgrades jitsi to mount them from there, then the extras are refused
+      const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
+      expect(r.stderr).toContain('rolled back: jitsi to revision 1; jitsi-data (new install removed)');
+      expect(r.stderr).not.toContain('rollback FAILED');
+      // revision 3 is helm's first attempt, refused: it cannot roll back onto kept claims missing from revision 2 (helm issue 13142)
+      await expectJitsiBackAt(ns.older, 1, before, 4);
+      expect(await releases(ns.older)).toEqual(['jitsi deployed']);
+      expect(await claims(ns.older)).toEqual(older);
+
+      editConfig(configPath, (c) => (c.exposure.pangolin.endpoint = ACCEPTED));
+      const again = await jitsiK8s(['apply', '--yes', '--config', configPath]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(await claims(ns.older)).toEqual(older);
+      for (const name of Object.keys(older)) {
+        const pvc = JSON.parse(await kubectl(['get', 'pvc', name, '--namespace', ns.older, '-o', 'json']));
+        expect(pvc.metadata.annotations).toMatchObject({ 'meta.helm.sh/release-name': 'jitsi-data', 'helm.sh/resource-policy': 'keep' });
+      }
+      expect((await releases(ns.older)).sort()).toEqual(['jitsi deployed', 'jitsi-data deployed', 'jitsi-extras deployed']);
     },
   );
 });
