@@ -1,19 +1,19 @@
 /**
- * The BUILT bin in a real pseudo-terminal (util-linux `script` gives the child a PTY), with the
- * fake Kubernetes API server as the cluster: keys typed as a person would, raw mode and all.
- * Look-alike API server: the nodes and storage classes the wizard offers as defaults; the real control plane could serve them
- * (not moved yet: the PTY session itself is the point here).
+ * The BUILT bin in a real pseudo-terminal (util-linux `script` gives the child a PTY), with the REAL
+ * API server as the cluster (kwok's simulated nodes, two StorageClasses this file adds): keys typed as
+ * a person would, raw mode and all. The wizard runs with the token of a ServiceAccount that may only
+ * read, so it cannot have changed the cluster.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/validate.js';
 import { writtenIn } from '../support/cli.js';
+import { cluster, kubectl, kubectlJson, readOnlyUser, skipReason, writeKubeconfig } from '../support/control-plane.js';
 import { cliBin, repoRoot } from '../support/tools.js';
-import { fakeNode, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 
 const ENTER = '\r';
 const DOWN = '\x1b[B';
@@ -21,26 +21,53 @@ const SPACE = ' ';
 const CTRL_C = '\x03';
 const ESC = '\x1b';
 
-let api: FakeApiServer;
+const runId = Date.now().toString(36).slice(-5);
+const work = mkdtempSync(join(tmpdir(), 'jk-pty-'));
+/** the classes the wizard offers: longhorn is the cluster default */
+const classes = [
+  { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'local-path' }, provisioner: 'rancher.io/local-path' },
+  {
+    apiVersion: 'storage.k8s.io/v1',
+    kind: 'StorageClass',
+    metadata: { name: 'longhorn', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'driver.longhorn.io',
+  },
+];
+let reader: ReturnType<typeof readOnlyUser> | undefined;
 let kubeconfig: string;
+/** what the cluster holds when the wizard reads it */
+let facts: { nodes: number; classes: number };
 
-beforeAll(async () => {
+interface NodeList {
+  items: { spec: { unschedulable?: boolean; taints?: { effect: string }[] }; status: { conditions?: { type: string; status: string }[] } }[];
+}
+
+beforeAll(() => {
+  if (!cluster) return;
   if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed for the PTY tests (apt-get install bsdutils)');
   if (!existsSync(join(repoRoot, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs missing: run `npm run build` (npm test builds first)');
-  api = await startFakeApiServer({
-    nodes: [fakeNode({ name: 'n1', cpu: '8', memory: '32Gi' }), fakeNode({ name: 'n2', cpu: '8', memory: '32Gi' }), fakeNode({ name: 'n3', cpu: '8', memory: '32Gi' })],
-    storageClasses: [fakeStorageClass({ name: 'local-path' }), fakeStorageClass({ name: 'longhorn', provisioner: 'driver.longhorn.io', isDefault: true })],
-  });
-  kubeconfig = api.writeKubeconfig({ contexts: [{ name: 'fake' }, { name: 'other', server: 'https://127.0.0.1:1' }], current: 'other' });
+  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: classes }));
+  reader = readOnlyUser(`jk8s-wizard-${runId}`);
+  // "other" is the current context and unreachable: the person picks the test cluster
+  kubeconfig = writeKubeconfig(join(work, 'kubeconfig'), { context: 'test', token: reader.token, others: [{ name: 'other', server: 'https://127.0.0.1:1' }], current: 'other' });
+  const nodes = kubectlJson<NodeList>(['get', 'nodes']).items.filter(
+    (n) =>
+      !n.spec.unschedulable &&
+      !(n.spec.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
+      n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+  facts = { nodes, classes: kubectlJson<{ items: unknown[] }>(['get', 'storageclasses']).items.length };
 });
 
-afterAll(async () => {
-  await api?.close();
+afterAll(() => {
+  reader?.remove();
+  if (cluster) kubectl(['delete', 'storageclass', ...classes.map((c) => c.metadata.name), '--ignore-not-found']);
+  rmSync(work, { recursive: true, force: true });
 });
 
 /** A tiny expect(1): wait for text on the terminal, then type. */
 function terminal(args: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'jk-pty-'));
+  const dir = mkdtempSync(join(work, 'session-'));
   const cmd = [process.execPath, cliBin, 'init', ...args].map((a) => `'${a.replace('<tmp>', dir)}'`).join(' ');
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: kubeconfig, NO_COLOR: '1', TERM: 'xterm', COLUMNS: '120' };
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -74,11 +101,13 @@ function terminal(args: string[]) {
 
 const UP = '\x1b[A';
 
-describe('init in a pseudo-terminal against the fake cluster', () => {
+describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
   it('a full session: cluster defaults offered, answers typed, files written', async () => {
+    const releaseNamespace = () => kubectl(['get', 'namespace', 'jitsi', '--ignore-not-found', '-o', 'name']);
+    const namespaceBefore = releaseNamespace();
     const t = terminal(['--no-apply']);
     try {
-      await t.answer('? Kube context', UP + ENTER); // "other (current)" is pre-selected; pick "fake"
+      await t.answer('? Kube context', UP + ENTER); // "other (current)" is pre-selected; pick "test"
       await t.answer('? Namespace (jitsi)', ENTER);
       await t.answer('? Release name (jitsi)', ENTER);
       await t.answer('? Domain', 'meet.example.com' + ENTER);
@@ -87,7 +116,7 @@ describe('init in a pseudo-terminal against the fake cluster', () => {
       await t.answer('? Public IP (optional)', ENTER);
       await t.answer('? CPU cores per node (its size) (8)', ENTER);
       await t.answer('? Memory per node in GiB (its size) (32)', ENTER);
-      await t.answer('? Nodes Jitsi may use (3)', ENTER);
+      await t.answer(`? Nodes Jitsi may use (${facts.nodes})`, ENTER);
       await t.answer('? Web replicas (1)', ENTER);
       await t.answer('? Video bridges (JVB) (1)', '2' + ENTER);
       await t.answer('? Autoscale the video bridges?', 'y' + ENTER);
@@ -118,21 +147,23 @@ describe('init in a pseudo-terminal against the fake cluster', () => {
     const screen = t.screen();
     // JK8S_TRANSCRIPT=<file>: keep the session as text (the README's walkthrough comes from it)
     if (process.env.JK8S_TRANSCRIPT) writeFileSync(process.env.JK8S_TRANSCRIPT, screen);
-    expect(screen).toContain('cluster fake: 3 schedulable node(s), 2 storage class(es)');
+    expect(facts.nodes).toBeGreaterThan(0);
+    expect(screen).toContain(`cluster test: ${facts.nodes} schedulable node(s), ${facts.classes} storage class(es)`);
     expect(screen).toMatch(/jvb\s+2\s+3600m/);
     expect(screen).toContain('(rough; measure with `jitsi-k8s bench`)');
     expect(screen).toContain('next: jitsi-k8s apply');
     const { config } = validateConfig(parse(readFileSync(join(t.dir, 'jitsi-k8s.yaml'), 'utf8')));
-    expect(config.cluster.context).toBe('fake');
-    expect(config.nodes).toEqual({ count: 3, cpu: 8, memoryGiB: 32 });
+    expect(config.cluster.context).toBe('test');
+    expect(config.nodes).toEqual({ count: facts.nodes, cpu: 8, memoryGiB: 32 });
     expect(config.exposure.mode).toBe('hostPort');
     expect(config.components.jvb).toMatchObject({ replicas: 2, autoscale: { enabled: true, min: 2, max: 3, cpuPercent: 70 } });
     expect(config.components.jibri).toMatchObject({ enabled: true, replicas: 1, storage: { enabled: true, size: '20Gi', storageClass: 'longhorn' } });
     expect(config.video).toMatchObject({ codecs: ['VP9', 'VP8', 'H264'], lastN: 25, bitrates: { vp9: { high: 1500000 } } });
     expect(config.tls).toMatchObject({ mode: 'letsencrypt', email: 'ops@example.com' });
     expect(statSync(join(t.dir, 'jitsi-k8s.secrets.yaml')).mode & 0o777).toBe(0o600);
-    // the wizard only read the cluster
-    expect(api.requests.every((r) => r.method === 'GET')).toBe(true);
+    // the wizard only read the cluster: its credentials may do nothing else, and no class or namespace appeared
+    expect(kubectlJson<{ items: unknown[] }>(['get', 'storageclasses']).items.length).toBe(facts.classes);
+    expect(releaseNamespace()).toBe(namespaceBefore);
   });
 
   it.each([
