@@ -119,10 +119,11 @@ const SAYS: [Resource, RegExp][] = [
 const NEARLY_OUT = { availableMiB: 256, shmFreeMiB: 64, share: 0.95 };
 
 /**
- * Is a browser failure the machine running out? Counters that moved since `before` first, then
- * the failure's own words, then a machine that is nearly out now. Undefined: not a resource problem.
+ * The kernel's counters that moved since `before`: a pids limit refused tasks, the OOM killer ran.
+ * Seen before any browser fails, they say the machine is already out (no guessing from levels:
+ * a 64 MiB /dev/shm or a cgroup full of page cache is normal).
  */
-export function exhaustionCause(failure: string, before: ResourceReading, now: ResourceReading): Exhaustion | undefined {
+export function countersMoved(before: ResourceReading, now: ResourceReading): Exhaustion | undefined {
   for (const g of now.pids) {
     const was = before.pids.find((b) => b.path === g.path)?.refused ?? 0;
     if (g.refused > was) return { resource: 'processes', evidence: `the pids limit ${g.max ?? '?'} of cgroup ${g.path} refused ${g.refused - was} new task(s)` };
@@ -134,6 +135,16 @@ export function exhaustionCause(failure: string, before: ResourceReading, now: R
   if (now.oomKills !== undefined && before.oomKills !== undefined && now.oomKills > before.oomKills) {
     return { resource: 'memory', evidence: `the kernel's OOM killer ended ${now.oomKills - before.oomKills} process(es)` };
   }
+  return undefined;
+}
+
+/**
+ * Is a browser failure the machine running out? Counters that moved since `before` first, then
+ * the failure's own words, then a machine that is nearly out now. Undefined: not a resource problem.
+ */
+export function exhaustionCause(failure: string, before: ResourceReading, now: ResourceReading): Exhaustion | undefined {
+  const moved = countersMoved(before, now);
+  if (moved) return moved;
   for (const [resource, words] of SAYS) {
     const line = failure.split('\n').find((l) => words.test(l));
     if (line) return { resource, evidence: `the browser said: ${line.trim().replace(/^\[[^\]]*\]\s*/, '').slice(0, 200)}` };
@@ -190,10 +201,10 @@ export class ResourceWatch {
     this.before.memory.push(...r.memory.filter((g) => !this.before.memory.some((b) => b.path === g.path)));
   }
 
-  /** The exhaustion behind this failure, recorded as the run's when it is the first; undefined when it is something else. */
-  blame(failure: string, what: string, browserPids: number[]): { resource: Resource; message: string } | undefined {
+  /** The exhaustion behind this failure (or, without one, counters that moved), recorded as the run's when it is the first; undefined when it is something else. */
+  blame(failure: string | undefined, what: string, browserPids: number[]): { resource: Resource; message: string } | undefined {
     const reading = readResources([process.pid, ...browserPids]);
-    const cause = exhaustionCause(failure, this.before, reading);
+    const cause = failure === undefined ? countersMoved(this.before, reading) : exhaustionCause(failure, this.before, reading);
     // later failures are weighed against what moved after this one
     this.advance(reading);
     if (!cause) return undefined;

@@ -160,6 +160,11 @@ async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBro
       ramp.stop(`browser ${p.browser} of ${p.name} is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
       break;
     }
+    // the kernel killed or refused something since the last page: no more pages on a machine that is out
+    if (resources.blame(undefined, `the page of ${p.name} was not opened`)) {
+      notStarted++;
+      continue;
+    }
     joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials, onBrowserError: (why) => ramp.stop(why), resources }));
   }
   if (notStarted) (c.deps.log ?? quiet).warn(`step ${c.step + 1}: ${notStarted} participant(s) not started: ${c.watch.exhausted?.message ?? 'out of resources'}`);

@@ -55,8 +55,23 @@ afterAll(async () => {
 });
 
 describe('runK8sBench', () => {
-  it('sweeps 1,2 bridges with one Job each, samples bridges, restores, records where generators ran', async () => {
-    const scenario = parseScenario({ target: 'jitsi', url, participants: 6, rooms: 3, senders: 1, replicas: [1, 2], durationMs: '1s', warmupMs: 0, cooldownMs: 0, joinTimeoutMs: '1s', sampleIntervalMs: '200ms', outDir: join(work, 'out') });
+  it('sweeps 1,2 bridges with one Job each, samples bridges, restores, records where generators ran; the verdict per bridge count', async () => {
+    const scenario = parseScenario({
+      target: 'jitsi',
+      url,
+      participants: 6,
+      rooms: 3,
+      senders: 1,
+      replicas: [1, 2],
+      durationMs: '1s',
+      warmupMs: 0,
+      cooldownMs: 0,
+      joinTimeoutMs: '1s',
+      sampleIntervalMs: '200ms',
+      outDir: join(work, 'out'),
+      // the played pods end at once: the bridges are sampled in warmup only
+      thresholds: ['bridge.cpu.max@warmup<0.8cores', 'join.failed<=0'],
+    });
     let bridges = 3;
     const scaled: number[] = [];
     const outcome = await runK8sBench(
@@ -69,7 +84,8 @@ describe('runK8sBench', () => {
           scaler: { current: async () => bridges, scaleTo: async (n) => void (scaled.push(n), (bridges = n)) },
           sampler: {
             sample: async (ctx) => [
-              { kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-0', cpuCores: 0.5, addresses: ['203.0.113.10:10000'] } as BridgeSample,
+              // one bridge alone is overloaded, two share the load
+              { kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-0', cpuCores: ctx.bridges === 1 ? 0.9 : 0.5, addresses: ['203.0.113.10:10000'] } as BridgeSample,
               { kind: 'bridge', t: Date.now(), ...ctx, bridge: 'jvb-1', cpuCores: 0.2, addresses: ['203.0.113.10:10001'] } as BridgeSample,
             ],
           },
@@ -102,5 +118,14 @@ describe('runK8sBench', () => {
     expect(html).toContain('generator nodes');
     expect(html).toContain('gen-0, gen-1, gen-2');
     expect(html).toContain('generator clock skew');
+    // the verdict per step, and the largest bridge count at which every threshold held, at the top
+    const summary = JSON.parse(readFileSync(join(work, 'out', 'summary.json'), 'utf8'));
+    expect(summary.verdict.steps.map((x: Json) => [x.bridges, x.passed])).toEqual([
+      [1, false],
+      [2, true],
+    ]);
+    expect(summary.verdict).toMatchObject({ passed: false, largestPassingBridges: 2, failures: ['bridge.cpu.max@warmup<0.8cores at 1 bridge: measured 0.9 cores'] });
+    expect(html).toContain('largest bridge count at which every threshold held: 2');
+    expect(html.indexOf('data-verdict="failed"')).toBeLessThan(html.indexOf('Key figures'));
   });
 });

@@ -28,6 +28,8 @@ describe('threshold grammar', () => {
     ['bridge.stress.max >= 0.1', { figure: 'bridge.stress.max', op: '>=', limit: 0.1 }, 'bridge.stress.max>=0.1'],
     ['join.joined==4', { figure: 'join.joined', op: '==', limit: 4 }, 'join.joined==4'],
     ['video.loss.pooled>-1', { op: '>', limit: -1 }, 'video.loss.pooled>-1'],
+    ['bridge.cpu.max<.8', { op: '<', limit: 0.8 }, 'bridge.cpu.max<.8'],
+    ['audio.loss.p95<=-.5%', { op: '<=', limit: -0.5, unit: '%' }, 'audio.loss.p95<=-.5%'],
   ])('%j parses', (text, fields, canonical) => {
     const t = parseThreshold(text);
     expect(t).toMatchObject(fields);
@@ -39,6 +41,7 @@ describe('threshold grammar', () => {
     ['audio.loss.p95=2', 'a single "=" is not an operator', '^', 14],
     ['audio.loss.p95 2', 'expected an operator', '^', 15],
     ['audio.loss.p95<two', 'expected a number', '^^^', 15],
+    ['audio.loss.p95<2.', 'audio.loss.p95 is in % (got ".")', '^', 16],
     ['audio.loss.p95<2ms', 'audio.loss.p95 is in % (got "ms")', '^^', 16],
     ['join.failed<=0%', 'join.failed is a plain number: no unit', '^', 14],
     ['rtt.p95@stedy<300', 'unknown phase "stedy"', '^^^^^', 8],

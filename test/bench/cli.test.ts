@@ -1,5 +1,5 @@
 /** `jitsi-k8s bench` through the built bin (dist/), as a user runs it: exit codes, stdout vs stderr, Ctrl-C. */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,9 +98,43 @@ describe('jitsi-k8s bench (built bin)', () => {
     expect(r.stderr.indexOf('bench: 200 participants =')).toBeLessThan(r.stderr.indexOf('need about'));
     expect(r.stdout).toBe('');
     expect(existsSync(called)).toBe(false);
-    // the recorder itself works: calling it leaves its mark
+    // the README shows this session: every line as printed, up to where this machine's own figures start
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const shown = /\n\$ jitsi-k8s bench --target loopback --participants 200 --duration 5s\n([\s\S]*?)\n```/.exec(readme);
+    expect(shown, 'the README bench section shows the 200-participant refusal').not.toBeNull();
+    const lines = shown![1]!.split('\n');
+    expect(lines.length).toBeGreaterThan(4);
+    for (const line of lines) expect(r.stderr).toContain(line.includes('…') ? line.slice(0, line.indexOf('…')) : line);
     await promisify(execFile)(recorder, ['--version']);
     expect(readFileSync(called, 'utf8')).toContain('--version');
+  }, 30_000);
+
+  it('on a terminal the same command asks first (util-linux `script` gives it a PTY); "no" refuses with exit 2, no browser started', async () => {
+    if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed for the PTY test (apt-get install bsdutils)');
+    const called = join(work, 'browser-called-tty');
+    const recorder = join(work, 'record-browser-tty.sh');
+    writeFileSync(recorder, `#!/bin/sh\necho "$*" >> ${called}\nexec ${chromiumBin()} "$@"\n`);
+    chmodSync(recorder, 0o755);
+    const cmd = [process.execPath, cliBin, 'bench', '--target', 'loopback', '--participants', '200', '--duration', '5s'].map((a) => `'${a}'`).join(' ');
+    // no CI in this environment: a terminal without it is a person who can be asked
+    const ttyEnv = { PATH: process.env.PATH, HOME: work, NO_COLOR: '1', TERM: 'xterm', COLUMNS: '200', XDG_CACHE_HOME: join(work, 'uncalibrated'), PUPPETEER_EXECUTABLE_PATH: recorder };
+    const child = spawn('script', ['-qfec', cmd, '/dev/null'], { cwd: work, env: ttyEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let screen = '';
+    child.stdout.on('data', (d: Buffer) => (screen += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      const until = Date.now() + 20_000;
+      while (!screen.includes('run 200 participants on this machine anyway?') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(screen, screen).toContain('run 200 participants on this machine anyway?');
+      expect(screen.indexOf('need about')).toBeLessThan(screen.indexOf('anyway?'));
+      await new Promise((r) => setTimeout(r, 100)); // the prompt takes raw mode
+      child.stdin.write('n\r');
+      expect(await exited).toBe(2);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    expect(screen).toContain('error: this machine cannot drive 200 participants (estimate above); no browser was started');
+    expect(existsSync(called)).toBe(false);
   }, 30_000);
 
   it('a scenario slightly beyond a lowered capacity: refused without --yes, run with it', async () => {

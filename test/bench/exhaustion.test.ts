@@ -1,7 +1,7 @@
 /**
  * "This machine ran out" told apart from "the browser is broken": the verdict on failure messages
- * Chromium 156 and puppeteer-core 24 really printed on this machine when a pids cgroup ran out, and a
- * real run of the built bin whose browsers are confined to a pids cgroup too small for them.
+ * Chromium 156 and puppeteer-core 24 really printed on this machine when a pids cgroup ran out, and
+ * real runs of the built bin whose browsers are confined to a pids or a memory cgroup too small for them.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { describeExhaustion, exhaustionCause, readResources, type ResourceReading } from '../../src/bench/exhaustion.js';
+import { countersMoved, describeExhaustion, exhaustionCause, readResources, type ResourceReading } from '../../src/bench/exhaustion.js';
 import { chromiumBin, cliBin } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-exhaust-'));
@@ -59,6 +59,13 @@ describe('exhaustionCause', () => {
     ['a navigation timeout', 'Navigation timeout of 30000 ms exceeded'],
   ])('%s is not blamed on the machine', (_what, failure) => {
     expect(exhaustionCause(failure, calm, calm)).toBeUndefined();
+  });
+
+  it('before anything fails, only counters that moved say the machine is out (levels such as a 64 MiB /dev/shm do not)', () => {
+    expect(countersMoved(calm, with_({ memory: [{ ...calm.memory[0]!, oomKills: 1 }] }))?.resource).toBe('memory');
+    expect(countersMoved(calm, with_({ pids: [{ ...calm.pids[0]!, refused: 2 }] }))?.resource).toBe('processes');
+    expect(countersMoved(calm, with_({ shmFreeMiB: 10, availableMiB: 100 }))).toBeUndefined();
+    expect(countersMoved(calm, calm)).toBeUndefined();
   });
 
   it('refusals counted before the run are not blamed', () => {
@@ -138,5 +145,66 @@ describe('a real run that runs out of processes', () => {
   }, 180_000);
 });
 
+/** The memory controller's root where root may make a child cgroup, and where a group counts its OOM kills (v1 or v2). */
+function memoryRoot(): { root: string; limitFile: string; oomKills: (group: string) => number } {
+  const count = (text: string) => Number(/^oom_kill (\d+)/m.exec(text)?.[1] ?? 0);
+  if (existsSync('/sys/fs/cgroup/memory/cgroup.procs')) return { root: '/sys/fs/cgroup/memory', limitFile: 'memory.limit_in_bytes', oomKills: (g) => count(readFileSync(join(g, 'memory.oom_control'), 'utf8')) };
+  if (existsSync('/sys/fs/cgroup/cgroup.subtree_control') && readFileSync('/sys/fs/cgroup/cgroup.subtree_control', 'utf8').includes('memory')) {
+    return { root: '/sys/fs/cgroup', limitFile: 'memory.max', oomKills: (g) => count(readFileSync(join(g, 'memory.events'), 'utf8')) };
+  }
+  throw new Error('no memory cgroup controller to confine the browsers in (needs root and cgroup v1 memory or v2 with memory enabled)');
+}
+
+describe('a real run whose browsers run out of memory', () => {
+  it('once the OOM killer has run, no further browser is launched; the exhaustion is named, nothing is left running', async () => {
+    const mem = memoryRoot();
+    const group = join(mem.root, `jk8s-exhaust-mem-${process.pid}`);
+    mkdirSync(group);
+    try {
+      // a few browsers fit in 600 MiB, ten with their pages do not
+      writeFileSync(join(group, mem.limitFile), String(600 * 1_048_576));
+      const launches = join(work, 'mem-launches');
+      const wrapper = join(work, 'chromium-in-memory-cgroup.sh');
+      // each launch notes the group's OOM kills so far: the test sees what the run knew when it launched
+      const kills = existsSync(join(group, 'memory.oom_control')) ? `grep '^oom_kill ' ${group}/memory.oom_control` : `grep '^oom_kill ' ${group}/memory.events`;
+      writeFileSync(wrapper, `#!/bin/sh\necho $$ > ${group}/cgroup.procs\n${kills} >> ${launches}\nexec ${chromiumBin()} "$@"\n`);
+      chmodSync(wrapper, 0o755);
+      const out = join(work, 'mem-run');
+      const env = { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
+      // 4 rooms × 10 with 2 senders: 2 sender browsers + 8 receiver browsers of 4 pages
+      const args = [cliBin, 'bench', '--target', 'loopback', '--participants', '40', '--duration', '2s', '--warmup', '1s', '--cooldown', '0s', '--ramp', '10/s', '--join-timeout', '15s', '--browser', wrapper, '--out', out, '--yes'];
+      const r = await promisify(execFile)(process.execPath, args, { cwd: work, env, timeout: 170_000 }).then(
+        (x) => ({ code: 0, ...x }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+      expect(mem.oomKills(group), 'the limit was meant to be met').toBeGreaterThan(0);
+      expect(r.stderr).toMatch(/this machine ran out of memory: .*\(the OOM killer ended \d+ process\(es\) in cgroup /);
+      expect(r.code).toBe(1);
+      const seen = readFileSync(launches, 'utf8').trim().split('\n').map((l) => Number(l.split(' ')[1]));
+      // a kill between the run's last check and the browser's start is a race it cannot see; a second launch would be blind
+      expect(seen.filter((k) => k > 0).length, `OOM kills seen at each launch: ${seen.join(' ')}`).toBeLessThanOrEqual(1);
+      expect(seen.length).toBeLessThan(10);
+      const events = readFileSync(join(out, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string });
+      expect(events.filter((e) => e.event === 'resources-exhausted')).toHaveLength(1);
+      const until = Date.now() + 5_000;
+      while (readFileSync(join(group, 'cgroup.procs'), 'utf8').trim() && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
+      expect(readFileSync(join(group, 'cgroup.procs'), 'utf8').trim()).toBe('');
+    } finally {
+      for (let i = 0; i < 50 && readFileSync(join(group, 'cgroup.procs'), 'utf8').trim(); i++) {
+        for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      rmdirSync(group);
+    }
+  }, 200_000);
+});
+
 // the cgroup folders this test made are gone again
 afterAll(() => expect(readdirSync(pidsRoot()).filter((d) => d.startsWith(`jk8s-exhaust-${process.pid}`))).toEqual([]));
+afterAll(() => expect(readdirSync(memoryRoot().root).filter((d) => d.startsWith(`jk8s-exhaust-mem-${process.pid}`))).toEqual([]));

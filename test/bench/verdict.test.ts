@@ -3,7 +3,8 @@
  * conference inside a network namespace this test creates (veth pair 10.99.0.1/24 + 10.99.0.2/24,
  * both ends inside), first clean (exit 0), then with 5 % of UDP dropped on the INPUT hook (exit 99 on
  * a loss threshold, and on a regression against the clean run); a URL on loopback that is not Jitsi
- * (no participant can join: exit 1); `bench compare --max-regression` on the recorded runs. Needs root.
+ * or where nothing listens (no participant can join: exit 1), no browser (exit 1);
+ * `bench compare --max-regression` on the recorded runs. Needs root.
  */
 import { execFile } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -85,6 +86,9 @@ describe('bench verdict on real loopback runs', () => {
     expect(html).toContain('data-verdict="passed"');
     expect(html.indexOf('data-verdict')).toBeLessThan(html.indexOf('Key figures'));
     expect(html).toContain('<code>audio.loss.pooled&lt;1%</code>');
+    // the report states the shape of the run, as the terminal did before it started
+    expect(r.stderr).toContain('bench: 3 participants = 1 room × 3, 1 sender');
+    expect(html).toContain('3 participants = 1 room × 3, 1 sender');
   }, 150_000);
 
   it('5 % UDP loss injected: a loss threshold fails, exit 99, each failure named with its measured value', async () => {
@@ -150,6 +154,24 @@ describe('bench verdict on real loopback runs', () => {
     expect(summary.verdict.defaults).toBe(true);
     expect(summary.verdict.steps[0].results[0]).toMatchObject({ expression: 'join.failed<=0', measured: 2, passed: false });
   }, 120_000);
+
+  it('a URL where nothing listens (connection refused): exit 1, not a verdict', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const url = `http://127.0.0.1:${port}/`;
+    const r = await cli(['bench', '--url', url, '--browser', chromiumBin(), '-p', '2', '--senders', '1', '--join-timeout', '5s', '-d', '2s', '--warmup', '0s', '--cooldown', '0s', '--ramp', '5/s', '--yes', '--out', join(work, 'refused')]);
+    expect(r.stderr).toMatch(/error: no participant could join, so nothing was measured \(bench-\d: .*ERR_CONNECTION_REFUSED/);
+    expect(r.code).toBe(1);
+  }, 120_000);
+
+  it('no browser to drive: exit 1 before anything starts', async () => {
+    const r = await cli(['bench', '--target', 'loopback', '-p', '2', '--browser', join(work, 'no-such-chrome'), '--out', join(work, 'no-browser')]);
+    expect(r.stderr).toContain(`error: --browser ${join(work, 'no-such-chrome')} is not an executable file`);
+    expect(r.stderr).toContain('hint:');
+    expect(r.code).toBe(1);
+  });
 
   it.each([
     [['--threshold', 'audio.loss.p95<2ms'], 'error: --threshold: audio.loss.p95 is in % (got "ms")\n  audio.loss.p95<2ms\n                  ^^'],

@@ -128,7 +128,7 @@ export function parseThreshold(raw: string, source = '--threshold'): Threshold {
   if (!op) return fail(at, at + 1, text.slice(at, at + 1) === '=' ? 'a single "=" is not an operator: use == or <=' : 'expected an operator: <, <=, >, >= or ==');
   at += op.length;
   at += /^\s*/.exec(text.slice(at))![0].length;
-  const numberMatch = /^-?\d+(?:\.\d+)?/.exec(text.slice(at));
+  const numberMatch = /^-?(?:\d+(?:\.\d+)?|\.\d+)/.exec(text.slice(at));
   if (!numberMatch) return fail(at, at + Math.max(1, text.length - at), 'expected a number');
   const limit = Number(numberMatch[0]);
   at += numberMatch[0].length;

@@ -64,6 +64,11 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
   const { s } = c;
   for (const b of c.plan.browsers) {
     if (c.signal.aborted || resources.watch.exhausted) break;
+    // the OOM killer or a pids limit may already be at work on the browsers that started, before any of them fails
+    if (resources.blame(undefined, `browser ${b.index + 1} of ${c.plan.browsers.length} was not started`)) {
+      c.ramp.launchFailure = resources.watch.exhausted!.message;
+      break;
+    }
     let launched: LaunchedBrowser;
     try {
       launched = await launchBrowser(c.executablePath, {

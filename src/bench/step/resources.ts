@@ -24,8 +24,12 @@ export class StepResources {
     return this.browsers.map((b) => b?.pid).filter((p): p is number => p !== undefined);
   }
 
-  /** What ran out behind this failure, when the evidence says so; the run's first exhaustion is warned about and recorded. */
-  blame(failure: string, what: string): Resource | undefined {
+  /**
+   * What ran out behind this failure, when the evidence says so; the run's first exhaustion is warned
+   * about and recorded. Without a failure (before starting a browser or a page): whether the
+   * kernel's counters moved, i.e. the machine ran out although nothing has failed yet.
+   */
+  blame(failure: string | undefined, what: string): Resource | undefined {
     const first = !this.watch.exhausted;
     const found = this.watch.blame(failure, what, this.livePids());
     if (!found) return undefined;
