@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlan, runStep, type StepContext, type TaskRunner } from '../../src/cluster/apply.js';
 import { detectHelm } from '../../src/cluster/helm.js';
 import { planApply, planUninstall } from '../../src/cluster/plan.js';
-import { CommandError } from '../../src/errors.js';
+import { CommandError, InterruptedError } from '../../src/errors.js';
 import { fullValues, renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
@@ -51,6 +51,15 @@ describe('apply runner with real helm', () => {
   it('detects the helm version', () => {
     expect(ctx.helm.major).toBeGreaterThanOrEqual(3);
     expect(ctx.helm.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('after a stop signal no step starts: helm is not even spawned, and the error names the signal', async () => {
+    const stop = new AbortController();
+    stop.abort(new InterruptedError('interrupted by SIGTERM'));
+    api.requests.length = 0;
+    const plan = planApply(release, { helm: ctx.helm, timeout: '15m' });
+    await expect(runPlan(plan, { ...ctx, signal: stop.signal }, 'jitsi')).rejects.toThrow(new RegExp(`^interrupted by SIGTERM: ${ctx.helm.bin} \\S+ was not started$`));
+    expect(api.requests).toEqual([]);
   });
 
   it('an installed release with the same values and chart is left alone (no upgrade, no write)', async () => {
