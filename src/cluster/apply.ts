@@ -269,10 +269,10 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
   return done;
 }
 
-export async function defaultClusterActions(config: Config, resolve: Resolve = systemResolve): Promise<ClusterActions> {
+export async function defaultClusterActions(config: Config, resolve: Resolve = systemResolve, signal?: AbortSignal): Promise<ClusterActions> {
   const { openKube } = await import('./kube.js');
   const { sleep, waitForBridges } = await import('./wait.js');
-  const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
+  const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
   /** polls every 5 s for up to 10 minutes until read() gives a value */
   async function waitFor<T>(read: () => Promise<T | undefined>, signal: AbortSignal, onTimeout: () => CommandError): Promise<T> {
     const deadline = Date.now() + 10 * 60_000;

@@ -38,6 +38,9 @@ const HINTS: { test: RegExp; hint: (cmd: string) => string }[] = [
   { test: /another operation \(install\/upgrade\/rollback\) is in progress/i, hint: () => 'a previous helm run was interrupted — `helm history` then `helm rollback` the release' },
 ];
 
+/** What stopped the work (Ctrl-C, SIGTERM from systemd or CI, SIGHUP): the interrupt signal's reason names it. */
+const stoppedBy = (signal: AbortSignal) => (signal.reason instanceof InterruptedError ? signal.reason.message : 'interrupted');
+
 export function tail(text: string, lines = 8): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
@@ -45,6 +48,8 @@ export function tail(text: string, lines = 8): string {
 export async function run(file: string, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const signal = opts.signal ?? interruptSignal();
   const shown = [file, ...args].join(' ');
+  // after a signal nothing new starts: execa would spawn the command and only then kill it
+  if (signal.aborted) throw new InterruptedError(`${stoppedBy(signal)}: ${file} ${args[0] ?? ''} was not started`);
   const child = execa(file, args, {
     input: opts.input,
     stdin: opts.input === undefined ? 'ignore' : undefined,
@@ -75,7 +80,7 @@ export async function run(file: string, args: string[], opts: ExecOptions = {}):
   const r = await child;
   const stdout = String(r.stdout ?? '');
   const stderr = String(r.stderr ?? '');
-  if (r.isCanceled || signal.aborted) throw new InterruptedError(`interrupted: ${file} ${args[0] ?? ''} was stopped`);
+  if (r.isCanceled || signal.aborted) throw new InterruptedError(`${stoppedBy(signal)}: ${file} ${args[0] ?? ''} was stopped`);
   if (r.failed && (r.code === 'ENOENT' || /ENOENT/.test(String(r.message)))) {
     throw new CommandError(`${file} not found on PATH`, file.endsWith('helm') ? 'install helm 3.8+ (https://helm.sh/docs/intro/install/)' : file.endsWith('kubectl') ? 'install kubectl (https://kubernetes.io/docs/tasks/tools/)' : `install ${file}`);
   }

@@ -26,8 +26,8 @@ export function kubectlBinary(env: NodeJS.ProcessEnv = process.env): string {
   return env.JITSI_K8S_KUBECTL || 'kubectl';
 }
 
-export async function detectHelm(bin = helmBinary()): Promise<ToolInfo> {
-  const out = await run(bin, ['version', '--template', '{{.Version}}'], { timeoutMs: 20_000 });
+export async function detectHelm(bin = helmBinary(), signal?: AbortSignal): Promise<ToolInfo> {
+  const out = await run(bin, ['version', '--template', '{{.Version}}'], { timeoutMs: 20_000, signal });
   const v = parseVersion(out.stdout);
   if (!v) throw new CommandError(`cannot read the helm version from "${out.stdout.trim()}"`, 'install helm 3.8+ (https://helm.sh/docs/intro/install/)');
   if (v.major < MIN_HELM.major || (v.major === MIN_HELM.major && v.minor < MIN_HELM.minor)) {

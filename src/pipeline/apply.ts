@@ -40,6 +40,8 @@ export interface ApplyInput {
   report?: PipelineReport;
   /** the progress display the plan runs under; default: none */
   runTasks?: TaskRunner;
+  /** stops the work (default: the process's stop signal); a bench sweep's restore passes its own, which outlives Ctrl-C/SIGTERM */
+  signal?: AbortSignal;
 }
 
 export interface ApplyResult {
@@ -82,12 +84,12 @@ function withLearnt(config: Config, l: Learnt): Config {
 
 export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   const report = input.report ?? SILENT;
-  const signal = interruptSignal();
+  const signal = input.signal ?? interruptSignal();
   let config = input.config;
   let release = renderRelease(config, input.secrets);
   let helm: ToolInfo;
   try {
-    helm = await detectHelm(helmBinary());
+    helm = await detectHelm(helmBinary(), signal);
   } catch (e) {
     if (!input.dryRun) throw e;
     report.warn(`${(e as Error).message}; the plan below assumes helm 3 flags`);
@@ -101,7 +103,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   if (!input.skipPreflight) {
     const { runPreflight } = await import('../cluster/preflight.js');
     const { openKube } = await import('../cluster/kube.js');
-    const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace });
+    const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
     const result = await runPreflight(kube, config, { yes: input.yes });
     report.preflight(result);
     const failed = result.checks.filter((c) => c.verdict === 'fail');
@@ -112,7 +114,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       );
     }
   }
-  const actions = input.actions ?? (await defaultClusterActions(config));
+  const actions = input.actions ?? (await defaultClusterActions(config, undefined, signal));
   let learnt: Learnt = {};
   const outcomes = await runPlan(
     plan,

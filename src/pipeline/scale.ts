@@ -85,16 +85,17 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
 }
 
 /** For `bench --replicas` (a bench BridgeScaler): scale bridges through the same pipeline without touching jitsi-k8s.yaml. */
-export function createJvbScaler(input: { configPath: string; config: Config; secrets: Secrets; runTasks?: TaskRunner }) {
+export function createJvbScaler(input: { configPath: string; config: Config; secrets: Secrets; runTasks?: TaskRunner; actions?: ClusterActions }) {
   let current = input.config;
   return {
     async current(): Promise<number> {
       return current.components.jvb.replicas;
     },
-    async scaleTo(bridges: number): Promise<void> {
+    // the sweep's restore after Ctrl-C/SIGTERM comes with its own signal: the process's is aborted by then
+    async scaleTo(bridges: number, signal: AbortSignal): Promise<void> {
       const change = planScaleChange(current, { component: 'jvb', count: bridges });
       if (change.from === change.to) return;
-      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks });
+      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks, actions: input.actions, signal });
       current = change.config;
     },
   };

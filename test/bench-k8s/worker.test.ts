@@ -109,6 +109,64 @@ describe('bench worker', () => {
     expect(left).toEqual([]);
   });
 
+  it('the pod program (dist/worker.mjs) stopped by SIGTERM leaves within its 15 s bound even when its cleanup cannot finish: exit 143 before the pod\'s grace period', { timeout: 150_000 }, async () => {
+    const { spawn } = await import('node:child_process');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { run } = await import('../../src/cluster/exec.js');
+    const { repoRoot } = await import('../support/tools.js');
+    const { STOP_GRACE_MS } = await import('../../src/bench/runner.js');
+    const { WORKER_TERMINATION_GRACE_S } = await import('../../src/bench/k8s/job.js');
+    // the program the Job ships, built from the current source
+    await run(process.execPath, [join(repoRoot, 'scripts/build-worker.mjs')], { timeoutMs: 120_000 });
+    const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 1, rooms: 1, senders: 1, durationMs: '5m', rampPerSecond: '10/s', sampleIntervalMs: '1s' });
+    const specFile = join(work, 'hold.json');
+    writeFileSync(specFile, JSON.stringify({ runId: 't3', step: 0, bridges: 1, startAtMs: Date.now() + 1_000, scenario: { ...scenario, outDir: '-' }, shards: shardAssignment(assignParticipants(scenario), { perPod: 1 }) }));
+    // stands in for a helper that outlives its browser and keeps the browser's output open (cleanup that cannot finish):
+    // a process in its own session holding the pipes, so the program's event loop never empties by itself
+    const wrapper = join(work, 'chromium-holds-pipes.sh');
+    writeFileSync(wrapper, `#!/bin/sh\nsetsid sleep 300 &\nexec '${chromiumBin()}' "$@"\n`, { mode: 0o755 });
+    const mark = `${process.pid}-${Date.now()}`;
+    const marked = () =>
+      readdirSync('/proc').filter((d) => {
+        try {
+          return /^\d+$/.test(d) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8')) && readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`JK8S_WORKER_HOLD=${mark}`);
+        } catch {
+          return false;
+        }
+      });
+    const child = spawn(process.execPath, [join(repoRoot, 'dist/worker.mjs'), '--spec', specFile, '--shard', '0', '--browser', wrapper], {
+      env: { ...process.env, CI: '1', NO_COLOR: '1', JK8S_WORKER_HOLD: mark },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
+      const until = Date.now() + 90_000;
+      while (!/"phase":"steady","kind":"participant"/.test(stdout) && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
+      expect(stdout, stderr).toMatch(/"phase":"steady","kind":"participant"/);
+      const sentAt = Date.now();
+      child.kill('SIGTERM');
+      const { code, at } = await exited;
+      console.log(`pod program stopped by SIGTERM with its cleanup held up: exit ${code} after ${at - sentAt} ms (bound ${STOP_GRACE_MS} ms, pod grace ${WORKER_TERMINATION_GRACE_S} s)`);
+      expect(code, stderr).toBe(143);
+      expect(stderr).toContain('interrupted by SIGTERM');
+      expect(stderr).toContain(`cleanup after SIGTERM took longer than ${STOP_GRACE_MS / 1000}s: leaving now`);
+      // its own bound, with room to spare before the kubelet's SIGKILL (exit 137 would be a dead worker)
+      expect(at - sentAt).toBeLessThan(STOP_GRACE_MS + 3_000);
+      expect(at - sentAt).toBeLessThan(WORKER_TERMINATION_GRACE_S * 1000 - 10_000);
+      // the browser itself was closed; only the stand-in helper is left, which the test ends
+      const commands = () => marked().map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]);
+      for (const stop = Date.now() + 5_000; commands().some((c) => c !== 'sleep') && Date.now() < stop; ) await new Promise((r) => setTimeout(r, 200));
+      expect(commands()).toEqual(['sleep']);
+    } finally {
+      child.kill('SIGKILL');
+      for (const pid of marked()) process.kill(Number(pid), 'SIGKILL');
+    }
+  });
+
   it('a shard the spec does not have is a usage error', async () => {
     const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 2 });
     const specFile = join(work, 'small.json');

@@ -163,6 +163,51 @@ describe('stopping a real bench run (built bin, loopback, Chromium)', () => {
   }, 150_000);
 });
 
+describe('stopping a bench while its browsers start (the first minutes of a big run)', () => {
+  it('SIGTERM between two browser launches: no further browser starts, the ones up are closed, exit 143 with samples and report', async () => {
+    const id = `${process.pid}-launch-${Date.now()}`;
+    started.push(id);
+    const out = join(work, id);
+    // the real browser, counted: each launch appends a line before Chromium starts
+    const wrapper = join(work, `chromium-${id}.sh`);
+    writeFileSync(wrapper, `#!/bin/sh\necho launch >> "$0.count"\nexec '${chromiumBin()}' "$@"\n`, { mode: 0o755 });
+    const launches = () => (existsSync(`${wrapper}.count`) ? readFileSync(`${wrapper}.count`, 'utf8').split('\n').filter(Boolean).length : 0);
+    const child = spawn(
+      process.execPath,
+      [cliBin, 'bench', '--target', 'loopback', '--participants', '6', '--rooms', '1', '--per-browser', '1', '--ramp', '1/s', '--warmup', '0s', '--duration', '5m', '--browser', wrapper, '--out', out, '--yes'],
+      { cwd: work, env: { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache'), [MARK]: id }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.resume();
+    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
+    // six browsers start one after another before anyone joins: stop while the second one starts
+    await waitFor('the second browser to be launched', () => launches() >= 2, 60_000);
+    const launchedBefore = launches();
+    const sentAt = Date.now();
+    child.kill('SIGTERM');
+    const { code, at } = await exited;
+    console.log(`SIGTERM while browsers start: exit ${code} after ${at - sentAt} ms; ${launchedBefore} of 6 browsers launched before, ${launches()} in all`);
+    expect(code, stderr).toBe(143);
+    // the launch under way finishes first (a few seconds on a busy machine): README's bound for a bench
+    expect(at - sentAt).toBeLessThan(15_000);
+    expect(launches()).toBe(launchedBefore);
+    // nobody joins (no ramp-up)
+    expect(stderr).toContain(`step 1: ${launchedBefore} of 6 browser(s) ready`);
+    expect(stderr).toContain('bench: 0 joined, 0 failed');
+    await waitFor("the run's processes to end", () => processesOf(id).length === 0, 1_000);
+    const records = readFileSync(join(out, 'samples.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; event?: string; participant?: string });
+    expect(records.some((r) => r.participant !== undefined)).toBe(false); // nobody joined
+    expect(records.at(-1)).toMatchObject({ kind: 'event', event: 'interrupted' });
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { run: { interrupted: boolean } };
+    expect(summary.run.interrupted).toBe(true);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  }, 150_000);
+});
+
 describe('a browser that dies during the ramp-up (as the OOM killer ends one)', () => {
   it('stops the ramp-up instead of starting more participants; the run goes on and says why', async () => {
     const id = `${process.pid}-oom-${Date.now()}`;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPlan, runStep, type StepContext, type TaskRunner } from '../../src/cluster/apply.js';
 import { detectHelm } from '../../src/cluster/helm.js';
 import { planApply, planUninstall } from '../../src/cluster/plan.js';
-import { CommandError } from '../../src/errors.js';
+import { CommandError, InterruptedError } from '../../src/errors.js';
 import { renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { cluster, helmAsync, kubectl, skipReason, writeKubeconfig } from '../support/control-plane.js';
@@ -59,6 +59,17 @@ describe.skipIf(!cluster)(`apply runner with real helm on a real API server${clu
   it('detects the helm version', () => {
     expect(ctx.helm.major).toBeGreaterThanOrEqual(3);
     expect(ctx.helm.version).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('after a stop signal no step starts: helm is not even spawned, and the error names the signal', { timeout: 60_000 }, async () => {
+    const stop = new AbortController();
+    stop.abort(new InterruptedError('interrupted by SIGTERM'));
+    const untouched = renderRelease(config({ cluster: { namespace: empty } }), FIXED_SECRETS);
+    const plan = planApply(untouched, { helm: ctx.helm, timeout: '1m', chart: localChart() });
+    await expect(runPlan(plan, { ...ctx, signal: stop.signal }, 'jitsi')).rejects.toThrow(new RegExp(`^interrupted by SIGTERM: ${ctx.helm.bin} \\S+ was not started$`));
+    // nothing reached the cluster: no namespace, no release
+    expect(kubectl(['get', 'namespaces', '-o', 'name'])).not.toContain(`namespace/${empty}`);
+    expect((await helmAsync(['list', '--namespace', empty, '--all', '--short'])).trim()).toBe('');
   });
 
   it('an installed release with the same values and chart is left alone (no upgrade, no write)', { timeout: 120_000 }, async () => {

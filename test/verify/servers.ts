@@ -80,8 +80,11 @@ export interface Prosody {
   close(): Promise<void>;
 }
 
-/** prosody 0.12 in the foreground: HTTP (BOSH + WebSocket) on a loopback port, an anonymous VirtualHost. */
-export async function startProsody(bin: string, xmppDomain: string): Promise<Prosody> {
+/**
+ * prosody 0.12 in the foreground: HTTP (BOSH + WebSocket) on a loopback port, an anonymous VirtualHost,
+ * and optionally a second one that needs accounts (a Jitsi "secure domain": internal_hashed).
+ */
+export async function startProsody(bin: string, xmppDomain: string, opts: { secureDomain?: string } = {}): Promise<Prosody> {
   const dir = mkdtempSync(join(tmpdir(), 'verify-prosody-'));
   mkdirSync(join(dir, 'data'));
   mkdirSync(join(dir, 'certs'));
@@ -109,6 +112,7 @@ export async function startProsody(bin: string, xmppDomain: string): Promise<Pro
       'consider_bosh_secure = true',
       `VirtualHost "${xmppDomain}"`,
       '  authentication = "anonymous"',
+      ...(opts.secureDomain ? [`VirtualHost "${opts.secureDomain}"`, '  authentication = "internal_hashed"'] : []),
       '',
     ].join('\n'),
   );

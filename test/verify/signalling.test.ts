@@ -22,6 +22,8 @@ import { startProsody, startSiteProxy, systemTool, type Prosody, type SiteProxy 
 
 const DOMAIN = 'meet.test';
 const XMPP_DOMAIN = 'meet.jitsi';
+/** a VirtualHost that needs accounts, as a Jitsi secure domain configures it */
+const SECURE_DOMAIN = 'secure.jitsi';
 const prosodyBin = systemTool('prosody');
 
 describe('parseConfigJs', () => {
@@ -64,7 +66,7 @@ describe.skipIf(!prosodyBin)('XMPP over WebSocket and BOSH through a TLS proxy t
   const site = (p: SiteProxy, over: Partial<SiteAccess> = {}): SiteAccess => ({ origin: `https://${DOMAIN}:${p.port}`, connectAddress: '127.0.0.1', ca: p.ca, timeoutMs: 4000, ...over });
 
   beforeAll(async () => {
-    prosody = await startProsody(prosodyBin!, XMPP_DOMAIN);
+    prosody = await startProsody(prosodyBin!, XMPP_DOMAIN, { secureDomain: SECURE_DOMAIN });
     // a WebSocket backend that is not prosody: it accepts the upgrade but names no subprotocol
     const wss = new WebSocketServer({ noServer: true, handleProtocols: () => false });
     noSubprotocol = createServer();
@@ -99,6 +101,21 @@ describe.skipIf(!prosodyBin)('XMPP over WebSocket and BOSH through a TLS proxy t
     expect(boshCheck(`https://${DOMAIN}:${p.port}/http-bind`, bosh, { xmppDomain: XMPP_DOMAIN, webSocketWorks: true })).toMatchObject({ id: 'bosh', verdict: 'ok' });
     // the probe ended its BOSH session instead of leaving it to prosody's inactivity timeout
     expect(prosody.log()).toMatch(/BOSH client disconnected: session close/);
+  });
+
+  it('a domain that needs accounts (secure domain): the row reports the mechanisms it offers instead of ANONYMOUS', async () => {
+    const p = await proxy({ upgrade: 'pass' });
+    const ws = await probeXmppWebSocket(site(p), { xmppDomain: SECURE_DOMAIN, holdMs: 0 });
+    expect(ws, prosody.log()).toMatchObject({ outcome: 'features', closedCleanly: true });
+    if (ws.outcome !== 'features') throw new Error('no features');
+    // prosody's internal_hashed: SCRAM, and PLAIN because TLS ends at the proxy (consider_websocket_secure)
+    expect(ws.mechanisms).toContain('PLAIN');
+    expect(ws.mechanisms.some((m) => m.startsWith('SCRAM-SHA-'))).toBe(true);
+    expect(ws.mechanisms).not.toContain('ANONYMOUS');
+    const row = xmppWebSocketCheck('wss://x/xmpp-websocket', ws, { xmppDomain: SECURE_DOMAIN, holdMs: 0 });
+    expect(row).toMatchObject({ verdict: 'ok', message: expect.stringContaining(`(SASL ${ws.mechanisms.join(', ')})`) });
+    const bosh = await probeBosh(site(p), { xmppDomain: SECURE_DOMAIN });
+    expect(bosh).toMatchObject({ outcome: 'session', mechanisms: ws.mechanisms });
   });
 
   it('a proxy that strips the upgrade: "upgrade refused (HTTP 200)" with the ingress hint; BOSH still answers', async () => {

@@ -6,9 +6,10 @@
  */
 import { parseArgs } from 'node:util';
 import { CommandError, InterruptedError, UsageError } from '../../errors.js';
-import { installStopSignals, interruptedBy, interruptSignal, STOP_EXIT_CODES } from '../../interrupt.js';
+import { installStopSignals, interruptedBy, interruptSignal, setStopGrace, STOP_EXIT_CODES } from '../../interrupt.js';
 import { createLogger } from '../../ui/log.js';
 import { findBrowser } from '../find-browser.js';
+import { STOP_GRACE_MS } from '../runner.js';
 import { credentialsFromEnv, lineWriter, readWorkerSpec, runWorker } from './worker.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -28,16 +29,21 @@ async function main(argv: string[]): Promise<number> {
     const out = lineWriter((text) => process.stdout.write(text));
     const r = await runWorker({ spec, shard: Number(o.shard), signal: interruptSignal(), out, log, browser, credentials: credentialsFromEnv(process.env) });
     log.info(`shard ${o.shard}: ${r.joined} joined, ${r.failed} failed, ${out.count} records`);
-    if (interruptSignal().aborted) throw new InterruptedError();
+    if (interruptSignal().aborted) throw interruptSignal().reason as Error;
     return 0;
   } catch (e) {
     // the coordinator tells a worker stopped by the kubelet's SIGTERM (143) from one that died
-    if (e instanceof InterruptedError) return STOP_EXIT_CODES[interruptedBy() ?? 'SIGINT'];
+    if (e instanceof InterruptedError) {
+      log.error(e.message);
+      return STOP_EXIT_CODES[interruptedBy() ?? 'SIGINT'];
+    }
     const hint = e instanceof UsageError || e instanceof CommandError ? e.hint : undefined;
     log.error((e as Error).message, hint);
     return e instanceof UsageError ? 2 : 1;
   }
 }
 
+// the worker's own bound, well inside the pod's terminationGracePeriodSeconds (job.ts): exit 143 before the kubelet's SIGKILL (137, a death)
+setStopGrace(STOP_GRACE_MS);
 installStopSignals((code) => process.exit(code));
 process.exitCode = await main(process.argv.slice(2));
