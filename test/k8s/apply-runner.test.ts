@@ -67,9 +67,8 @@ describe.skipIf(!cluster)(`apply runner with real helm on a real API server${clu
     const untouched = renderRelease(config({ cluster: { namespace: empty } }), FIXED_SECRETS);
     const plan = planApply(untouched, { helm: ctx.helm, timeout: '1m', chart: localChart() });
     await expect(runPlan(plan, { ...ctx, signal: stop.signal }, 'jitsi')).rejects.toThrow(new RegExp(`^interrupted by SIGTERM: ${ctx.helm.bin} \\S+ was not started$`));
-    // nothing reached the cluster: no namespace, no release
-    expect(kubectl(['get', 'namespaces', '-o', 'name'])).not.toContain(`namespace/${empty}`);
-    expect((await helmAsync(['list', '--namespace', empty, '--all', '--short'])).trim()).toBe('');
+    // nothing reached the cluster: no namespace (the install creates it; helm keeps its release Secrets in it)
+    expect(kubectl(['get', 'namespaces', '-o', 'name']).split('\n')).not.toContain(`namespace/${empty}`);
   });
 
   it('an installed release with the same values and chart is left alone (no upgrade, no write)', { timeout: 120_000 }, async () => {
