@@ -9,7 +9,7 @@ import { cpus, freemem } from 'node:os';
 import type { Calibration } from './calibrate.js';
 import type { ParticipantCost } from './k8s/job.js';
 import { shardAssignment } from './k8s/shard.js';
-import { assignParticipants, DEFAULT_ROOM_SIZE, DEFAULT_SENDERS_PER_ROOM, roomSizes, type Scenario } from './scenario.js';
+import { assignParticipants, DEFAULT_DURATION_MS, DEFAULT_ROOM_SIZE, DEFAULT_SENDERS_PER_ROOM, formatDuration, roomSizes, type Scenario } from './scenario.js';
 
 export interface ParticipantCosts {
   /** cores of a page sending one video stream (to a bridge, or to the loopback conference's forwarding unit) */
@@ -188,11 +188,12 @@ export function podCost(s: Parameters<typeof scenarioLoad>[0], costs: Participan
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** The `--runner k8s` form of the scenario for the message that refuses to run it here. */
-export function k8sCommand(s: Pick<Scenario, 'target' | 'url' | 'participants' | 'rooms' | 'roomSize' | 'senders'>): string {
+export function k8sCommand(s: Pick<Scenario, 'target' | 'url' | 'participants' | 'rooms' | 'roomSize' | 'senders' | 'durationMs'>): string {
   const defaults = { rooms: Math.ceil(s.participants / DEFAULT_ROOM_SIZE), senders: Math.min(DEFAULT_SENDERS_PER_ROOM, Math.floor(s.participants / s.rooms)) };
   const args = ['jitsi-k8s bench', `--url ${s.target === 'jitsi' && s.url ? s.url : 'https://<your Jitsi site>'}`, `--participants ${s.participants}`];
   if (s.roomSize !== undefined) args.push(`--room-size ${s.roomSize}`);
   else if (s.rooms !== defaults.rooms) args.push(`--rooms ${s.rooms}`);
   if (s.senders !== defaults.senders) args.push(`--senders ${s.senders}`);
+  if (s.durationMs !== DEFAULT_DURATION_MS) args.push(`--duration ${formatDuration(s.durationMs)}`);
   return [...args, '--runner k8s'].join(' ');
 }

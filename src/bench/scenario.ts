@@ -15,6 +15,20 @@ export function parseDuration(text: string): number | undefined {
   return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
 }
 
+/** Milliseconds as parseDuration reads them back: 5000 → "5s", 90000 → "1m30s", 500 → "500ms". */
+export function formatDuration(ms: number): string {
+  const parts: string[] = [];
+  let left = Math.round(ms);
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (left >= size) {
+      parts.push(`${Math.floor(left / size)}${unit}`);
+      left %= size;
+    }
+  }
+  if (left > 0 || parts.length === 0) parts.push(`${left}ms`);
+  return parts.join('');
+}
+
 /** "2/s", "30/m", "2" (per second) → joins per second; undefined when malformed or ≤ 0. */
 export function parseRamp(text: string): number | undefined {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|m|h))?\s*$/.exec(text);
@@ -41,6 +55,8 @@ export const TARGETS = ['loopback', 'jitsi'] as const;
 
 /** A meeting of ten with two cameras on: many such rooms load a bridge the way real traffic does. */
 export const DEFAULT_ROOM_SIZE = 10;
+/** The steady phase when --duration is not given. */
+export const DEFAULT_DURATION_MS = 60_000;
 export const DEFAULT_SENDERS_PER_ROOM = 2;
 
 /** Rooms as given, else as many rooms of roomSize as the participants fill. */
@@ -77,7 +93,7 @@ export const scenarioSchema = z.pipe(
         z.optional(whole().check(z.minimum(0, 'must be ≥ 0'))),
         'receivers of each room that drop received video before decoding (Jitsi lite mode), the first ones to join; default all',
       ),
-      durationMs: described(z._default(duration(), 60_000), 'length of the steady phase'),
+      durationMs: described(z._default(duration(), DEFAULT_DURATION_MS), 'length of the steady phase'),
       rampPerSecond: described(
         z._default(
           z.pipe(

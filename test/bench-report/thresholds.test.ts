@@ -168,6 +168,7 @@ describe('--max-regression', () => {
     ['10%', { all: 10, perFigure: {} }],
     ['10%,rtt.p95=25%', { all: 10, perFigure: { 'rtt.p95': 25 } }],
     [' audio.loss.pooled = 5 % ', { all: null, perFigure: { 'audio.loss.pooled': 5 } }],
+    ['.5%,rtt.p95=0.5%', { all: 0.5, perFigure: { 'rtt.p95': 0.5 } }],
   ])('%j parses', (text, fields) => {
     expect(parseMaxRegression(text)).toMatchObject(fields);
   });

@@ -78,5 +78,8 @@ describe('load-generator pods', () => {
     expect(k8sCommand(parseScenario({ participants: 200 }))).toBe('jitsi-k8s bench --url https://<your Jitsi site> --participants 200 --runner k8s');
     expect(k8sCommand(jitsi({ participants: 200, rooms: 1, senders: 4 }))).toBe('jitsi-k8s bench --url https://meet.example.com --participants 200 --rooms 1 --senders 4 --runner k8s');
     expect(k8sCommand(jitsi({ participants: 60, roomSize: 6 }))).toBe('jitsi-k8s bench --url https://meet.example.com --participants 60 --room-size 6 --runner k8s');
+    // the run's length carries over; the default is left out
+    expect(k8sCommand(parseScenario({ participants: 200, durationMs: '5s' }))).toBe('jitsi-k8s bench --url https://<your Jitsi site> --participants 200 --duration 5s --runner k8s');
+    expect(k8sCommand(parseScenario({ participants: 200, durationMs: '1m30s' }))).toContain(' --duration 1m30s --runner k8s');
   });
 });

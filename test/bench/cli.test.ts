@@ -93,7 +93,7 @@ describe('jitsi-k8s bench (built bin)', () => {
     expect(r.stderr).toMatch(/200 participants need about \d+ cores and [\d.]+ GiB to drive \(built-in estimate from bench\/results\/loopback-2026-11-27\.md/);
     expect(r.stderr).toContain('jitsi-k8s bench calibrate');
     expect(r.stderr).toContain('10 load-generator pods × 20 participants (2 rooms each)');
-    expect(r.stderr).toContain('jitsi-k8s bench --url https://<your Jitsi site> --participants 200 --runner k8s');
+    expect(r.stderr).toContain('jitsi-k8s bench --url https://<your Jitsi site> --participants 200 --duration 5s --runner k8s');
     expect(r.stderr).toContain('error: this machine cannot drive 200 participants (estimate above); no browser was started');
     expect(r.stderr.indexOf('bench: 200 participants =')).toBeLessThan(r.stderr.indexOf('need about'));
     expect(r.stdout).toBe('');

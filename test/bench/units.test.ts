@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignParticipants, describeShape, parseDuration, parseRamp, parseScenario, roomSizes, scenarioSchema } from '../../src/bench/scenario.js';
+import { assignParticipants, describeShape, formatDuration, parseDuration, parseRamp, parseScenario, roomSizes, scenarioSchema } from '../../src/bench/scenario.js';
 import { mediaFlowing, statsDelta, type RawSnapshot, type RawStream } from '../../src/bench/probe.js';
 import { botOverrides, encodeOverrides, jitsiRoomUrl } from '../../src/bench/jitsi.js';
 import { cpuBetween, parseProcStat, parsePssKiB, processTreeUsage } from '../../src/bench/procstats.js';
@@ -15,6 +15,10 @@ describe('durations and ramps', () => {
     ['1.5s', 1_500],
     ['1h', 3_600_000],
   ])('%s → %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+  it.each([5_000, 90_000, 500, 3_723_004, 60_000, 1_500])('formatDuration(%d) reads back as the same duration', (ms) => expect(parseDuration(formatDuration(ms))).toBe(ms));
+  it('formatDuration writes what a user would type', () => {
+    expect([5_000, 90_000, 500, 3_600_000, 0].map(formatDuration)).toEqual(['5s', '1m30s', '500ms', '1h', '0ms']);
+  });
   it.each(['', 'abc', '5 minutes', '10x', 's', '-5s', '5s garbage'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
   it.each([
     ['2/s', 2],

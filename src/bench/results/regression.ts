@@ -33,7 +33,7 @@ export function parseMaxRegression(raw: string): Allowance {
       const s = start === from ? from + lead : start;
       throw new UsageError(`--max-regression: ${what}\n  ${text}\n  ${' '.repeat(s)}${'^'.repeat(Math.max(1, end - s))}`, HINT);
     };
-    const m = /^\s*(?:([a-z][a-z0-9.-]*)\s*=\s*)?(\d+(?:\.\d+)?)\s*%\s*$/i.exec(entry);
+    const m = /^\s*(?:([a-z][a-z0-9.-]*)\s*=\s*)?(\d+(?:\.\d+)?|\.\d+)\s*%\s*$/i.exec(entry);
     if (!m) {
       if (entry.trim() === '') bad('empty entry', from, from + 1);
       bad('expected a percentage such as 10% or figure=10%');
