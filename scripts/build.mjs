@@ -4,7 +4,7 @@
 // Heavy dependencies stay outside the bundle: they load from node_modules only when a command's action imports them.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBuiltin } from 'node:module';
 import { build, transform } from 'esbuild';
@@ -72,7 +72,7 @@ async function commonJsChunks(outputs, metafile) {
     });
     const target = join(root, cjsName(out));
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, `${cjs.code}//# sourceMappingURL=${target.slice(dirname(target).length + 1)}.map\n`);
+    writeFileSync(target, `${cjs.code}//# sourceMappingURL=${basename(target)}.map\n`);
     writeFileSync(`${target}.map`, cjs.map);
     written.push(cjs.code);
   }

@@ -42,8 +42,11 @@ const buildDir = `${__JK8S_BUILD_ID__}-${process.version}-${process.arch}`;
 const command = /^[a-z][a-z-]*$/.exec(process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '')?.[0] ?? 'main';
 const cacheDir = root && join(root, buildDir, command);
 
+/** A bundle file's path under dist/ ("cli.cjs", "chunks/…"): the build's names for it. */
+const inDist = (file: string) => file.slice(dist.length + 1);
+
 function cacheFileOf(file: string): string | undefined {
-  return cacheDir && join(cacheDir, `${file.slice(dist.length + 1).replaceAll('/', '_')}.bin`);
+  return cacheDir && join(cacheDir, `${inDist(file).replaceAll('/', '_')}.bin`);
 }
 
 function readCache(file: string | undefined): Buffer | undefined {
@@ -79,7 +82,7 @@ function load(file: string): unknown {
 
 /** A lazily loaded chunk: the packages it imports statically are imported first (they may be ES modules only). */
 async function loadLazy(file: string): Promise<unknown> {
-  const needed = (__JK8S_PRELOAD__[file.slice(dist.length + 1)] ?? []).filter((p) => !packages.has(p));
+  const needed = (__JK8S_PRELOAD__[inDist(file)] ?? []).filter((p) => !packages.has(p));
   await Promise.all(
     needed.map(async (name) => {
       const namespace = (await import(name)) as Record<string, unknown>;

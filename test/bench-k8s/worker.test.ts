@@ -1,4 +1,5 @@
 /** Worker mode for real: the built bin, a shard spec, real Chromium into the local loopback conference. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,32 @@ import { shardPlan } from '../../src/bench/k8s/worker.js';
 import { startLoopbackConference, type LoopbackConference } from '../../src/bench/loopback/server.js';
 import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
 import { cliAsync } from '../support/cli.js';
-import { chromiumBin } from '../support/tools.js';
+import { processesMarked } from '../support/processes.js';
+import { chromiumBin, cliBin, repoRoot } from '../support/tools.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const STEADY = /"phase":"steady","kind":"participant"/;
+
+/** Runs a worker program (the CLI's or the pod's) until its participants are steady, then sends SIGTERM; the exit and its output. */
+async function sigtermWhenSteady(argv: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, argv, { env: { ...process.env, CI: '1', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
+  try {
+    for (const until = Date.now() + 90_000; !STEADY.test(stdout) && Date.now() < until && child.exitCode === null; ) await new Promise((r) => setTimeout(r, 200));
+    expect(stdout, stderr).toMatch(STEADY);
+    const sentAt = Date.now();
+    child.kill('SIGTERM');
+    const { code, at } = await exited;
+    return { code, afterMs: at - sentAt, stdout, stderr };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
 
 let conf: LoopbackConference;
 const work = mkdtempSync(join(tmpdir(), 'jk8s-worker-'));
@@ -70,50 +94,25 @@ describe('bench worker', () => {
   });
 
   it('SIGTERM (the kubelet stopping the pod): stops, closes its browsers, its last records are whole lines, exits 143', { timeout: 120_000 }, async () => {
-    const { spawn } = await import('node:child_process');
-    const { readdirSync, readFileSync } = await import('node:fs');
-    const { cliBin } = await import('../support/tools.js');
     const scenario = parseScenario({ target: 'jitsi', url: conf.url, participants: 2, rooms: 1, senders: 1, durationMs: '5m', rampPerSecond: '10/s', sampleIntervalMs: '1s' });
     const shards = shardAssignment(assignParticipants(scenario), { perPod: 2 });
     const specFile = join(work, 'stop.json');
     writeFileSync(specFile, JSON.stringify({ runId: 't2', step: 0, bridges: 1, startAtMs: Date.now() + 1_000, scenario: { ...scenario, outDir: '-' }, shards }));
-    const mark = `JK8S_WORKER_STOP=${process.pid}-${Date.now()}`;
-    const child = spawn(process.execPath, [cliBin, 'bench', 'worker', '--spec', specFile, '--shard', '0', '--browser', chromiumBin()], {
-      env: { ...process.env, CI: '1', NO_COLOR: '1', JK8S_WORKER_STOP: mark.split('=')[1] },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
-    const until = Date.now() + 90_000;
-    while (!/"phase":"steady","kind":"participant"/.test(stdout) && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-    const sentAt = Date.now();
-    child.kill('SIGTERM');
-    const { code, at } = await exited;
+    const mark = `${process.pid}-${Date.now()}`;
+    const { code, afterMs, stdout, stderr } = await sigtermWhenSteady([cliBin, 'bench', 'worker', '--spec', specFile, '--shard', '0', '--browser', chromiumBin()], { JK8S_WORKER_STOP: mark });
     expect(code, stderr).toBe(143);
-    expect(at - sentAt).toBeLessThan(10_000);
+    expect(afterMs).toBeLessThan(10_000);
     const records = stdout.trim().split('\n').map((l) => JSON.parse(l) as Any);
     expect(records.some((x) => x.kind === 'participant' && x.phase === 'steady')).toBe(true);
     expect(stderr).toContain('shard 0: 2 joined, 0 failed');
     expect(stderr).toContain('interrupted by SIGTERM');
     // no process of this worker (Chromium included) is left
-    const left = readdirSync('/proc').filter((d) => {
-      try {
-        return /^\d+$/.test(d) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8')) && readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(mark);
-      } catch {
-        return false;
-      }
-    });
-    expect(left).toEqual([]);
+    expect(processesMarked('JK8S_WORKER_STOP', mark)).toEqual([]);
   });
 
   it('the pod program (dist/worker.mjs) stopped by SIGTERM leaves within its 15 s bound even when its cleanup cannot finish: exit 143 before the pod\'s grace period', { timeout: 150_000 }, async () => {
-    const { spawn } = await import('node:child_process');
-    const { readdirSync, readFileSync } = await import('node:fs');
+    const { readFileSync } = await import('node:fs');
     const { run } = await import('../../src/cluster/exec.js');
-    const { repoRoot } = await import('../support/tools.js');
     const { STOP_GRACE_MS } = await import('../../src/bench/runner.js');
     const { WORKER_TERMINATION_GRACE_S } = await import('../../src/bench/k8s/job.js');
     // the program the Job ships, built from the current source
@@ -126,44 +125,22 @@ describe('bench worker', () => {
     const wrapper = join(work, 'chromium-holds-pipes.sh');
     writeFileSync(wrapper, `#!/bin/sh\nsetsid sleep 300 &\nexec '${chromiumBin()}' "$@"\n`, { mode: 0o755 });
     const mark = `${process.pid}-${Date.now()}`;
-    const marked = () =>
-      readdirSync('/proc').filter((d) => {
-        try {
-          return /^\d+$/.test(d) && !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8')) && readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(`JK8S_WORKER_HOLD=${mark}`);
-        } catch {
-          return false;
-        }
-      });
-    const child = spawn(process.execPath, [join(repoRoot, 'dist/worker.mjs'), '--spec', specFile, '--shard', '0', '--browser', wrapper], {
-      env: { ...process.env, CI: '1', NO_COLOR: '1', JK8S_WORKER_HOLD: mark },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const marked = () => processesMarked('JK8S_WORKER_HOLD', mark);
     try {
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on('exit', (code) => resolve({ code, at: Date.now() })));
-      const until = Date.now() + 90_000;
-      while (!/"phase":"steady","kind":"participant"/.test(stdout) && Date.now() < until && child.exitCode === null) await new Promise((r) => setTimeout(r, 200));
-      expect(stdout, stderr).toMatch(/"phase":"steady","kind":"participant"/);
-      const sentAt = Date.now();
-      child.kill('SIGTERM');
-      const { code, at } = await exited;
-      console.log(`pod program stopped by SIGTERM with its cleanup held up: exit ${code} after ${at - sentAt} ms (bound ${STOP_GRACE_MS} ms, pod grace ${WORKER_TERMINATION_GRACE_S} s)`);
+      const { code, afterMs, stderr } = await sigtermWhenSteady([join(repoRoot, 'dist/worker.mjs'), '--spec', specFile, '--shard', '0', '--browser', wrapper], { JK8S_WORKER_HOLD: mark });
+      console.log(`pod program stopped by SIGTERM with its cleanup held up: exit ${code} after ${afterMs} ms (bound ${STOP_GRACE_MS} ms, pod grace ${WORKER_TERMINATION_GRACE_S} s)`);
       expect(code, stderr).toBe(143);
       expect(stderr).toContain('interrupted by SIGTERM');
       expect(stderr).toContain(`cleanup after SIGTERM took longer than ${STOP_GRACE_MS / 1000}s: leaving now`);
       // its own bound, with room to spare before the kubelet's SIGKILL (exit 137 would be a dead worker)
-      expect(at - sentAt).toBeLessThan(STOP_GRACE_MS + 3_000);
-      expect(at - sentAt).toBeLessThan(WORKER_TERMINATION_GRACE_S * 1000 - 10_000);
+      expect(afterMs).toBeLessThan(STOP_GRACE_MS + 3_000);
+      expect(afterMs).toBeLessThan(WORKER_TERMINATION_GRACE_S * 1000 - 10_000);
       // the browser itself was closed; only the stand-in helper is left, which the test ends
       const commands = () => marked().map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]);
       for (const stop = Date.now() + 5_000; commands().some((c) => c !== 'sleep') && Date.now() < stop; ) await new Promise((r) => setTimeout(r, 200));
       expect(commands()).toEqual(['sleep']);
     } finally {
-      child.kill('SIGKILL');
-      for (const pid of marked()) process.kill(Number(pid), 'SIGKILL');
+      for (const pid of marked()) process.kill(pid, 'SIGKILL');
     }
   });
 

@@ -1,38 +1,25 @@
 /** `jitsi-k8s bench` through the built bin (dist/), as a user runs it: exit codes, stdout vs stderr, Ctrl-C. */
 import { execFile, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { processesMarked } from '../support/processes.js';
 import { chromiumBin, cliBin, repoRoot } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-cli-'));
 const env = { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
 
 beforeAll(() => {
-  const built = join(repoRoot, 'dist/commands/bench.js');
+  // the bin runs the bundle
+  const built = join(repoRoot, 'dist/cli.cjs');
   if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(repoRoot, 'src/commands/bench.ts')).mtimeMs) {
-    throw new Error('dist/ is missing or older than src/: build first (npx tsc -p .)');
+    throw new Error('the bundle (dist/cli.cjs) is missing or older than src/: build first (npm run build)');
   }
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-
-/** Live (not zombie) processes whose environment carries the marker. */
-function marked(mark: string): number[] {
-  const pids: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${d}/stat`, 'utf8'))) continue;
-      if (readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(mark)) pids.push(Number(d));
-    } catch {
-      // gone
-    }
-  }
-  return pids;
-}
 
 async function cli(args: string[], cwd = work, extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -192,11 +179,11 @@ describe('jitsi-k8s bench (built bin)', () => {
 
   it('--json: the summary on stdout, progress on stderr; Ctrl-C later exits 130 with samples and report kept', async () => {
     const out = join(work, 'run');
-    const mark = `JK8S_CLI_TEST=${process.pid}-${Date.now()}`;
+    const mark = `${process.pid}-${Date.now()}`;
     const child = spawn(process.execPath, [cliBin, 'bench', '--target', 'loopback', '--participants', '2', '--duration', '5m', '--ramp', '10/s', '--warmup', '0s', '--browser', chromiumBin(), '--out', out, '--json'], {
       cwd: work,
       // every process the run starts inherits this marker: afterwards none may be left
-      env: { ...env, JK8S_CLI_TEST: mark.split('=')[1] },
+      env: { ...env, JK8S_CLI_TEST: mark },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -209,12 +196,12 @@ describe('jitsi-k8s bench (built bin)', () => {
     while (Date.now() < until && !(existsSync(join(out, 'samples.jsonl')) && readFileSync(join(out, 'samples.jsonl'), 'utf8').includes('"phase":"steady"'))) {
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(marked(mark).length).toBeGreaterThan(3); // node + Chromium processes are running
+    expect(processesMarked('JK8S_CLI_TEST', mark).length).toBeGreaterThan(3); // node + Chromium processes are running
     child.kill('SIGINT');
     const code = await exited;
     const until2 = Date.now() + 5_000;
-    while (marked(mark).length && Date.now() < until2) await new Promise((r) => setTimeout(r, 200));
-    expect(marked(mark)).toEqual([]);
+    while (processesMarked('JK8S_CLI_TEST', mark).length && Date.now() < until2) await new Promise((r) => setTimeout(r, 200));
+    expect(processesMarked('JK8S_CLI_TEST', mark)).toEqual([]);
     expect(stderr).toContain('interrupted');
     expect(code).toBe(130);
     const samples = readFileSync(join(out, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean);

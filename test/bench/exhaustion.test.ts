@@ -32,6 +32,29 @@ stderr:
 [20623:20702:1129/204603.001723:ERROR:base/threading/platform_thread_posix.cc:162] pthread_create: Resource temporarily unavailable (11)
 [20623:20623:1129/204603.009144:FATAL:content/browser/scheduler/browser_task_executor.cc:319] Failed to start BrowserThread:IO`;
 
+const procsOf = (group: string) => readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+
+/** The processes still in a cgroup after up to 5 s: a run that closed its browsers leaves none. */
+async function processesLeftIn(group: string): Promise<string[]> {
+  for (const until = Date.now() + 5_000; procsOf(group).length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
+  return procsOf(group);
+}
+
+/** Kills what is left in a cgroup the test made (a failed assertion must not leave browsers behind), then removes it. */
+async function removeGroup(group: string): Promise<void> {
+  for (let i = 0; i < 50 && procsOf(group).length; i++) {
+    for (const pid of procsOf(group)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  rmdirSync(group);
+}
+
 describe('exhaustionCause', () => {
   it.each([
     ['Chromium could not spawn its crash handler', CRASHPAD_SPAWN, calm, calm, 'processes', 'the browser said: posix_spawn /usr/lib/chromium/chrome_crashpad_handler: Resource temporarily unavailable (11)'],
@@ -125,22 +148,9 @@ describe('a real run that runs out of processes', () => {
       expect(existsSync(join(out, 'report.html'))).toBe(true);
       expect(readFileSync(join(group, 'pids.events'), 'utf8')).toMatch(/max [1-9]/);
       // the run closed the browser it had: nothing of it is left in the cgroup
-      const until = Date.now() + 5_000;
-      while (readFileSync(join(group, 'cgroup.procs'), 'utf8').trim() && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
-      expect(readFileSync(join(group, 'cgroup.procs'), 'utf8').trim()).toBe('');
+      expect(await processesLeftIn(group)).toEqual([]);
     } finally {
-      // a failed assertion above must not leave browsers behind
-      for (let i = 0; i < 50 && readFileSync(join(group, 'cgroup.procs'), 'utf8').trim(); i++) {
-        for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // gone already
-          }
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      rmdirSync(group);
+      await removeGroup(group);
     }
   }, 180_000);
 });
@@ -186,21 +196,9 @@ describe('a real run whose browsers run out of memory', () => {
       expect(seen.length).toBeLessThan(10);
       const events = readFileSync(join(out, 'samples.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event?: string });
       expect(events.filter((e) => e.event === 'resources-exhausted')).toHaveLength(1);
-      const until = Date.now() + 5_000;
-      while (readFileSync(join(group, 'cgroup.procs'), 'utf8').trim() && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
-      expect(readFileSync(join(group, 'cgroup.procs'), 'utf8').trim()).toBe('');
+      expect(await processesLeftIn(group)).toEqual([]);
     } finally {
-      for (let i = 0; i < 50 && readFileSync(join(group, 'cgroup.procs'), 'utf8').trim(); i++) {
-        for (const pid of readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            // gone already
-          }
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      rmdirSync(group);
+      await removeGroup(group);
     }
   }, 200_000);
 });

@@ -16,7 +16,7 @@ import { openSamples } from '../../src/bench/samples-file.js';
 import type { SampleRecord } from '../../src/bench/samples.js';
 import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
 import { CommandError } from '../../src/errors.js';
-import { cluster, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
+import { cluster, isGone, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
 
 const ns = 'jk8s-bench-real';
 const quiet = { info: () => {}, warn: () => {}, debug: () => {} };
@@ -92,14 +92,7 @@ function playWorkers(runId: string, exitCodeOf: (shard: number) => number | unde
   })();
 }
 
-function gone(kind: string, name: string): boolean {
-  try {
-    kubectl(['get', kind, '-n', ns, name, '-o', 'name']);
-    return false;
-  } catch (e) {
-    return /NotFound/.test(String((e as { stderr?: unknown }).stderr ?? e));
-  }
-}
+const gone = (kind: string, name: string) => isGone(ns, kind, name);
 
 describe.skipIf(!cluster)(`bench --runner k8s on a real control plane${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
   it('the Job controller runs one pod per shard; logs stream in; a failed pod is a dead worker, one stopped by SIGTERM is not; Job and ConfigMap are deleted', { timeout: 240_000 }, async () => {

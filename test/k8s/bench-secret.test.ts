@@ -15,7 +15,7 @@ import { shardAssignment } from '../../src/bench/k8s/shard.js';
 import { openSamples } from '../../src/bench/samples-file.js';
 import { assignParticipants, parseScenario } from '../../src/bench/scenario.js';
 import { CommandError } from '../../src/errors.js';
-import { cluster, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
+import { cluster, isGone, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
 
 const ns = 'jk8s-bench-secret';
 const scenario = parseScenario({ target: 'jitsi', url: 'https://meet.example.com', participants: 4, rooms: 2, senders: 1 });
@@ -35,14 +35,7 @@ function job(runId: string, extra: Partial<WorkerJobInput> = {}): WorkerJobInput
   return { runId, step: 0, bridges: 1, namespace: ns, scenario, shards, startAtMs: Date.now(), image: 'ghcr.io/puppeteer/puppeteer:24.43.1', workerBundle: 'H4sI', cost, deadlineSeconds: 120, ...extra };
 }
 
-function gone(kind: string, name: string): boolean {
-  try {
-    kubectl(['get', kind, '-n', ns, name, '-o', 'name']);
-    return false;
-  } catch (e) {
-    return /NotFound/.test(String((e as { stderr?: unknown }).stderr ?? e));
-  }
-}
+const gone = (kind: string, name: string) => isGone(ns, kind, name);
 
 interface Pod {
   metadata: { name: string };

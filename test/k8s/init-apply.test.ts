@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliAsync } from '../support/cli.js';
-import { cluster, kubectl, kubectlJson, skipReason } from '../support/control-plane.js';
+import { cluster, kubectl, kubectlJson, schedulableNodeCount, skipReason } from '../support/control-plane.js';
 import { helmBin, kubectlBin } from '../support/tools.js';
 
 const ns = `jk8s-init-${Date.now().toString(36).slice(-5)}`;
@@ -18,20 +18,11 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-interface NodeList {
-  items: { spec: { unschedulable?: boolean; taints?: { effect: string }[] }; status: { conditions?: { type: string; status: string }[] } }[];
-}
-
 describe.skipIf(!cluster)(`init → apply against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
   it('writes the files, then the apply preflight stops before any change (exit 1)', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(work, 'a-'));
-    // what the wizard should report: Ready nodes that are not cordoned or tainted NoSchedule/NoExecute, and every class
-    const nodes = kubectlJson<NodeList>(['get', 'nodes']).items.filter(
-      (n) =>
-        !n.spec.unschedulable &&
-        !(n.spec.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
-        n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-    ).length;
+    // what the wizard should report: the schedulable nodes and every class
+    const nodes = schedulableNodeCount();
     const classes = kubectlJson<{ items: unknown[] }>(['get', 'storageclasses']).items.length;
     const env = { KUBECONFIG: cluster!.kubeconfig, JITSI_K8S_HELM: helmBin(), JITSI_K8S_KUBECTL: kubectlBin(), HOME: work };
     const r = await cliAsync(

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/validate.js';
 import { writtenIn } from '../support/cli.js';
-import { cluster, kubectl, kubectlJson, readOnlyUser, skipReason, writeKubeconfig } from '../support/control-plane.js';
+import { cluster, kubectl, kubectlJson, readOnlyUser, schedulableNodeCount, skipReason, writeKubeconfig } from '../support/control-plane.js';
 import { cliBin, repoRoot } from '../support/tools.js';
 
 const ENTER = '\r';
@@ -38,10 +38,6 @@ let kubeconfig: string;
 /** what the cluster holds when the wizard reads it */
 let facts: { nodes: number; classes: number };
 
-interface NodeList {
-  items: { spec: { unschedulable?: boolean; taints?: { effect: string }[] }; status: { conditions?: { type: string; status: string }[] } }[];
-}
-
 beforeAll(() => {
   if (!cluster) return;
   if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed for the PTY tests (apt-get install bsdutils)');
@@ -50,13 +46,7 @@ beforeAll(() => {
   reader = readOnlyUser(`jk8s-wizard-${runId}`);
   // "other" is the current context and unreachable: the person picks the test cluster
   kubeconfig = writeKubeconfig(join(work, 'kubeconfig'), { context: 'test', token: reader.token, others: [{ name: 'other', server: 'https://127.0.0.1:1' }], current: 'other' });
-  const nodes = kubectlJson<NodeList>(['get', 'nodes']).items.filter(
-    (n) =>
-      !n.spec.unschedulable &&
-      !(n.spec.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
-      n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-  ).length;
-  facts = { nodes, classes: kubectlJson<{ items: unknown[] }>(['get', 'storageclasses']).items.length };
+  facts = { nodes: schedulableNodeCount(), classes: kubectlJson<{ items: unknown[] }>(['get', 'storageclasses']).items.length };
 });
 
 afterAll(() => {

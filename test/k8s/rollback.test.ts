@@ -50,6 +50,16 @@ async function expectJitsiBackAt(namespace: string, revision: number, valuesThen
   return h;
 }
 
+/** An apply the policy stops at its extras step: exit 1, the refusal and what was rolled back named, no rollback failed. */
+async function expectRefusedApply(configPath: string, rolledBack: string) {
+  const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
+  expect(r.code, r.stderr).toBe(1);
+  expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
+  expect(r.stderr).toContain(`rolled back: ${rolledBack}`);
+  expect(r.stderr).not.toContain('rollback FAILED');
+  return r;
+}
+
 /** claim name → UID and phase: a claim deleted and made again has a new UID */
 async function claims(namespace: string): Promise<Record<string, { uid: string; phase?: string }>> {
   const list = JSON.parse(await kubectl(['get', 'pvc', '--namespace', namespace, '-o', 'json'])) as {
@@ -178,10 +188,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
         c.components.web.replicas = 2;
         c.exposure.pangolin.endpoint = REFUSED;
       });
-      const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
-      expect(r.stderr).toContain('rolled back: jitsi to revision 1');
+      const r = await expectRefusedApply(configPath, 'jitsi to revision 1');
       expect(r.stderr).toMatch(/hint: an admission policy/);
       const h = await expectJitsiBackAt(ns.upgrade, 1, before, 3);
       expect(h.map((x) => x.status)).toEqual(['superseded', 'superseded', 'deployed']);
@@ -197,10 +204,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
 
   it('a fresh install: the jitsi release this apply installed is removed, exit 1', { timeout: 8 * 60_000 }, async () => {
     const configPath = await init(ns.fresh, REFUSED);
-    const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
-    expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
-    expect(r.stderr).toContain('rolled back: jitsi (new install removed)');
+    await expectRefusedApply(configPath, 'jitsi (new install removed)');
     expect(await releases(ns.fresh)).toEqual([]);
     expect(await kubectl(['get', 'deployments', '--namespace', ns.fresh, '-o', 'name'])).toBe('');
   });
@@ -244,10 +248,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
         c.components.web.replicas = 2;
         c.exposure.pangolin.endpoint = REFUSED;
       });
-      const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
-      expect(r.stderr).toContain('rolled back: jitsi to revision 1');
+      await expectRefusedApply(configPath, 'jitsi to revision 1');
       await expectJitsiBackAt(ns.failed, 1, before, 4);
       const web = JSON.parse(await kubectl(['get', 'deployment', 'jitsi-jitsi-meet-web', '--namespace', ns.failed, '-o', 'json']));
       expect(web.spec.template.spec.nodeSelector ?? {}).toEqual({});
@@ -272,11 +273,7 @@ describe.skipIf(!cluster)(`rollback when the real API server refuses a later ste
       const before = await values(ns.older);
 
       // this apply gives the claims to jitsi-data, upgrades jitsi to mount them from there, then the extras are refused
-      const r = await jitsiK8s(['apply', '--yes', '--config', configPath]);
-      expect(r.code, r.stderr).toBe(1);
-      expect(r.stderr).toContain('this cluster refuses that Pangolin endpoint (test policy)');
-      expect(r.stderr).toContain('rolled back: jitsi to revision 1; jitsi-data (new install removed)');
-      expect(r.stderr).not.toContain('rollback FAILED');
+      await expectRefusedApply(configPath, 'jitsi to revision 1; jitsi-data (new install removed)');
       // revision 3 is helm's first attempt, refused: it cannot roll back onto kept claims missing from revision 2 (helm issue 13142)
       await expectJitsiBackAt(ns.older, 1, before, 4);
       expect(await releases(ns.older)).toEqual(['jitsi deployed']);

@@ -1,4 +1,4 @@
-/** The BUILT bin (`npx tsc -p .` first; npm test builds): `init` without questions, in a temp dir. */
+/** The BUILT bin (`npm run build` first; npm test builds): `init` without questions, in a temp dir. */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

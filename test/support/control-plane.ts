@@ -52,6 +52,27 @@ export function kubectlJson<T = unknown>(args: string[]): T {
   return JSON.parse(kubectl([...args, '-o', 'json'])) as T;
 }
 
+/** True once `kind/name` in the namespace is gone (the API server answers NotFound). */
+export function isGone(namespace: string, kind: string, name: string): boolean {
+  try {
+    kubectl(['get', kind, '-n', namespace, name, '-o', 'name']);
+    return false;
+  } catch (e) {
+    return /NotFound/.test(String((e as { stderr?: unknown }).stderr ?? e));
+  }
+}
+
+/** What the wizard should count, read independently of it: Ready nodes neither cordoned nor tainted NoSchedule/NoExecute. */
+export function schedulableNodeCount(): number {
+  type Node = { spec: { unschedulable?: boolean; taints?: { effect: string }[] }; status: { conditions?: { type: string; status: string }[] } };
+  return kubectlJson<{ items: Node[] }>(['get', 'nodes']).items.filter(
+    (n) =>
+      !n.spec.unschedulable &&
+      !(n.spec.taints ?? []).some((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute') &&
+      n.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  ).length;
+}
+
 /** Adds a simulated node (kwok marks it Ready). */
 export function addTestNode(node: { name: string; cpu?: string; memory?: string; labels?: Record<string, string>; taints?: unknown[] }): void {
   addNode(cluster, node);
