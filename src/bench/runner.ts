@@ -157,7 +157,7 @@ async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBro
     await pause(rampStart + p.joinAtMs - Date.now(), signal);
     if (signal.aborted || ramp.reason) break;
     if (!browsers[p.browser]) {
-      ramp.stop(`browser ${p.browser} of ${p.name} is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
+      ramp.stop(`the browser of ${p.name} (browser ${p.browser + 1}) is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
       break;
     }
     // the kernel killed or refused something since the last page: no more pages on a machine that is out

@@ -211,7 +211,7 @@ export async function openParticipant(
     if (!browser) throw new Error('its browser did not start');
     const page = await browser.browser.newPage().catch((e: unknown) => {
       // the browser itself is gone or stuck (out of memory, `Target closed`), not just this page
-      where.onBrowserError?.(`browser ${p.browser} cannot open a page (${firstLine(e as Error)})`);
+      where.onBrowserError?.(`browser ${p.browser + 1} cannot open a page (${firstLine(e as Error)})`);
       throw e;
     });
     a.page = page;

@@ -86,7 +86,7 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
       const ranOut = resources.blame(failure, `browser ${b.index + 1} of ${c.plan.browsers.length} did not start`);
       // the first browser failing is a broken browser, not a full machine, unless the machine says it ran out
       if (!ranOut && !into.some(Boolean)) throw e;
-      c.ramp.launchFailure = ranOut ? resources.watch.exhausted!.message : `browser ${b.index} did not start (${(e as Error).message})`;
+      c.ramp.launchFailure = ranOut ? resources.watch.exhausted!.message : `browser ${b.index + 1} of ${c.plan.browsers.length} did not start (${(e as Error).message})`;
       break;
     }
     into[b.index] = launched;
@@ -94,7 +94,7 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
     c.onBrowser?.(launched.pid);
     launched.browser.once('disconnected', () => {
       if (!resources.closing) browserDied(b.index, launched, c.plan.browsers.length, ledger, resources);
-      c.ramp.stop(`browser ${b.index} ended unexpectedly`);
+      c.ramp.stop(`browser ${b.index + 1} of ${c.plan.browsers.length} ended unexpectedly`);
     });
   }
 }
