@@ -193,7 +193,11 @@ function kubectlBin() {
   return existsSync(local) ? local : 'kubectl';
 }
 
-/** Simulated nodes: capacity, allocatable and labels as a test wants them. */
+/**
+ * Simulated nodes: capacity, allocatable and labels as a test wants them.
+ * @param {unknown} state what `up` returned
+ * @param {{ name: string, cpu?: string, memory?: string, pods?: string, labels?: Record<string, string>, taints?: unknown[] }} node
+ */
 export function addNode(state, { name, cpu = '8', memory = '32Gi', pods = '110', labels = {}, taints = [] }) {
   const node = {
     apiVersion: 'v1',

@@ -88,7 +88,7 @@ describe('bench worker', () => {
       expect(remotes.length).toBeGreaterThan(0);
       expect(remotes.every((x) => /^127\.0\.0\.1:\d+$/.test(x)), JSON.stringify(remotes)).toBe(true);
       const clock = records.find((x) => x.event === 'clock-offset');
-      expect(Math.abs(clock.offsetMs)).toBeLessThan(1_000); // same machine as the site: no real skew
+      expect(Math.abs(clock!.offsetMs)).toBeLessThan(1_000); // same machine as the site: no real skew
       expect(r.stderr).toMatch(new RegExp(`shard ${shard.index}: 2 joined, 0 failed`));
     }
   });

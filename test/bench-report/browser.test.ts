@@ -58,7 +58,7 @@ async function open(file: string, shot: string): Promise<PageCheck> {
     await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
     const charts = await page.$$eval('svg[data-chart]', (svgs) =>
       svgs.map((svg) => {
-        const paths = [...svg.querySelectorAll('path.series')];
+        const paths = Array.from(svg.querySelectorAll('path.series'));
         return {
           id: svg.getAttribute('data-chart') ?? '',
           paths: paths.length,

@@ -58,9 +58,9 @@ describe('which bridge a participant landed on', () => {
     const snap = (t: number, packets: number): RawSnapshot => ({
       t,
       connections: 1,
-      streams: [{ id: 'a', kind: 'audio', dir: 'in', packets, bytes: packets * 100, lost: 0, nack: 0 }],
+      streams: [{ key: 'a', kind: 'audio', dir: 'in', packets, bytes: packets * 100, lost: 0, nack: 0, frames: 0 }],
       transport: { protocol: 'udp', candidateType: 'srflx', remote: '203.0.113.10:10001' },
-    } as RawSnapshot);
+    });
     expect(statsDelta(snap(0, 0), snap(1000, 50)).transport).toEqual({ protocol: 'udp', candidateType: 'srflx', relayed: false, remote: '203.0.113.10:10001' });
   });
 });

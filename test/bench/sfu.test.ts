@@ -70,7 +70,7 @@ describe('the loopback forwarding unit', () => {
     const browsers: Browser[] = [];
     try {
       const launch = async (kind: 'sender' | 'receiver') => {
-        const b = await puppeteer.launch({ executablePath: chromiumBin(), pipe: true, headless: true, args: browserFlags({ kind, video, loopback: true }) });
+        const b = await puppeteer.launch({ executablePath: chromiumBin(), pipe: true, headless: true, args: browserFlags({ kind, video, loopback: true, viewport: video }) });
         browsers.push(b);
         return b.newPage();
       };

@@ -55,7 +55,10 @@ describe('sweepReplicas', () => {
     const f = fakeScaler(2, 2);
     const err = await sweepReplicas(f.scaler, [4], new AbortController().signal, async () => {
       throw new Error('browsers crashed');
-    }).catch((e: unknown) => e as { message: string; hint?: string });
+    }).then(
+      () => expect.unreachable('the restore failed: sweepReplicas must throw'),
+      (e: unknown) => e as { message: string; hint?: string },
+    );
     expect(err.message).toBe('could not put the bridges back to 2: scale to 2 failed (after: browsers crashed)');
     expect(err.hint).toBe('restore them with `jitsi-k8s scale jvb 2`');
     expect(f.calls).toEqual(['current=2', 'scaleTo 4', 'scaleTo 2']);

@@ -249,11 +249,11 @@ describe('browser CPU against a known busy process tree', () => {
 describe('browser flags', () => {
   it('senders get the fake camera at the scenario fps and file, receivers the plain fake devices', () => {
     const video = { width: 640, height: 360, fps: 12 };
-    const sender = browserFlags({ kind: 'sender', video, loopback: true, fakeVideoFile: '/tmp/x.y4m' });
+    const sender = browserFlags({ kind: 'sender', video, loopback: true, fakeVideoFile: '/tmp/x.y4m', viewport: video });
     expect(sender).toContain('--use-fake-device-for-media-stream=fps=12');
     expect(sender).toContain('--use-file-for-fake-video-capture=/tmp/x.y4m');
     expect(sender).toContain('--allow-loopback-in-peer-connection');
-    const receiver = browserFlags({ kind: 'receiver', video, loopback: false });
+    const receiver = browserFlags({ kind: 'receiver', video, loopback: false, viewport: video });
     expect(receiver).toContain('--use-fake-device-for-media-stream');
     expect(receiver).toContain('--mute-audio');
     expect(receiver.some((f) => f.startsWith('--use-file-for-fake-video'))).toBe(false);

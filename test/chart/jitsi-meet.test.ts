@@ -39,7 +39,7 @@ describe.skipIf(!chartDir)('jitsi-meet 3.4.0 chart with our values', () => {
     const docs = await template(fullValues(r));
     const jvbs = docs.filter((d) => d.kind === 'Deployment' && d.metadata.name.includes('-jvb-'));
     expect(jvbs.map((d) => d.metadata.name).sort()).toEqual(r.jvbDeployments);
-    const svc = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'jitsi-jitsi-meet-jvb');
+    const svc = docs.find((d) => d.kind === 'Service' && d.metadata.name === 'jitsi-jitsi-meet-jvb')!;
     expect(svc.spec.type).toBe('LoadBalancer');
     expect(svc.spec.ports.map((p: Any) => p.port)).toEqual([10000, 10001, 10002, 10003]);
     expect(envOf(jvbs[0]!).JVB_ADVERTISE_IPS).toBe('203.0.113.10');
@@ -56,7 +56,7 @@ describe.skipIf(!chartDir)('jitsi-meet 3.4.0 chart with our values', () => {
   it('hostPort, 3 bridges: one Deployment with 3 replicas, hostPort, no JVB Service', async () => {
     const r = renderRelease(config({ nodes: { count: 3 }, exposure: { mode: 'hostPort', publicIP: undefined }, components: { jvb: { replicas: 3 } } }), FIXED_SECRETS);
     const docs = await template(fullValues(r));
-    const jvb = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'jitsi-jitsi-meet-jvb-0');
+    const jvb = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'jitsi-jitsi-meet-jvb-0')!;
     expect(jvb.spec.replicas).toBe(3);
     expect(jvb.spec.template.spec.containers[0].ports.some((p: Any) => p.hostPort === 10000)).toBe(true);
     expect(docs.find((d) => d.kind === 'Service' && d.metadata.name === 'jitsi-jitsi-meet-jvb')).toBeUndefined();

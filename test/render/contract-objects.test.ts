@@ -57,7 +57,11 @@ async function objects(chart: string, values: Any): Promise<Any[]> {
 }
 
 const ids = (objs: Any[]) => objs.map((o) => o.id);
-const byId = (objs: Any[], id: string) => objs.find((o) => o.id === id);
+const byId = (objs: Any[], id: string): Any => {
+  const found = objs.find((o) => o.id === id);
+  if (!found) throw new Error(`no ${id} among the rendered objects: ${objs.map((o) => o.id).join(', ')}`);
+  return found;
+};
 const CORE = ['Deployment jitsi-jitsi-meet-jicofo', 'Deployment jitsi-jitsi-meet-web', 'Service jitsi-jitsi-meet-prosody', 'Service jitsi-jitsi-meet-web', 'ServiceAccount jitsi-jitsi-meet', 'StatefulSet jitsi-jitsi-meet-prosody'];
 
 /** [name, config overrides, what the real chart 3.4.0 renders for them] */

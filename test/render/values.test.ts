@@ -113,8 +113,8 @@ describe('render: JVB layout follows the exposure mode', () => {
     expect((r.values.jvb as Any).publicIPs).toEqual(['198.51.100.7']);
     const newt = r.extras!.manifests.find((m) => m.kind === 'Deployment')!;
     const env = (newt.object as Any).spec.template.spec.containers[0].env as Any[];
-    expect(env.find((e) => e.name === 'PANGOLIN_ENDPOINT').value).toBe('https://pangolin.example.com');
-    expect(env.find((e) => e.name === 'NEWT_SECRET').valueFrom.secretKeyRef.name).toBe('jitsi-newt');
+    expect(env.find((e) => e.name === 'PANGOLIN_ENDPOINT')!.value).toBe('https://pangolin.example.com');
+    expect(env.find((e) => e.name === 'NEWT_SECRET')!.valueFrom.secretKeyRef.name).toBe('jitsi-newt');
     expect(r.extras!.files['templates/newt-secret.yaml']).toContain('(.Values.newt | default dict).secret | b64enc');
     expect(r.extras!.files['templates/newt-deployment.yaml']).toContain('# Newt: the Pangolin tunnel agent'); // the base's comments stay
     expect(Object.values(r.extras!.files).join('\n')).not.toContain('newt-secret-value-456');

@@ -6,7 +6,6 @@
  */
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-// @ts-expect-error plain ESM script without types
 import { down, missingBinaries, up } from '../../scripts/cluster/cluster.mjs';
 import { CONTROL_PLANE_DIR, CONTROL_PLANE_SKIP } from './control-plane-paths.js';
 

@@ -13,7 +13,6 @@ import { run } from '../../src/cluster/exec.js';
 import { cliAsync, type CliResult } from './cli.js';
 import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
 import { helmBin, kubectlBin, repoRoot } from './tools.js';
-// @ts-expect-error plain ESM script without types
 import { addNode, checkPodRoute } from '../../scripts/cluster/cluster.mjs';
 import { CONTROL_PLANE_DIR, CONTROL_PLANE_SKIP } from './control-plane-paths.js';
 
