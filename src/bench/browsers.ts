@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, openSync, writeSync, closeSync, renameSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'puppeteer-core';
-import { CommandError } from '../errors.js';
+import { CommandError, InterruptedError } from '../errors.js';
 import { withTimeout } from './step/timing.js';
 
 export const BASE_FLAGS = [
@@ -103,10 +103,20 @@ export interface LaunchedBrowser {
 
 const STDERR_LINES = 20;
 
-export async function launchBrowser(executablePath: string, o: BrowserOptions): Promise<LaunchedBrowser> {
+/**
+ * Starts one browser. `stop` (the run's interrupt) ends a launch still in progress, killing the
+ * browser, with an InterruptedError; a browser already started is the caller's to close.
+ */
+export async function launchBrowser(executablePath: string, o: BrowserOptions, stop?: AbortSignal): Promise<LaunchedBrowser> {
   const puppeteer = (await import('puppeteer-core')).default;
+  if (stop?.aborted) throw new InterruptedError('interrupted: no browser was started');
+  // puppeteer closes the browser whenever its signal aborts: this one aborts only while the launch runs
+  const launching = new AbortController();
+  const abortLaunch = () => launching.abort();
+  stop?.addEventListener('abort', abortLaunch, { once: true });
   try {
     const browser = await puppeteer.launch({
+      signal: launching.signal,
       executablePath,
       headless: true,
       args: browserFlags(o),
@@ -128,9 +138,12 @@ export async function launchBrowser(executablePath: string, o: BrowserOptions): 
     });
     return { browser, pid: browser.process()?.pid, kind: o.kind, stderrTail: () => tail.join('\n') };
   } catch (e) {
+    if (stop?.aborted) throw new InterruptedError('interrupted while a browser was starting: it was killed');
     // the whole message (puppeteer includes the browser's stderr) says whether the machine ran out
     const message = (e as Error).message;
     throw new CommandError(`cannot start ${executablePath}: ${message.split('\n')[0]}`, 'check the browser runs (`chromium --version`), or pass another one with --browser', message);
+  } finally {
+    stop?.removeEventListener('abort', abortLaunch);
   }
 }
 

@@ -79,8 +79,10 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
         trustedOrigin: trustedOrigin(s, c.conference),
         viewport: s.viewport,
         insecure: s.insecure,
-      });
+      }, c.signal);
     } catch (e) {
+      // stopped while this browser was starting: it was killed; nothing failed
+      if (c.signal.aborted) break;
       // puppeteer's whole message carries the browser's stderr: the words that say what ran out
       const failure = e instanceof CommandError ? (e.details ?? e.message) : String(e);
       const ranOut = resources.blame(failure, `browser ${b.index + 1} of ${c.plan.browsers.length} did not start`);
