@@ -17,7 +17,7 @@ import type { EventRecord, Phase, SampleRecord } from './samples.js';
 import { assignParticipants, describeShape, type Assignment, type Scenario } from './scenario.js';
 import { StepLedger, type Tally } from './step/account.js';
 import { openParticipant, type SiteCredentials } from './step/join.js';
-import { closeStepBrowsers, launchStepBrowsers, RampStop } from './step/launch.js';
+import { browserName, closeStepBrowsers, launchStepBrowsers, RampStop } from './step/launch.js';
 import { rampDown } from './step/ramp-down.js';
 import { StepResources } from './step/resources.js';
 import { StepSampler } from './step/sample.js';
@@ -157,7 +157,7 @@ async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBro
     await pause(rampStart + p.joinAtMs - Date.now(), signal);
     if (signal.aborted || ramp.reason) break;
     if (!browsers[p.browser]) {
-      ramp.stop(`the browser of ${p.name} (browser ${p.browser + 1}) is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
+      ramp.stop(`the browser of ${p.name} (${browserName(p.browser, c.plan.browsers.length)}) is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
       break;
     }
     // the kernel killed or refused something since the last page: no more pages on a machine that is out

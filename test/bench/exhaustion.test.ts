@@ -3,14 +3,13 @@
  * Chromium 156 and puppeteer-core 24 really printed on this machine when a pids cgroup ran out, and
  * real runs of the built bin whose browsers are confined to a pids or a memory cgroup too small for them.
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countersMoved, describeExhaustion, exhaustionCause, readResources, type ResourceReading } from '../../src/bench/exhaustion.js';
-import { chromiumBin, cliBin } from '../support/tools.js';
+import { cliAsync } from '../support/cli.js';
+import { chromiumBin } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-exhaust-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -39,6 +38,13 @@ async function processesLeftIn(group: string): Promise<string[]> {
   for (const until = Date.now() + 5_000; procsOf(group).length && Date.now() < until; ) await new Promise((r) => setTimeout(r, 200));
   return procsOf(group);
 }
+
+/** A short loopback bench of the built bin whose browsers start through `wrapper`, which puts them in the test's cgroup. */
+const confinedRun = (participants: number, wrapper: string, out: string, timeoutMs: number) =>
+  cliAsync(
+    ['bench', '--target', 'loopback', '--participants', String(participants), '--duration', '2s', '--warmup', '1s', '--cooldown', '0s', '--ramp', '10/s', '--join-timeout', '15s', '--browser', wrapper, '--out', out, '--yes'],
+    { cwd: work, env: { XDG_CACHE_HOME: join(work, 'cache') }, timeoutMs },
+  );
 
 /** Kills what is left in a cgroup the test made (a failed assertion must not leave browsers behind), then removes it. */
 async function removeGroup(group: string): Promise<void> {
@@ -127,13 +133,8 @@ describe('a real run that runs out of processes', () => {
       writeFileSync(wrapper, `#!/bin/sh\necho $$ > ${group}/cgroup.procs\necho started >> ${work}/launches\nexec ${chromiumBin()} "$@"\n`);
       chmodSync(wrapper, 0o755);
       const out = join(work, 'run');
-      const env = { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
       // 1 room × 8 with 2 senders: 1 sender browser + 2 receiver browsers of 4 pages
-      const args = [cliBin, 'bench', '--target', 'loopback', '--participants', '8', '--duration', '2s', '--warmup', '1s', '--cooldown', '0s', '--ramp', '10/s', '--join-timeout', '15s', '--browser', wrapper, '--out', out, '--yes'];
-      const r = await promisify(execFile)(process.execPath, args, { cwd: work, env, timeout: 150_000 }).then(
-        (x) => ({ code: 0, ...x }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+      const r = await confinedRun(8, wrapper, out, 150_000);
       // a browser's task count at start varies with timing: the second or the third one meets the limit, either
       // when it is launched ("did not start") or in the check before its launch, once an earlier browser's
       // renderers were refused ("was not started": that one is never launched)
@@ -183,13 +184,8 @@ describe('a real run whose browsers run out of memory', () => {
       writeFileSync(wrapper, `#!/bin/sh\necho $$ > ${group}/cgroup.procs\n${kills} >> ${launches}\nexec ${chromiumBin()} "$@"\n`);
       chmodSync(wrapper, 0o755);
       const out = join(work, 'mem-run');
-      const env = { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
       // 4 rooms × 10 with 2 senders: 2 sender browsers + 8 receiver browsers of 4 pages
-      const args = [cliBin, 'bench', '--target', 'loopback', '--participants', '40', '--duration', '2s', '--warmup', '1s', '--cooldown', '0s', '--ramp', '10/s', '--join-timeout', '15s', '--browser', wrapper, '--out', out, '--yes'];
-      const r = await promisify(execFile)(process.execPath, args, { cwd: work, env, timeout: 170_000 }).then(
-        (x) => ({ code: 0, ...x }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+      const r = await confinedRun(40, wrapper, out, 170_000);
       expect(mem.oomKills(group), 'the limit was meant to be met').toBeGreaterThan(0);
       expect(r.stderr).toMatch(/this machine ran out of memory: .*\(the OOM killer ended \d+ process\(es\) in cgroup /);
       expect(r.code).toBe(1);

@@ -56,6 +56,9 @@ export interface LaunchContext {
   ramp: RampStop;
 }
 
+/** How messages name a browser of the step: counted from 1, with the total ("browser 2 of 4"). */
+export const browserName = (index: number, browsers: number) => `browser ${index + 1} of ${browsers}`;
+
 /**
  * Starts the plan's browsers one by one into `into` (indexed like the plan), stopping at Ctrl-C or
  * when the machine runs out; a browser that dies later takes its participants with it, named.
@@ -64,8 +67,9 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
   const { s } = c;
   for (const b of c.plan.browsers) {
     if (c.signal.aborted || resources.watch.exhausted) break;
+    const which = browserName(b.index, c.plan.browsers.length);
     // the OOM killer or a pids limit may already be at work on the browsers that started, before any of them fails
-    if (resources.blame(undefined, `browser ${b.index + 1} of ${c.plan.browsers.length} was not started`)) {
+    if (resources.blame(undefined, `${which} was not started`)) {
       c.ramp.launchFailure = resources.watch.exhausted!.message;
       break;
     }
@@ -85,26 +89,26 @@ export async function launchStepBrowsers(c: LaunchContext, into: (LaunchedBrowse
       if (c.signal.aborted) break;
       // puppeteer's whole message carries the browser's stderr: the words that say what ran out
       const failure = e instanceof CommandError ? (e.details ?? e.message) : String(e);
-      const ranOut = resources.blame(failure, `browser ${b.index + 1} of ${c.plan.browsers.length} did not start`);
+      const ranOut = resources.blame(failure, `${which} did not start`);
       // the first browser failing is a broken browser, not a full machine, unless the machine says it ran out
       if (!ranOut && !into.some(Boolean)) throw e;
-      c.ramp.launchFailure = ranOut ? resources.watch.exhausted!.message : `browser ${b.index + 1} of ${c.plan.browsers.length} did not start (${(e as Error).message})`;
+      c.ramp.launchFailure = ranOut ? resources.watch.exhausted!.message : `${which} did not start (${(e as Error).message})`;
       break;
     }
     into[b.index] = launched;
     resources.watch.track(launched.pid);
     c.onBrowser?.(launched.pid);
     launched.browser.once('disconnected', () => {
-      if (!resources.closing) browserDied(b.index, launched, c.plan.browsers.length, ledger, resources);
-      c.ramp.stop(`browser ${b.index + 1} of ${c.plan.browsers.length} ended unexpectedly`);
+      if (!resources.closing) browserDied(b.index, which, launched, ledger, resources);
+      c.ramp.stop(`${which} ended unexpectedly`);
     });
   }
 }
 
 /** A browser gone before the step closed it: its participants failed or left, with what killed it when the machine ran out. */
-function browserDied(index: number, b: LaunchedBrowser, browsers: number, ledger: StepLedger, resources: StepResources): void {
+function browserDied(index: number, which: string, b: LaunchedBrowser, ledger: StepLedger, resources: StepResources): void {
   const tail = b.stderrTail();
-  const ranOut = resources.blame(tail, `browser ${index + 1} of ${browsers} died`);
+  const ranOut = resources.blame(tail, `${which} died`);
   const detail = ranOut ? `its browser died: out of ${ranOut}` : `its browser died${tail ? ` (${tail.split('\n').at(-1)})` : ''}`;
   for (const a of ledger.participants.values()) {
     if (a.plan.browser !== index) continue;
