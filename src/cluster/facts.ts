@@ -1,6 +1,7 @@
 /**
  * Read-only cluster facts the wizard uses for defaults: kube contexts, node sizes, storage
- * classes. Never changes the cluster; an unreachable cluster yields a reason, never a crash.
+ * classes, whether cert-manager is there. Never changes the cluster; an unreachable cluster yields
+ * a reason, never a crash.
  * @kubernetes/client-node is loaded with `await import()` so light commands never pay for it.
  */
 import { existsSync } from 'node:fs';
@@ -43,7 +44,14 @@ export interface ClusterFacts {
   storageClasses: StorageClassFact[];
   /** set when storage classes could not be listed (e.g. RBAC) while nodes could */
   storageClassProblem?: string;
+  /** cert-manager's API group is served (its CRDs are installed): what preflight asks of tls.mode letsencrypt; undefined when the API groups could not be read */
+  certManager?: boolean;
+  /** set when the API groups could not be read while nodes could */
+  apiGroupsProblem?: string;
 }
+
+/** The API group cert-manager's CRDs (certificates, clusterissuers…) serve. */
+export const CERT_MANAGER_API_GROUP = 'cert-manager.io';
 
 export type FactsResult = { facts: ClusterFacts; reason?: undefined } | { facts?: undefined; reason: string };
 
@@ -149,7 +157,7 @@ export interface ReadFactsOptions {
   signal?: AbortSignal;
 }
 
-/** Nodes and storage classes through the API server. Never throws: failure is a reason. */
+/** Nodes, storage classes and API groups through the API server. Never throws: failure is a reason. */
 export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<FactsResult> {
   const files = kubeconfigFiles(opts.env);
   if (files.length === 0) return { reason: 'no kubeconfig (set KUBECONFIG or create ~/.kube/config)' };
@@ -181,7 +189,12 @@ export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<Fac
     };
     const core = kc.makeApiClient(k8s.CoreV1Api);
     const storage = kc.makeApiClient(k8s.StorageV1Api);
-    const [nodes, classes] = await Promise.allSettled([core.listNode({}, withTimeout), storage.listStorageClass({}, withTimeout)]);
+    const apis = kc.makeApiClient(k8s.ApisApi);
+    const [nodes, classes, groups] = await Promise.allSettled([
+      core.listNode({}, withTimeout),
+      storage.listStorageClass({}, withTimeout),
+      apis.getAPIVersions({}, withTimeout),
+    ]);
     if (nodes.status === 'rejected') return { reason: cancel.aborted ? 'interrupted' : describeFailure(nodes.reason, signal) };
     return {
       facts: {
@@ -189,6 +202,8 @@ export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<Fac
         nodes: summariseNodes(nodes.value.items as NodeLike[]),
         storageClasses: classes.status === 'fulfilled' ? summariseStorageClasses(classes.value.items as StorageClassLike[]) : [],
         storageClassProblem: classes.status === 'rejected' ? describeFailure(classes.reason, signal) : undefined,
+        certManager: groups.status === 'fulfilled' ? groups.value.groups.some((g) => g.name === CERT_MANAGER_API_GROUP) : undefined,
+        apiGroupsProblem: groups.status === 'rejected' ? describeFailure(groups.reason, signal) : undefined,
       },
     };
   } catch (e) {

@@ -1,5 +1,5 @@
 /** What each exposure mode means — one table read by validation, render, the wizard and scale. */
-import type { ExposureMode } from './schema.js';
+import type { Config, ExposureMode } from './schema.js';
 
 export interface ExposureSpec {
   title: string;
@@ -46,4 +46,32 @@ export const EXPOSURE: Record<ExposureMode, ExposureSpec> = {
 /** UDP ports the bridges use for a given count (behind a Service: one port per bridge). */
 export function jvbUdpPorts(mode: ExposureMode, firstPort: number, bridges: number): number[] {
   return EXPOSURE[mode].behindService ? Array.from({ length: bridges }, (_, i) => firstPort + i) : [firstPort];
+}
+
+/** A MagicDNS name `<device>.<tailnet>.ts.net`, split; undefined for any other name. */
+export function splitTailnetName(host: string): { device: string; tailnet: string } | undefined {
+  const m = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?)\.([a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.ts\.net)$/.exec(host.toLowerCase());
+  return m ? { device: m[1]!, tailnet: m[2]! } : undefined;
+}
+
+/**
+ * The device name the web Ingress asks the Tailscale operator for (the operator takes the first label
+ * of the Ingress's TLS host): exposure.tailscale.hostname, else the one in the tailnet name apply
+ * saved (so the device keeps its name), else the one in a domain that is a tailnet name, else the release.
+ */
+export function tailscaleWebDevice(config: Config): string {
+  const t = config.exposure.tailscale;
+  return t?.hostname ?? (t?.fqdn ? t.fqdn.split('.')[0] : undefined) ?? splitTailnetName(config.domain)?.device ?? config.cluster.release;
+}
+
+/**
+ * The site's tailnet name as far as the config knows it: the one apply read from the web Ingress
+ * (exposure.tailscale.fqdn), else `<device>.<tailnet>` when the domain names the tailnet; undefined
+ * when the tailnet is not known before apply.
+ */
+export function tailnetSiteName(config: Config): string | undefined {
+  const fqdn = config.exposure.tailscale?.fqdn;
+  if (fqdn) return fqdn.toLowerCase();
+  const tailnet = splitTailnetName(config.domain)?.tailnet;
+  return tailnet ? `${tailscaleWebDevice(config)}.${tailnet}` : undefined;
 }

@@ -283,7 +283,7 @@ export const configSchema = described(
           tailscale: described(
             z.optional(
               z.strictObject({
-                hostname: described(z.optional(text()), 'tailnet host name of the web Service'),
+                hostname: described(z.optional(text()), 'tailnet device name of the site, <hostname>.<tailnet>.ts.net (default: the device in fqdn, else the first label of a domain that is a tailnet name, else the release name)'),
                 fqdn: described(
                   z.optional(z.string().check(z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a DNS name such as meet.tail1234.ts.net'))),
                   'tailnet name the operator gave the web Ingress (<hostname>.<tailnet>.ts.net): the public URL; apply reads and saves it',

@@ -4,7 +4,7 @@
  */
 import type * as z from './zod.js';
 import { UsageError } from '../errors.js';
-import { EXPOSURE } from './exposure.js';
+import { EXPOSURE, splitTailnetName, tailnetSiteName, tailscaleWebDevice } from './exposure.js';
 import { FIXED_SINGLE, configSchema, type BitrateLayers, type Config } from './schema.js';
 import { sizeRelease } from './sizing.js';
 
@@ -69,6 +69,24 @@ function bitrateOrder(path: string, layers: BitrateLayers | undefined): ConfigIs
     prev = { name, value };
   }
   return out;
+}
+
+/** Tailscale: the site is `<device>.<tailnet>.ts.net`; say when the config cannot know it yet, or names another one. */
+function tailnetNameIssues(c: Config): ConfigIssue[] {
+  const device = tailscaleWebDevice(c);
+  const site = tailnetSiteName(c);
+  if (!site) {
+    return [{
+      path: 'domain',
+      severity: 'warning',
+      message: `${c.domain} is not a tailnet name (<device>.<tailnet>.ts.net), so PUBLIC_URL cannot be the site's address before apply reads it (it is https://${c.domain} until then); to render it now, set domain to ${device}.<your tailnet>.ts.net (the tailnet name is under DNS in the Tailscale admin console)`,
+    }];
+  }
+  if (splitTailnetName(c.domain) && site !== c.domain) {
+    const why = c.exposure.tailscale?.fqdn ? 'the name apply read from the web Ingress (exposure.tailscale.fqdn)' : `exposure.tailscale.hostname is ${device}`;
+    return [{ path: 'domain', severity: 'warning', message: `${c.domain}, but the site is https://${site}: ${why}; set domain to ${site} so that verify and bench open the site` }];
+  }
+  return [];
 }
 
 /** Stage 3: rules that look at more than one field. */
@@ -140,6 +158,7 @@ export function crossFieldIssues(c: Config): ConfigIssue[] {
       ? 'not set: apply reads the load balancer address once it is assigned and advertises it'
       : 'not set: the bridge advertises the node address it finds (useNodeIP / STUN); set it if clients reach the nodes through NAT');
   }
+  if (c.exposure.mode === 'tailscale') issues.push(...tailnetNameIssues(c));
   for (const p of sizeRelease(c).fitProblems) warn('nodes', `does not fit: ${p}`);
   return issues;
 }

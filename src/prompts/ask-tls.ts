@@ -10,12 +10,22 @@ const TLS_CHOICES: Record<TlsMode, { name: string; description: string }> = {
   none: { name: 'none', description: 'plain HTTP behind your own TLS proxy; browsers refuse camera and microphone without HTTPS' },
 };
 
-export async function askTls(p: Prompter, current: TlsMode): Promise<TlsMode> {
+export const CERT_MANAGER_INSTALL = 'https://cert-manager.io/docs/installation/helm/';
+
+/**
+ * `noCertManagerIn`: the context of a cluster read without cert-manager. Let's Encrypt is then shown
+ * but cannot be chosen (preflight would stop the install), and a line says what is missing.
+ */
+export async function askTls(p: Prompter, current: TlsMode, noCertManagerIn?: string): Promise<TlsMode> {
   p.note('TLS: browsers allow camera and microphone only on HTTPS pages.');
+  if (noCertManagerIn !== undefined) {
+    p.note(`Let's Encrypt needs cert-manager, which cluster ${noCertManagerIn} does not have: install it first (${CERT_MANAGER_INSTALL}) and run init again to choose it.`);
+  }
+  const disabled = (m: TlsMode) => (m === 'letsencrypt' && noCertManagerIn !== undefined ? { disabled: `cert-manager not found in cluster ${noCertManagerIn}` } : {});
   return p.select({
     name: 'tls',
     message: 'TLS certificate',
-    choices: TLS_MODES.map((m) => ({ value: m, name: TLS_CHOICES[m].name, description: TLS_CHOICES[m].description })),
+    choices: TLS_MODES.map((m) => ({ value: m, name: TLS_CHOICES[m].name, description: TLS_CHOICES[m].description, ...disabled(m) })),
     default: current,
   });
 }

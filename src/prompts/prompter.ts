@@ -12,6 +12,8 @@ export interface Choice<T> {
   name: string;
   /** shown under the list while the choice is highlighted */
   description?: string;
+  /** why it cannot be chosen: shown beside it, and the cursor skips it */
+  disabled?: string;
 }
 
 interface Question {
@@ -93,7 +95,7 @@ export const inquirerConfig = {
   confirm: (q: ConfirmQuestion) => ({ message: q.message, default: q.default }),
   select: <T>(q: SelectQuestion<T>) => ({
     message: q.message,
-    choices: q.choices.map((c) => ({ value: c.value, name: c.name, description: c.description })),
+    choices: q.choices.map((c) => ({ value: c.value, name: c.name, description: c.description, ...(c.disabled ? { disabled: `(${c.disabled})` } : {}) })),
     default: q.default,
     pageSize: 10,
   }),

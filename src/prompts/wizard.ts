@@ -6,7 +6,7 @@
  * Nothing here writes anything: the caller shows the summary and writes after confirmation.
  */
 import { UsageError } from '../errors.js';
-import type { ClusterFacts, FactsResult, KubeContexts } from '../cluster/facts.js';
+import { CERT_MANAGER_API_GROUP, type ClusterFacts, type FactsResult, type KubeContexts } from '../cluster/facts.js';
 import type { Codec, ConfigInput, ExposureMode, Secrets } from '../config/schema.js';
 import type { Prompter } from './prompter.js';
 import type { ConfigDraft, FlagAnswers } from './flags.js';
@@ -36,7 +36,7 @@ import {
   type StorageChoice,
 } from './ask-components.js';
 import { JITSI_BITRATES, askBitrate, askCodecs, askLastN, askResolution, askSimulcast, askSsrcRewriting, type Layer, type Resolution } from './ask-video.js';
-import { askIngressClass, askTls, askTlsEmail, askTlsSecret, type TlsMode } from './ask-tls.js';
+import { CERT_MANAGER_INSTALL, askIngressClass, askTls, askTlsEmail, askTlsSecret, type TlsMode } from './ask-tls.js';
 
 export type VpnSecrets = Partial<Pick<Secrets, 'tailscale' | 'newt'>>;
 
@@ -66,6 +66,14 @@ export interface WizardResult {
   facts?: ClusterFacts;
 }
 
+/** Let's Encrypt on a cluster read without cert-manager: preflight would stop the install, so stop before anything is written. */
+function refuseLetsEncrypt(what: string, context: string): never {
+  throw new UsageError(
+    `${what} needs cert-manager, and cluster ${context} does not have it (no ${CERT_MANAGER_API_GROUP} API): preflight would stop the install`,
+    `install cert-manager first (${CERT_MANAGER_INSTALL}), or use --tls secret --tls-secret NAME (an existing TLS Secret) or --tls none (behind your own TLS proxy)`,
+  );
+}
+
 function missing(flag: string, what: string): never {
   throw new UsageError(`${what} is required when nothing is asked (--yes, CI or no terminal): pass ${flag}`, `e.g. jitsi-k8s init --yes ${flag} …, or run init in a terminal to be asked`);
 }
@@ -81,10 +89,13 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   const factsResult = await input.loadFacts(context);
   const facts = factsResult.facts;
   if (facts) {
-    say(`cluster ${facts.context}: ${facts.nodes.schedulable} schedulable node(s), ${facts.storageClasses.length} storage class(es)`);
+    const certManager = facts.certManager === undefined ? '' : facts.certManager ? ', cert-manager' : ', no cert-manager';
+    say(`cluster ${facts.context}: ${facts.nodes.schedulable} schedulable node(s), ${facts.storageClasses.length} storage class(es)${certManager}`);
   } else {
     say(`cluster not reachable (${factsResult.reason}), using defaults`);
   }
+  // what preflight would refuse is refused before the first question
+  if (f.tls?.mode === 'letsencrypt' && facts?.certManager === false) refuseLetsEncrypt('--tls letsencrypt', facts.context);
 
   const namespace = f.cluster?.namespace ?? (p ? await askNamespace(p, file.cluster?.namespace ?? 'jitsi') : (file.cluster?.namespace ?? 'jitsi'));
   const release = f.cluster?.release ?? (p ? await askRelease(p, file.cluster?.release ?? 'jitsi') : (file.cluster?.release ?? 'jitsi'));
@@ -239,7 +250,13 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   const ownTls = mode !== 'tailscale' && mode !== 'pangolin';
   if (!ownTls && ft?.mode === undefined) say(`TLS: ${mode === 'tailscale' ? 'the Tailscale operator' : 'Pangolin'} serves HTTPS for the site`);
   const tlsCurrent: TlsMode = filet?.mode ?? (ownTls ? 'letsencrypt' : 'none');
-  const tlsMode: TlsMode = ft?.mode ?? (p && ownTls ? await askTls(p, tlsCurrent) : tlsCurrent);
+  // a cluster read without cert-manager: Let's Encrypt cannot be chosen, an existing Secret is the default
+  const noCertManagerIn = facts?.certManager === false ? facts.context : undefined;
+  const tlsOffered: TlsMode = noCertManagerIn !== undefined && tlsCurrent === 'letsencrypt' ? 'secret' : tlsCurrent;
+  const tlsMode: TlsMode = ft?.mode ?? (p && ownTls ? await askTls(p, tlsOffered, noCertManagerIn) : tlsCurrent);
+  if (tlsMode === 'letsencrypt' && noCertManagerIn !== undefined) {
+    refuseLetsEncrypt(filet?.mode ? 'tls.mode letsencrypt (from the --config file)' : "Let's Encrypt (the default TLS when nothing is asked)", noCertManagerIn);
+  }
   const email =
     tlsMode === 'letsencrypt'
       ? (ft?.email ?? (p ? await askTlsEmail(p, filet?.email) : (filet?.email ?? missing('--tls-email', "the Let's Encrypt e-mail"))))

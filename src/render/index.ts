@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
-import { EXPOSURE, jvbUdpPorts } from '../config/exposure.js';
+import { EXPOSURE, jvbUdpPorts, splitTailnetName, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
 import type { Config, Secrets } from '../config/schema.js';
 import { formatCpu, formatMemory, type Sizing } from '../config/sizing.js';
 import { dataChart, type DataChart } from './claims.js';
@@ -125,6 +125,17 @@ function dependencies(config: Config, secrets: Secrets | undefined): DependencyR
   return deps;
 }
 
+/** Where the site will be on the tailnet, and how sure that is before apply. */
+function tailnetSiteNote(config: Config): string {
+  const site = tailnetSiteName(config);
+  const device = tailscaleWebDevice(config);
+  if (config.exposure.tailscale?.fqdn) return `the site: https://${site} (the tailnet name apply read from the web Ingress)`;
+  if (site) {
+    return `the site: https://${site} (device ${device} on tailnet ${splitTailnetName(config.domain)?.tailnet}, from domain); apply reads the name the operator gives the web Ingress and saves it (exposure.tailscale.fqdn), which wins if it differs`;
+  }
+  return `the site: not known before apply — PUBLIC_URL is https://${config.domain} until apply reads the tailnet name the operator gives the web Ingress (${device}.<tailnet>.ts.net), saves it as exposure.tailscale.fqdn and renders again`;
+}
+
 function notes(config: Config, sizing: Sizing, udpPorts: number[]): string[] {
   const out: string[] = [];
   const mode = config.exposure.mode;
@@ -148,7 +159,7 @@ function notes(config: Config, sizing: Sizing, udpPorts: number[]): string[] {
   }
   if (mode === 'tailscale') {
     out.push('the JVB tailnet address is read from the Service once the operator assigns it, then advertised (apply does this)');
-    if (!config.exposure.tailscale?.fqdn) out.push("the public URL becomes the tailnet name the operator gives the web Ingress (<hostname>.<tailnet>.ts.net; apply reads and saves it)");
+    out.push(tailnetSiteNote(config));
   }
   if (config.components.jvb.autoscale.enabled) {
     const a = config.components.jvb.autoscale;

@@ -2,7 +2,7 @@
  * Config → values for the `jitsi-meet` chart 3.4.0 (facts: shared/docs/jitsi-helm-3.4.0.md).
  * Pure. Secrets are kept apart (secretValues) so values.yaml can go into Git.
  */
-import { EXPOSURE } from '../config/exposure.js';
+import { EXPOSURE, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
 import type { Codec, Config, ExposureMode, Secrets } from '../config/schema.js';
 import { sizeRelease, type Sizing } from '../config/sizing.js';
 
@@ -135,8 +135,9 @@ const EXPOSURE_VALUES: Record<ExposureMode, (config: Config) => ExposureValues> 
       ingress: {
         enabled: true,
         ingressClassName: 'tailscale',
-        hosts: [{ host: c.exposure.tailscale?.hostname ?? c.cluster.release, paths: ['/'] }],
-        tls: [{ hosts: [c.exposure.tailscale?.hostname ?? c.cluster.release] }],
+        // the device name alone: the operator names the machine after the TLS host's first label and ignores rules for other hosts
+        hosts: [{ host: tailscaleWebDevice(c), paths: ['/'] }],
+        tls: [{ hosts: [tailscaleWebDevice(c)] }],
       },
     },
   }),
@@ -155,10 +156,15 @@ function advertisedIPs(c: Config): string[] {
   return c.exposure.publicIP ? [c.exposure.publicIP, ...(c.exposure.extraPublicIPs ?? [])] : [];
 }
 
-/** The host people open: for Tailscale the tailnet name the operator assigned, once apply has read it. */
+/**
+ * The host people open. For Tailscale the tailnet name (saved by apply, or named by the domain); while
+ * it is unknown the domain stands in, a full name though not yet the right one (validation warns,
+ * apply reads the real one and renders again) — never the bare device name, which no browser can
+ * open over TLS.
+ */
 function publicHost(config: Config): string {
   if (config.exposure.mode !== 'tailscale') return config.domain;
-  return config.exposure.tailscale?.fqdn ?? config.exposure.tailscale?.hostname ?? config.domain;
+  return tailnetSiteName(config) ?? config.domain;
 }
 
 function webIngress(config: Config): Values | undefined {

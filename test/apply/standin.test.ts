@@ -125,7 +125,7 @@ describe('apply with a recording helm', () => {
     expect(asked).toEqual(['service jitsi/jitsi-jitsi-meet-jvb', 'ingress jitsi/jitsi-jitsi-meet-web']);
     const mains = calls().filter((x) => x.argv[0] === 'upgrade' && x.argv[2] === 'jitsi');
     expect(mains).toHaveLength(2);
-    expect(parse(mains[0]!.stdin).publicURL).toBe('https://meet');
+    expect(parse(mains[0]!.stdin).publicURL).toBe('https://meet.example.com'); // the domain stands in until the tailnet name is read
     expect(parse(mains[1]!.stdin).publicURL).toBe('https://meet.tail1234.ts.net');
     expect(parse(mains[1]!.stdin).jvb.publicIPs).toEqual(['100.64.0.7']);
     expect(r.outcomes.find((o) => o.id === 'advertise')?.detail).toBe('100.64.0.7, https://meet.tail1234.ts.net');

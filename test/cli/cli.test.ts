@@ -118,6 +118,28 @@ describe('jitsi-k8s render', () => {
     expect(r.stdout + r.stderr).not.toContain(pw);
   });
 
+  it('tailscale before the first apply: the tailnet name from the domain, else a warning and NOTES saying what apply will do', () => {
+    const tailscale = (domain: string) => GOOD.replace('exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }', 'exposure: { mode: tailscale, tailscale: { hostname: meet } }').replace('domain: meet.example.com', `domain: ${domain}`).replace('tls: { mode: letsencrypt, email: ops@example.com }', 'tls: { mode: none }');
+    const known = join(work, 'ts-known');
+    const k = cli(['render', '--config', configFile('ts-known.yaml', tailscale('meet.tail1234.ts.net')), '--out', known]);
+    expect(k.code, k.stderr).toBe(0);
+    expect(parse(readFileSync(join(known, 'values.yaml'), 'utf8')).publicURL).toBe('https://meet.tail1234.ts.net');
+    expect(k.stderr).not.toContain('warning:');
+    expect(readFileSync(join(known, 'NOTES.md'), 'utf8')).toContain('- the site: https://meet.tail1234.ts.net (device meet on tailnet tail1234.ts.net, from domain)');
+
+    const unknown = join(work, 'ts-unknown');
+    const u = cli(['render', '--config', configFile('ts-unknown.yaml', tailscale('meet.example.com')), '--out', unknown]);
+    expect(u.code, u.stderr).toBe(0);
+    expect(parse(readFileSync(join(unknown, 'values.yaml'), 'utf8')).publicURL).toBe('https://meet.example.com');
+    expect(u.stderr).toContain('warning: domain: meet.example.com is not a tailnet name (<device>.<tailnet>.ts.net), so PUBLIC_URL cannot be the site\'s address before apply reads it');
+    expect(u.stderr).toContain('set domain to meet.<your tailnet>.ts.net');
+    expect(readFileSync(join(unknown, 'NOTES.md'), 'utf8')).toContain(
+      '- the site: not known before apply — PUBLIC_URL is https://meet.example.com until apply reads the tailnet name the operator gives the web Ingress (meet.<tailnet>.ts.net), saves it as exposure.tailscale.fqdn and renders again',
+    );
+    const json = cli(['render', '--json', '--config', join(work, 'ts-unknown.yaml'), '--out', unknown]);
+    expect(JSON.parse(json.stdout).warnings).toEqual([expect.stringMatching(/^domain: meet\.example\.com is not a tailnet name/)]);
+  });
+
   it('--out - prints values and manifests (no secrets) to stdout', () => {
     const cfg = configFile('hp.yaml', GOOD.replace('mode: loadBalancer', 'mode: hostPort').replace('jvb: { replicas: 2 }', 'jvb: { replicas: 2, autoscale: { enabled: true, min: 2, max: 3 } }'));
     const r = cli(['render', '--config', cfg, '--out', '-']);

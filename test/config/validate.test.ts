@@ -77,6 +77,23 @@ describe('validateConfig: every problem names its path', () => {
     expect(warnings.find((w) => w.path === 'nodes')?.message).toMatch(/does not fit/);
   });
 
+  it.each([
+    ['a domain that is not a tailnet name: the site is not known before apply', 'meet.example.com', {}, /meet\.example\.com is not a tailnet name .*PUBLIC_URL cannot be the site's address before apply .*it is https:\/\/meet\.example\.com until then.*set domain to jitsi\.<your tailnet>\.ts\.net/],
+    ['a hostname that names another device than the domain', 'meet.tail1234.ts.net', { hostname: 'video' }, /the site is https:\/\/video\.tail1234\.ts\.net: exposure\.tailscale\.hostname is video; set domain to video\.tail1234\.ts\.net/],
+    ['a saved tailnet name other than the domain', 'meet.tail1234.ts.net', { fqdn: 'meet-1.tail1234.ts.net' }, /the site is https:\/\/meet-1\.tail1234\.ts\.net: the name apply read/],
+  ])('tailscale, %s: a warning on domain', (_what, domain, tailscale, message) => {
+    const { warnings } = validateConfig(input({ domain, exposure: { mode: 'tailscale', publicIP: undefined, tailscale }, tls: { mode: 'none' } }));
+    expect(warnings.filter((w) => w.path === 'domain').map((w) => w.message)).toEqual([expect.stringMatching(message)]);
+  });
+
+  it.each([
+    ['the domain is the tailnet name', 'meet.tail1234.ts.net', {}],
+    ['a saved tailnet name (domain not on the tailnet)', 'meet.example.com', { fqdn: 'jitsi.tail1234.ts.net' }],
+  ])('tailscale, %s: no warning on domain', (_what, domain, tailscale) => {
+    const { warnings } = validateConfig(input({ domain, exposure: { mode: 'tailscale', publicIP: undefined, tailscale }, tls: { mode: 'none' } }));
+    expect(warnings.filter((w) => w.path === 'domain')).toEqual([]);
+  });
+
   it('autoscale with hostPort is valid', () => {
     const { config } = validateConfig(input({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 2, autoscale: { enabled: true, min: 2, max: 3 } } } }));
     expect(config.components.jvb.autoscale).toEqual({ enabled: true, min: 2, max: 3, cpuPercent: 70 });

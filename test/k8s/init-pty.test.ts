@@ -1,8 +1,8 @@
 /**
  * The BUILT bin in a real pseudo-terminal (util-linux `script` gives the child a PTY), with the REAL
- * API server as the cluster (kwok's simulated nodes, two StorageClasses this file adds): keys typed as
- * a person would, raw mode and all. The wizard runs with the token of a ServiceAccount that may only
- * read, so it cannot have changed the cluster.
+ * API server as the cluster (kwok's simulated nodes, two StorageClasses this file adds, and for the
+ * full session cert-manager's Certificate CRD): keys typed as a person would, raw mode and all. The
+ * wizard runs with the token of a ServiceAccount that may only read, so it cannot have changed the cluster.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { validateConfig } from '../../src/config/validate.js';
-import { writtenIn } from '../support/cli.js';
-import { cluster, kubectl, kubectlJson, readOnlyUser, schedulableNodeCount, skipReason, writeKubeconfig } from '../support/control-plane.js';
+import { cliAsync, writtenIn } from '../support/cli.js';
+import { cluster, expectNoCertManager, installCertManagerCrd, kubectl, kubectlJson, readOnlyUser, schedulableNodeCount, skipReason, writeKubeconfig } from '../support/control-plane.js';
 import { cliBin, repoRoot } from '../support/tools.js';
 
 const ENTER = '\r';
@@ -91,10 +91,50 @@ function terminal(args: string[]) {
 
 const UP = '\x1b[A';
 
+/** Every answer but TLS as a flag, so the session comes straight to the TLS questions. */
+const ALL_BUT_TLS = [
+  '--no-apply', '--context', 'test', '--namespace', 'jitsi', '--release', 'jitsi', '--domain', 'meet.example.com',
+  '--exposure', 'loadBalancer', '--no-turn', '--public-ip', '203.0.113.10', '--node-cpu', '8', '--node-memory', '32', '--nodes', '3',
+  '--web-replicas', '1', '--jvb-replicas', '1', '--no-jibri', '--no-jigasi', '--no-transcriber',
+  '--resolution', '720', '--simulcast', '--codecs', 'VP9,VP8,H264', '--bitrate-low', '100000', '--bitrate-standard', '300000', '--bitrate-high', '1200000',
+  '--ssrc-rewriting', '--last-n', '-1',
+];
+
 describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
-  it('a full session: cluster defaults offered, answers typed, files written', async () => {
+  it("a cluster without cert-manager: Let's Encrypt is listed but cannot be chosen, the line before the question says why, an existing Secret is the default", async () => {
+    await expectNoCertManager();
+    const t = terminal(ALL_BUT_TLS);
+    try {
+      await t.answer("Let's Encrypt needs cert-manager, which cluster test does not have: install it first (https://cert-manager.io/docs/installation/helm/) and run init again to choose it.", '');
+      await t.answer(/\? TLS certificate[^]*- Let's Encrypt via cert-manager \(cert-manager not found in cluster test\)[^]*❯ existing TLS Secret/, ENTER);
+      await t.answer('? TLS Secret name', 'meet-tls' + ENTER);
+      await t.answer('? Ingress class (optional)', ENTER);
+      await t.answer('? Write jitsi-k8s.yaml and install?', ENTER);
+      expect(await t.exited).toBe(0);
+    } finally {
+      t.kill();
+    }
+    const screen = t.screen();
+    expect(screen).toContain('cluster test: ');
+    expect(screen).toContain('storage class(es), no cert-manager');
+    expect(screen).not.toContain("Let's Encrypt account e-mail");
+    expect(validateConfig(parse(readFileSync(join(t.dir, 'jitsi-k8s.yaml'), 'utf8'))).config.tls).toMatchObject({ mode: 'secret', secretName: 'meet-tls' });
+  });
+
+  it('--tls letsencrypt on a cluster without cert-manager: error and hint before anything is asked or written (exit 2)', async () => {
+    await expectNoCertManager();
+    const dir = mkdtempSync(join(work, 'flags-'));
+    const r = await cliAsync(['init', '--tls', 'letsencrypt', '--tls-email', 'ops@example.com', ...ALL_BUT_TLS], { cwd: dir, env: { HOME: dir, KUBECONFIG: kubeconfig } });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: --tls letsencrypt needs cert-manager, and cluster test does not have it (no cert-manager.io API): preflight would stop the install');
+    expect(r.stderr).toContain('hint: install cert-manager first (https://cert-manager.io/docs/installation/helm/), or use --tls secret --tls-secret NAME (an existing TLS Secret) or --tls none (behind your own TLS proxy)');
+    expect(writtenIn(dir)).toEqual([]);
+  });
+
+  it('a full session on a cluster with cert-manager: cluster defaults offered, answers typed, files written', async () => {
     const releaseNamespace = () => kubectl(['get', 'namespace', 'jitsi', '--ignore-not-found', '-o', 'name']);
     const namespaceBefore = releaseNamespace();
+    const certManager = await installCertManagerCrd();
     const t = terminal(['--no-apply']);
     try {
       await t.answer('? Kube context', UP + ENTER); // "other (current)" is pre-selected; pick "test"
@@ -133,12 +173,14 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
       expect(await t.exited).toBe(0);
     } finally {
       t.kill();
+      await certManager.remove();
     }
     const screen = t.screen();
     // JK8S_TRANSCRIPT=<file>: keep the session as text (the README's walkthrough comes from it)
     if (process.env.JK8S_TRANSCRIPT) writeFileSync(process.env.JK8S_TRANSCRIPT, screen);
     expect(facts.nodes).toBeGreaterThan(0);
-    expect(screen).toContain(`cluster test: ${facts.nodes} schedulable node(s), ${facts.classes} storage class(es)`);
+    expect(screen).toContain(`cluster test: ${facts.nodes} schedulable node(s), ${facts.classes} storage class(es), cert-manager\r\n`);
+    expect(screen).not.toContain('needs cert-manager');
     expect(screen).toMatch(/jvb\s+2\s+3600m/);
     expect(screen).toContain('(rough; measure with `jitsi-k8s bench`)');
     expect(screen).toContain('next: jitsi-k8s apply');

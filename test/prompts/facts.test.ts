@@ -96,7 +96,7 @@ describe('contract: readClusterFacts against the fake API server', () => {
     expect(r.facts?.nodes.schedulable).toBe(4);
     expect(r.facts?.nodes.common).toEqual({ cpu: 7.9, memoryGiB: 30.4 });
     expect(r.facts?.storageClasses.map((s) => `${s.name}${s.isDefault ? '*' : ''}`)).toEqual(['fast-ssd*', 'nfs', 'slow-hdd']);
-    expect(api.requests.map((q) => `${q.method} ${q.path}`).sort()).toEqual(['GET /api/v1/nodes', 'GET /apis/storage.k8s.io/v1/storageclasses']);
+    expect(api.requests.map((q) => `${q.method} ${q.path}`).sort()).toEqual(['GET /api/v1/nodes', 'GET /apis', 'GET /apis/storage.k8s.io/v1/storageclasses']);
     // read-only: nothing but GETs
     expect(api.requests.every((q) => q.method === 'GET')).toBe(true);
   });
@@ -108,6 +108,15 @@ describe('contract: readClusterFacts against the fake API server', () => {
     expect(r.facts?.nodes.schedulable).toBe(4);
     expect(r.facts?.storageClasses).toEqual([]);
     expect(r.facts?.storageClassProblem).toMatch(/403/);
+  });
+
+  it('API groups forbidden: nodes still read, whether cert-manager is there stays unknown and the problem is kept', async () => {
+    api.state.faults.push({ path: /^\/apis$/, status: 403, message: 'forbidden', times: 1 });
+    const file = api.writeKubeconfig();
+    const r = await readClusterFacts({ env: { KUBECONFIG: file } });
+    expect(r.facts?.nodes.schedulable).toBe(4);
+    expect(r.facts?.certManager).toBeUndefined();
+    expect(r.facts?.apiGroupsProblem).toMatch(/403/);
   });
 
   it('a wrong token (401) is a reason, not a crash', async () => {

@@ -12,6 +12,7 @@ import { askDomain } from '../../src/prompts/ask-cluster.js';
 import { askStorageClass } from '../../src/prompts/ask-components.js';
 import { askExposure, askTailscaleOAuth } from '../../src/prompts/ask-exposure.js';
 import { askCodecs } from '../../src/prompts/ask-video.js';
+import { askTls } from '../../src/prompts/ask-tls.js';
 import type { ClusterFacts } from '../../src/cluster/facts.js';
 
 type Rendered = Awaited<ReturnType<typeof render>>;
@@ -102,6 +103,23 @@ describe('questions rendered by the real prompts (@inquirer/testing)', () => {
     await expect(askExposure(p, 'loadBalancer')).resolves.toBe('hostPort');
     expect(screens[0]).toContain('who can join: anyone on the internet; the load balancer must carry UDP');
     expect(screens[1]).toContain('who can join: anyone who can reach the nodes directly');
+  });
+
+  it("TLS on a cluster without cert-manager: Let's Encrypt is listed with the reason and the cursor never lands on it", async () => {
+    const screens: string[] = [];
+    const notes: string[] = [];
+    const p = renderPrompter((_n, r) => {
+      screens.push(r.getScreen());
+      // from the default (secret) up: the disabled first row is skipped, the cursor wraps to the last
+      r.events.keypress('up');
+      screens.push(r.getScreen());
+      r.events.keypress('enter');
+    }, notes);
+    await expect(askTls(p, 'secret', 'prod')).resolves.toBe('none');
+    expect(screens[0]).toContain("- Let's Encrypt via cert-manager (cert-manager not found in cluster prod)");
+    expect(screens[0]).toMatch(/❯ existing TLS Secret/);
+    expect(screens[1]).toMatch(/❯ none/);
+    expect(notes[1]).toMatch(/^Let's Encrypt needs cert-manager, which cluster prod does not have: install it first/);
   });
 
   it('codecs: checkbox then the preferred one first', async () => {

@@ -7,7 +7,7 @@ export interface Asked {
   name: string;
   message: string;
   default?: unknown;
-  choices?: { value: unknown; name: string; checked?: boolean }[];
+  choices?: { value: unknown; name: string; checked?: boolean; disabled?: string }[];
 }
 
 export interface Scripted extends Prompter {
@@ -72,7 +72,10 @@ export function scripted(script: Record<string, unknown>, opts: { cancelAt?: str
     confirm: async (q) => answer<boolean>('confirm', q),
     select: async <T>(q: SelectQuestion<T>) => {
       const v = answer<T>('select', q, { choices: q.choices });
-      if (!q.choices.some((c) => c.value === v)) throw new Error(`${q.name}: ${String(v)} is not a choice`);
+      const choice = q.choices.find((c) => c.value === v);
+      if (!choice) throw new Error(`${q.name}: ${String(v)} is not a choice`);
+      // @inquirer never lands on a disabled choice: neither may a script
+      if (choice.disabled) throw new Error(`${q.name}: ${String(v)} cannot be chosen (${choice.disabled})`);
       return v;
     },
     checkbox: async <T>(q: CheckboxQuestion<T>) => answer<T[]>('checkbox', q, { choices: q.choices }),

@@ -405,6 +405,91 @@ describe('no questions (--yes, CI, no terminal)', () => {
   });
 });
 
+describe("TLS: what the cluster can do (cert-manager for Let's Encrypt)", () => {
+  const without = (): FactsResult => ({ facts: { ...FACTS, certManager: false } });
+  const withIt = (): FactsResult => ({ facts: { ...FACTS, certManager: true } });
+  const NOTE = "Let's Encrypt needs cert-manager, which cluster prod does not have: install it first (https://cert-manager.io/docs/installation/helm/) and run init again to choose it.";
+
+  it('no cert-manager: the fact line says so, Let\'s Encrypt is shown but cannot be chosen, an existing Secret is the default', async () => {
+    const p = scripted({ context: 'prod', domain: 'meet.example.com', tlsSecret: 'meet-tls', confirm: true });
+    const r = await runInit({ out: out() }, deps(p, { facts: without() }));
+    if (r.kind !== 'written') throw new Error(r.kind);
+    expect(said[0]).toBe('cluster prod: 3 schedulable node(s), 2 storage class(es), no cert-manager');
+    const tls = p.asked.find((a) => a.name === 'tls')!;
+    expect(tls.default).toBe('secret');
+    expect(tls.choices?.map((c) => [c.value, c.disabled])).toEqual([
+      ['letsencrypt', 'cert-manager not found in cluster prod'],
+      ['secret', undefined],
+      ['none', undefined],
+    ]);
+    // the line comes right before the question, after the TLS explanation
+    expect(p.notes.slice(-3, -1)).toEqual(['TLS: browsers allow camera and microphone only on HTTPS pages.', NOTE]);
+    expect(p.asked.map((a) => a.name)).not.toContain('tlsEmail');
+    expect(r.config.tls).toMatchObject({ mode: 'secret', secretName: 'meet-tls' });
+  });
+
+  it('no cert-manager: a script (like a person) cannot pick the disabled choice', async () => {
+    const p = scripted({ context: 'prod', domain: 'meet.example.com', tls: 'letsencrypt' });
+    await expect(runInit({ out: out() }, deps(p, { facts: without() }))).rejects.toThrow(/tls: letsencrypt cannot be chosen \(cert-manager not found in cluster prod\)/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('a --config file asking for Let\'s Encrypt: the default moves to a choice that works', async () => {
+    const file = join(dir, 'in.yaml');
+    writeFileSync(file, 'domain: meet.example.com\ntls: { mode: letsencrypt, email: ops@example.com }\n');
+    const p = scripted({ context: 'prod', tlsSecret: 'meet-tls', confirm: true });
+    const r = await runInit({ config: file, out: out() }, deps(p, { facts: without() }));
+    expect(p.asked.find((a) => a.name === 'tls')?.default).toBe('secret');
+    expect(r.kind).toBe('written');
+  });
+
+  it.each([
+    ['cert-manager installed', withIt(), ', cert-manager'],
+    ['API groups not readable: nothing known, nothing said', { facts: { ...FACTS, apiGroupsProblem: 'the API server answered HTTP 403' } } as FactsResult, ''],
+  ])('%s: Let\'s Encrypt stays the default and can be chosen', async (_what, facts, tail) => {
+    const p = scripted({ context: 'prod', domain: 'meet.example.com', tlsEmail: 'ops@example.com', confirm: true });
+    const r = await runInit({ out: out() }, deps(p, { facts }));
+    if (r.kind !== 'written') throw new Error(r.kind);
+    expect(said[0]).toBe(`cluster prod: 3 schedulable node(s), 2 storage class(es)${tail}`);
+    const tls = p.asked.find((a) => a.name === 'tls')!;
+    expect(tls.default).toBe('letsencrypt');
+    expect(tls.choices?.every((c) => c.disabled === undefined)).toBe(true);
+    expect(p.notes.some((n) => n.includes('needs cert-manager'))).toBe(false);
+    expect(r.config.tls).toMatchObject({ mode: 'letsencrypt', email: 'ops@example.com' });
+  });
+
+  it.each([
+    ['--yes', true],
+    ['in a terminal', false],
+  ])('--tls letsencrypt %s on a cluster without cert-manager: a usage error before any question, nothing written', async (_how, yes) => {
+    const p = yes ? undefined : scripted({ context: 'prod' });
+    const run = runInit({ yes, out: out(), domain: 'meet.example.com', tls: 'letsencrypt', tlsEmail: 'ops@example.com' }, deps(p, { facts: without() }));
+    await expect(run).rejects.toBeInstanceOf(UsageError);
+    await expect(run).rejects.toThrow("--tls letsencrypt needs cert-manager, and cluster prod does not have it (no cert-manager.io API): preflight would stop the install");
+    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('install cert-manager first (https://cert-manager.io/docs/installation/helm/), or use --tls secret --tls-secret NAME') });
+    // the cluster was read, nothing after it asked
+    if (p) expect(p.asked.map((a) => a.name)).toEqual(['context']);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.each([
+    ['nothing said about TLS', {}, undefined, "Let's Encrypt (the default TLS when nothing is asked) needs cert-manager"],
+    ['a --config file with tls.mode letsencrypt', {}, 'domain: meet.example.com\ntls: { mode: letsencrypt, email: ops@example.com }\n', 'tls.mode letsencrypt (from the --config file) needs cert-manager'],
+  ])('no questions and %s, on a cluster without cert-manager: a usage error, nothing written', async (_what, extra, fileText, message) => {
+    const config = fileText === undefined ? undefined : join(dir, 'in.yaml');
+    if (config) writeFileSync(config, fileText!);
+    const run = runInit({ yes: true, out: out(), domain: 'meet.example.com', tlsEmail: 'ops@example.com', config, ...extra }, deps(undefined, { facts: without() }));
+    await expect(run).rejects.toThrow(message);
+    expect(existsSync(out())).toBe(false);
+    expect(existsSync(secretsFile())).toBe(false);
+  });
+
+  it('no questions, no cert-manager, --tls secret: written as asked', async () => {
+    const r = await runInit({ yes: true, out: out(), domain: 'meet.example.com', tls: 'secret', tlsSecret: 'meet-tls' }, deps(undefined, { facts: without() }));
+    expect(r.kind).toBe('written');
+  });
+});
+
 // keep the scripted prompter honest: an unscripted question without a default fails loudly
 it('scripted prompter: DEFAULT takes the default', async () => {
   const p = scripted({ x: DEFAULT });

@@ -291,3 +291,47 @@ export function writeKubeconfig(file: string, o: { context: string; token?: stri
   );
   return file;
 }
+
+/** True once the API server's discovery lists (or no longer lists) the API group. */
+async function waitForApiGroup(group: string, present: boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const groups = (JSON.parse(kubectl(['get', '--raw', '/apis'])) as { groups: { name: string }[] }).groups.map((g) => g.name);
+    if (groups.includes(group) === present) return;
+    if (Date.now() > deadline) throw new Error(`API group ${group} still ${present ? 'not served' : 'served'} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/**
+ * cert-manager's Certificate CRD (its schema left open), as its chart installs it: the cert-manager.io
+ * API group is then served, which is all the wizard and preflight look for. remove() waits until
+ * the group is gone from discovery again.
+ */
+export async function installCertManagerCrd(): Promise<{ remove(): Promise<void> }> {
+  const name = 'certificates.cert-manager.io';
+  kubectl(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name },
+    spec: {
+      group: 'cert-manager.io',
+      names: { kind: 'Certificate', plural: 'certificates', singular: 'certificate', listKind: 'CertificateList', shortNames: ['cert', 'certs'] },
+      scope: 'Namespaced',
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  }));
+  kubectl(['wait', '--for=condition=Established', `crd/${name}`, '--timeout=60s']);
+  await waitForApiGroup('cert-manager.io', true);
+  return {
+    async remove() {
+      kubectl(['delete', 'crd', name, '--ignore-not-found', '--wait=true']);
+      await waitForApiGroup('cert-manager.io', false);
+    },
+  };
+}
+
+/** Fails unless the API server serves no cert-manager.io group: the premise of a "no cert-manager" test. */
+export async function expectNoCertManager(): Promise<void> {
+  await waitForApiGroup('cert-manager.io', false, 1);
+}
