@@ -1,6 +1,8 @@
 // ESLint flat config: typescript-eslint's recommended rules plus DESIGN.md's rooms as import rules
-// (who may import whom). Where the code chose otherwise, docs/decisions.md says so.
+// (who may import whom), and no import cycle in src/. Where the code chose otherwise, docs/decisions.md says so.
+import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
+import local from './scripts/eslint-no-import-cycle.mjs';
 
 const ROOMS = ['cli', 'commands', 'config', 'prompts', 'render', 'output', 'pipeline', 'cluster', 'bench', 'ui', 'records'];
 /** An import pattern for one of our rooms, seen from anywhere under src/. */
@@ -37,6 +39,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
+  },
+  // no file in src/ reaches itself through imports, type-only ones included (docs/decisions.md)
+  {
+    files: ['src/**/*.ts'],
+    plugins: { local },
+    rules: { 'local/no-import-cycle': ['error', { root: fileURLToPath(new URL('./src', import.meta.url)) }] },
   },
   // in-page readers walk Jitsi's untyped window globals (APP.store…)
   { files: ['src/bench/jitsi-state.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

@@ -269,7 +269,15 @@ async function rollBack(outcomes: StepOutcome[], ctx: StepContext): Promise<stri
   return done;
 }
 
-export async function defaultClusterActions(config: Config, resolve: Resolve = systemResolve, signal?: AbortSignal): Promise<ClusterActions> {
+export interface ClusterActionsOptions {
+  /** how a load balancer's hostname becomes addresses (default: the system resolver) */
+  resolve?: Resolve;
+  /** cancels the kube client's requests */
+  signal?: AbortSignal;
+}
+
+/** The real cluster side of apply: load-balancer and Ingress addresses, bridges ready, through a kube client for the config's context. */
+export async function defaultClusterActions(config: Config, { resolve = systemResolve, signal }: ClusterActionsOptions = {}): Promise<ClusterActions> {
   const { openKube } = await import('./kube.js');
   const { sleep, waitForBridges } = await import('./wait.js');
   const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });

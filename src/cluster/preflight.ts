@@ -1,15 +1,16 @@
 /**
- * Preflight: before anything changes, read what the cluster offers (one gather step, every read
- * allowed to fail on its own) and judge the Config against it with a table of checks, each a pure
- * function of (facts, config) giving ok / warn / fail, a message and a hint. helm/kubectl presence
- * is checked by helm.ts.
+ * Preflight: before anything changes, judge the Config against what the cluster offers
+ * (preflight-facts.ts reads it, every read allowed to fail on its own) with a table of checks, each
+ * a pure function of (facts, config) giving ok / warn / fail, a message and a hint. What the config
+ * needs is in preflight-needs.ts, the CNI table in cni.ts; helm/kubectl presence is checked by helm.ts.
  */
 import type { Config } from '../config/schema.js';
 import { EXPOSURE } from '../config/exposure.js';
-import { formatCpu, formatMemory, parseCpuMilli, parseMemoryMiB, sizeRelease } from '../config/sizing.js';
-import { dataClaims } from '../render/claims.js';
-import { CommandError, InterruptedError } from '../errors.js';
-import type { Kube, V1Node, V1Pod, V1StorageClass } from './kube.js';
+import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
+import { detectCni } from './cni.js';
+import type { Kube } from './kube.js';
+import { gatherPreflightFacts, schedulable, type NodeFact, type PreflightFacts } from './preflight-facts.js';
+import { jvbBridgesWanted, permissionText, volumes } from './preflight-needs.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
 
@@ -32,243 +33,6 @@ export interface PreflightResult {
 export interface PreflightOptions {
   /** --yes: a context other than the config's is a warning, not a failure */
   yes?: boolean;
-}
-
-// ---------- facts ----------
-
-export interface NodeFact {
-  name: string;
-  cpuMilli: number;
-  memoryMiB: number;
-  ready: boolean;
-  cordoned: boolean;
-  /** taints that keep our pods off (NoSchedule / NoExecute) */
-  blockingTaints: string[];
-  runtime?: string;
-  kubeletVersion?: string;
-}
-
-export interface StorageClassFact {
-  name: string;
-  provisioner: string;
-  isDefault: boolean;
-}
-
-export interface PodFact {
-  name: string;
-  namespace: string;
-  labels: Record<string, string>;
-  images: string[];
-}
-
-/** What preflight knows about the cluster; a read that failed leaves its field undefined and says why in `errors`. */
-export interface PreflightFacts {
-  context: string;
-  /** the kubeconfig's current context */
-  currentContext: string;
-  server: string;
-  version?: string;
-  /** the API server did not answer at all: nothing else was read */
-  unreachable?: { message: string; hint?: string };
-  namespaceExists?: boolean;
-  nodes?: NodeFact[];
-  storageClasses?: StorageClassFact[];
-  apiGroups?: string[];
-  /** pods of kube-system (and calico-system), to recognise the CNI */
-  systemPods?: PodFact[];
-  /** what this config needs the credentials to be allowed, each with the API server's answer */
-  permissions?: (Permission & { allowed: boolean })[];
-  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions', { message: string; hint?: string }>>;
-}
-
-/** One thing apply, status or verify asks the API server to do, and why. */
-export interface Permission {
-  verb: string;
-  /** API group; '' = core */
-  group: string;
-  resource: string;
-  subresource?: string;
-  /** undefined = cluster-wide */
-  namespace?: string;
-  why: string;
-}
-
-/** What the credentials must be allowed for this config: pure, so the list is the same in every run. */
-export function requiredPermissions(config: Config, namespaceExists: boolean | undefined): Permission[] {
-  const ns = config.cluster.namespace;
-  const out: Permission[] = [
-    { verb: 'list', group: '', resource: 'nodes', why: 'sizing and preflight read the nodes' },
-    { verb: 'list', group: '', resource: 'pods', namespace: ns, why: 'waiting for and reporting the pods' },
-    { verb: 'get', group: '', resource: 'pods', subresource: 'proxy', namespace: ns, why: 'reading /colibri/stats from the bridges' },
-    { verb: 'create', group: '', resource: 'pods', subresource: 'proxy', namespace: ns, why: 'verify allocates a test endpoint on a bridge' },
-    { verb: 'list', group: 'apps', resource: 'deployments', namespace: ns, why: 'waiting for the rollout' },
-    { verb: 'list', group: '', resource: 'services', namespace: ns, why: 'reading the load-balancer address' },
-    // helm keeps each release in a Secret of the namespace
-    ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ verb, group: '', resource: 'secrets', namespace: ns, why: "helm's release records" })),
-  ];
-  const managed: [string, string][] = [
-    ['apps', 'deployments'],
-    ['apps', 'statefulsets'],
-    ['', 'services'],
-    ['', 'configmaps'],
-    ['', 'serviceaccounts'],
-    ['', 'persistentvolumeclaims'],
-    ['networking.k8s.io', 'ingresses'],
-  ];
-  if (config.components.jvb.autoscale.enabled) managed.push(['autoscaling', 'horizontalpodautoscalers']);
-  for (const [group, resource] of managed) for (const verb of ['create', 'update', 'delete']) out.push({ verb, group, resource, namespace: ns, why: 'installing the chart' });
-  if (namespaceExists === false) out.push({ verb: 'create', group: '', resource: 'namespaces', why: `creating namespace ${ns}` });
-  if (volumes(config).length > 0) out.push({ verb: 'list', group: 'storage.k8s.io', resource: 'storageclasses', why: 'checking the storage class' });
-  if (dataClaims(config).length > 0) {
-    for (const verb of ['list', 'patch']) out.push({ verb, group: '', resource: 'persistentvolumeclaims', namespace: ns, why: 'handing the recording/transcript claims to the release that keeps them' });
-  }
-  return out;
-}
-
-/** `list nodes`, `get pods/proxy in jitsi`: how kubectl auth can-i names it. */
-export function permissionText(p: Permission): string {
-  const resource = `${p.resource}${p.group ? `.${p.group}` : ''}${p.subresource ? `/${p.subresource}` : ''}`;
-  return `${p.verb} ${resource}${p.namespace ? ` in ${p.namespace}` : ' (cluster-wide)'}`;
-}
-
-async function accessAllowed(kube: Kube, p: Permission): Promise<boolean> {
-  const body = {
-    apiVersion: 'authorization.k8s.io/v1',
-    kind: 'SelfSubjectAccessReview',
-    spec: { resourceAttributes: { verb: p.verb, group: p.group, resource: p.resource, ...(p.subresource ? { subresource: p.subresource } : {}), ...(p.namespace ? { namespace: p.namespace } : {}) } },
-  };
-  const res = await kube.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', { body });
-  if (res.status < 200 || res.status > 299) throw new CommandError(`asking the API server for access reviews: HTTP ${res.status}`);
-  return (JSON.parse(res.body) as { status?: { allowed?: boolean } }).status?.allowed === true;
-}
-
-export function nodeFact(n: V1Node): NodeFact {
-  const alloc = n.status?.allocatable ?? {};
-  const safe = <T>(f: () => T, d: T) => {
-    try {
-      return f();
-    } catch {
-      return d;
-    }
-  };
-  return {
-    name: n.metadata?.name ?? '?',
-    cpuMilli: safe(() => parseCpuMilli(alloc.cpu ?? '0'), 0),
-    memoryMiB: safe(() => parseMemoryMiB(alloc.memory ?? '0'), 0),
-    ready: n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
-    cordoned: n.spec?.unschedulable === true,
-    blockingTaints: (n.spec?.taints ?? []).filter((t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute').map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`),
-    runtime: n.status?.nodeInfo?.containerRuntimeVersion,
-    kubeletVersion: n.status?.nodeInfo?.kubeletVersion,
-  };
-}
-
-const storageClassFact = (s: V1StorageClass): StorageClassFact => ({
-  name: s.metadata?.name ?? '?',
-  provisioner: s.provisioner,
-  isDefault: ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'].some((a) => s.metadata?.annotations?.[a] === 'true'),
-});
-
-const podFact = (p: V1Pod): PodFact => ({
-  name: p.metadata?.name ?? '?',
-  namespace: p.metadata?.namespace ?? '',
-  labels: p.metadata?.labels ?? {},
-  images: [...(p.spec?.initContainers ?? []), ...(p.spec?.containers ?? [])].map((c) => c.image ?? ''),
-});
-
-export const schedulable = (n: NodeFact): boolean => n.ready && !n.cordoned && n.blockingTaints.length === 0;
-
-export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<PreflightFacts> {
-  const facts: PreflightFacts = { context: kube.context, currentContext: kube.currentContext, server: kube.server, errors: {} };
-  try {
-    facts.version = (await kube.version()).gitVersion;
-  } catch (e) {
-    if (e instanceof InterruptedError) throw e;
-    facts.unreachable = { message: (e as Error).message, hint: e instanceof CommandError ? e.hint : undefined };
-    return facts;
-  }
-  const read = async <K extends keyof PreflightFacts['errors']>(key: K, f: () => Promise<void>) => {
-    try {
-      await f();
-    } catch (e) {
-      if (e instanceof InterruptedError) throw e;
-      facts.errors[key] = { message: (e as Error).message, hint: e instanceof CommandError ? e.hint : undefined };
-    }
-  };
-  await Promise.all([
-    read('namespace', async () => {
-      facts.namespaceExists = await kube.namespaceExists(config.cluster.namespace);
-    }),
-    read('nodes', async () => {
-      facts.nodes = (await kube.nodes()).map(nodeFact);
-    }),
-    read('storageClasses', async () => {
-      facts.storageClasses = (await kube.storageClasses()).map(storageClassFact);
-    }),
-    read('apiGroups', async () => {
-      facts.apiGroups = [...(await kube.apiGroups())].sort();
-    }),
-    read('permissions', async () => {
-      const namespaceExists = await kube.namespaceExists(config.cluster.namespace).catch(() => undefined);
-      const wanted = requiredPermissions(config, namespaceExists);
-      const answers = await Promise.all(wanted.map((w) => accessAllowed(kube, w)));
-      facts.permissions = wanted.map((w, i) => ({ ...w, allowed: answers[i]! }));
-    }),
-    read('systemPods', async () => {
-      // the Tigera operator runs Calico in calico-system; everything else lives in kube-system
-      const lists = await Promise.all(['kube-system', 'calico-system'].map((ns) => kube.pods(ns)));
-      facts.systemPods = lists.flat().map(podFact);
-    }),
-  ]);
-  return facts;
-}
-
-// ---------- the CNI table ----------
-
-interface CniSpec {
-  title: string;
-  /** a pod name prefix or a k8s-app label value seen in kube-system */
-  pods: RegExp;
-  networkPolicy: 'enforced' | 'not enforced' | 'depends';
-  note?: string;
-}
-
-/** Order matters: Canal (Calico policy on Flannel) before Calico and Flannel. */
-export const CNIS: Record<string, CniSpec> = {
-  canal: { title: 'Canal', pods: /^canal/, networkPolicy: 'enforced' },
-  cilium: { title: 'Cilium', pods: /^cilium(?!-operator)|^anetd/, networkPolicy: 'enforced' },
-  calico: { title: 'Calico', pods: /^calico-node/, networkPolicy: 'enforced' },
-  weave: { title: 'Weave Net', pods: /^weave-net/, networkPolicy: 'enforced' },
-  'kube-router': { title: 'kube-router', pods: /^kube-router/, networkPolicy: 'enforced' },
-  antrea: { title: 'Antrea', pods: /^antrea-agent/, networkPolicy: 'enforced' },
-  'azure-npm': { title: 'Azure CNI with Azure NPM', pods: /^azure-npm/, networkPolicy: 'enforced' },
-  'aws-vpc-cni': { title: 'Amazon VPC CNI', pods: /^aws-node/, networkPolicy: 'depends', note: 'only with the VPC CNI network policy agent enabled' },
-  kindnet: { title: 'kindnet', pods: /^kindnet/, networkPolicy: 'depends', note: 'kindnet ≥ 1.0 enforces them, older releases do not' },
-  flannel: { title: 'Flannel', pods: /^kube-flannel|^flannel/, networkPolicy: 'not enforced' },
-  'ovn-kubernetes': { title: 'OVN-Kubernetes', pods: /^ovnkube-node/, networkPolicy: 'enforced' },
-};
-
-export interface CniDetection {
-  key: string;
-  title: string;
-  networkPolicy: CniSpec['networkPolicy'];
-  note?: string;
-}
-
-/** The CNI from kube-system pod names (or k8s-app labels); k3s (flannel built in, kube-router policy controller) from the kubelet version. */
-export function detectCni(pods: PodFact[], nodes: NodeFact[] = []): CniDetection | undefined {
-  for (const [key, spec] of Object.entries(CNIS)) {
-    if (pods.some((p) => spec.pods.test(p.name) || spec.pods.test(p.labels['k8s-app'] ?? '') || spec.pods.test(p.labels['app'] ?? ''))) {
-      return { key, title: spec.title, networkPolicy: spec.networkPolicy, note: spec.note };
-    }
-  }
-  if (nodes.some((n) => /\+k3s/.test(n.kubeletVersion ?? ''))) {
-    return { key: 'k3s-flannel', title: 'Flannel built into k3s', networkPolicy: 'enforced', note: "by k3s's embedded network policy controller" };
-  }
-  if (nodes.some((n) => /\+rke2/.test(n.kubeletVersion ?? ''))) {
-    return { key: 'rke2', title: 'RKE2 default CNI (Canal)', networkPolicy: 'enforced' };
-  }
-  return undefined;
 }
 
 /** "containerd://1.7.22" → "containerd 1.7.22" */
@@ -295,17 +59,6 @@ const couldNotRead = (what: string, e: { message: string; hint?: string } | unde
   hint: e?.hint,
 });
 
-/** Volumes the config asks for: [component, storage class (undefined = default), access mode, replicas]. */
-function volumes(config: Config): { component: string; storageClass?: string; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; pods: number }[] {
-  const c = config.components;
-  const out: { component: string; storageClass?: string; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; pods: number }[] = [];
-  if (c.prosody.persistence.enabled) out.push({ component: 'prosody', storageClass: c.prosody.persistence.storageClass, accessMode: c.prosody.persistence.accessMode ?? 'ReadWriteOnce', pods: 1 });
-  if (c.jibri.enabled && c.jibri.storage?.enabled) out.push({ component: 'jibri', storageClass: c.jibri.storage.storageClass, accessMode: c.jibri.storage.accessMode ?? 'ReadWriteMany', pods: c.jibri.replicas });
-  // the chart mounts the transcriber volume ReadWriteMany, fixed
-  if (c.transcriber.enabled && c.transcriber.storage?.enabled) out.push({ component: 'transcriber', storageClass: c.transcriber.storage.storageClass, accessMode: 'ReadWriteMany', pods: 1 });
-  return out;
-}
-
 /** Provisioners that only offer ReadWriteOnce volumes. */
 const RWO_ONLY = /local-path|rancher\.io\/local-path|kubernetes\.io\/no-provisioner|ebs\.csi\.aws\.com|kubernetes\.io\/aws-ebs|pd\.csi\.storage\.gke\.io|kubernetes\.io\/gce-pd|disk\.csi\.azure\.com|kubernetes\.io\/azure-disk|topolvm|openebs\.io\/local|hostpath/i;
 
@@ -320,8 +73,6 @@ function packsOnto(pods: { cpuMilli: number; memoryMiB: number }[], nodes: NodeF
   }
   return true;
 }
-
-const jvbBridgesWanted = (config: Config) => (config.components.jvb.autoscale.enabled ? Math.max(config.components.jvb.replicas, config.components.jvb.autoscale.max) : config.components.jvb.replicas);
 
 export const CHECKS = {
   api: {

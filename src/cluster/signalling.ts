@@ -15,7 +15,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIPv6, type LookupFunction } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
-import type { VerifyCheck } from './verify.js';
+import type { VerifyCheck } from './verify-check.js';
 
 /** How to reach the public site: its origin, and optionally a fixed address and an extra CA. */
 export interface SiteAccess {

@@ -22,7 +22,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from './stun.js';
-import type { VerifyCheck } from './verify.js';
+import type { VerifyCheck } from './verify-check.js';
 
 export const TurnMethod = {
   AllocateRequest: 0x0003,

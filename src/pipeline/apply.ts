@@ -114,7 +114,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       );
     }
   }
-  const actions = input.actions ?? (await defaultClusterActions(config, undefined, signal));
+  const actions = input.actions ?? (await defaultClusterActions(config, { signal }));
   let learnt: Learnt = {};
   const outcomes = await runPlan(
     plan,

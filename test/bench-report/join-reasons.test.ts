@@ -1,7 +1,7 @@
 /** Named join outcomes and per-role frame rates in the summary, the terminal table and the HTML report (synthetic records). */
 import { describe, expect, it } from 'vitest';
 import { formatTerminalSummary } from '../../src/bench/results/terminal.js';
-import { summarize } from '../../src/bench/results/summary.js';
+import { summarize } from '../../src/bench/results/summarize.js';
 import { renderReport } from '../../src/bench/results/report.js';
 import { buildSeries } from '../../src/bench/results/series.js';
 import { event, media, part } from './records.js';

@@ -9,7 +9,10 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { configSchema, type Config, type ConfigInput } from '../../src/config/schema.js';
 import { openKube } from '../../src/cluster/kube.js';
-import { detectCni, evaluatePreflight, permissionText, requiredPermissions, runPreflight, type PodFact, type PreflightResult } from '../../src/cluster/preflight.js';
+import { detectCni } from '../../src/cluster/cni.js';
+import type { PodFact } from '../../src/cluster/preflight-facts.js';
+import { permissionText, requiredPermissions } from '../../src/cluster/preflight-needs.js';
+import { evaluatePreflight, runPreflight, type PreflightResult } from '../../src/cluster/preflight.js';
 import { formatPreflight } from '../../src/ui/preflight.js';
 import { emptyState, fakeNode, fakePod, fakeStorageClass, startFakeApiServer, type FakeApiServer } from '../support/fake-apiserver.js';
 

@@ -47,14 +47,14 @@ afterAll(() => {
 describe.skipIf(!cluster)(`load-balancer address of the JVB Service on a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
   it('an ip in the status is advertised as is', async () => {
     loadBalancer([{ ip: '192.0.2.44' }]);
-    const actions = await defaultClusterActions(lbConfig, noDns);
+    const actions = await defaultClusterActions(lbConfig, { resolve: noDns });
     expect(await actions.serviceAddresses(ns, service, AbortSignal.timeout(20_000))).toEqual(['192.0.2.44']);
   });
 
   it("the Tailscale operator's status (its MagicDNS name first, then the tailnet IP): the IP, with no DNS lookup", async () => {
     // the entries as the operator writes them (tailscale/tailscale cmd/k8s-operator/svc.go, 2026): hostname, then the IPs
     loadBalancer([{ hostname: 'jitsi-jvb.tailnet-test.ts.net' }, { ip: '100.100.7.7' }]);
-    const actions = await defaultClusterActions(lbConfig, noDns);
+    const actions = await defaultClusterActions(lbConfig, { resolve: noDns });
     expect(await actions.serviceAddresses(ns, service, AbortSignal.timeout(20_000))).toEqual(['100.100.7.7']);
   });
 
@@ -74,11 +74,11 @@ describe.skipIf(!cluster)(`load-balancer address of the JVB Service on a real AP
       ['198.51.100.3', '2001:db8::5', '198.51.100.20', '198.51.100.3'],
     ];
     for (const answer of answers) {
-      const actions = await defaultClusterActions(lbConfig, async (h) => (h === 'nlb-1.elb.example' ? answer : []));
+      const actions = await defaultClusterActions(lbConfig, { resolve: async (h) => (h === 'nlb-1.elb.example' ? answer : []) });
       expect(await actions.serviceAddresses(ns, service, AbortSignal.timeout(20_000))).toEqual(['198.51.100.3', '198.51.100.20']);
     }
     // an IPv6-only name: its IPv6 addresses
-    const v6 = await defaultClusterActions(lbConfig, async () => ['2001:db8::7', '2001:db8::5']);
+    const v6 = await defaultClusterActions(lbConfig, { resolve: async () => ['2001:db8::7', '2001:db8::5'] });
     expect(await v6.serviceAddresses(ns, service, AbortSignal.timeout(20_000))).toEqual(['2001:db8::5', '2001:db8::7']);
   });
 
@@ -88,7 +88,7 @@ describe.skipIf(!cluster)(`load-balancer address of the JVB Service on a real AP
     const notFound: Resolve = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND a1b2-123.eu-west-1.elb.amazonaws.com'), { code: 'ENOTFOUND' });
     };
-    const actions = await defaultClusterActions(lbConfig, notFound);
+    const actions = await defaultClusterActions(lbConfig, { resolve: notFound });
     const { r, inTime } = await within(5_000, actions.serviceAddresses(ns, service, AbortSignal.timeout(20_000)));
     expect(inTime).toBe(true);
     expect(r).toBeInstanceOf(CommandError);

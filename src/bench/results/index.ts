@@ -11,7 +11,7 @@ import { evaluateRegression, type Allowance } from './regression.js';
 import { loadRun } from './run.js';
 import type { Summary } from './summary.js';
 
-export { summarize } from './summary.js';
+export { summarize } from './summarize.js';
 export type {
   Summary,
   StepSummary,
@@ -29,7 +29,7 @@ export type { Comparison, ComparedFigure, RunRef } from './compare.js';
 export type { ReadStats } from './read.js';
 export type { ScenarioInfo } from './scenario.js';
 export { formatTerminalSummary } from './terminal.js';
-export type { Verdict, StepVerdict, ThresholdResult } from './thresholds.js';
+export type { Verdict, StepVerdict, ThresholdResult } from './verdict.js';
 export type { Allowance, RegressionVerdict, RegressionResult } from './regression.js';
 export { formatRegressionText } from './verdict-view.js';
 

@@ -8,7 +8,8 @@
 import { UsageError } from '../../errors.js';
 import type { Phase } from '../samples.js';
 import type { Summary } from './summary.js';
-import { FIGURES, formatMeasured, type Unit } from './thresholds.js';
+import { FIGURES } from './thresholds.js';
+import { formatMeasured, type Unit } from './verdict.js';
 
 export interface Allowance {
   /** as written */

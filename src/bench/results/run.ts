@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { CommandError } from '../../errors.js';
 import { readSamples } from './read.js';
 import { SeriesBuilder, type RunSeries } from './series.js';
-import { SummaryBuilder, type Summary } from './summary.js';
+import { SummaryBuilder } from './summarize.js';
+import type { Summary } from './summary.js';
 import { evaluateThresholds, parseThresholds } from './thresholds.js';
 
 export const SAMPLES_FILE = 'samples.jsonl';

@@ -8,8 +8,8 @@
 import { UsageError } from '../../errors.js';
 import { PHASES, type Phase } from '../samples.js';
 import type { PhaseSummary, StepSummary, Summary } from './summary.js';
+import { formatMeasured, type StepVerdict, type ThresholdResult, type Unit, type Verdict } from './verdict.js';
 
-export type Unit = '' | '%' | 'ms' | 'cores';
 type Op = '<' | '<=' | '>' | '>=' | '==';
 
 interface FigureSpec {
@@ -165,40 +165,6 @@ function holds(value: number, op: Op, limit: number): boolean {
     case '==':
       return value === limit;
   }
-}
-
-export interface ThresholdResult {
-  expression: string;
-  figure: string;
-  phase: Phase | null;
-  unit: Unit;
-  /** null: the run has no data for this figure, which fails the threshold */
-  measured: number | null;
-  passed: boolean;
-}
-
-export interface StepVerdict {
-  step: number;
-  bridges: number;
-  passed: boolean;
-  results: ThresholdResult[];
-}
-
-export interface Verdict {
-  passed: boolean;
-  /** true when no threshold was given and the defaults applied */
-  defaults: boolean;
-  thresholds: string[];
-  steps: StepVerdict[];
-  /** sweeps: the largest bridge count at which every threshold held; null when none */
-  largestPassingBridges: number | null;
-  /** one line per failed threshold: "audio.loss.pooled<1 at 2 bridges: measured 4.9 %" */
-  failures: string[];
-}
-
-export function formatMeasured(value: number | null, unit: Unit): string {
-  if (value === null) return 'no data';
-  return `${Math.round(value * 1e4) / 1e4}${unit === '' ? '' : unit === '%' ? ' %' : ` ${unit}`}`;
 }
 
 /** The verdict of a run: every threshold against every step (a step without a figure's phase has no data: failed). */

@@ -2,7 +2,7 @@
 import { formatTable } from '../../ui/table.js';
 import { esc } from './html.js';
 import type { RegressionVerdict } from './regression.js';
-import { formatMeasured, type Verdict } from './thresholds.js';
+import { formatMeasured, type Verdict } from './verdict.js';
 
 const bridgesLabel = (n: number) => `${n} bridge${n === 1 ? '' : 's'}`;
 
