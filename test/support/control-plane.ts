@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
 import { cliAsync, type CliResult } from './cli.js';
+import { testChart } from './chart.js';
 import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
-import { helmBin, kubectlBin, repoRoot } from './tools.js';
+import { helmBin, kubectlBin } from './tools.js';
 import { addNode, checkPodRoute } from '../../scripts/cluster/cluster.mjs';
 import { CONTROL_PLANE_DIR, CONTROL_PLANE_SKIP } from './control-plane-paths.js';
 
@@ -169,7 +170,7 @@ export interface RealClusterWork {
   dir: string;
   /** makes this run's names unique */
   runId: string;
-  /** the jitsi-meet chart apply installs: the real one with JITSI_HELM_CHART_DIR, else our contract chart */
+  /** the jitsi-meet chart apply installs (JITSI_K8S_CHART): the real one, from test/support/chart.ts */
   chart: string;
   /** a namespace of this run, deleted with its PVs at the end; with `cloud`, the test plays the cloud for it */
   space(name: string, cloud?: Omit<CloudOptions, 'kubeconfig' | 'namespace'>): string;
@@ -186,7 +187,7 @@ export interface RealClusterWork {
 export function realClusterWork(name: string): RealClusterWork {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   const runId = Date.now().toString(36).slice(-5);
-  const chart = process.env.JITSI_HELM_CHART_DIR || join(repoRoot, 'test/fixtures/jitsi-meet-contract');
+  const chart = testChart();
   const namespaces: string[] = [];
   const clouds: Cloud[] = [];
   let bridge: StandinBridge | undefined;
