@@ -1,8 +1,9 @@
-// `npm test`: check the system tools, build, extract helm/kubectl, run vitest, print the one closing line CI reads.
+// `npm test`: check the system tools and the chart, build, extract helm/kubectl, run vitest, print the one closing line CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { extractTools } from './tools.mjs';
 import { missingSystemTools } from './system-tools.mjs';
+import { missingTestChart } from './test-chart.mjs';
 
 const closing = (passed, failed, skipped) => console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 
@@ -11,6 +12,14 @@ const missing = missingSystemTools();
 if (missing) {
   console.error(`error: the tests need ${missing.commands.join(', ')}, not found on PATH`);
   console.error(`hint: ${missing.install}`);
+  closing(0, 1, 0);
+  process.exit(1);
+}
+// the real jitsi-meet chart: every chart test templates it and every install on the test control plane uses it
+const noChart = missingTestChart();
+if (noChart) {
+  console.error(`error: ${noChart.error}`);
+  console.error(`hint: ${noChart.hint}`);
   closing(0, 1, 0);
   process.exit(1);
 }

@@ -2,28 +2,12 @@
  * Tailscale's site address through the REAL jitsi-meet 3.4.0 chart and real helm: the web container's
  * PUBLIC_URL (the chart puts it in a ConfigMap the web Deployment takes with envFrom) is the full
  * tailnet name when the config knows it, and a full name (the domain) when it does not — never the
- * bare device name the operator's Ingress carries. The chart comes from JITSI_HELM_CHART_DIR, else
- * ../shared/charts/jitsi-meet-3.4.0.tgz beside the clone (where CI has it); in CI its absence fails.
+ * bare device name the operator's Ingress carries. The chart comes from test/support/chart.ts.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
-import { run } from '../../src/cluster/exec.js';
 import { fullValues, renderRelease } from '../../src/render/index.js';
+import { type Any, template } from '../support/chart.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
-import { helmBin, repoRoot } from '../support/tools.js';
-
-type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-const chart = process.env.JITSI_HELM_CHART_DIR || process.env.JITSI_MEET_CHART_DIR || join(repoRoot, '..', 'shared', 'charts', 'jitsi-meet-3.4.0.tgz');
-const missing = existsSync(chart) ? '' : `the real chart is not at ${chart} (set JITSI_HELM_CHART_DIR to the .tgz or an unpacked chart)`;
-if (missing && process.env.CI) throw new Error(missing);
-
-async function template(values: unknown): Promise<Any[]> {
-  const res = await run(helmBin(), ['template', 'jitsi', chart, '-n', 'jitsi', '-f', '-'], { input: stringify(values) });
-  return parseAllDocuments(res.stdout).map((d) => d.toJS()).filter(Boolean);
-}
 
 /** The environment the web container starts with: its envFrom ConfigMaps in order, then its env. */
 function webEnv(docs: Any[]): Record<string, string> {
@@ -45,7 +29,7 @@ function webEnv(docs: Any[]): Record<string, string> {
 const tailscale = (domain: string, ts: Record<string, unknown> = {}) =>
   renderRelease(config({ domain, exposure: { mode: 'tailscale', publicIP: undefined, tailscale: ts }, tls: { mode: 'none' } }), FIXED_SECRETS);
 
-describe.skipIf(missing)(`Tailscale PUBLIC_URL in the real chart${missing ? ` (skipped: ${missing})` : ''}`, () => {
+describe('Tailscale PUBLIC_URL in the real chart', () => {
   it.each([
     ['the domain is the tailnet name (hostname as the wizard asks it)', 'meet.tail1234.ts.net', { hostname: 'meet' }, 'https://meet.tail1234.ts.net', 'meet'],
     ['the domain is the tailnet name, no hostname', 'meet.tail1234.ts.net', {}, 'https://meet.tail1234.ts.net', 'meet'],

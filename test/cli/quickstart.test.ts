@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { systemTools } from '../../scripts/system-tools.mjs';
+import { testChart } from '../support/chart.js';
 import { repoRoot } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-quickstart-'));
@@ -61,7 +62,8 @@ describe('README Quick start in a fresh clone', () => {
   });
 
   it('the second command runs the tests (here narrowed to the config tests, so it does not recurse)', { timeout: 600_000 }, () => {
-    const r = shell(commands[1]!, { JK8S_TEST_FILES: 'test/config' });
+    // the chart as the user has it (a fresh clone in a temp folder has no shared/charts/ beside it)
+    const r = shell(commands[1]!, { JK8S_TEST_FILES: 'test/config', JITSI_HELM_CHART_DIR: testChart() });
     expect(r.code, r.stdout.slice(-2000) + r.stderr.slice(-2000)).toBe(0);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^[1-9]\d* passed, 0 failed/);
   });
@@ -80,11 +82,25 @@ describe('README Quick start in a fresh clone', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('without the jitsi-meet chart the second command stops at once, saying how to get it', { timeout: 120_000 }, () => {
+    const started = Date.now();
+    const r = shell(commands[1]!, { JITSI_HELM_CHART_DIR: join(work, 'no-such-chart.tgz') });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(r.stderr).toContain(`error: the tests need the jitsi-meet chart 3.4.0, not found at ${join(work, 'no-such-chart.tgz')} (JITSI_HELM_CHART_DIR)`);
+    expect(r.stderr).toContain('hint: helm pull jitsi-meet --repo https://jitsi-contrib.github.io/jitsi-helm/ --version 3.4.0');
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('0 passed, 1 failed, 0 skipped');
+  });
+
   it('CI installs every system tool the tests need', () => {
     const aptLine =
       readFileSync(join(repoRoot, '.ci/run'), 'utf8')
         .split('\n')
         .find((l) => /^apt-get install /.test(l)) ?? '';
     for (const t of systemTools) expect(aptLine.split(/\s+/)).toContain(t.aptPackage);
+  });
+
+  it('CI gives the tests the real chart from shared/charts/ beside the clone', () => {
+    expect(readFileSync(join(repoRoot, '.ci/run'), 'utf8')).toMatch(/^export JITSI_HELM_CHART_DIR="\$PWD\/\.\.\/shared\/charts\/jitsi-meet-3\.4\.0\.tgz"/m);
   });
 });

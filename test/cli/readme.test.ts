@@ -6,6 +6,7 @@ import { parse, stringify } from 'yaml';
 import { validateConfig } from '../../src/config/validate.js';
 import { fullValues, renderRelease } from '../../src/render/index.js';
 import { run } from '../../src/cluster/exec.js';
+import { template, testChart, typeMismatches, unknownToChart } from '../support/chart.js';
 import { FIXED_SECRETS } from '../support/config.js';
 import { helmBin, repoRoot } from '../support/tools.js';
 
@@ -21,12 +22,12 @@ describe('README', () => {
     expect(config.components.jvb.replicas).toBe(4);
   });
 
-  it('the example renders to values the 3.4.0 contract chart accepts (real helm)', async () => {
-    const release = renderRelease(validateConfig(parse(example)).config, FIXED_SECRETS);
-    const chart = join(repoRoot, 'test/fixtures/jitsi-meet-contract');
-    await run(helmBin(), ['lint', chart, '--strict', '-f', '-'], { input: stringify(fullValues(release)) });
-    const out = await run(helmBin(), ['template', 'jitsi', chart, '-f', '-'], { input: stringify(fullValues(release)) });
-    expect(out.stdout).toContain('kind: ConfigMap');
+  it('the example renders to values the real 3.4.0 chart lints strictly and reads, key for key (real helm)', async () => {
+    const values = fullValues(renderRelease(validateConfig(parse(example)).config, FIXED_SECRETS));
+    await run(helmBin(), ['lint', testChart(), '--strict', '-f', '-'], { input: stringify(values) });
+    expect(unknownToChart(values)).toEqual([]);
+    expect(typeMismatches(values)).toEqual([]);
+    expect((await template(values)).filter((d) => d.kind === 'Deployment' && /-jvb-\d+$/.test(d.metadata.name))).toHaveLength(4);
   });
 
   it('docs/config-reference.md is the one generated from the schema', async () => {

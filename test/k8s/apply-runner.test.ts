@@ -1,9 +1,9 @@
 /**
- * The apply runner (runStep, runPlan) with real helm against the REAL API server: a release installed
- * by helm is left alone when nothing changed (its release Secret keeps its resourceVersion: no write),
+ * The apply runner (runStep, runPlan) with real helm and the real jitsi-meet chart against the REAL API
+ * server: a release installed by helm is left alone when nothing changed (its release Secret keeps its resourceVersion: no write),
  * changed values upgrade it, absent releases count as done, and an unreachable cluster gets the hint.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { detectHelm } from '../../src/cluster/helm.js';
 import { planApply, planUninstall } from '../../src/cluster/plan.js';
 import { CommandError, InterruptedError } from '../../src/errors.js';
 import { renderRelease } from '../../src/render/index.js';
+import { testChart } from '../support/chart.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { cluster, helmAsync, kubectl, skipReason, writeKubeconfig } from '../support/control-plane.js';
 import { helmBin, kubectlBin } from '../support/tools.js';
@@ -41,19 +42,12 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A tiny chart named like the one we target, standing in for the repository download (no network in tests). */
-function localChart(): string {
-  const dir = mkdtempSync(join(work, 'chart-'));
-  mkdirSync(join(dir, 'templates'));
-  writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: jitsi-meet\nversion: 3.4.0\n');
-  writeFileSync(join(dir, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  bridges: {{ .Values.jvb.portRangeSize | quote }}\n');
-  return dir;
-}
 
 /** helm's release Secrets of jitsi with their resourceVersions: any new revision or rewrite shows here */
 const releaseSecrets = () =>
   kubectl(['get', 'secrets', '--namespace', ns, '-l', 'owner=helm,name=jitsi', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.metadata.resourceVersion}{"\\n"}{end}']).trim();
-const probe = () => kubectl(['get', 'configmap', 'probe', '--namespace', ns, '-o', 'jsonpath={.data.bridges}']);
+/** the bridge Deployments the chart made */
+const bridges = () => kubectl(['get', 'deployments', '--namespace', ns, '-l', 'app.kubernetes.io/component=jvb', '-o', 'name']).split('\n').filter(Boolean).sort();
 
 describe.skipIf(!cluster)(`apply runner with real helm on a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
   it('detects the helm version', () => {
@@ -65,14 +59,14 @@ describe.skipIf(!cluster)(`apply runner with real helm on a real API server${clu
     const stop = new AbortController();
     stop.abort(new InterruptedError('interrupted by SIGTERM'));
     const untouched = renderRelease(config({ cluster: { namespace: empty } }), FIXED_SECRETS);
-    const plan = planApply(untouched, { helm: ctx.helm, timeout: '1m', chart: localChart() });
+    const plan = planApply(untouched, { helm: ctx.helm, timeout: '1m', chart: testChart() });
     await expect(runPlan(plan, { ...ctx, signal: stop.signal }, 'jitsi')).rejects.toThrow(new RegExp(`^interrupted by SIGTERM: ${ctx.helm.bin} \\S+ was not started$`));
     // nothing reached the cluster: no namespace (the install creates it; helm keeps its release Secrets in it)
     expect(kubectl(['get', 'namespaces', '-o', 'name']).split('\n')).not.toContain(`namespace/${empty}`);
   });
 
   it('an installed release with the same values and chart is left alone (no upgrade, no write)', { timeout: 120_000 }, async () => {
-    const chart = localChart();
+    const chart = testChart();
     const main = planApply(release, { helm: ctx.helm, timeout: '1m', chart }).find((s) => s.id === 'jitsi-meet')!;
     // installed by helm itself with the very values the step would send
     await helmAsync(['upgrade', '--install', 'jitsi', chart, '--namespace', ns, '--create-namespace', '--values', '-'], main.stdin);
@@ -81,12 +75,12 @@ describe.skipIf(!cluster)(`apply runner with real helm on a real API server${clu
     const outcome = await runStep(main, ctx, () => {});
     expect(outcome).toMatchObject({ status: 'unchanged', detail: 'jitsi: values and chart unchanged' });
     expect(releaseSecrets()).toBe(before);
-    expect(probe()).toBe('1');
+    expect(bridges()).toEqual(['deployment.apps/jitsi-jitsi-meet-jvb-0']);
   });
 
   it('changed values make it run the upgrade, the values on stdin, no secret in argv or output', { timeout: 120_000 }, async () => {
     const changed = renderRelease(config({ cluster: { namespace: ns }, components: { jvb: { replicas: 2 } } }), FIXED_SECRETS);
-    const chart = localChart();
+    const chart = testChart();
     const main = planApply(changed, { helm: ctx.helm, timeout: '1m', chart }).find((s) => s.id === 'jitsi-meet')!;
     expect(main.args.slice(0, 4)).toEqual(['upgrade', '--install', 'jitsi', chart]);
     expect(main.args.join(' ')).not.toContain(FIXED_SECRETS.xmpp.jvb);
@@ -94,9 +88,9 @@ describe.skipIf(!cluster)(`apply runner with real helm on a real API server${clu
     const outcome = await runStep(main, ctx, (l) => lines.push(l));
     expect(outcome).toMatchObject({ status: 'done', changed: { release: 'jitsi', namespace: ns, previousRevision: 1, previousStatus: 'deployed' } });
     expect(lines.join('\n')).not.toContain(FIXED_SECRETS.xmpp.jvb);
-    // helm rendered the new values into the cluster: a second revision, the probe says two bridges
+    // helm rendered the new values into the cluster: a second revision, two bridges
     expect(releaseSecrets().split('\n').map((l) => l.split('=')[0])).toEqual(['sh.helm.release.v1.jitsi.v1', 'sh.helm.release.v1.jitsi.v2']);
-    expect(probe()).toBe('2');
+    expect(bridges()).toEqual(['deployment.apps/jitsi-jitsi-meet-jvb-0', 'deployment.apps/jitsi-jitsi-meet-jvb-1']);
     // the secrets travelled on stdin and reached the release
     expect(JSON.stringify(JSON.parse(await helmAsync(['get', 'values', 'jitsi', '--namespace', ns, '--output', 'json'])))).toContain(FIXED_SECRETS.xmpp.jvb);
   });

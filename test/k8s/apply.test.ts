@@ -1,7 +1,6 @@
 /**
  * The built bin against the test control plane (real kube-apiserver, controller-manager, scheduler,
- * etcd; kwok nodes), with real helm and the contract chart from JITSI_K8S_CHART (or the real chart
- * with JITSI_HELM_CHART_DIR): init → apply (LB host name resolved) → re-apply → scale → status →
+ * etcd; kwok nodes), with real helm and the real jitsi-meet chart from JITSI_K8S_CHART: init → apply (LB host name resolved) → re-apply → scale → status →
  * uninstall, preflight and RBAC. The test plays the cloud (test/support/cloud.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';

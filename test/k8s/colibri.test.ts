@@ -1,6 +1,6 @@
 /**
- * verify's colibri2 probe (allocate → expire) through the REAL API server's pods/proxy: two bridge
- * Deployments made with kubectl (kwok makes their pods Ready); the STAND-IN bridge
+ * verify's colibri2 probe (allocate → expire) through the REAL API server's pods/proxy: the two bridge
+ * Deployments of a release of the real chart (kwok makes their pods Ready); the STAND-IN bridge
  * (test/support/standin-bridge.mjs; Jitsi cannot run here) answers colibri2 at each pod IP inside
  * the test's pod network namespace, with its REST API switched off for bridge 1.
  */
@@ -19,7 +19,8 @@ import {
   type ReadyPod,
   startStandinBridge,
   type StandinBridge,
-  jvbDeployment,
+  bridgeSelector,
+  installRelease,
 } from '../support/control-plane.js';
 
 const ns = `jk8s-colibri-${Date.now().toString(36).slice(-5)}`;
@@ -37,7 +38,7 @@ async function standinSaw(pod: ReadyPod): Promise<{ calls: { method: string; url
   return JSON.parse(r.body) as { calls: { method: string; url: string; body: unknown }[]; live: string[] };
 }
 
-const bridgeAt = (i: number) => pods.find((p) => p.labels['jvb-index'] === String(i))!;
+const bridgeAt = (i: number) => pods.find((p) => p.labels.instance === String(i))!;
 
 beforeAll(async () => {
   if (!cluster) return;
@@ -45,8 +46,8 @@ beforeAll(async () => {
   bridge = await startStandinBridge(loadFile);
   kube = openKube({ kubeconfig: cluster.kubeconfig, timeoutMs: 10_000 });
   kubectl(['create', 'namespace', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1].map((i) => jvbDeployment(ns, release, i)) }));
-  pods = await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 2);
+  await installRelease(ns, release, 2);
+  pods = await waitForReadyPods(ns, bridgeSelector(release), 2);
   writeFileSync(loadFile, JSON.stringify({ [bridgeAt(1).podIP]: { colibri2: false } }));
 }, 120_000);
 

@@ -1,6 +1,6 @@
 /**
  * Recordings and transcripts survive `uninstall`: the built bin against the test control plane, real
- * helm and the contract chart (or the real chart with JITSI_HELM_CHART_DIR). The jibri and transcriber
+ * helm and the real jitsi-meet chart. The jibri and transcriber
  * claims are bound by PVs the test makes (test/support/cloud.ts: kwok has no provisioner); the same claim UID after
  * uninstall proves the data was never deleted. Also an install left by an older jitsi-k8s, whose
  * claims the jitsi-meet release owns: apply takes them over, uninstall first refuses to drop them.

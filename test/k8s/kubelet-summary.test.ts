@@ -8,26 +8,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJvbSampler, discoverJvbPods, readContainerUsage } from '../../src/cluster/jvb.js';
 import { KubeApiError, nodeProxyPath, openKube, type Kube } from '../../src/cluster/kube.js';
-import { assertPodRoute, cluster, kubectl, skipReason } from '../support/control-plane.js';
+import { assertPodRoute, cluster, installRelease, kubectl, skipReason } from '../support/control-plane.js';
 
 const ns = 'jk8s-summary';
 const release = 'jitsi';
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!cluster) return;
   // the sampler also asks each bridge's pod IP for /colibri/stats: that traffic must stay in the test's namespace
   assertPodRoute();
-  const labels = { 'app.kubernetes.io/name': 'jitsi-meet', 'app.kubernetes.io/instance': release, 'app.kubernetes.io/component': 'jvb' };
   kubectl(['create', 'namespace', ns]);
-  kubectl(
-    ['apply', '-f', '-'],
-    JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: `${release}-jitsi-meet-jvb-0`, namespace: ns, labels },
-      spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable' }] } } },
-    }),
-  );
+  // one bridge, of a release of the real chart
+  await installRelease(ns, release, 1);
 });
 
 afterAll(() => {

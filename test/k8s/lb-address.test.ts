@@ -3,7 +3,8 @@
  * server: the test writes the status a cloud controller would (the status subresource). AWS ELBs write
  * only a `hostname`: apply resolves it at once — every address, since JVB_ADVERTISE_IPS is a list — or
  * stops at once with the fix; it never waits out the 10 minutes. The resolver is injected: no DNS query
- * leaves the test, and no address written here is ever contacted.
+ * leaves the test, and no address written here is ever contacted. The Service is made with kubectl,
+ * not by installing the chart: each case needs a fresh one with the status it sets.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultClusterActions } from '../../src/cluster/apply.js';

@@ -1,6 +1,6 @@
 /**
  * What apply, status and bench read from a cluster, against the REAL API server: a release of the
- * contract chart installed with real helm (kwok moves its pods to Running/Ready), plus objects made
+ * real jitsi-meet chart installed with real helm (kwok moves its pods to Running/Ready), plus objects made
  * with kubectl. Covers waitForWorkloads, waitForBridges (scale in too), discoverJvbPods and
  * readStatus. /colibri/stats goes through the real pods/proxy to the STAND-IN bridge
  * (test/support/standin-bridge.mjs; Jitsi cannot run here), which answers for every pod IP inside
@@ -21,10 +21,10 @@ import { waitForBridges, waitForWorkloads } from '../../src/cluster/wait.js';
 import { CommandError, InterruptedError } from '../../src/errors.js';
 import { run } from '../../src/cluster/exec.js';
 import { cluster, kubectl, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
+import { testChart } from '../support/chart.js';
 import { cliAsync } from '../support/cli.js';
-import { cliBin, helmBin, repoRoot } from '../support/tools.js';
+import { cliBin, helmBin } from '../support/tools.js';
 
-const chart = process.env.JITSI_HELM_CHART_DIR || `${repoRoot}test/fixtures/jitsi-meet-contract`;
 const ns = `jk8s-observe-${Date.now().toString(36).slice(-5)}`;
 const JVB = (i: number) => `jitsi-jitsi-meet-jvb-${i}`;
 let bridge: StandinBridge | undefined;
@@ -47,7 +47,7 @@ beforeAll(async () => {
   kubectl(['apply', '-f', '-'], JSON.stringify(otherBridge));
   // no --wait: waiting is what the code under test does
   const values = { publicURL: 'http://meet.test.invalid', web: { replicaCount: 2 }, jvb: { portRangeSize: 2, publicIPs: ['203.0.113.7'] } };
-  await run(helmBin(), ['--kubeconfig', cluster.kubeconfig, 'install', 'jitsi', chart, '--namespace', ns, '--values', '-'], { input: stringify(values), timeoutMs: 120_000 });
+  await run(helmBin(), ['--kubeconfig', cluster.kubeconfig, 'install', 'jitsi', testChart(), '--namespace', ns, '--values', '-'], { input: stringify(values), timeoutMs: 120_000 });
 }, 180_000);
 
 afterAll(async () => {

@@ -2,12 +2,13 @@
  * /colibri/stats through the REAL API server's pods/proxy. The API server dials the pod IP itself
  * (and refuses loopback), so the control plane routes its pod CIDR into a network namespace where
  * the STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here) answers for every
- * pod IP. The test checks that route before anything is sent.
+ * pod IP. The bridges are the two JVB Deployments of a release of the real chart (kwok makes their pods
+ * Ready). The test checks that route before anything is sent.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openKube } from '../../src/cluster/kube.js';
 import { discoverJvbPods, readColibriStats } from '../../src/cluster/jvb.js';
-import { cluster, kubectl, kubectlJson, skipReason, startStandinBridge, type StandinBridge, jvbDeployment } from '../support/control-plane.js';
+import { bridgeSelector, cluster, installRelease, kubectl, kubectlJson, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 
 const ns = 'jk8s-proxy';
 const release = 'jitsi';
@@ -18,7 +19,7 @@ beforeAll(async () => {
   if (!cluster) return;
   bridge = await startStandinBridge();
   kubectl(['create', 'namespace', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1].map((i) => jvbDeployment(ns, release, i)) }));
+  await installRelease(ns, release, 2);
 });
 
 afterAll(async () => {
@@ -47,7 +48,7 @@ describe.skipIf(!cluster)(`pods/proxy to a bridge on a real API server${cluster 
 
   it('a pod whose bridge does not answer is a 503 with the API server\'s reason', { timeout: 30_000 }, async () => {
     const kube = openKube({ kubeconfig: cluster!.kubeconfig });
-    const pod = kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns, '-l', 'jvb-index=0']).items[0]!.metadata.name;
+    const pod = kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns, '-l', `${bridgeSelector(release)},instance=0`]).items[0]!.metadata.name;
     // nothing listens on 9999 in the namespace
     const r = await kube.request('GET', `/api/v1/namespaces/${ns}/pods/${pod}:9999/proxy/colibri/stats`);
     expect(r.status).toBe(503);

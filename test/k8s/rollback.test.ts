@@ -1,6 +1,5 @@
 /**
- * Rollback on the real API server, with the built bin, real helm and the contract chart (or the real
- * one with JITSI_HELM_CHART_DIR): the jitsi-meet release step succeeds, then the API server refuses
+ * Rollback on the real API server, with the built bin, real helm and the real jitsi-meet chart: the jitsi-meet release step succeeds, then the API server refuses
  * the extras chart (a ValidatingAdmissionPolicy denies the Newt Deployment for one Pangolin endpoint).
  * Releases this apply changed go back to their previous revision, a fresh install is removed, a
  * release left `failed` by a real failed upgrade is rolled back, never uninstalled, its PVCs kept, and

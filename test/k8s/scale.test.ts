@@ -1,8 +1,9 @@
 /**
- * `scale` against the REAL API server: four bridge Deployments of a release made with kubectl (kwok
- * moves their pods to Running/Ready), their load read through the real pods/proxy from the STAND-IN
- * bridge (test/support/standin-bridge.mjs; Jitsi cannot run here), which gives each pod IP the
- * participants this test chose. runScale and the built bin; nothing may change on a "no" or a refusal.
+ * `scale` against the REAL API server: the four bridge Deployments of a release of the real chart,
+ * installed with the values apply renders for this config (kwok moves the pods to Running/Ready),
+ * their load read through the real pods/proxy from the STAND-IN bridge (test/support/standin-bridge.mjs;
+ * Jitsi cannot run here), which gives each pod IP the participants this test chose. runScale and the
+ * built bin; nothing may change on a "no" or a refusal.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { runScale } from '../../src/pipeline/scale.js';
+import { fullValues, renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 import { cliAsync } from '../support/cli.js';
 import {
@@ -20,7 +22,8 @@ import {
   waitForReadyPods,
   startStandinBridge,
   type StandinBridge,
-  jvbDeployment,
+  bridgeSelector,
+  installRelease,
 } from '../support/control-plane.js';
 import { helmBin } from '../support/tools.js';
 
@@ -40,23 +43,30 @@ cluster: { namespace: ${ns}, release: ${release} }
 
 /** The cluster's bridge Deployments and their replicas: what a "no" must leave as it was. */
 const deployments = () =>
-  kubectlJson<{ items: { metadata: { name: string }; spec: { replicas: number } }[] }>(['get', 'deployments', '-n', ns]).items.map((d) => [
-    d.metadata.name,
-    d.spec.replicas,
-  ]);
+  kubectlJson<{ items: { metadata: { name: string }; spec: { replicas: number } }[] }>([
+    'get',
+    'deployments',
+    '-n',
+    ns,
+    '-l',
+    bridgeSelector(release),
+  ]).items.map((d) => [d.metadata.name, d.spec.replicas]);
 const helmReleases = () => kubectl(['get', 'secrets', '-n', ns, '-l', 'owner=helm', '-o', 'name']).trim();
+/** the release as installed: one revision; a change would add one */
+const INSTALLED = `secret/sh.helm.release.v1.${release}.v1`;
 
 beforeAll(async () => {
   if (!cluster) return;
   writeFileSync(loadFile, '{}');
   bridge = await startStandinBridge(loadFile);
   kubectl(['create', 'namespace', ns]);
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [0, 1, 2, 3].map((i) => jvbDeployment(ns, release, i)) }));
-  const pods = await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 4);
+  const installed = config({ components: { jvb: { replicas: 4 } }, tls: { mode: 'none' }, cluster: { namespace: ns, release } });
+  await installRelease(ns, release, 4, fullValues(renderRelease(installed, FIXED_SECRETS)));
+  const pods = await waitForReadyPods(ns, bridgeSelector(release), 4);
   // bridge i carries 10·(i+1) participants in i+1 conferences
   const load: Record<string, { stats: { participants: number; conferences: number } }> = {};
   for (const p of pods) {
-    const i = Number(p.labels['jvb-index']);
+    const i = Number(p.labels.instance);
     load[p.podIP] = { stats: { participants: 10 * (i + 1), conferences: i + 1 } };
   }
   writeFileSync(loadFile, JSON.stringify(load));
@@ -102,7 +112,7 @@ describe.skipIf(!cluster)(`runScale against a real API server${cluster ? '' : ` 
       expect(asked).toContain('70 people lose their meeting');
       expect(readFileSync(path, 'utf8')).toBe(CONFIG);
       expect(deployments()).toEqual(FOUR);
-      expect(helmReleases()).toBe('');
+      expect(helmReleases()).toBe(INSTALLED);
     } finally {
       process.env.KUBECONFIG = saved;
     }
@@ -142,7 +152,7 @@ describe.skipIf(!cluster)(`jitsi-k8s scale, the built bin against a real API ser
     expect(r.stdout).not.toMatch(/password: (?!<redacted>)/);
     expect(readFileSync(p, 'utf8')).toBe(CONFIG);
     expect(deployments()).toEqual(FOUR);
-    expect(helmReleases()).toBe('');
+    expect(helmReleases()).toBe(INSTALLED);
   });
 
   it.each([
@@ -171,6 +181,6 @@ describe.skipIf(!cluster)(`jitsi-k8s scale, the built bin against a real API ser
     expect(r.stderr).toContain('pass --yes');
     expect(readFileSync(p, 'utf8')).toBe(CONFIG);
     expect(deployments()).toEqual(FOUR);
-    expect(helmReleases()).toBe('');
+    expect(helmReleases()).toBe(INSTALLED);
   });
 });

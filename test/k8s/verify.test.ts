@@ -1,6 +1,6 @@
 /**
- * runVerify against the REAL API server: the release's pods (and another release's) made with
- * kubectl, kwok makes them Ready; the colibri2 probe goes through the real pods/proxy to the
+ * runVerify against the REAL API server: release jitsi of the real chart (and another release of it)
+ * installed with helm, kwok makes their pods Ready; the colibri2 probe goes through the real pods/proxy to the
  * STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here), whose endpoint
  * advertises a STUN responder on 127.0.0.1 that plays the JVB's ICE agent; the web check talks to
  * a real HTTPS server on 127.0.0.1. Also the verify command in process (--json, --namespace, the table).
@@ -17,7 +17,17 @@ import { runVerify, verifyDepsFromKube, type VerifyResult } from '../../src/clus
 import { defineVerify } from '../../src/commands/verify.js';
 import { CommandError } from '../../src/errors.js';
 import { createLogger, setLogger } from '../../src/ui/log.js';
-import { assertPodRoute, cluster, kubectl, skipReason, waitForReadyPods, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
+import {
+  assertPodRoute,
+  bridgeSelector,
+  cluster,
+  installRelease,
+  kubectl,
+  skipReason,
+  waitForReadyPods,
+  startStandinBridge,
+  type StandinBridge,
+} from '../support/control-plane.js';
 import { startStunResponder, type StunResponder } from '../verify/stun-responder.js';
 
 const DOMAIN = 'meet.test';
@@ -32,18 +42,8 @@ let web: Server | undefined;
 let webPort = 0;
 let webCa = '';
 
-function pod(name: string, component: string, release = 'jitsi', env: Record<string, string> = {}) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: {
-      name,
-      namespace: ns,
-      labels: { 'app.kubernetes.io/name': 'jitsi-meet', 'app.kubernetes.io/instance': release, 'app.kubernetes.io/component': component },
-    },
-    spec: { containers: [{ name: 'jitsi-meet', image: `jitsi/${component}:stable`, env: Object.entries(env).map(([n, value]) => ({ name: n, value })) }] },
-  };
-}
+/** the bridge pod of release jitsi, as the chart's Deployment named it */
+let jvbPod = '';
 
 beforeAll(async () => {
   if (!cluster) return;
@@ -82,15 +82,11 @@ beforeAll(async () => {
   writeFileSync(loadFile, '{}');
   bridge = await startStandinBridge(loadFile);
   kubectl(['create', 'namespace', ns]);
-  const items = [
-    pod('jitsi-web-7f9', 'web'),
-    pod('jitsi-prosody-0', 'prosody'),
-    pod('jitsi-jicofo-5c4', 'jicofo'),
-    pod('jitsi-jvb-0-6d8', 'jvb', 'jitsi', { JVB_ADVERTISE_IPS: '127.0.0.1' }),
-    pod('other-web-1', 'web', 'other'),
-  ];
-  kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
-  const [jvb] = await waitForReadyPods(ns, 'app.kubernetes.io/component=jvb', 1);
+  // the chart gives the bridge JVB_ADVERTISE_IPS from jvb.publicIPs
+  await installRelease(ns, 'jitsi', 1, { publicURL: `https://${DOMAIN}`, jvb: { publicIPs: ['127.0.0.1'] } });
+  await installRelease(ns, 'other', 1);
+  const [jvb] = await waitForReadyPods(ns, bridgeSelector('jitsi'), 1);
+  jvbPod = jvb!.name;
   // the bridge advertises the STUN responder as its server-reflexive address
   const candidates = [
     {
@@ -107,7 +103,8 @@ beforeAll(async () => {
     },
   ];
   writeFileSync(loadFile, JSON.stringify({ [jvb!.podIP]: { candidates } }));
-  await waitForReadyPods(ns, 'app.kubernetes.io/name=jitsi-meet', 5);
+  // web, prosody, jicofo and the bridge of each release
+  for (const release of ['jitsi', 'other']) await waitForReadyPods(ns, `app.kubernetes.io/instance=${release}`, 4);
 }, 120_000);
 
 afterAll(async () => {
@@ -140,19 +137,17 @@ describe.skipIf(!cluster)(`runVerify against a real API server${cluster ? '' : `
       expect(r.checks.map((x) => [x.id, x.verdict])).toEqual([
         ['pods', 'ok'],
         ['web', 'ok'],
-        ['advertised:jitsi-jvb-0-6d8', 'ok'],
-        ['media:jitsi-jvb-0-6d8', 'ok'],
+        [`advertised:${jvbPod}`, 'ok'],
+        [`media:${jvbPod}`, 'ok'],
       ]);
       const byId = Object.fromEntries(r.checks.map((c) => [c.id, c]));
-      // other-web-1 belongs to another release: one web pod, not two (components in the API server's order: by pod name)
+      // release other's pods are not counted: one web pod, not two (components in the API server's order: by pod name)
       expect(byId.pods?.message).toBe('jicofo 1/1, jvb 1/1, prosody 1/1, web 1/1');
-      expect(byId['advertised:jitsi-jvb-0-6d8']?.details?.advertiseIPs).toEqual(['127.0.0.1']);
-      expect(byId['media:jitsi-jvb-0-6d8']?.message).toMatch(
-        new RegExp(`^127.0.0.1:${responder!.port}: Binding Success in \\d+ ms \\(MESSAGE-INTEGRITY verified`),
-      );
+      expect(byId[`advertised:${jvbPod}`]?.details?.advertiseIPs).toEqual(['127.0.0.1']);
+      expect(byId[`media:${jvbPod}`]?.message).toMatch(new RegExp(`^127.0.0.1:${responder!.port}: Binding Success in \\d+ ms \\(MESSAGE-INTEGRITY verified`));
       expect(responder!.valid).toBeGreaterThanOrEqual(1);
       // what reached the bridge through pods/proxy: one conference, created then expired
-      const saw = JSON.parse(kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/jitsi-jvb-0-6d8:8080/proxy/standin/calls`])) as {
+      const saw = JSON.parse(kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/${jvbPod}:8080/proxy/standin/calls`])) as {
         calls: { method: string; url: string }[];
         live: string[];
       };
@@ -216,10 +211,10 @@ describe.skipIf(!cluster)(`jitsi-k8s verify as a command, in process, against a 
       ['web', 'fail'],
       ['xmpp-websocket', 'fail'],
       ['bosh', 'fail'],
-      ['advertised:jitsi-jvb-0-6d8', 'ok'],
-      ['media:jitsi-jvb-0-6d8', 'ok'],
+      [`advertised:${jvbPod}`, 'ok'],
+      [`media:${jvbPod}`, 'ok'],
       // the stand-in bridge advertises no colibri WebSocket
-      ['bridge-channel:jitsi-jvb-0-6d8', 'ok'],
+      [`bridge-channel:${jvbPod}`, 'ok'],
     ]);
     expect(result.checks[1]?.message).toMatch(/ECONNREFUSED/);
     expect(result.checks[2]?.message).toBe('wss://meet.test/xmpp-websocket: connect ECONNREFUSED 127.0.0.1:443');
@@ -244,7 +239,7 @@ describe.skipIf(!cluster)(`jitsi-k8s verify as a command, in process, against a 
     const { stdout } = await verify(['--config', configPath, '--web-address', '127.0.0.1']);
     expect(stdout).toBe('');
     expect(stderr).toMatch(/^check\s+verdict\s+result$/m);
-    expect(stderr).toMatch(/^jitsi-jvb-0-6d8 UDP media\s+ok\s+127\.0\.0\.1:\d+: Binding Success/m);
+    expect(stderr).toMatch(new RegExp(`^${jvbPod} UDP media\\s+ok\\s+127\\.0\\.0\\.1:\\d+: Binding Success`, 'm'));
     expect(stderr).toMatch(/^web over HTTPS\s+FAIL\s+/m);
     expect(stderr).toMatch(/^hint \(web over HTTPS\): nothing accepts connections/m);
   });

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { fullValues, redact, renderRelease } from '../../src/render/index.js';
@@ -8,22 +7,6 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 function render(overrides: Record<string, unknown> = {}) {
   return renderRelease(config(overrides), FIXED_SECRETS);
-}
-
-/** Every leaf path we emit must be a value the pinned chart reads (it ignores unknown keys silently). */
-const chartKeys = readFileSync(new URL('../fixtures/jitsi-meet-3.4.0.keys', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((l) => l && !l.startsWith('#'));
-
-function leafPaths(o: unknown, prefix = ''): string[] {
-  if (o && typeof o === 'object' && !Array.isArray(o)) {
-    return Object.entries(o).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k));
-  }
-  return [prefix];
-}
-
-function unknownToChart(values: unknown): string[] {
-  return leafPaths(values).filter((p) => !chartKeys.some((k) => p === k || p.startsWith(`${k}.`)));
 }
 
 describe('render: JVB layout follows the exposure mode', () => {
@@ -219,20 +202,6 @@ describe('render: values the chart reads', () => {
     expect(v.coturn.turns.certificate.issuerRef.name).toBe('letsencrypt-prod');
   });
 
-  it('the key check catches a key the chart does not read', () => {
-    expect(unknownToChart({ jvb: { replicas: 2, portRangeSize: 1 }, web: { extraEnvs: { X: '1' } } })).toEqual(['jvb.replicas']);
-  });
-
-  it.each([
-    ['loadBalancer, everything on', { components: { jvb: { replicas: 2 }, jibri: { enabled: true, storage: { size: '5Gi' } }, jigasi: { enabled: true }, transcriber: { enabled: true, storage: { size: '10Gi' } }, prosody: { persistence: { enabled: true } } }, video: { lastN: 10, adaptiveMode: true, bitrates: { vp8: { low: 1, standard: 2, high: 3, full: 4, ultra: 5, ssHigh: 6 }, vp9: { low: 1 }, h264: { low: 1 }, av1: { low: 1 } } }, exposure: { turn: { enabled: true, allowedPeerIPs: ['10.0.0.0-10.0.255.255'] }, annotations: { a: 'b' }, loadBalancerClass: 'x' } }],
-    ['nodePort', { exposure: { mode: 'nodePort', nodePort: 30000 }, tls: { mode: 'none' } }],
-    ['hostPort + autoscale', { exposure: { mode: 'hostPort' }, components: { jvb: { autoscale: { enabled: true } } } }],
-    ['tailscale', { exposure: { mode: 'tailscale' } }],
-    ['pangolin', { exposure: { mode: 'pangolin', pangolin: { endpoint: 'https://p.example.com' } }, tls: { mode: 'secret', secretName: 's', ingressClass: 'nginx' } }],
-  ])('%s: every key we set is one chart 3.4.0 reads', (_name, overrides) => {
-    const r = render(overrides);
-    expect(unknownToChart(fullValues(r))).toEqual([]);
-  });
 });
 
 describe('render: secrets', () => {

@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
 import { cliAsync, type CliResult } from './cli.js';
+import { testChart } from './chart.js';
 import { playCloud, removeVolumes, type Cloud, type CloudOptions } from './cloud.js';
-import { helmBin, kubectlBin, repoRoot } from './tools.js';
+import { helmBin, kubectlBin } from './tools.js';
 import { addNode, checkPodRoute } from '../../scripts/cluster/cluster.mjs';
 import { CONTROL_PLANE_DIR, CONTROL_PLANE_SKIP } from './control-plane-paths.js';
 
@@ -128,26 +129,6 @@ export async function startStandinBridge(loadFile?: string): Promise<StandinBrid
   };
 }
 
-/** A JVB Deployment as chart 3.4.0 labels it (one pod; kwok runs it), numbered by `jvb-index`. */
-export function jvbDeployment(namespace: string, release: string, i: number) {
-  const labels = {
-    'app.kubernetes.io/name': 'jitsi-meet',
-    'app.kubernetes.io/instance': release,
-    'app.kubernetes.io/component': 'jvb',
-    'jvb-index': String(i),
-  };
-  return {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: `${release}-jitsi-meet-jvb-${i}`, namespace, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: { metadata: { labels }, spec: { containers: [{ name: 'jitsi-meet', image: 'jitsi/jvb:stable', ports: [{ containerPort: 8080 }] }] } },
-    },
-  };
-}
-
 /** kubectl on the test cluster without blocking the event loop (a cloud loop or a stand-in may be serving in this process). */
 export async function kubectlAsync(args: string[], input?: string): Promise<string> {
   if (!cluster) throw new Error(skipReason);
@@ -160,6 +141,18 @@ export async function helmAsync(args: string[], input?: string): Promise<string>
   return (await run(helmBin(), ['--kubeconfig', cluster.kubeconfig, ...args], { input, timeoutMs: 5 * 60_000 })).stdout;
 }
 
+/** The chart's selector of the bridge pods of `release`; each also carries the chart's `instance: "<i>"`. */
+export const bridgeSelector = (release: string) => `app.kubernetes.io/instance=${release},app.kubernetes.io/component=jvb`;
+
+/**
+ * Installs `release` of the real chart (test/support/chart.ts) in `namespace` with `values` (default:
+ * just a public URL) and `bridges` JVB Deployments, without waiting: kwok makes the pods Ready.
+ */
+export async function installRelease(namespace: string, release: string, bridges: number, values: Record<string, unknown> = { publicURL: 'http://meet.test.invalid' }): Promise<void> {
+  const all = { ...values, jvb: { ...(values.jvb as Record<string, unknown> | undefined), portRangeSize: bridges } };
+  await helmAsync(['install', release, testChart(), '--namespace', namespace, '--values', '-'], stringify(all));
+}
+
 /** A StorageClass without a provisioner (kwok has none): the claims of its class are bound by the cloud (cloud.ts). */
 export const TEST_STORAGE_CLASS = 'test-local';
 
@@ -169,7 +162,7 @@ export interface RealClusterWork {
   dir: string;
   /** makes this run's names unique */
   runId: string;
-  /** the jitsi-meet chart apply installs: the real one with JITSI_HELM_CHART_DIR, else our contract chart */
+  /** the jitsi-meet chart apply installs (JITSI_K8S_CHART): the real one, from test/support/chart.ts */
   chart: string;
   /** a namespace of this run, deleted with its PVs at the end; with `cloud`, the test plays the cloud for it */
   space(name: string, cloud?: Omit<CloudOptions, 'kubeconfig' | 'namespace'>): string;
@@ -186,7 +179,7 @@ export interface RealClusterWork {
 export function realClusterWork(name: string): RealClusterWork {
   const dir = mkdtempSync(join(tmpdir(), `${name}-`));
   const runId = Date.now().toString(36).slice(-5);
-  const chart = process.env.JITSI_HELM_CHART_DIR || join(repoRoot, 'test/fixtures/jitsi-meet-contract');
+  const chart = testChart();
   const namespaces: string[] = [];
   const clouds: Cloud[] = [];
   let bridge: StandinBridge | undefined;
