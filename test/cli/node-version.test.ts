@@ -1,0 +1,70 @@
+/**
+ * Which Node: package.json `engines` is the supported range, .nvmrc the one CI and the tests run on (installed by
+ * scripts/node.sh from the npm registry). On an older Node `npm test` says which Node is needed.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/tools.js';
+
+const work = mkdtempSync(join(tmpdir(), 'jk8s-node-version-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+const [, needMajor, needMinor] = (/^>=(\d+)\.(\d+)$/.exec(pkg.engines.node) ?? []).map(Number);
+const pinned = readFileSync(join(repoRoot, '.nvmrc'), 'utf8').trim();
+
+/** Runs a script under this Node made to report another version (process.versions.node), before the script runs. */
+function asNode(version: string, script: string, args: string[] = []) {
+  const spoof = `data:text/javascript,Object.defineProperty(process.versions, 'node', { value: '${version}' })`;
+  return spawnSync(process.execPath, ['--import', spoof, script, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+}
+
+describe('the supported Node', () => {
+  it('engines is ">=MAJOR.MINOR"; .nvmrc pins an exact version inside it; @types/node is of the lowest major', () => {
+    expect(needMajor).toBeGreaterThanOrEqual(22);
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+    const [major, minor] = pinned.split('.').map(Number);
+    expect(major! > needMajor! || (major === needMajor && minor! >= needMinor!)).toBe(true);
+    // types of the lowest supported Node: code that uses a newer API does not type-check
+    expect(pkg.devDependencies['@types/node'].split('.')[0]).toBe(String(needMajor));
+  });
+
+  it('npm test on an older Node refuses at once, naming scripts/node.sh, with the closing line CI reads', () => {
+    const r = asNode('22.11.0', join(repoRoot, 'scripts/test.mjs'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`^error: the tests need Node ${needMajor}\\.${needMinor} or newer .*this is Node 22\\.11\\.0`, 'm'));
+    expect(r.stderr).toMatch(/^hint: .*bash scripts\/node\.sh/m);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('0 passed, 1 failed, 0 skipped');
+  });
+});
+
+describe('scripts/node.sh', () => {
+  it('prints, last, the folder of the pinned Node (installed from the npm registry once, then reused)', { timeout: 300_000 }, () => {
+    const r = spawnSync('bash', [join(repoRoot, 'scripts/node.sh')], { encoding: 'utf8', timeout: 300_000 });
+    expect(r.status).toBe(0);
+    const dir = r.stdout.trim().split('\n').at(-1)!;
+    expect(dir).toMatch(new RegExp(`/jitsi-k8s/node-${pinned.replace(/\./g, '\\.')}/bin$`));
+    expect(spawnSync(join(dir, 'node'), ['--version'], { encoding: 'utf8' }).stdout.trim()).toBe(`v${pinned}`);
+  });
+
+  it('refuses an .nvmrc that is not an exact version, before anything is installed', () => {
+    const clone = join(work, 'clone');
+    mkdirSync(join(clone, 'scripts'), { recursive: true });
+    copyFileSync(join(repoRoot, 'scripts/node.sh'), join(clone, 'scripts/node.sh'));
+    writeFileSync(join(clone, '.nvmrc'), 'lts/*\n');
+    const cache = join(work, 'cache');
+    const r = spawnSync('bash', [join(clone, 'scripts/node.sh')], { encoding: 'utf8', env: { ...process.env, JITSI_K8S_CACHE: cache } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: \.nvmrc holds 'lts\/\*', not a Node version/m);
+    expect(r.stderr).toMatch(/^hint: /m);
+    expect(existsSync(cache)).toBe(false);
+  });
+});
