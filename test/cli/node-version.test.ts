@@ -1,13 +1,13 @@
 /**
  * Which Node: package.json `engines` is the supported range, .nvmrc the one CI and the tests run on (installed by
- * scripts/node.sh from the npm registry). On an older Node `npm test` says which Node is needed.
+ * scripts/node.sh from the npm registry). On an older Node the bin and `npm test` say which Node is needed.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/tools.js';
+import { cliBin, repoRoot } from '../support/tools.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-node-version-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -27,14 +27,41 @@ function asNode(version: string, script: string, args: string[] = []) {
   });
 }
 
+/** The machine's own node, when it is older than the package supports (Debian's Node 20 here and in CI). */
+const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+  if (!existsSync(p)) return false;
+  const [major, minor] = spawnSync(p, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim().split('.').map(Number);
+  return major! < needMajor! || (major === needMajor && minor! < needMinor!);
+});
+
 describe('the supported Node', () => {
-  it('engines is ">=MAJOR.MINOR"; .nvmrc pins an exact version inside it; @types/node is of the lowest major', () => {
+  it('engines is ">=MAJOR.MINOR"; the bin checks the same version; .nvmrc pins an exact version inside it; @types/node is of the lowest major', () => {
     expect(needMajor).toBeGreaterThanOrEqual(22);
+    expect(readFileSync(cliBin, 'utf8')).toContain(`const NEEDS = [${needMajor}, ${needMinor}];`);
     expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
     const [major, minor] = pinned.split('.').map(Number);
     expect(major! > needMajor! || (major === needMajor && minor! >= needMinor!)).toBe(true);
     // types of the lowest supported Node: code that uses a newer API does not type-check
     expect(pkg.devDependencies['@types/node'].split('.')[0]).toBe(String(needMajor));
+  });
+
+  it('the bin on an older Node says which Node is needed (error + hint, exit 1), and runs nothing else', () => {
+    const r = asNode('20.19.0', cliBin, ['render', '--out', '-']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^error: jitsi-k8s needs Node ${needMajor}\\.${needMinor} or newer; this is Node 20\\.19\\.0 \\(.+\\)\\n`));
+    expect(r.stderr).toMatch(/^hint: .*bash scripts\/node\.sh/m);
+    expect(r.stderr.trim().split('\n')).toHaveLength(2);
+    // the lowest supported version starts
+    expect(asNode(`${needMajor}.${needMinor}.0`, cliBin, ['--version']).stdout.trim()).toBe(pkg.version);
+  });
+
+  it.skipIf(!oldNode)(`the bin on the machine's own older Node (${oldNode ?? 'none here'}) gives the same two lines, not a crash`, () => {
+    const r = spawnSync(oldNode!, [cliBin, '--help'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(new RegExp(`^error: jitsi-k8s needs Node ${needMajor}\\.${needMinor} or newer; this is Node \\d+\\.`));
+    expect(r.stderr.trim().split('\n')).toHaveLength(2);
   });
 
   it('npm test on an older Node refuses at once, naming scripts/node.sh, with the closing line CI reads', () => {
