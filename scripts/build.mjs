@@ -1,12 +1,13 @@
-// `npm run build`: the CLI as one ES module bundle split into lazily loaded chunks (dist/cli.js + dist/chunks/),
-// which bin/jitsi-k8s.js imports after turning on Node's compile cache; and every src/ module transpiled
-// one-to-one (dist/<path>.js) for the scripts and benchmarks that import them.
+// `npm run build`: the CLI as one esbuild bundle split into lazily loaded chunks (dist/cli.cjs + dist/chunks/),
+// started by dist/launch.cjs through V8's code cache (src/launch.ts says why CommonJS); and every src/ module
+// transpiled one-to-one (dist/<path>.js) for the scripts and benchmarks that import them.
 // Heavy dependencies stay outside the bundle: they load from node_modules only when a command's action imports them.
-import { readdirSync, rmSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isBuiltin } from 'node:module';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
 const src = join(root, 'src');
@@ -39,20 +40,61 @@ const lazyChildProcessForCommander = {
 const common = { platform: 'node', target: 'node22.12', logLevel: 'warning' };
 const builtin = (path) => path.startsWith('node:') || isBuiltin(path);
 
-/** The bundle's start path (dist/cli.js and the chunks it imports statically) imports no package: each loads inside an action. */
-function checkStartPath(metafile) {
-  const packages = new Set();
-  const visit = (out, seen = new Set()) => {
-    if (seen.has(out)) return;
-    seen.add(out);
-    for (const i of metafile.outputs[out].imports.filter((i) => i.kind === 'import-statement')) {
-      if (!i.external) visit(i.path, seen);
-      else if (!builtin(i.path)) packages.add(i.path);
+/**
+ * The split ES bundle, rewritten chunk by chunk into the CommonJS that src/launch.ts runs: static imports become
+ * require() of the wrapper, import() of a chunk or package becomes `__jk8s_import()`, import.meta.url `__jk8s_url`.
+ * Returns the build's digest and, per chunk, the packages its static imports reach (the launcher imports them
+ * before the chunk runs, so they load as ES modules, as before).
+ */
+async function commonJsChunks(outputs, metafile) {
+  const files = new Map(outputs.map((o) => [relative(root, o.path), o.text]));
+  const written = [];
+  const chunks = Object.entries(metafile.outputs).filter(([out]) => out.endsWith('.js'));
+  for (const [out, meta] of chunks) {
+    let code = files.get(out);
+    const dynamic = new Set(meta.imports.filter((i) => i.kind === 'dynamic-import').map((i) => (i.external ? i.path : `./${relative(dirname(out), i.path)}`)));
+    for (const specifier of dynamic) {
+      const call = new RegExp(`(?<![\\w$.])import\\(${JSON.stringify(specifier).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\\)`, 'g');
+      if (!call.test(code)) throw new Error(`${out}: import(${JSON.stringify(specifier)}) not found in the bundle output`);
+      code = code.replace(call, `__jk8s_import(${JSON.stringify(specifier)})`);
     }
+    const left = /(?<![\w$.])import\(\s*["'`]/.exec(code);
+    if (left) throw new Error(`${out}: an import() the bundler did not list is left: ${code.slice(left.index, left.index + 60)}`);
+    const map = files.get(`${out}.map`);
+    const cjs = await transform(`${code}\n//# sourceMappingURL=data:application/json;base64,${Buffer.from(map).toString('base64')}`, {
+      ...common,
+      format: 'cjs',
+      loader: 'js',
+      minify: true,
+      sourcemap: 'external',
+      sourcefile: out,
+      define: { 'import.meta.url': '__jk8s_url' },
+    });
+    const target = join(root, cjsName(out));
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, `${cjs.code}//# sourceMappingURL=${basename(target)}.map\n`);
+    writeFileSync(`${target}.map`, cjs.map);
+    written.push(cjs.code);
+  }
+  // packages reached through static imports, over each chunk's static closure
+  const staticPackages = (out, seen = new Set()) => {
+    if (seen.has(out)) return [];
+    seen.add(out);
+    return metafile.outputs[out].imports
+      .filter((i) => i.kind === 'import-statement')
+      .flatMap((i) => (i.external ? (builtin(i.path) ? [] : [i.path]) : staticPackages(i.path, seen)));
   };
-  visit('dist/cli.js');
-  if (packages.size) throw new Error(`the CLI's start path imports ${[...packages].join(', ')} statically: load it with await import() where it is used`);
+  const preload = {};
+  for (const [out] of chunks) {
+    const packages = [...new Set(staticPackages(out))];
+    if (packages.length) preload[relative('dist', cjsName(out))] = packages;
+  }
+  if (preload['cli.cjs'])
+    throw new Error(`the CLI's start path imports ${preload['cli.cjs'].join(', ')} statically: load it with await import() where it is used`);
+  const buildId = createHash('sha256').update(written.sort().join('\0')).digest('hex').slice(0, 16);
+  return { buildId, preload };
 }
+const cjsName = (out) => out.replace(/\.js$/, '.cjs');
 
 const bundle = await build({
   ...common,
@@ -66,20 +108,29 @@ const bundle = await build({
   external: LAZY_PACKAGES,
   // less to parse at every start; names and lines stay readable through the source maps
   minify: true,
-  sourcemap: 'linked',
+  sourcemap: 'external',
   metafile: true,
-  // the bundled CommonJS packages (commander, yaml) call require() for Node's built-ins
-  banner: { js: "import { createRequire as __jk8sRequire } from 'node:module'; const require = __jk8sRequire(import.meta.url);" },
+  write: false,
   plugins: [lazyChildProcessForCommander],
 });
-checkStartPath(bundle.metafile);
+const { buildId, preload } = await commonJsChunks(bundle.outputFiles, bundle.metafile);
 
-await build({
-  ...common,
-  format: 'esm',
-  sourcemap: 'linked',
-  entryPoints: sources.filter((f) => relative(src, f) !== 'cli.ts'),
-  outbase: src,
-  outdir: dist,
-  bundle: false,
-});
+await Promise.all([
+  build({
+    ...common,
+    format: 'cjs',
+    entryPoints: [join(src, 'launch.ts')],
+    outfile: join(dist, 'launch.cjs'),
+    bundle: true,
+    define: { __JK8S_BUILD_ID__: JSON.stringify(buildId), __JK8S_PRELOAD__: JSON.stringify(preload) },
+  }),
+  build({
+    ...common,
+    format: 'esm',
+    sourcemap: 'linked',
+    entryPoints: sources.filter((f) => !['cli.ts', 'launch.ts'].includes(relative(src, f))),
+    outbase: src,
+    outdir: dist,
+    bundle: false,
+  }),
+]);

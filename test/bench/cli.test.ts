@@ -14,9 +14,9 @@ const env = { ...process.env, CI: '1', NO_COLOR: '1', XDG_CACHE_HOME: join(work,
 
 beforeAll(() => {
   // the bin runs the bundle
-  const built = join(repoRoot, 'dist/cli.js');
+  const built = join(repoRoot, 'dist/cli.cjs');
   if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(repoRoot, 'src/commands/bench.ts')).mtimeMs) {
-    throw new Error('the bundle (dist/cli.js) is missing or older than src/: build first (npm run build)');
+    throw new Error('the bundle (dist/cli.cjs) is missing or older than src/: build first (npm run build)');
   }
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));

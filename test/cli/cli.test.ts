@@ -57,7 +57,7 @@ describe('jitsi-k8s CLI frame', () => {
       });
       expect(r.code).toBe(0);
       const loaded = readFileSync(trace, 'utf8');
-      expect(loaded).toContain('/dist/cli.js'); // the trace works
+      expect(loaded).toContain('/dist/cli.cjs'); // the trace works
       expect(loaded).not.toMatch(/puppeteer|@kubernetes\/client-node|listr2|@inquirer|execa/);
     },
   );
@@ -69,15 +69,15 @@ describe('jitsi-k8s CLI frame', () => {
       expect(cli(args, { nodeArgs: ['--import', join(repoRoot, 'test/support/trace-imports.mjs')], env: { TRACE_IMPORTS_FILE: trace } }).code).toBe(0);
       const urls = readFileSync(trace, 'utf8').split('\n');
       const files = urls.filter((u) => u.startsWith('file:'));
-      return { builtins: urls.filter((u) => u.startsWith('node:') || u.startsWith('builtin:node:')), files, source: files.map((u) => readFileSync(new URL(u), 'utf8')).join('\n') };
+      return { builtins: urls.filter((u) => u.startsWith('node:') || u.startsWith('require:node:')), files, source: files.map((u) => readFileSync(new URL(u), 'utf8')).join('\n') };
     };
     const help = run(['--help']);
     expect(help.files.filter((u) => !u.includes('/dist/') && !u.endsWith('/bin/jitsi-k8s.js'))).toEqual([]);
-    // node:net (verify's address check; imported, as printing to a pipe or terminal loads it anyway) and readline (the samples reader) cost milliseconds at every start
+    // node:net (verify's address check) and node:readline (the samples reader) cost milliseconds at every start
     expect(help.builtins).not.toContain('node:net');
-    expect(help.builtins).not.toContain('builtin:node:readline');
+    expect(help.builtins).not.toContain('node:readline');
     // commander's child_process (with net, dgram, streams) loads only if a subcommand is an executable
-    expect(help.builtins).not.toContain('builtin:node:child_process');
+    expect(help.builtins).not.toContain('require:node:child_process');
     // the bundle keeps these class names as strings: their absence means the package is not on the path
     expect(help.source).not.toContain('$ZodType');
     expect(help.source).not.toContain('YAMLParseError');
@@ -89,8 +89,8 @@ describe('jitsi-k8s CLI frame', () => {
     expect(render.source).toContain('"ZodMiniObject"');
     expect(render.source).not.toContain('"ZodObject"');
     expect(render.builtins).not.toContain('node:net');
-    expect(render.builtins).not.toContain('builtin:node:child_process');
-    expect(render.builtins).toContain('builtin:node:crypto'); // the built-in trace works (secrets are generated)
+    expect(render.builtins).not.toContain('require:node:child_process');
+    expect(render.builtins).toContain('require:node:crypto'); // the require() trace works (secrets are generated)
     expect(render.source).toContain('YAMLParseError');
     expect(render.source).toContain('bgBlackBright');
   });

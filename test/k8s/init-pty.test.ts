@@ -41,7 +41,7 @@ let facts: { nodes: number; classes: number };
 beforeAll(() => {
   if (!cluster) return;
   if (spawnSync('script', ['--version']).status !== 0) throw new Error('util-linux `script` is needed for the PTY tests (apt-get install bsdutils)');
-  if (!existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` (npm test builds first)');
+  if (!existsSync(join(repoRoot, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs missing: run `npm run build` (npm test builds first)');
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: classes }));
   reader = readOnlyUser(`jk8s-wizard-${runId}`);
   // "other" is the current context and unreachable: the person picks the test cluster

@@ -10,7 +10,7 @@ import { writtenIn } from '../support/cli.js';
 import { cliBin, repoRoot } from '../support/tools.js';
 
 function init(args: string[], env: Record<string, string> = {}) {
-  if (!existsSync(join(repoRoot, 'dist/cli.js'))) throw new Error('dist/cli.js missing: run `npm run build` (npm test builds first)');
+  if (!existsSync(join(repoRoot, 'dist/cli.cjs'))) throw new Error('dist/cli.cjs missing: run `npm run build` (npm test builds first)');
   const dir = mkdtempSync(join(tmpdir(), 'jk-init-bin-'));
   const r = spawnSync(process.execPath, [cliBin, 'init', ...args.map((a) => a.replace('<tmp>', dir))], {
     cwd: dir,

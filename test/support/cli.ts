@@ -35,10 +35,10 @@ export async function cliAsync(args: string[], opts: { cwd?: string; env?: Recor
   return { code: r.exitCode ?? null, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
-/** The files a run left in a folder that was also its HOME, besides the bin's compile cache (~/.cache/jitsi-k8s/compile-cache). */
+/** The files a run left in a folder that was also its HOME, besides the bin's code cache (~/.cache/jitsi-k8s/v8). */
 export function writtenIn(dir: string): string[] {
   const files = readdirSync(dir);
-  if (files.includes('.cache') && readdirSync(join(dir, '.cache')).join() === 'jitsi-k8s' && readdirSync(join(dir, '.cache', 'jitsi-k8s')).join() === 'compile-cache') {
+  if (files.includes('.cache') && readdirSync(join(dir, '.cache')).join() === 'jitsi-k8s' && readdirSync(join(dir, '.cache', 'jitsi-k8s')).join() === 'v8') {
     return files.filter((f) => f !== '.cache');
   }
   return files;

@@ -1,24 +1,33 @@
-// node --import ./test/support/trace-imports.mjs: appends every resolved module URL to $TRACE_IMPORTS_FILE
-// (the bundle's chunks, packages, built-ins imported as ES modules), and at exit every built-in the program
-// loaded by any path (import, or the bundled CommonJS packages' require()) as `builtin:node:<name>`.
-// The hook runs in this thread (module.registerHooks, Node ≥ 22.15), so it loads no worker_threads; stdout and
-// stderr are opened first, so what any program that prints loads (tty or net for a pipe) is not counted.
+// node --import ./test/support/trace-imports.mjs: appends every resolved module URL to $TRACE_IMPORTS_FILE,
+// every bundle chunk dist/launch.cjs compiles (node:vm), and at exit the built-ins loaded through require()
+// (bundled CommonJS packages), as `require:node:<name>`.
 import { appendFileSync } from 'node:fs';
-import { registerHooks } from 'node:module';
+import { register } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import vm from 'node:vm';
 
-void process.stdout;
-void process.stderr;
+const { Script } = vm;
+vm.Script = class TracedScript extends Script {
+  constructor(code, options) {
+    super(code, options);
+    if (process.env.TRACE_IMPORTS_FILE && options?.filename) appendFileSync(process.env.TRACE_IMPORTS_FILE, `${pathToFileURL(options.filename).href}\n`);
+  }
+};
+
 const atStart = new Set(process.moduleLoadList);
 process.on('exit', () => {
   if (!process.env.TRACE_IMPORTS_FILE) return;
   const loaded = process.moduleLoadList.filter((m) => !atStart.has(m) && m.startsWith('NativeModule ') && !m.includes('internal/'));
-  appendFileSync(process.env.TRACE_IMPORTS_FILE, loaded.map((m) => `builtin:node:${m.slice('NativeModule '.length)}\n`).join(''));
+  appendFileSync(process.env.TRACE_IMPORTS_FILE, loaded.map((m) => `require:node:${m.slice('NativeModule '.length)}\n`).join(''));
 });
 
-registerHooks({
-  resolve(specifier, context, next) {
-    const r = next(specifier, context);
-    if (process.env.TRACE_IMPORTS_FILE) appendFileSync(process.env.TRACE_IMPORTS_FILE, `${r.url}\n`);
-    return r;
-  },
-});
+register(
+  'data:text/javascript,' +
+    encodeURIComponent(`
+import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  if (process.env.TRACE_IMPORTS_FILE) appendFileSync(process.env.TRACE_IMPORTS_FILE, r.url + '\\n');
+  return r;
+}`),
+);
