@@ -3,7 +3,7 @@
  * command's first run stores what V8 compiled, later runs of that command skip parsing and compiling it.
  * The cache is taken at exit, so it holds the functions the command ran, which V8 compiles lazily on their
  * first call. Node's own compile cache (module.enableCompileCache) takes it right after each module is
- * compiled, without them: on Node 24 that start was 25 % slower for --help and 40 % for render
+ * compiled, without them: on Node 24 that start took about 20 % more CPU for --help and 40 % for render
  * (bench/results/startup-2026-12-07.md). Hence scripts/build.mjs turns the split ES bundle into CommonJS
  * chunks that this file loads with node:vm (an ES module cannot be run through node:vm without a flag).
  * Built alone into dist/launch.cjs (node built-ins only); bin/jitsi-k8s.js loads it.
