@@ -3,7 +3,7 @@
  * scripts/node.sh from the npm registry). On an older Node the bin and `npm test` say which Node is needed.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,12 @@ describe('the supported Node', () => {
     expect(major! > needMajor! || (major === needMajor && minor! >= needMinor!)).toBe(true);
     // types of the lowest supported Node: code that uses a newer API does not type-check
     expect(pkg.devDependencies['@types/node'].split('.')[0]).toBe(String(needMajor));
+  });
+
+  it('the tests run on the node first on PATH (npm starts through `env node`), in CI the one .nvmrc pins', () => {
+    const first = spawnSync('bash', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim();
+    expect(realpathSync(first)).toBe(realpathSync(process.execPath));
+    if (process.env.CI) expect(process.version).toBe(`v${pinned}`);
   });
 
   it('the bin on an older Node says which Node is needed (error + hint, exit 1), and runs nothing else', () => {
