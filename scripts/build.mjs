@@ -37,7 +37,7 @@ const lazyChildProcessForCommander = {
   },
 };
 
-const common = { platform: 'node', target: 'node20.19', logLevel: 'warning' };
+const common = { platform: 'node', target: 'node22.12', logLevel: 'warning' };
 const builtin = (path) => path.startsWith('node:') || isBuiltin(path);
 
 /**

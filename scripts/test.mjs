@@ -7,6 +7,19 @@ import { missingTestChart } from './test-chart.mjs';
 
 const closing = (passed, failed, skipped) => console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 
+// the Node the package supports (package.json engines, ">=MAJOR.MINOR"); CI and the tests run on the one in .nvmrc
+const engines = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
+const [, needMajor, needMinor] = /^>=(\d+)\.(\d+)$/.exec(engines).map(Number);
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < needMajor || (major === needMajor && minor < needMinor)) {
+  console.error(
+    `error: the tests need Node ${needMajor}.${needMinor} or newer (package.json engines); this is Node ${process.versions.node} (${process.execPath})`,
+  );
+  console.error('hint: export PATH="$(bash scripts/node.sh | tail -1):$PATH" installs the pinned Node (.nvmrc) and puts it first, then run npm test again');
+  closing(0, 1, 0);
+  process.exit(1);
+}
+
 // fail at once, naming the one install command, rather than minutes later inside a test
 const missing = missingSystemTools();
 if (missing) {

@@ -1,8 +1,11 @@
 /**
  * Starts the CLI from the bundle (dist/cli.cjs and dist/chunks/, CommonJS) through V8's code cache: a
  * command's first run stores what V8 compiled, later runs of that command skip parsing and compiling it.
- * Node 20 has no compile cache for ES modules (module.enableCompileCache came with Node 22), which is why
- * scripts/build.mjs turns the split ES bundle into CommonJS chunks that this file loads with node:vm.
+ * The cache is taken at exit, so it holds the functions the command ran, which V8 compiles lazily on their
+ * first call. Node's own compile cache (module.enableCompileCache) takes it right after each module is
+ * compiled, without them: on Node 24 that start took about 20 % more CPU for --help and 40 % for render
+ * (bench/results/startup-2026-12-07.md). Hence scripts/build.mjs turns the split ES bundle into CommonJS
+ * chunks that this file loads with node:vm (an ES module cannot be run through node:vm without a flag).
  * Built alone into dist/launch.cjs (node built-ins only); bin/jitsi-k8s.js loads it.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
