@@ -1,6 +1,7 @@
-/** The manifests the chart lacks: JVB autoscalers (hostPort only) and VPN agents. Pure, from templates/. */
+/** The manifests the chart lacks: the bridges' disruption budget, JVB autoscalers (hostPort only) and VPN agents. Pure, from templates/. */
 import type { Document } from 'yaml';
 import type { Config } from '../config/schema.js';
+import { jvbPodLabels } from './drain.js';
 import { loadTemplateDocument } from './templates.js';
 import { chartFullname, jvbDeploymentNames } from './values.js';
 
@@ -78,7 +79,22 @@ function newt(config: Config): Manifest[] {
   return [manifest('newt-deployment.yaml', d), manifest('newt-secret.yaml', secret, true)];
 }
 
+/**
+ * Evictions (node drain, upgrades) take the bridges one at a time; a removed bridge drains in its preStop
+ * hook. Only where there can be more than one bridge: for a single one the budget allows every eviction anyway.
+ */
+function jvbDisruptionBudget(config: Config): Manifest[] {
+  const jvb = config.components.jvb;
+  if (jvb.replicas < 2 && !jvb.autoscale.enabled) return [];
+  const doc = loadTemplateDocument('manifests/jvb-pdb.yaml');
+  doc.setIn(['metadata', 'name'], `${chartFullname(config.cluster.release)}-jvb`);
+  doc.setIn(['metadata', 'namespace'], config.cluster.namespace);
+  doc.setIn(['metadata', 'labels'], doc.createNode(extrasLabels(config, 'jvb-disruption-budget')));
+  doc.setIn(['spec', 'selector', 'matchLabels'], doc.createNode(jvbPodLabels(config)));
+  return [manifest('pdb-jvb.yaml', doc)];
+}
+
 /** Every extra manifest for a config, in apply order. */
 export function renderManifests(config: Config): Manifest[] {
-  return [...jvbAutoscalers(config), ...newt(config)];
+  return [...jvbDisruptionBudget(config), ...jvbAutoscalers(config), ...newt(config)];
 }
