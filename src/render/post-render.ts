@@ -2,7 +2,8 @@
  * What the jitsi-k8s-jvb-drain post-renderer does to helm's rendered manifests: applies
  * strategic-merge patches of Deployments (render/drain.ts) — objects merge, `containers` merge by
  * name, anything else is replaced. A patch whose Deployment or container is not in the manifests is
- * an error: a drain that silently did not happen is what this exists to prevent. Pure.
+ * an error: a drain that silently did not happen is what this exists to prevent. Documents are read
+ * and written as YAML 1.1, as helm and the API server read them. Pure.
  */
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 
@@ -48,7 +49,8 @@ export function applyPatches(manifests: string, patches: (Patch & Obj)[]): strin
   const docs = manifests.split(/^---[ \t]*$/m);
   const done = new Set<Patch>();
   const out = docs.map((text) => {
-    const doc = parseDocument(text);
+    // helm and the API server read YAML 1.1 (go-yaml): `defaultMode: 0755` is octal, a bare `yes` a boolean
+    const doc = parseDocument(text, { version: '1.1' });
     const object = doc.toJS() as unknown;
     if (!isObj(object) || !isObj(object.metadata)) return text;
     const mine = patches.filter((p) => p.kind === object.kind && p.metadata.name === (object.metadata as Obj).name);
@@ -61,7 +63,7 @@ export function applyPatches(manifests: string, patches: (Patch & Obj)[]): strin
     }
     // keep helm's "# Source:" line: it names the template in helm's own messages
     const comments = /^(?:\s*#.*\n|\s*\n)*/.exec(text)?.[0] ?? '';
-    return `${comments.startsWith('\n') ? '' : '\n'}${comments}${stringify(patched, { lineWidth: 0 })}`;
+    return `${comments.startsWith('\n') ? '' : '\n'}${comments}${stringify(patched, { lineWidth: 0, version: '1.1' })}`;
   });
   const missing = patches.filter((p) => !done.has(p));
   if (missing.length > 0) {

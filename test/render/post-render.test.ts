@@ -32,7 +32,10 @@ spec:
           image: exporter
         - name: jitsi-meet
           image: jvb
-          env: [{ name: A, value: "1" }]
+          env: [{ name: A, value: "1" }, { name: B, value: "yes" }]
+      volumes:
+        - name: custom-scripts
+          configMap: { defaultMode: 0755, name: s }
 ---
 # Source: jitsi-meet/templates/web/deployment.yaml
 apiVersion: apps/v1
@@ -59,7 +62,11 @@ describe('post-render patches (strategic merge, containers by name)', () => {
     expect(jvb.terminationGracePeriodSeconds).toBe(99);
     expect(jvb.containers.map((c: Any) => c.name)).toEqual(['metrics', 'jitsi-meet']);
     expect(jvb.containers[0]).toEqual({ name: 'metrics', image: 'exporter' });
-    expect(jvb.containers[1]).toEqual({ name: 'jitsi-meet', image: 'jvb', env: [{ name: 'A', value: '1' }], lifecycle: { preStop: { exec: { command: ['x'] } } } });
+    expect(jvb.containers[1]).toEqual({ name: 'jitsi-meet', image: 'jvb', env: [{ name: 'A', value: '1' }, { name: 'B', value: 'yes' }], lifecycle: { preStop: { exec: { command: ['x'] } } } });
+    // read back as the API server reads YAML (1.1): the chart's octal mode stays 0755, the string "yes" stays a string
+    const asServer = parseAllDocuments(out, { version: '1.1' }).map((d) => d.toJS() as Any)[0]!.spec.template.spec;
+    expect(asServer.volumes[0].configMap.defaultMode).toBe(0o755);
+    expect(asServer.containers[1].env[1].value).toBe('yes');
     expect(docs[1]).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'j-web' }, spec: { replicas: 1 } });
     expect(out).toContain('# Source: jitsi-meet/templates/jvb/deployment.yaml\napiVersion: apps/v1');
   });
