@@ -85,3 +85,28 @@ export async function setDrainMode(kube: Kube, namespace: string, pod: string, e
     r.status,
   );
 }
+
+// ---------- which pod a ReplicaSet removes ----------
+
+/** A ReplicaSet scaling in removes the pods with the lowest cost first (an int32; absent = 0). */
+export const DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
+/** Set on a bridge jitsi-k8s is removing: the in-cluster keeper leaves its deletion cost alone. */
+export const LEAVING = 'jitsi-k8s/leaving';
+
+/** Sets (string) or removes (null) annotations of a pod with a JSON merge patch. */
+export async function patchPodAnnotations(kube: Kube, namespace: string, pod: string, annotations: Record<string, string | null>, opts: ProxyOpts = {}): Promise<void> {
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}`;
+  const r = await kube.request('PATCH', path, {
+    body: JSON.stringify({ metadata: { annotations } }),
+    contentType: 'application/merge-patch+json',
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs ?? 10_000,
+    cleanup: opts.cleanup,
+  });
+  if (r.status >= 200 && r.status < 300) return;
+  throw new KubeApiError(
+    `annotating pod ${pod}: HTTP ${r.status}${r.body ? ` (${r.body.trim().slice(0, 160)})` : ''}`,
+    r.status === 403 ? 'your credentials may not patch pods in the namespace' : 'check the pod still exists (`kubectl get pods`)',
+    r.status,
+  );
+}
