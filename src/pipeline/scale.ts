@@ -96,6 +96,9 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     config,
     secrets: input.secrets,
     yes: input.yes,
+    // the bridges that go were drained or their removal confirmed above
+    impactConfirmed: change.scalingIn && change.component === 'jvb',
+    confirm: input.confirm,
     dryRun: false,
     actions: input.actions,
     skipPreflight: input.skipPreflight,
@@ -107,6 +110,10 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     await drained?.undo();
     throw e;
   });
+  if (r.cancelled) {
+    await drained?.undo();
+    return { change: summary, status: 'cancelled', bridges };
+  }
   // the file changes only after the cluster took the change (a failed helm upgrade rolled back)
   saveConfig(input.configPath, withAdvertised(config, r.advertisedIPs ?? []));
   const drain = drained ? { pods: drained.pods, drainedMs: drained.drainedMs, left: drained.left } : undefined;

@@ -99,6 +99,25 @@ describe.skipIf(!cluster)(`the bridges' graceful shutdown on a real API server${
     expect(JSON.parse(again.stdout).outcomes.find((o: Any) => o.id === 'jitsi-meet').status).toBe('unchanged');
   });
 
+  it('apply that changes the bridges\' pod template with participants on them: says which and who, exit 2 without --yes, nothing changed', { timeout: 5 * 60_000 }, async () => {
+    const history = await helm(['history', 'jitsi', '--namespace', ns, '--output', 'json']);
+    const pods = (await json(['get', 'pods', '-l', 'app.kubernetes.io/component=jvb'])).items.map((p: Any) => `${p.metadata.name} ${p.metadata.uid}`).sort();
+    writeConfig('25m', 2);
+    const r = await real.jitsiK8s(['apply', '--config', configPath]);
+    expect(r.code, r.stderr).toBe(2);
+    // the stand-in bridge reports 3 participants in 1 conference per bridge
+    expect(r.stderr).toMatch(/this change restarts jitsi-jitsi-meet-jvb-0, jitsi-jitsi-meet-jvb-1, jitsi-jitsi-meet-jvb-2: 9 participant\(s\) in 3 conference\(s\) on them now/);
+    expect(r.stderr).toContain('pass --yes');
+    expect(await helm(['history', 'jitsi', '--namespace', ns, '--output', 'json'])).toBe(history);
+    expect((await json(['get', 'pods', '-l', 'app.kubernetes.io/component=jvb'])).items.map((p: Any) => `${p.metadata.name} ${p.metadata.uid}`).sort()).toEqual(pods);
+    await expectDrainOnEveryBridge(20 * 60 + 120);
+    // a change that leaves the bridges alone needs no yes
+    writeConfig('20m', 1);
+    const web = await real.jitsiK8s(['apply', '--config', configPath]);
+    expect(web.code, web.stderr).toBe(0);
+    expect(web.stderr).not.toContain('this change restarts');
+  });
+
   it('the PodDisruptionBudget: the eviction API lets one bridge go and refuses a second while the first is gone', { timeout: 5 * 60_000 }, async () => {
     const pods = await waitForReadyPods(ns, 'app.kubernetes.io/component=jvb', 3);
     await pdbAllows(1);

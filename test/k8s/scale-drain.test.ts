@@ -196,5 +196,20 @@ describe.skipIf(!cluster)(`scale jvb drains the bridges that go, on a real API s
       writeFileSync(join(real.dir, 'scale-drain-output.txt'), run.stderr());
       if (process.env.JK8S_KEEP_OUTPUT) writeFileSync(process.env.JK8S_KEEP_OUTPUT, run.stderr());
     });
+
+    it('uninstall while meetings run: every bridge drains, the release stays until they are empty, then it goes', { timeout: 5 * 60_000 }, async () => {
+      const before = await waitForBridges(ns, 2);
+      setLoad(Object.fromEntries(before.map((b) => [b.ip, 7])));
+      const run = startBin(['uninstall', '--yes', '--drain-timeout', '5m', '--config', configPath]);
+      await until('both bridges in drain mode', async () => (await Promise.all(before.map((b) => drainOf(ns, b.name)))).every(Boolean), 60_000, run.stderr);
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(run.child.exitCode).toBeNull();
+      expect(await helm(['list', '--namespace', ns, '--short'])).toContain('jitsi');
+      setLoad(Object.fromEntries(before.map((b) => [b.ip, 0])));
+      const { code } = await run.exit;
+      expect(code, run.stderr()).toBe(0);
+      expect(run.stderr()).toMatch(/draining 2 bridge\(s\)[\s\S]*7 participants in 2 conferences[\s\S]*empty/);
+      expect((await helm(['list', '--namespace', ns, '--short'])).trim()).toBe('');
+    });
   });
 });
