@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-for (const name of ['post-render']) {
+for (const name of ['post-render', 'keeper']) {
   const outfile = join(root, 'dist', `${name}.mjs`);
   await build({
     entryPoints: [join(root, `src/programs/${name}.ts`)],

@@ -116,6 +116,10 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
     ['networking.k8s.io', 'ingresses'],
   ];
   if (config.components.jvb.autoscale.enabled) managed.push(['autoscaling', 'horizontalpodautoscalers']);
+  // the bridges' disruption budget; with hostPort the cost keeper's Role, and a planned scale-in sets the pods' deletion cost
+  if (config.components.jvb.replicas > 1 || config.components.jvb.autoscale.enabled) managed.push(['policy', 'poddisruptionbudgets']);
+  if (!EXPOSURE[config.exposure.mode].behindService) managed.push(['rbac.authorization.k8s.io', 'roles'], ['rbac.authorization.k8s.io', 'rolebindings']);
+  if (!EXPOSURE[config.exposure.mode].behindService) out.push({ verb: 'patch', group: '', resource: 'pods', namespace: ns, why: 'choosing which bridge a scale-in removes (pod-deletion-cost)' });
   for (const [group, resource] of managed) for (const verb of ['create', 'update', 'delete']) out.push({ verb, group, resource, namespace: ns, why: 'installing the chart' });
   if (namespaceExists === false) out.push({ verb: 'create', group: '', resource: 'namespaces', why: `creating namespace ${ns}` });
   if (volumes(config).length > 0) out.push({ verb: 'list', group: 'storage.k8s.io', resource: 'storageclasses', why: 'checking the storage class' });

@@ -129,7 +129,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     const { confirmImpact, readBridgeImpact } = await import('./impact.js');
     const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
     const impact = await readBridgeImpact(kube, helm, mainReleaseStep(release, opts), config, signal);
-    if (impact && !(await confirmImpact(config, impact, { yes: input.yes || input.impactConfirmed === true, say: (m) => report.warn(m), confirm: input.confirm }))) {
+    if (impact && !(await confirmImpact(config, impact, { yes: input.yes || input.impactConfirmed === true, say: (m, live) => (live ? report.warn(m) : report.info(m)), confirm: input.confirm }))) {
       return { release: release.release, namespace: release.namespace, plan, outcomes: [], notes: release.notes, cancelled: true };
     }
   }

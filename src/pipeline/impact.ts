@@ -31,6 +31,7 @@ export function describeImpact(config: Config, i: BridgeImpact): string {
   ]
     .filter(Boolean)
     .join(' and ');
+  if (i.participants === 0) return `this change ${what}: no participants on them now`;
   const load = i.bridges.map((b) => `${b.pod}: ${b.participants ?? '?'} participants in ${b.conferences ?? '?'} conferences`).join('; ');
   return `this change ${what}: ${i.participants} participant(s) in ${i.conferences} conference(s) on them now${load ? ` (${load})` : ''}; each drains first (no new meetings, up to ${config.components.jvb.drain.timeout}), whoever is left then is disconnected`;
 }
@@ -61,9 +62,13 @@ export async function readBridgeImpact(kube: Kube, helm: ToolInfo, step: Step, c
 }
 
 /** Says the impact; with live participants on the bridges, goes on only after --yes or a "yes"; false after a "no". */
-export async function confirmImpact(config: Config, impact: BridgeImpact, o: { yes: boolean; say: (m: string) => void; confirm?: (m: string) => Promise<boolean> }): Promise<boolean> {
+export async function confirmImpact(
+  config: Config,
+  impact: BridgeImpact,
+  o: { yes: boolean; say: (m: string, live: boolean) => void; confirm?: (m: string) => Promise<boolean> },
+): Promise<boolean> {
   const text = describeImpact(config, impact);
-  o.say(text);
+  o.say(text, impact.participants > 0);
   if (impact.participants === 0 || o.yes) return true;
   if (!o.confirm) throw new UsageError(`${text} — not confirmed`, 'pass --yes to go on, or wait until the meetings on those bridges ended');
   return o.confirm(`${text}. Go on?`);

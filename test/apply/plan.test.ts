@@ -75,7 +75,13 @@ describe('apply plan', () => {
     const steps = plan({ nodes: { count: 4 }, exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 2, autoscale: { enabled: true, max: 4 } } } });
     const extras = steps.find((s) => s.id === 'extras')!;
     expect(extras.args.slice(0, 4)).toEqual(['upgrade', '--install', 'jitsi-extras', CHART_DIR]);
-    expect(Object.keys(extras.chartFiles!)).toEqual(['Chart.yaml', 'values.yaml', 'templates/pdb-jvb.yaml', 'templates/hpa-jitsi-jitsi-meet-jvb-0.yaml']);
+    expect(Object.keys(extras.chartFiles!)).toEqual([
+      'Chart.yaml',
+      'values.yaml',
+      'templates/pdb-jvb.yaml',
+      'templates/hpa-jitsi-jitsi-meet-jvb-0.yaml',
+      ...['serviceaccount', 'role', 'rolebinding', 'configmap', 'deployment'].map((f) => `templates/keeper-${f}.yaml`),
+    ]);
     expect(steps.at(-1)).toMatchObject({ id: 'wait-bridges', action: { kind: 'wait-bridges', bridges: 2 } });
   });
 

@@ -47,6 +47,26 @@ function localChart(): string {
   mkdirSync(join(dir, 'templates'));
   writeFileSync(join(dir, 'Chart.yaml'), 'apiVersion: v2\nname: jitsi-meet\nversion: 3.4.0\n');
   writeFileSync(join(dir, 'templates', 'cm.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: probe\ndata:\n  bridges: {{ .Values.jvb.portRangeSize | quote }}\n');
+  // the bridge Deployments the bridges' post-renderer patches (it fails the install when one is missing); no pods
+  writeFileSync(
+    join(dir, 'templates', 'jvb.yaml'),
+    [
+      '{{- range $i := until (int .Values.jvb.portRangeSize) }}',
+      '---',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: {{ $.Release.Name }}-jitsi-meet-jvb-{{ $i }}',
+      'spec:',
+      '  replicas: 0',
+      '  selector: { matchLabels: { probe: "jvb-{{ $i }}" } }',
+      '  template:',
+      '    metadata: { labels: { probe: "jvb-{{ $i }}" } }',
+      '    spec: { containers: [{ name: jitsi-meet, image: probe }] }',
+      '{{- end }}',
+      '',
+    ].join('\n'),
+  );
   return dir;
 }
 
