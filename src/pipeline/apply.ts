@@ -45,8 +45,8 @@ export interface ApplyInput {
   signal?: AbortSignal;
   /** asked when the upgrade restarts or removes bridges with participants on them (without it and without yes: refused) */
   confirm?: (message: string) => Promise<boolean>;
-  /** the caller dealt with the bridges already (a drained scale-in): say the impact, ask nothing */
-  impactConfirmed?: boolean;
+  /** the caller dealt with the bridges that go (drained, or told yes about): the impact asks about restarts only */
+  removalConfirmed?: boolean;
 }
 
 export interface ApplyResult {
@@ -129,7 +129,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     const { confirmImpact, readBridgeImpact } = await import('./impact.js');
     const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
     const impact = await readBridgeImpact(kube, helm, mainReleaseStep(release, opts), config, signal);
-    if (impact && !(await confirmImpact(config, impact, { yes: input.yes || input.impactConfirmed === true, say: (m, live) => (live ? report.warn(m) : report.info(m)), confirm: input.confirm }))) {
+    if (impact && !(await confirmImpact(config, impact, { yes: input.yes, removalConfirmed: input.removalConfirmed, say: (m, live) => (live ? report.warn(m) : report.info(m)), confirm: input.confirm }))) {
       return { release: release.release, namespace: release.namespace, plan, outcomes: [], notes: release.notes, cancelled: true };
     }
   }

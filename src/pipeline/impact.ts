@@ -22,6 +22,8 @@ export interface BridgeImpact {
   bridges: { pod: string; deployment: string; participants?: number; conferences?: number }[];
   participants: number;
   conferences: number;
+  /** of `participants`, those on bridges the change removes */
+  onRemoved: number;
 }
 
 export function describeImpact(config: Config, i: BridgeImpact): string {
@@ -58,18 +60,23 @@ export async function readBridgeImpact(kube: Kube, helm: ToolInfo, step: Step, c
     bridges,
     participants: bridges.reduce((s, b) => s + (b.participants ?? 0), 0),
     conferences: bridges.reduce((s, b) => s + (b.conferences ?? 0), 0),
+    onRemoved: bridges.filter((b) => changes.removed.includes(b.deployment)).reduce((s, b) => s + (b.participants ?? 0), 0),
   };
 }
 
-/** Says the impact; with live participants on the bridges, goes on only after --yes or a "yes"; false after a "no". */
+/**
+ * Says the impact; with live participants on the bridges, goes on only after --yes or a "yes"; false after a "no".
+ * `removalConfirmed`: the caller drained the bridges that go, or was told yes about them (a scale-in): only restarts count.
+ */
 export async function confirmImpact(
   config: Config,
   impact: BridgeImpact,
-  o: { yes: boolean; say: (m: string, live: boolean) => void; confirm?: (m: string) => Promise<boolean> },
+  o: { yes: boolean; removalConfirmed?: boolean; say: (m: string, live: boolean) => void; confirm?: (m: string) => Promise<boolean> },
 ): Promise<boolean> {
   const text = describeImpact(config, impact);
-  o.say(text, impact.participants > 0);
-  if (impact.participants === 0 || o.yes) return true;
+  const live = impact.participants - (o.removalConfirmed ? impact.onRemoved : 0);
+  o.say(text, live > 0);
+  if (live === 0 || o.yes) return true;
   if (!o.confirm) throw new UsageError(`${text} — not confirmed`, 'pass --yes to go on, or wait until the meetings on those bridges ended');
   return o.confirm(`${text}. Go on?`);
 }

@@ -96,8 +96,8 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     config,
     secrets: input.secrets,
     yes: input.yes,
-    // the bridges that go were drained or their removal confirmed above
-    impactConfirmed: change.scalingIn && change.component === 'jvb',
+    // the bridges that go were drained or their removal confirmed above; a restart of one that stays still asks
+    removalConfirmed: change.scalingIn && change.component === 'jvb',
     confirm: input.confirm,
     dryRun: false,
     actions: input.actions,
@@ -120,19 +120,39 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
   return { change: summary, status: 'applied', bridges, ...(drain ? { drain } : {}), apply: { outcomes: r.outcomes, notes: r.notes } };
 }
 
-/** For `bench --replicas` (a bench BridgeScaler): scale bridges through the same pipeline without touching jitsi-k8s.yaml. */
-export function createJvbScaler(input: { configPath: string; config: Config; secrets: Secrets; runTasks?: TaskRunner; actions?: ClusterActions }) {
+/** For `bench --replicas` (a bench BridgeScaler): scale bridges through the same pipeline without touching jitsi-k8s.yaml; a step down drains the bridges that go. */
+export function createJvbScaler(input: {
+  configPath: string;
+  config: Config;
+  secrets: Secrets;
+  runTasks?: TaskRunner;
+  actions?: ClusterActions;
+  kube?: Kube;
+  onDrain?: (p: DrainProgress) => void;
+}) {
   let current = input.config;
   return {
     async current(): Promise<number> {
       return current.components.jvb.replicas;
     },
     // the sweep's restore after Ctrl-C/SIGTERM comes with its own signal: the process's is aborted by then
-    async scaleTo(bridges: number, signal: AbortSignal): Promise<void> {
+    async scaleTo(bridges: number, signal: AbortSignal): Promise<{ drained?: { bridges: number; drainedMs: number; left: number } }> {
       const change = planScaleChange(current, { component: 'jvb', count: bridges });
-      if (change.from === change.to) return;
-      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks, actions: input.actions, signal });
+      if (change.from === change.to) return {};
+      let drained: Drained | undefined;
+      if (change.scalingIn) {
+        const kube = input.kube ?? (await import('../cluster/kube.js')).openKube({ context: current.cluster.context, namespace: current.cluster.namespace, signal });
+        const load = await readBridgeLoad(kube, current, change.to, signal);
+        // unattended: the bench's participants left at the end of the step; whoever is still there at the deadline is dropped
+        const d = await drainLeaving({ kube, config: current, bridges: load, timeoutSeconds: drainTimeoutSeconds(current), yes: true, confirm: async () => true, onProgress: input.onDrain ?? (() => undefined), signal });
+        if (d !== 'cancelled') drained = d;
+      }
+      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks, actions: input.actions, signal }).catch(async (e: unknown) => {
+        await drained?.undo();
+        throw e;
+      });
       current = change.config;
+      return drained ? { drained: { bridges: drained.pods.length, drainedMs: drained.drainedMs, left: drained.left } } : {};
     },
   };
 }

@@ -13,6 +13,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { loadConfigAndSecrets } from '../../src/config/secrets-env.js';
+import { createJvbScaler } from '../../src/pipeline/scale.js';
 import { addTestNode, cluster, helmAsync as helm, kubectlAsync as kubectl, realClusterWork, skipReason, startStandinBridge, type StandinBridge } from '../support/control-plane.js';
 import { cliBin, helmBin, kubectlBin, realChart } from '../support/tools.js';
 
@@ -195,6 +197,37 @@ describe.skipIf(!cluster)(`scale jvb drains the bridges that go, on a real API s
       expect(run.stderr()).toMatch(/scaled jvb 4 → 2 after draining 2 bridge\(s\)/);
       writeFileSync(join(real.dir, 'scale-drain-output.txt'), run.stderr());
       if (process.env.JK8S_KEEP_OUTPUT) writeFileSync(process.env.JK8S_KEEP_OUTPUT, run.stderr());
+    });
+
+    it('a bench sweep stepping down (its scaler) drains the bridge that goes and says for how long; stepping back up drains nothing', { timeout: 5 * 60_000 }, async () => {
+      const before = await waitForBridges(ns, 2);
+      const leaving = before.find((b) => /-jvb-1-/.test(b.name))!;
+      setLoad({ [before[0]!.ip]: 4, [leaving.ip]: 6 });
+      const saved = { KUBECONFIG: process.env.KUBECONFIG, JITSI_K8S_CHART: process.env.JITSI_K8S_CHART, JITSI_K8S_HELM: process.env.JITSI_K8S_HELM, JITSI_K8S_KUBECTL: process.env.JITSI_K8S_KUBECTL };
+      Object.assign(process.env, { KUBECONFIG: cluster!.kubeconfig, JITSI_K8S_CHART: realChart(), JITSI_K8S_HELM: helmBin(), JITSI_K8S_KUBECTL: kubectlBin() });
+      try {
+        const { config, secrets } = loadConfigAndSecrets(configPath);
+        const scaler = createJvbScaler({ configPath, config, secrets });
+        const configText = readFileSync(configPath, 'utf8');
+        const down = scaler.scaleTo(1, new AbortController().signal);
+        await until('jvb-1 in drain mode', () => drainOf(ns, leaving.name));
+        await new Promise((r) => setTimeout(r, 2_500));
+        expect(await bridges(ns)).toHaveLength(2);
+        setLoad({ [before[0]!.ip]: 4, [leaving.ip]: 0 });
+        const outcome = await down;
+        expect(outcome.drained).toMatchObject({ bridges: 1, left: 0 });
+        expect(outcome.drained!.drainedMs).toBeGreaterThanOrEqual(2_500);
+        // jvb-0 stays (going to one bridge turns octo off, so its pod is replaced: the sweep runs with --yes)
+        expect((await waitForBridges(ns, 1)).map((b) => b.name.replace(/-[a-z0-9]+-[a-z0-9]+$/, ''))).toEqual(['jitsi-jitsi-meet-jvb-0']);
+        // the sweep's restore goes up: nothing to drain
+        expect(await scaler.scaleTo(2, new AbortController().signal)).toEqual({});
+        await waitForBridges(ns, 2);
+        // a sweep never writes the config
+        expect(readFileSync(configPath, 'utf8')).toBe(configText);
+      } finally {
+        for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     });
 
     it('uninstall while meetings run: every bridge drains, the release stays until they are empty, then it goes', { timeout: 5 * 60_000 }, async () => {

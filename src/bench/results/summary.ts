@@ -551,6 +551,8 @@ export class SummaryBuilder {
       if (r.event === 'interrupted') this.interrupted = true;
       if (r.event === 'ramp-stopped') this.stops.push(`ramp-up stopped early: ${r.detail ?? 'no reason given'}`);
       if (r.event === 'worker-stopped') this.stops.push(r.detail ?? `load generator of shard ${r.shard} was stopped`);
+      // each step down (and the restore) drained the bridges that went: how long it took, per step
+      if (r.event === 'scaled' && typeof r.drainMs === 'number') this.stops.push(`step ${r.step + 1} (${r.bridges} bridges): ${r.detail ?? `drained for ${Math.round(r.drainMs / 1000)} s`}`);
       const reason = typeof r.reason === 'string' && r.reason in JOIN_FAILURE_REASONS ? r.reason : null;
       if (r.event === 'join-failed' && this.failures.length < MAX_FAILURES) {
         this.failures.push({ t: r.t, step: r.step, phase: r.phase, participant: r.participant ?? null, reason, detail: r.detail ?? null });
