@@ -11,8 +11,8 @@
 import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
 import { formatDuration } from '../config/duration.js';
-import { DELETION_COST, LEAVING, patchPodAnnotations, readBridgeLoadState, setDrainMode, type BridgeState } from '../cluster/drain.js';
-import type { Kube } from '../cluster/kube.js';
+import { DELETION_COST, LEAVING, patchPodAnnotations, readBridgeLoadState, setDrainMode, type BridgeLoadState, type BridgeState } from '../cluster/drain.js';
+import { KubeApiError, type Kube } from '../cluster/kube.js';
 import type { BridgeLoad } from '../cluster/scale.js';
 import { sleep } from '../cluster/wait.js';
 import { InterruptedError } from '../errors.js';
@@ -96,6 +96,8 @@ export async function drainLeaving(input: DrainInput): Promise<Drained | 'cancel
         leaving.map(async (b) => {
           const s = await readBridgeLoadState(kube, ns, b.pod, { signal: input.signal }).catch((e: unknown) => {
             if (input.signal.aborted) throw e;
+            // the pod is gone (someone else removed it): nobody is left on it
+            if (e instanceof KubeApiError && e.status === 404) return { participants: 0, conferences: 0 } as BridgeLoadState;
             return undefined;
           });
           return { pod: b.pod, participants: s?.participants, conferences: s?.conferences, state: s?.state };
