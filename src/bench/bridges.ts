@@ -8,10 +8,22 @@ import type { BridgeSample, Phase } from './samples.js';
 
 export type { Phase } from './samples.js';
 
+/** What a scale did besides scaling: going down, the bridges that went were drained first. */
+export interface ScaleOutcome {
+  drained?: { bridges: number; drainedMs: number; left: number };
+}
+
 /** Changes and reports the number of running bridges. scaleTo resolves when they are ready. */
 export interface BridgeScaler {
   current(signal: AbortSignal): Promise<number>;
-  scaleTo(bridges: number, signal: AbortSignal): Promise<void>;
+  scaleTo(bridges: number, signal: AbortSignal): Promise<ScaleOutcome | void>;
+}
+
+/** The words of a `scaled` event: "bridges scaled to 2 after draining 2 bridge(s) for 4 s". */
+export function scaledDetail(verb: 'scaled' | 'restored', bridges: number, outcome: ScaleOutcome | void): string {
+  const d = outcome?.drained;
+  const drain = d ? ` after draining ${d.bridges} bridge(s) for ${Math.round(d.drainedMs / 1000)} s${d.left ? ` (${d.left} participants dropped)` : ''}` : '';
+  return `bridges ${verb} to ${bridges}${drain}`;
 }
 
 /** Reads every bridge once; called each sample interval. Records without t/step/bridges/phase are completed by the runner. */
@@ -34,7 +46,7 @@ export async function sweepReplicas<T>(
   replicas: number[],
   signal: AbortSignal,
   body: (step: number, bridges: number) => Promise<T>,
-  hooks: { onScaled?: (step: number, bridges: number) => void; onRestored?: (bridges: number) => void; restoreTimeoutMs?: number } = {},
+  hooks: { onScaled?: (step: number, bridges: number, outcome: ScaleOutcome | void) => void; onRestored?: (bridges: number, outcome: ScaleOutcome | void) => void; restoreTimeoutMs?: number } = {},
 ): Promise<T[]> {
   const original = await scaler.current(signal);
   let changed = false;
@@ -44,8 +56,8 @@ export async function sweepReplicas<T>(
     for (const [step, bridges] of replicas.entries()) {
       if (signal.aborted) break;
       changed = true;
-      await scaler.scaleTo(bridges, signal);
-      hooks.onScaled?.(step, bridges);
+      const outcome = await scaler.scaleTo(bridges, signal);
+      hooks.onScaled?.(step, bridges, outcome);
       results.push(await body(step, bridges));
     }
   } catch (e) {
@@ -53,8 +65,8 @@ export async function sweepReplicas<T>(
   }
   if (changed) {
     try {
-      await scaler.scaleTo(original, AbortSignal.timeout(hooks.restoreTimeoutMs ?? 10 * 60_000));
-      hooks.onRestored?.(original);
+      const outcome = await scaler.scaleTo(original, AbortSignal.timeout(hooks.restoreTimeoutMs ?? 10 * 60_000));
+      hooks.onRestored?.(original, outcome);
     } catch (e) {
       const after = failure instanceof Error ? ` (after: ${failure.message})` : '';
       throw new CommandError(`could not put the bridges back to ${original}: ${(e as Error).message}${after}`, `restore them with \`jitsi-k8s scale jvb ${original}\``);

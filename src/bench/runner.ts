@@ -7,7 +7,7 @@
 import { cpus } from 'node:os';
 import { CommandError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
-import { sweepReplicas, type Bridges } from './bridges.js';
+import { scaledDetail, sweepReplicas, type Bridges } from './bridges.js';
 import { writeFakeVideo, type LaunchedBrowser } from './browsers.js';
 import { ResourceWatch } from './exhaustion.js';
 import { findBrowser } from './find-browser.js';
@@ -245,8 +245,9 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
           await runStep(ctx(step, bridges));
         },
         {
-          onScaled: (step, bridges) => record({ step, bridges, event: 'scaled', detail: `bridges scaled to ${bridges}` }),
-          onRestored: (bridges) => record({ step: Math.max(0, steps - 1), bridges, event: 'scaled', detail: `bridges restored to ${bridges}` }, 'cooldown'),
+          onScaled: (step, bridges, o) => record({ step, bridges, event: 'scaled', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }),
+          onRestored: (bridges, o) =>
+            record({ step: Math.max(0, steps - 1), bridges, event: 'scaled', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }, 'cooldown'),
         },
       );
     } else {

@@ -16,6 +16,7 @@ import { run } from './exec.js';
 import { contextFlags, type ToolInfo } from './helm.js';
 import { loadBalancerAddresses, systemResolve, type LoadBalancerIngress, type Resolve } from './addresses.js';
 import { CHART_DIR, KEEP_POLICY, type Step } from './plan.js';
+import { preparePostRenderer } from './post-renderer.js';
 
 /** How long a helm rollback may take (ours, and helm's own --atomic one after it is stopped by a signal). */
 const ROLLBACK_TIMEOUT_MS = 11 * 60_000;
@@ -121,8 +122,9 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
     }
   }
   let chartDir: string | undefined;
+  const post = preparePostRenderer(step);
   try {
-    let args = step.args;
+    let args = post.args;
     if (step.chartFiles) {
       chartDir = mkdtempSync(join(tmpdir(), 'jitsi-k8s-extras-'));
       for (const [rel, content] of Object.entries(step.chartFiles)) {
@@ -135,6 +137,7 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
       // a stopped helm upgrade rolls itself back (--atomic / --rollback-on-failure): give it that time
       await run(bin, args, {
         input: step.stdin,
+        env: post.env,
         signal: ctx.signal,
         onLine: (l) => progress(l),
         killAfterMs: step.tool === 'helm' ? ROLLBACK_TIMEOUT_MS : undefined,
@@ -146,6 +149,7 @@ export async function runStep(step: Step, ctx: StepContext, progress: (line: str
     return { id: step.id, status: 'done', changed };
   } finally {
     if (chartDir) rmSync(chartDir, { recursive: true, force: true });
+    post.remove();
   }
 }
 

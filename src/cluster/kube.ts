@@ -76,6 +76,8 @@ export interface RequestOpts {
   cleanup?: boolean;
   /** what a 404 means here, for the hint */
   notFoundHint?: string;
+  /** the body's content type (default: application/json for an object, text/plain for a string), e.g. a merge patch */
+  contentType?: string;
 }
 
 export interface RawResponse {
@@ -249,7 +251,7 @@ export function openKube(target: KubeTarget = {}): Kube {
     const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     const headers: Record<string, string> = { ...(httpsOpts.headers as Record<string, string> | undefined), accept: opts.accept ?? 'application/json, */*' };
     if (body !== undefined) {
-      headers['content-type'] = typeof opts.body === 'string' ? 'text/plain' : 'application/json';
+      headers['content-type'] = opts.contentType ?? (typeof opts.body === 'string' ? 'text/plain' : 'application/json');
       headers['content-length'] = String(Buffer.byteLength(body));
     }
     const signal = signalFor(timeoutMs, opts.signal, opts.cleanup);

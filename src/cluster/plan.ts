@@ -3,12 +3,16 @@
  * very steps; the real run executes the same list. Secrets travel only in `stdin`.
  */
 import { stringify } from 'yaml';
+import type { PostRender } from '../render/drain.js';
 import { fullValues, redact, type Release } from '../render/index.js';
 import { mergeValues, type Values } from '../render/values.js';
 import { contextFlags, rollbackFlags, type ToolInfo } from './helm.js';
 
 /** Placeholder in argv for the temp folder the extras chart is written to at run time. */
 export const CHART_DIR = '<extras-chart-dir>';
+
+/** Placeholder in argv for the temp folder the post-renderer (wrapper, helm 4 plugin, patches) is written to at run time. */
+export const POST_RENDERER_DIR = '<post-renderer-dir>';
 
 /** helm leaves an object with this annotation (value `keep`) in place on uninstall and upgrade. */
 export const KEEP_POLICY = 'helm.sh/resource-policy';
@@ -25,6 +29,10 @@ export interface Step {
   stdinShown?: string;
   /** files of a chart to write to CHART_DIR before running */
   chartFiles?: Record<string, string>;
+  /** helm's post-renderer: its name and the patches it applies, written to POST_RENDERER_DIR before running */
+  postRenderer?: { name: string; patches: string };
+  /** environment for the tool (placeholders as in args) */
+  env?: Record<string, string>;
   /** a failure whose stderr matches this counts as done (e.g. "release: not found" on uninstall) */
   okWhen?: RegExp;
   /** skip the upgrade when the installed release already has exactly these values and this chart version */
@@ -50,9 +58,25 @@ function valuesStdin(publicValues: Values, secretValues: Values): { stdin: strin
   };
 }
 
+/**
+ * The post-renderer flags: helm 3 runs an executable by path, helm 4 only a plugin of type
+ * postrenderer/v1 by name, which it finds through HELM_PLUGINS (a folder of ours for this call alone).
+ */
+export function postRendererFlags(helm: Pick<ToolInfo, 'major'>, postRender: PostRender): Pick<Step, 'args' | 'env' | 'postRenderer'> {
+  const patches = `${POST_RENDERER_DIR}/${PATCHES_FILE}`;
+  const postRenderer = { name: postRender.name, patches: postRender.yaml };
+  return helm.major >= 4
+    ? { args: ['--post-renderer', postRender.name, '--post-renderer-args', patches], env: { HELM_PLUGINS: `${POST_RENDERER_DIR}/plugins` }, postRenderer }
+    : { args: ['--post-renderer', `${POST_RENDERER_DIR}/${postRender.name}`, '--post-renderer-args', patches], postRenderer };
+}
+
+/** The patches file in POST_RENDERER_DIR (the same name `render` writes). */
+export const PATCHES_FILE = 'jvb-drain.patch.yaml';
+
 /** The main release's helm step (also used again after the advertised address is known). */
 export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
   const values = fullValues(release);
+  const post = postRendererFlags(opts.helm, release.postRender);
   return {
     id: 'jitsi-meet',
     title: `helm upgrade --install ${release.release} (chart ${release.chart.name} ${release.chart.version}${opts.chart ? ` from ${opts.chart}` : ''})`,
@@ -67,10 +91,14 @@ export function mainReleaseStep(release: Release, opts: PlanOptions): Step {
       '--create-namespace',
       ...rollbackFlags(opts.helm, opts.timeout),
       ...contextFlags('helm', opts.context),
+      ...post.args,
       '--values',
       '-',
     ],
+    ...(post.env ? { env: post.env } : {}),
+    postRenderer: post.postRenderer,
     ...valuesStdin(release.values, release.secretValues),
+    // the post-renderer's patches are in the values too (a pod annotation of the bridges): a change of them is a change of values
     unchangedCheck: { release: release.release, namespace: release.namespace, values, chartVersion: release.chart.version },
   };
 }
@@ -271,9 +299,16 @@ export function formatPlan(steps: Step[], bins: { helm: string; kubectl: string 
     .map((s, i) => {
       const bin = s.tool === 'helm' ? bins.helm : s.tool === 'kubectl' ? bins.kubectl : '(jitsi-k8s)';
       const lines = [`# ${i + 1}. ${s.title}`];
-      if (s.tool !== 'jitsi-k8s') lines.push(`${bin} ${s.args.map(shellQuote).join(' ')}${s.stdinShown !== undefined ? ' <<EOF' : ''}`);
+      const env = Object.entries(s.env ?? {}).map(([k, v]) => `${k}=${shellQuote(v)} `).join('');
+      if (s.tool !== 'jitsi-k8s') lines.push(`${env}${bin} ${s.args.map(shellQuote).join(' ')}${s.stdinShown !== undefined ? ' <<EOF' : ''}`);
       if (s.chartFiles) lines.push(`#    ${CHART_DIR} holds: ${Object.keys(s.chartFiles).join(', ')}`);
       if (s.stdinShown !== undefined) lines.push(s.stdinShown.trimEnd(), 'EOF');
+      if (s.postRenderer) {
+        lines.push(
+          `#    ${POST_RENDERER_DIR} holds ${s.postRenderer.name} (runs jitsi-k8s's dist/post-render.mjs${s.env?.HELM_PLUGINS ? '; as a helm 4 postrenderer/v1 plugin in plugins/' : ''}) and ${PATCHES_FILE}:`,
+          ...s.postRenderer.patches.trimEnd().split('\n').map((l) => `#      ${l}`),
+        );
+      }
       return lines.join('\n');
     })
     .join('\n\n');

@@ -2,6 +2,7 @@
  * What a config asks of the cluster, from the config alone (pure): what the credentials must be
  * allowed, the volumes it claims, the bridges it may run. Preflight checks the cluster against these.
  */
+import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
 import { dataClaims } from '../render/claims.js';
 
@@ -40,11 +41,24 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
     ['networking.k8s.io', 'ingresses'],
   ];
   if (config.components.jvb.autoscale.enabled) managed.push(['autoscaling', 'horizontalpodautoscalers']);
-  for (const [group, resource] of managed) for (const verb of ['create', 'update', 'delete']) out.push({ verb, group, resource, namespace: ns, why: 'installing the chart' });
+  // the bridges' disruption budget; with hostPort the cost keeper's Role, and a planned scale-in sets the pods' deletion cost
+  if (config.components.jvb.replicas > 1 || config.components.jvb.autoscale.enabled) managed.push(['policy', 'poddisruptionbudgets']);
+  if (!EXPOSURE[config.exposure.mode].behindService) managed.push(['rbac.authorization.k8s.io', 'roles'], ['rbac.authorization.k8s.io', 'rolebindings']);
+  if (!EXPOSURE[config.exposure.mode].behindService)
+    out.push({ verb: 'patch', group: '', resource: 'pods', namespace: ns, why: 'choosing which bridge a scale-in removes (pod-deletion-cost)' });
+  for (const [group, resource] of managed)
+    for (const verb of ['create', 'update', 'delete']) out.push({ verb, group, resource, namespace: ns, why: 'installing the chart' });
   if (namespaceExists === false) out.push({ verb: 'create', group: '', resource: 'namespaces', why: `creating namespace ${ns}` });
   if (volumes(config).length > 0) out.push({ verb: 'list', group: 'storage.k8s.io', resource: 'storageclasses', why: 'checking the storage class' });
   if (dataClaims(config).length > 0) {
-    for (const verb of ['list', 'patch']) out.push({ verb, group: '', resource: 'persistentvolumeclaims', namespace: ns, why: 'handing the recording/transcript claims to the release that keeps them' });
+    for (const verb of ['list', 'patch'])
+      out.push({
+        verb,
+        group: '',
+        resource: 'persistentvolumeclaims',
+        namespace: ns,
+        why: 'handing the recording/transcript claims to the release that keeps them',
+      });
   }
   return out;
 }
@@ -59,12 +73,26 @@ export function permissionText(p: Permission): string {
 export function volumes(config: Config): { component: string; storageClass?: string; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; pods: number }[] {
   const c = config.components;
   const out: { component: string; storageClass?: string; accessMode: 'ReadWriteOnce' | 'ReadWriteMany'; pods: number }[] = [];
-  if (c.prosody.persistence.enabled) out.push({ component: 'prosody', storageClass: c.prosody.persistence.storageClass, accessMode: c.prosody.persistence.accessMode ?? 'ReadWriteOnce', pods: 1 });
-  if (c.jibri.enabled && c.jibri.storage?.enabled) out.push({ component: 'jibri', storageClass: c.jibri.storage.storageClass, accessMode: c.jibri.storage.accessMode ?? 'ReadWriteMany', pods: c.jibri.replicas });
+  if (c.prosody.persistence.enabled)
+    out.push({
+      component: 'prosody',
+      storageClass: c.prosody.persistence.storageClass,
+      accessMode: c.prosody.persistence.accessMode ?? 'ReadWriteOnce',
+      pods: 1,
+    });
+  if (c.jibri.enabled && c.jibri.storage?.enabled)
+    out.push({
+      component: 'jibri',
+      storageClass: c.jibri.storage.storageClass,
+      accessMode: c.jibri.storage.accessMode ?? 'ReadWriteMany',
+      pods: c.jibri.replicas,
+    });
   // the chart mounts the transcriber volume ReadWriteMany, fixed
-  if (c.transcriber.enabled && c.transcriber.storage?.enabled) out.push({ component: 'transcriber', storageClass: c.transcriber.storage.storageClass, accessMode: 'ReadWriteMany', pods: 1 });
+  if (c.transcriber.enabled && c.transcriber.storage?.enabled)
+    out.push({ component: 'transcriber', storageClass: c.transcriber.storage.storageClass, accessMode: 'ReadWriteMany', pods: 1 });
   return out;
 }
 
 /** The most bridges the config may run: the autoscaler's max when it is on. */
-export const jvbBridgesWanted = (config: Config) => (config.components.jvb.autoscale.enabled ? Math.max(config.components.jvb.replicas, config.components.jvb.autoscale.max) : config.components.jvb.replicas);
+export const jvbBridgesWanted = (config: Config) =>
+  config.components.jvb.autoscale.enabled ? Math.max(config.components.jvb.replicas, config.components.jvb.autoscale.max) : config.components.jvb.replicas;

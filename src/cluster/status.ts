@@ -5,7 +5,8 @@
  * formatStatus is the human view.
  */
 import { CommandError } from '../errors.js';
-import { colibriFigures, type ContainerUsage, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readColibriStats, readContainerUsage, releaseSelector, type ColibriStats } from './jvb.js';
+import { readColibriAnswer, type BridgeLoadState, type BridgeState } from './drain.js';
+import { colibriFigures, type ContainerUsage, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readContainerUsage, releaseSelector, type ColibriStats } from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetric, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
 
@@ -30,6 +31,10 @@ export interface BridgeStatus extends ColibriFigures {
   advertisedAddress?: string;
   cpuCores?: number;
   memoryMiB?: number;
+  /** running, draining (no new conferences), graceful-shutdown (leaving once empty), shutting-down (about to exit) */
+  state?: BridgeState;
+  /** the bridge's own participants: participants − octo_endpoints */
+  localParticipants?: number;
   /** why /colibri/stats gave nothing */
   statsError?: string;
 }
@@ -122,9 +127,9 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
   const [stats, kubelet] = await Promise.all([
     Promise.all(
       jvbPods.map((p) =>
-        readColibriStats(kube, p.namespace, p.name, { signal: input.signal }).then(
-          (s): { stats?: ColibriStats; error?: string } => ({ stats: s }),
-          (e: unknown): { stats?: ColibriStats; error?: string } => ({ error: (e as Error).message }),
+        readColibriAnswer(kube, p.namespace, p.name, { signal: input.signal }).then(
+          (a): { stats?: ColibriStats; load?: BridgeLoadState; error?: string } => a,
+          (e: unknown): { stats?: ColibriStats; load?: BridgeLoadState; error?: string } => ({ error: (e as Error).message }),
         ),
       ),
     ),
@@ -155,6 +160,8 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
         ...colibriFigures(s),
         cpuCores: u ? cpuCores(u.usage.cpu) : k?.cpuCores,
         memoryMiB: u ? Math.round(memoryMiB(u.usage.memory) ?? 0) : k?.memoryBytes !== undefined ? Math.round(k.memoryBytes / 1024 ** 2) : undefined,
+        state: stats[i]?.load?.state,
+        localParticipants: stats[i]?.load?.participants,
         statsError: stats[i]?.error,
       };
     }),

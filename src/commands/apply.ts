@@ -17,7 +17,7 @@ export function defineApply(program: Command): void {
     .description('install or upgrade Jitsi from jitsi-k8s.yaml (preflight, helm, extra manifests, wait)')
     .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
     .option('--dry-run', 'print the plan (secrets redacted), change nothing')
-    .option('-y, --yes', 'do not ask for confirmation (e.g. a context that differs from the config)')
+    .option('-y, --yes', 'do not ask for confirmation (a context that differs from the config; restarting bridges with meetings on them)')
     .option('--timeout <duration>', 'how long helm waits for the release to become ready', '15m')
     .option('--json', 'print the result as JSON')
     .addHelpText(
@@ -38,10 +38,15 @@ Examples:
       const { applyInstall } = await import('../pipeline/apply.js');
       const { pipelineIO } = await import('./pipeline-io.js');
       const { log } = await import('../ui/log.js');
+      const { confirmOrRefuse } = await import('./confirm.js');
       const logger = log();
       const { config, secrets, warnings } = loadConfigAndSecrets(o.config);
       for (const w of warnings) logger.warn(w);
-      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, ...(await pipelineIO(logger)) });
+      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, confirm: confirmOrRefuse, ...(await pipelineIO(logger)) });
+      if (result.cancelled) {
+        logger.info('not applied; nothing changed');
+        return;
+      }
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes, advertised: result.advertised, advertisedIPs: result.advertisedIPs, notes: result.notes }, null, 2)}\n`);
         return;

@@ -24,7 +24,8 @@ export function defineRender(program: Command): void {
 Writes to --out DIR:
   values.yaml           values for chart jitsi-meet 3.4.0 (commented, no secrets: fit for Git)
   secrets.values.yaml   internal passwords (mode 0600; from jitsi-k8s.secrets.yaml)
-  extras/               a small chart with the manifests jitsi-meet lacks (JVB autoscalers, Newt)
+  jvb-drain.patch.yaml  what apply's helm post-renderer adds to the bridges (preStop graceful shutdown, grace period)
+  extras/               a small chart with the manifests jitsi-meet lacks (bridge disruption budget, JVB autoscalers, Newt)
   data/                 a small chart holding the recording/transcript claims (kept on uninstall; install it first)
 Examples:
   jitsi-k8s render --config jitsi-k8s.yaml --out rendered/

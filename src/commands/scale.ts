@@ -11,6 +11,8 @@ async function optionsSchema() {
     min: z.optional(z.string()),
     max: z.optional(z.string()),
     cpu: z.optional(z.string()),
+    drain: z.optional(z.boolean()),
+    drainTimeout: z.optional(z.string()),
   });
 }
 
@@ -26,8 +28,10 @@ export function defineScale(program: Command): void {
     .option('--min <n>', 'autoscaling: fewest bridges')
     .option('--max <n>', 'autoscaling: most bridges')
     .option('--cpu <percent>', 'autoscaling: target CPU use, percent of the request')
+    .option('--drain-timeout <duration>', 'scaling in: how long the bridges that go may take to empty, e.g. 30m (default: components.jvb.drain.timeout, 1h)')
+    .option('--no-drain', 'scaling in: remove the bridges at once, without waiting for their meetings to end')
     .option('--dry-run', 'print the change and the plan, change nothing')
-    .option('-y, --yes', 'do not ask before scaling in')
+    .option('-y, --yes', 'do not ask: at the drain deadline (or with --no-drain) drop the participants left')
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -35,6 +39,10 @@ export function defineScale(program: Command): void {
 Behind a Service (loadBalancer, nodePort, tailscale, pangolin) N bridges = N Deployments with one
 UDP port each (UDPPort..UDPPort+N-1 must be open); with hostPort N bridges = N pods, one per node.
 prosody, jicofo, jigasi and transcriber run exactly once in the chart and cannot be scaled.
+Scaling in drains first: the emptiest bridges (hostPort; behind a Service the highest-numbered ones)
+get no new meetings and are removed once their participants left, or at --drain-timeout, where
+jitsi-k8s says how many would be dropped and goes on only with --yes or a "yes" on the terminal.
+Ctrl-C while waiting takes them out of drain mode and changes nothing.
 Examples:
   jitsi-k8s scale jvb 6
   jitsi-k8s scale web 3 --dry-run
@@ -58,21 +66,40 @@ Examples:
       const { pipelineIO } = await import('./pipeline-io.js');
       const { confirmOrRefuse } = await import('./confirm.js');
       const { log } = await import('../ui/log.js');
+      const { parseDuration, DURATION_HINT } = await import('../config/duration.js');
+      const drainTimeoutSeconds = o.drainTimeout === undefined ? undefined : parseDuration(o.drainTimeout);
+      if (o.drainTimeout !== undefined && drainTimeoutSeconds === undefined) throw new UsageError(`--drain-timeout must be ${DURATION_HINT} (got "${o.drainTimeout}")`);
+      const { drainReporter } = await import('../ui/drain.js');
       const logger = log();
       const { config, secrets } = loadConfigAndSecrets(o.config);
       // a bad request must fail before anything is read from the cluster
       const { planScaleChange } = await import('../config/scale.js');
       const change = planScaleChange(config, request);
       if (!o.json) for (const e of change.effects) logger.info(`  ${e}`);
-      const result = await runScale({ configPath: o.config, config, secrets, request, dryRun: Boolean(o.dryRun), yes: Boolean(o.yes), confirm: confirmOrRefuse, ...(await pipelineIO(logger)) });
+      const result = await runScale({
+        configPath: o.config,
+        config,
+        secrets,
+        request,
+        dryRun: Boolean(o.dryRun),
+        yes: Boolean(o.yes),
+        confirm: confirmOrRefuse,
+        noDrain: o.drain === false,
+        drainTimeoutSeconds,
+        onDrain: drainReporter((line) => logger.info(line)),
+        ...(await pipelineIO(logger)),
+      });
       if (o.json) {
-        process.stdout.write(`${JSON.stringify({ ...result.change, status: result.status, bridges: result.bridges, outcomes: result.apply?.outcomes }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify({ ...result.change, status: result.status, bridges: result.bridges, drain: result.drain, outcomes: result.apply?.outcomes }, null, 2)}\n`);
         return;
       }
       if (result.apply?.planText !== undefined) process.stdout.write(`${result.apply.planText}\n`);
       const what = `${result.change.component} ${result.change.from} → ${result.change.to}`;
       if (result.status === 'unchanged') logger.info(`${result.change.component} already at ${result.change.to}: nothing to do`);
       else if (result.status === 'cancelled') logger.info(`not scaled (${what}); nothing changed`);
-      else if (result.status === 'applied') logger.success(`scaled ${what}; ${o.config} updated`);
+      else if (result.status === 'applied') {
+        const drained = result.drain ? ` after draining ${result.drain.pods.length} bridge(s) for ${Math.round(result.drain.drainedMs / 1000)}s${result.drain.left ? ` (${result.drain.left} participants dropped)` : ''}` : '';
+        logger.success(`scaled ${what}${drained}; ${o.config} updated`);
+      }
     });
 }

@@ -8,6 +8,8 @@ async function optionsSchema() {
   return z.object({
     ...changeFields(z),
     deleteData: z.optional(z.boolean()),
+    drain: z.optional(z.boolean()),
+    drainTimeout: z.optional(z.string()),
   });
 }
 
@@ -17,8 +19,10 @@ export function defineUninstall(program: Command): void {
     .description('remove what apply installed (keeps the recording, transcript and prosody volumes unless --delete-data)')
     .option('-c, --config <file>', 'config file', 'jitsi-k8s.yaml')
     .option('--delete-data', 'also delete PersistentVolumeClaims (recordings, transcripts, prosody data)')
+    .option('--drain-timeout <duration>', 'how long the bridges may take to empty before the release goes, e.g. 30m (default: components.jvb.drain.timeout)')
+    .option('--no-drain', 'remove the release at once, without waiting for the meetings to end')
     .option('--dry-run', 'print the plan, change nothing')
-    .option('-y, --yes', 'do not ask for confirmation')
+    .option('-y, --yes', 'do not ask for confirmation (also: at the drain deadline, drop whoever is left)')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExamples:\n  jitsi-k8s uninstall --dry-run\n  jitsi-k8s uninstall --yes --delete-data')
     .action(async (raw: unknown) => {
@@ -32,14 +36,24 @@ export function defineUninstall(program: Command): void {
       const { config, release, namespace, context } = await openTarget(o);
       const what = `release ${release} in namespace ${namespace}${context ? ` (context ${context})` : ''}${o.deleteData ? ' AND its data volumes' : ''}`;
       if (!o.dryRun && !o.yes) {
-        const ok = await confirmOrRefuse(`Remove ${what}? Running meetings end.`);
+        const ok = await confirmOrRefuse(`Remove ${what}? ${o.drain === false ? 'Running meetings end.' : 'The bridges drain first: running meetings may end on their own until the drain deadline.'}`);
         if (!ok) {
           log().info('nothing removed');
           return;
         }
       }
       const { runTasks } = await pipelineIO(log());
-      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun), runTasks });
+      const { parseDuration, DURATION_HINT } = await import('../config/duration.js');
+      const { drainTimeoutSeconds } = await import('../render/drain.js');
+      const timeoutSeconds = o.drainTimeout === undefined ? drainTimeoutSeconds(config) : parseDuration(o.drainTimeout);
+      if (timeoutSeconds === undefined) throw new UsageError(`--drain-timeout must be ${DURATION_HINT} (got "${o.drainTimeout}")`);
+      const { drainReporter } = await import('../ui/drain.js');
+      const drain = o.drain === false ? undefined : { timeoutSeconds, yes: Boolean(o.yes), confirm: confirmOrRefuse, onProgress: drainReporter((l) => log().info(l)) };
+      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun), runTasks, drain });
+      if (result.cancelled) {
+        log().info('nothing removed');
+        return;
+      }
       if (o.json) {
         process.stdout.write(`${JSON.stringify({ release: result.release, namespace: result.namespace, dryRun: Boolean(o.dryRun), steps: result.plan.map((s) => ({ id: s.id, title: s.title })), outcomes: result.outcomes }, null, 2)}\n`);
       } else if (result.planText !== undefined) {

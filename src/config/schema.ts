@@ -3,6 +3,7 @@
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
 import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
+import { DURATION_HINT, parseDuration } from './duration.js';
 import * as z from './zod.js';
 
 /** Registers a field's description in place (mini has no `.describe()`; the JSON Schema reads it). */
@@ -85,6 +86,37 @@ export type BitrateLayers = z.infer<typeof bitrateLayers>;
 
 const text = () => z.string().check(z.minLength(1));
 
+const duration = () => z.string().check(z.refine((v) => parseDuration(v) !== undefined, DURATION_HINT));
+
+/** The keeper's image: node from Docker Hub by exact tag (a registry mirror can serve it under its own name). */
+export const KEEPER_IMAGE = 'node:24.11.1-alpine';
+
+const drain = described(
+  z.prefault(
+    z.strictObject({
+      timeout: described(
+        z._default(duration(), '1h'),
+        'how long a bridge may take to empty before it stops anyway: its terminationGracePeriodSeconds (plus the bridge\'s own 1-minute shutting-down delay) whoever removes it, and how long `scale` waits (--drain-timeout)',
+      ),
+      keeper: described(
+        z.prefault(
+          z.strictObject({
+            image: described(z._default(text(), KEEPER_IMAGE), 'image of the deletion-cost keeper (hostPort only): any image with node ≥ 20 on PATH, e.g. your registry mirror of the default'),
+            periodSeconds: described(
+              z._default(z.number().check(z.int(), z.minimum(5, 'must be ≥ 5'), z.maximum(600, 'must be ≤ 600')), 30),
+              'how often the keeper writes participants − octo endpoints into each bridge pod\'s pod-deletion-cost',
+            ),
+          }),
+          {},
+        ),
+        'the in-cluster keeper of controller.kubernetes.io/pod-deletion-cost, so a scale-in (HPA, KEDA, kubectl scale) removes the emptiest bridge',
+      ),
+    }),
+    {},
+  ),
+  'a bridge leaves only after its meetings did: graceful shutdown on removal, drain before a planned scale-in',
+);
+
 export const configSchema = described(
   z.strictObject({
     apiVersion: described(z._default(z.literal(API_VERSION), API_VERSION), 'file format version'),
@@ -153,6 +185,7 @@ export const configSchema = described(
                   ),
                   'JVB autoscaling',
                 ),
+                drain,
                 heapMiB: described(
                   z.optional(z.number().check(z.int(), z.minimum(512, 'must be ≥ 512'))),
                   'JVM heap of the bridge (VIDEOBRIDGE_MAX_MEMORY); absent = sized from the memory limit',

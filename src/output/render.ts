@@ -18,6 +18,7 @@ export interface RenderOutput {
 /** Everything that is not secret, as one multi-document YAML stream. */
 export function releaseToStream(release: Release): string {
   const docs = [`# values.yaml for ${release.chart.name} ${release.chart.version}\n${release.valuesYaml}`];
+  docs.push(`# jvb-drain.patch.yaml: the post-renderer's patches of the JVB Deployments\n${release.postRender.yaml}`);
   // the Newt Secret is a helm template filled with the secrets at apply time: shown as such
   for (const m of release.extras?.manifests ?? []) docs.push(`# extras: ${m.kind} ${m.name}${m.helmTemplate ? ' (helm template: values from the secrets file)' : ''}\n${m.yaml}`);
   return docs.join('---\n');
@@ -41,6 +42,7 @@ export function runRender(input: { configPath: string; out: string }): RenderOut
   mkdirSync(input.out, { recursive: true });
   write('values.yaml', release.valuesYaml);
   write('secrets.values.yaml', release.secretValuesYaml, 0o600);
+  write('jvb-drain.patch.yaml', release.postRender.yaml);
   if (release.extras) {
     for (const [rel, content] of Object.entries(release.extras.files)) write(join('extras', rel), content);
     if (Object.keys(release.extras.secretValues).length > 0) {

@@ -13,6 +13,7 @@ import { defaultClusterActions, refuseToDropClaims, runPlan, type ClusterActions
 import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from '../cluster/helm.js';
 import { formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from '../cluster/plan.js';
 import type { PreflightResult } from '../cluster/preflight.js';
+import { drainLeaving, type DrainInput, type Drained } from './drain.js';
 
 /** Where the pipeline tells what it does (it prints nothing itself). */
 export interface PipelineReport {
@@ -42,6 +43,10 @@ export interface ApplyInput {
   runTasks?: TaskRunner;
   /** stops the work (default: the process's stop signal); a bench sweep's restore passes its own, which outlives Ctrl-C/SIGTERM */
   signal?: AbortSignal;
+  /** asked when the upgrade restarts or removes bridges with participants on them (without it and without yes: refused) */
+  confirm?: (message: string) => Promise<boolean>;
+  /** the caller dealt with the bridges that go (drained, or told yes about): the impact asks about restarts only */
+  removalConfirmed?: boolean;
 }
 
 export interface ApplyResult {
@@ -56,6 +61,10 @@ export interface ApplyResult {
   advertised?: string;
   /** every address learnt: publicIP, then extraPublicIPs */
   advertisedIPs?: string[];
+  /** a "no" to restarting bridges with participants on them (or to dropping them at the drain deadline): nothing was changed */
+  cancelled?: boolean;
+  /** uninstall: the bridges were drained first */
+  drain?: { pods: string[]; drainedMs: number; left: number };
 }
 
 /** The config with learnt load-balancer addresses: the first is exposure.publicIP, the others exposure.extraPublicIPs. */
@@ -98,7 +107,14 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
   const plan = planApply(release, opts, learnFrom(config, release));
   if (input.dryRun) {
-    return { release: release.release, namespace: release.namespace, plan, planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }), outcomes: [], notes: release.notes };
+    return {
+      release: release.release,
+      namespace: release.namespace,
+      plan,
+      planText: formatPlan(plan, { helm: helm.bin, kubectl: kubectlBinary() }),
+      outcomes: [],
+      notes: release.notes,
+    };
   }
   if (!input.skipPreflight) {
     const { runPreflight } = await import('../cluster/preflight.js');
@@ -112,6 +128,24 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
         `preflight failed (${failed.length} check${failed.length > 1 ? 's' : ''}): ${failed.map((c) => c.name).join(', ')} — nothing was changed`,
         failed[0]?.hint,
       );
+    }
+  }
+  if (!input.skipPreflight) {
+    // impact before action: which bridges the upgrade restarts or removes, and who is on them
+    const { openKube } = await import('../cluster/kube.js');
+    const { confirmImpact, readBridgeImpact } = await import('./impact.js');
+    const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
+    const impact = await readBridgeImpact(kube, helm, mainReleaseStep(release, opts), config, signal);
+    if (
+      impact &&
+      !(await confirmImpact(config, impact, {
+        yes: input.yes,
+        removalConfirmed: input.removalConfirmed,
+        say: (m, live) => (live ? report.warn(m) : report.info(m)),
+        confirm: input.confirm,
+      }))
+    ) {
+      return { release: release.release, namespace: release.namespace, plan, outcomes: [], notes: release.notes, cancelled: true };
     }
   }
   const actions = input.actions ?? (await defaultClusterActions(config, { signal }));
@@ -142,7 +176,15 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     }
     if (learnt.fqdn) report.info(`saved exposure.tailscale.fqdn: ${learnt.fqdn} in ${input.configPath} (public URL https://${learnt.fqdn})`);
   }
-  return { release: release.release, namespace: release.namespace, plan, outcomes, notes: release.notes, advertised: learnt.addresses?.[0], advertisedIPs: learnt.addresses };
+  return {
+    release: release.release,
+    namespace: release.namespace,
+    plan,
+    outcomes,
+    notes: release.notes,
+    advertised: learnt.addresses?.[0],
+    advertisedIPs: learnt.addresses,
+  };
 }
 
 export interface UninstallInput {
@@ -150,6 +192,8 @@ export interface UninstallInput {
   deleteData: boolean;
   dryRun: boolean;
   runTasks?: TaskRunner;
+  /** drain the bridges before the release goes (absent: they go at once, their preStop graceful shutdown still runs) */
+  drain?: Omit<DrainInput, 'kube' | 'config' | 'bridges' | 'signal'>;
 }
 
 export async function uninstallRelease(input: UninstallInput): Promise<ApplyResult> {
@@ -160,10 +204,31 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
   );
   const helmBin = helmBinary();
   if (input.dryRun) {
-    return { release: c.cluster.release, namespace: c.cluster.namespace, plan, planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }), outcomes: [], notes: [] };
+    return {
+      release: c.cluster.release,
+      namespace: c.cluster.namespace,
+      plan,
+      planText: formatPlan(plan, { helm: helmBin, kubectl: kubectlBinary() }),
+      outcomes: [],
+      notes: [],
+    };
   }
   const helm = await detectHelm(helmBin);
   if (!input.deleteData) await refuseToDropClaims(helm, c, interruptSignal());
+  let drained: Drained | undefined;
+  if (input.drain) {
+    // every bridge goes: each drains first, then the release is removed
+    const { openKube } = await import('../cluster/kube.js');
+    const { readBridgeLoad } = await import('../cluster/scale.js');
+    const signal = interruptSignal();
+    const kube = openKube({ context: c.cluster.context, namespace: c.cluster.namespace, signal });
+    const bridges = await readBridgeLoad(kube, c, 0, signal);
+    if (bridges.length > 0) {
+      const d = await drainLeaving({ ...input.drain, kube, config: c, bridges, signal });
+      if (d === 'cancelled') return { release: c.cluster.release, namespace: c.cluster.namespace, plan, outcomes: [], notes: [], cancelled: true };
+      drained = d;
+    }
+  }
   const outcomes = await runPlan(
     plan,
     {
@@ -178,12 +243,16 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     },
     c.cluster.namespace,
     input.runTasks,
-  );
+  ).catch(async (e: unknown) => {
+    await drained?.undo();
+    throw e;
+  });
   return {
     release: c.cluster.release,
     namespace: c.cluster.namespace,
     plan,
     outcomes,
+    ...(drained ? { drain: { pods: drained.pods, drainedMs: drained.drainedMs, left: drained.left } } : {}),
     notes: input.deleteData ? [] : ['the PersistentVolumeClaims were kept: recordings, transcripts, prosody data (--delete-data removes them)'],
   };
 }

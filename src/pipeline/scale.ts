@@ -4,11 +4,15 @@
  * Also the BridgeScaler `bench --replicas` sweeps with (the config file is not changed by a sweep).
  */
 import { saveConfig } from '../config/file.js';
+import { interruptSignal } from '../interrupt.js';
 import { planScaleChange, type ScaleChange, type ScaleRequest } from '../config/scale.js';
 import type { Config, Secrets } from '../config/schema.js';
 import type { ClusterActions, TaskRunner } from '../cluster/apply.js';
+import type { Kube } from '../cluster/kube.js';
 import { readBridgeLoad, type BridgeLoad } from '../cluster/scale.js';
+import { drainTimeoutSeconds } from '../render/drain.js';
 import { applyInstall, withAdvertised, type ApplyResult, type PipelineReport } from './apply.js';
+import { drainLeaving, type Drained, type DrainProgress } from './drain.js';
 
 export interface ScaleInput {
   configPath: string;
@@ -17,10 +21,18 @@ export interface ScaleInput {
   request: ScaleRequest;
   dryRun: boolean;
   yes: boolean;
-  /** asked before scaling in; false = stop without changing anything */
+  /** asked before dropping participants (scale-in without drain, or at the drain deadline); false = stop without changing anything */
   confirm: (message: string) => Promise<boolean>;
-  /** reads bridge load for the scale-in warning; default: through the cluster */
-  bridgeLoad?: (config: Config, to: number) => Promise<BridgeLoad[]>;
+  /** the cluster (default: opened from the config's context) */
+  kube?: Kube;
+  /** skip the drain: the bridges go at once (their preStop graceful shutdown still runs) */
+  noDrain?: boolean;
+  /** how long the bridges that go may take to empty; default components.jvb.drain.timeout */
+  drainTimeoutSeconds?: number;
+  /** the drain's progress: per bridge the participants and conferences left */
+  onDrain?: (p: DrainProgress) => void;
+  /** stops the drain wait (default: the process's stop signal) */
+  signal?: AbortSignal;
   actions?: ClusterActions;
   skipPreflight?: boolean;
   /** passed to applyInstall: warnings and the preflight table */
@@ -33,6 +45,8 @@ export interface ScaleResult {
   change: Omit<ScaleChange, 'config'>;
   status: 'unchanged' | 'planned' | 'applied' | 'cancelled';
   bridges?: BridgeLoad[];
+  /** the bridges that went were drained first: which, how long it took, who was left on them */
+  drain?: { pods: string[]; drainedMs: number; left: number };
   apply?: Pick<ApplyResult, 'outcomes' | 'planText' | 'notes'>;
 }
 
@@ -40,11 +54,7 @@ function scaleInMessage(change: ScaleChange, bridges: BridgeLoad[]): string {
   const affected = bridges.filter((b) => b.removed);
   const people = affected.reduce((s, b) => s + (b.participants ?? 0), 0);
   if (change.component !== 'jvb') return `Scale ${change.component} from ${change.from} to ${change.to}? Work on the removed pods ends.`;
-  if (affected.length > 0) {
-    return `Scale in from ${change.from} to ${change.to} bridges? ${affected.map((b) => `${b.pod} carries ${b.participants ?? '?'} participants in ${b.conferences ?? '?'} conferences`).join('; ')} — ${people} people lose their meeting.`;
-  }
-  const total = bridges.reduce((s, b) => s + (b.participants ?? 0), 0);
-  return `Scale in from ${change.from} to ${change.to} bridges? Kubernetes picks which bridge pods stop; ${total} participants are on the bridges now (3.4.0 has no drain).`;
+  return `Scale in from ${change.from} to ${change.to} bridges without draining? ${affected.map((b) => `${b.pod} carries ${b.participants ?? '?'} participants in ${b.conferences ?? '?'} conferences`).join('; ')} — ${people} people lose their meeting.`;
 }
 
 export async function runScale(input: ScaleInput): Promise<ScaleResult> {
@@ -56,47 +66,93 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     return { change: summary, status: 'planned', apply: { outcomes: [], planText: r.planText, notes: r.notes } };
   }
   let bridges: BridgeLoad[] | undefined;
-  if (change.scalingIn) {
-    if (change.component === 'jvb') {
-      const read =
-        input.bridgeLoad ??
-        (async (c: Config, to: number) => {
-          const { openKube } = await import('../cluster/kube.js');
-          return readBridgeLoad(openKube({ context: c.cluster.context, namespace: c.cluster.namespace }), c, to);
-        });
-      bridges = await read(input.config, change.to);
+  let drained: Drained | undefined;
+  if (change.scalingIn && change.component === 'jvb') {
+    const signal = input.signal ?? interruptSignal();
+    const kube = input.kube ?? (await import('../cluster/kube.js')).openKube({ context: input.config.cluster.context, namespace: input.config.cluster.namespace, signal });
+    bridges = await readBridgeLoad(kube, input.config, change.to, signal);
+    const people = bridges.filter((b) => b.removed).reduce((s, b) => s + (b.participants ?? 0), 0);
+    if (input.noDrain) {
+      if (people > 0 && !input.yes && !(await input.confirm(scaleInMessage(change, bridges)))) return { change: summary, status: 'cancelled', bridges };
+    } else {
+      const d = await drainLeaving({
+        kube,
+        config: input.config,
+        bridges,
+        timeoutSeconds: input.drainTimeoutSeconds ?? drainTimeoutSeconds(input.config),
+        yes: input.yes,
+        confirm: input.confirm,
+        onProgress: input.onDrain ?? (() => undefined),
+        signal,
+      });
+      if (d === 'cancelled') return { change: summary, status: 'cancelled', bridges };
+      drained = d;
     }
-    if (!input.yes && !(await input.confirm(scaleInMessage(change, bridges ?? [])))) return { change: summary, status: 'cancelled', bridges };
+  } else if (change.scalingIn && !input.yes && !(await input.confirm(scaleInMessage(change, [])))) {
+    return { change: summary, status: 'cancelled' };
   }
   const r = await applyInstall({
     configPath: input.configPath,
     config,
     secrets: input.secrets,
     yes: input.yes,
+    // the bridges that go were drained or their removal confirmed above; a restart of one that stays still asks
+    removalConfirmed: change.scalingIn && change.component === 'jvb',
+    confirm: input.confirm,
     dryRun: false,
     actions: input.actions,
     skipPreflight: input.skipPreflight,
     report: input.report,
     runTasks: input.runTasks,
+    signal: input.signal,
+  }).catch(async (e: unknown) => {
+    // helm rolled back (or never ran): the bridges stay, so they leave drain mode and get their cost back
+    await drained?.undo();
+    throw e;
   });
+  if (r.cancelled) {
+    await drained?.undo();
+    return { change: summary, status: 'cancelled', bridges };
+  }
   // the file changes only after the cluster took the change (a failed helm upgrade rolled back)
   saveConfig(input.configPath, withAdvertised(config, r.advertisedIPs ?? []));
-  return { change: summary, status: 'applied', bridges, apply: { outcomes: r.outcomes, notes: r.notes } };
+  const drain = drained ? { pods: drained.pods, drainedMs: drained.drainedMs, left: drained.left } : undefined;
+  return { change: summary, status: 'applied', bridges, ...(drain ? { drain } : {}), apply: { outcomes: r.outcomes, notes: r.notes } };
 }
 
-/** For `bench --replicas` (a bench BridgeScaler): scale bridges through the same pipeline without touching jitsi-k8s.yaml. */
-export function createJvbScaler(input: { configPath: string; config: Config; secrets: Secrets; runTasks?: TaskRunner; actions?: ClusterActions }) {
+/** For `bench --replicas` (a bench BridgeScaler): scale bridges through the same pipeline without touching jitsi-k8s.yaml; a step down drains the bridges that go. */
+export function createJvbScaler(input: {
+  configPath: string;
+  config: Config;
+  secrets: Secrets;
+  runTasks?: TaskRunner;
+  actions?: ClusterActions;
+  kube?: Kube;
+  onDrain?: (p: DrainProgress) => void;
+}) {
   let current = input.config;
   return {
     async current(): Promise<number> {
       return current.components.jvb.replicas;
     },
     // the sweep's restore after Ctrl-C/SIGTERM comes with its own signal: the process's is aborted by then
-    async scaleTo(bridges: number, signal: AbortSignal): Promise<void> {
+    async scaleTo(bridges: number, signal: AbortSignal): Promise<{ drained?: { bridges: number; drainedMs: number; left: number } }> {
       const change = planScaleChange(current, { component: 'jvb', count: bridges });
-      if (change.from === change.to) return;
-      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks, actions: input.actions, signal });
+      if (change.from === change.to) return {};
+      let drained: Drained | undefined;
+      if (change.scalingIn) {
+        const kube = input.kube ?? (await import('../cluster/kube.js')).openKube({ context: current.cluster.context, namespace: current.cluster.namespace, signal });
+        const load = await readBridgeLoad(kube, current, change.to, signal);
+        // unattended: the bench's participants left at the end of the step; whoever is still there at the deadline is dropped
+        const d = await drainLeaving({ kube, config: current, bridges: load, timeoutSeconds: drainTimeoutSeconds(current), yes: true, confirm: async () => true, onProgress: input.onDrain ?? (() => undefined), signal });
+        if (d !== 'cancelled') drained = d;
+      }
+      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks, actions: input.actions, signal }).catch(async (e: unknown) => {
+        await drained?.undo();
+        throw e;
+      });
       current = change.config;
+      return drained ? { drained: { bridges: drained.pods.length, drainedMs: drained.drainedMs, left: drained.left } } : {};
     },
   };
 }

@@ -1,5 +1,6 @@
 /** Questions about replicas, autoscaling, optional components and their storage. */
 import type { ClusterFacts } from '../cluster/facts.js';
+import { DURATION_HINT, parseDuration } from '../config/duration.js';
 import type { Prompter } from './prompter.js';
 
 export async function askWebReplicas(p: Prompter, current: number): Promise<number> {
@@ -32,6 +33,14 @@ export async function askAutoscaleMax(p: Prompter, current: number, min: number,
 
 export async function askAutoscaleCpu(p: Prompter, current: number): Promise<number> {
   return p.number({ name: 'autoscaleCpu', message: 'Target CPU use (% of the bridge request)', default: current, min: 10, max: 100 });
+}
+
+export async function askDrainTimeout(p: Prompter, current: string): Promise<string> {
+  p.note(
+    'Draining: a bridge that stops (scale-in, node drain, upgrade) first lets its meetings end — no new ones start on it. ' +
+      'How long may that take before it stops anyway and the rest are disconnected?',
+  );
+  return p.input({ name: 'drainTimeout', message: 'Drain time per bridge', default: current, validate: (v) => (parseDuration(v) !== undefined ? true : DURATION_HINT) });
 }
 
 export type OptionalComponent = 'jibri' | 'jigasi' | 'transcriber';

@@ -67,6 +67,7 @@ export function formatSummary(s: SummaryInput): string[] {
     const a = c.components.jvb.autoscale;
     lines.push(`autoscale: ${a.min}-${a.max} bridges at ${a.cpuPercent}% CPU`);
   }
+  lines.push(`draining:  a bridge that stops lets its meetings end first, up to ${c.components.jvb.drain.timeout}`);
   lines.push(
     '',
     `exposure:  ${exposure.title}${c.exposure.turn.enabled ? ' + TURN relay' : ''}${c.exposure.publicIP ? `, advertising ${c.exposure.publicIP}` : ''}`,

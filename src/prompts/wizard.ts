@@ -27,6 +27,7 @@ import {
   askAutoscaleMax,
   askAutoscaleMin,
   askComponents,
+  askDrainTimeout,
   askJibriReplicas,
   askJvbReplicas,
   askStorageClass,
@@ -171,6 +172,9 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     autoscale = { ...fileAuto, enabled: false };
   }
 
+  const drainCurrent = file.components?.jvb?.drain?.timeout ?? '1h';
+  const drainTimeout = p ? await askDrainTimeout(p, drainCurrent) : drainCurrent;
+
   // ---------- optional components ----------
   const fc = f.components;
   const fileEnabled: Record<OptionalComponent, boolean> = {
@@ -277,7 +281,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     components: {
       ...file.components,
       web: { ...file.components?.web, replicas: webReplicas },
-      jvb: { ...file.components?.jvb, replicas: jvbReplicas, autoscale },
+      jvb: { ...file.components?.jvb, replicas: jvbReplicas, autoscale, drain: { ...file.components?.jvb?.drain, timeout: drainTimeout } },
       jibri: { ...file.components?.jibri, enabled: enabled.jibri, replicas: jibriReplicas, storage: jibriStorage },
       jigasi: { ...file.components?.jigasi, enabled: enabled.jigasi },
       transcriber: { ...file.components?.transcriber, enabled: enabled.transcriber, storage: transcriberStorage },

@@ -5,6 +5,7 @@
 import { EXPOSURE, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
 import type { Codec, Config, ExposureMode, Secrets } from '../config/schema.js';
 import { sizeRelease, type Sizing } from '../config/sizing.js';
+import { DRAIN_ANNOTATION, drainAnnotation } from './drain.js';
 
 export type Values = Record<string, unknown>;
 
@@ -225,7 +226,9 @@ export function renderValues(config: Config, secrets: Secrets): RenderedValues {
     portRangeSize: layout.portRangeSize,
     UDPPort: config.exposure.udpPort,
     resources: resourcesOf(sizing, 'jvb'),
-    extraEnvs: { VIDEOBRIDGE_MAX_MEMORY: `${sizing.jvbHeapMiB}m` },
+    // the preStop hook's graceful shutdown (render/drain.ts) needs the shutdown REST API, off by default
+    extraEnvs: { VIDEOBRIDGE_MAX_MEMORY: `${sizing.jvbHeapMiB}m`, SHUTDOWN_REST_ENABLED: 'true' },
+    podAnnotations: { [DRAIN_ANNOTATION]: drainAnnotation(config) },
     ...exposure.jvb,
   };
 

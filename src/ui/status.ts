@@ -21,9 +21,10 @@ export function formatStatus(s: Status): string {
   } else {
     out.push(
       formatTable(
-        ['bridge', 'node', 'address', 'stress', 'conf', 'part', 'loss in/out %', 'kbps down/up', 'cpu', 'mem'],
+        ['bridge', 'state', 'node', 'address', 'stress', 'conf', 'part', 'loss in/out %', 'kbps down/up', 'cpu', 'mem'],
         s.bridges.map((b) => [
           `${b.pod}${b.ready ? '' : ' (not ready)'}`,
+          b.state ? b.state.replace('-', ' ') : '-',
           dash(b.node),
           dash(b.advertisedAddress),
           dash(b.stress, (x) => x.toFixed(2)),
@@ -36,6 +37,9 @@ export function formatStatus(s: Status): string {
         ]),
       ),
     );
+    if (s.bridges.some((b) => b.state && b.state !== 'running')) {
+      out.push('draining: no new conferences, the running ones go on · graceful shutdown: leaves once its participants did · shutting down: exits within a minute');
+    }
     const silent = s.bridges.filter((b) => b.statsError);
     for (const b of silent) out.push(`${b.pod}: no /colibri/stats (${b.statsError})`);
     if (s.cpuSource === 'kubelet') out.push('cpu/mem: from the kubelet Summary API (the metrics API, metrics-server, is not installed)');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { unkeptClaims } from '../../src/cluster/apply.js';
-import { CHART_DIR, formatPlan, planApply, planUninstall } from '../../src/cluster/plan.js';
+import { CHART_DIR, formatPlan, planApply, planUninstall, POST_RENDERER_DIR } from '../../src/cluster/plan.js';
 import { renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
 
@@ -21,6 +21,26 @@ describe('apply plan', () => {
     expect(main.args.slice(0, 8)).toEqual(['upgrade', '--install', 'jitsi', 'jitsi-meet', '--repo', 'https://jitsi-contrib.github.io/jitsi-helm/', '--version', '3.4.0']);
     expect(main.args.join(' ')).toContain(flags.join(' '));
     expect(main.args.slice(-2)).toEqual(['--values', '-']);
+  });
+
+  it.each([
+    [3, ['--post-renderer', `${POST_RENDERER_DIR}/jitsi-k8s-jvb-drain`, '--post-renderer-args', `${POST_RENDERER_DIR}/jvb-drain.patch.yaml`], undefined],
+    // helm 4 refuses an executable path: a postrenderer/v1 plugin by name, from a plugins folder of ours for this call
+    [4, ['--post-renderer', 'jitsi-k8s-jvb-drain', '--post-renderer-args', `${POST_RENDERER_DIR}/jvb-drain.patch.yaml`], { HELM_PLUGINS: `${POST_RENDERER_DIR}/plugins` }],
+  ])('helm %i: the main release goes through the bridges\' post-renderer, shown in the dry-run with its patches', (major, flags, env) => {
+    const steps = plan({ components: { jvb: { replicas: 2, drain: { timeout: '30m' } } } }, major);
+    const main = steps.find((s) => s.id === 'jitsi-meet')!;
+    expect(main.args.join(' ')).toContain(flags.join(' '));
+    expect(main.env).toEqual(env);
+    const patches = parse(main.postRenderer!.patches.split('---')[1]!);
+    expect(patches).toMatchObject({ kind: 'Deployment', metadata: { name: 'jitsi-jitsi-meet-jvb-1' } });
+    expect(patches.spec.template.spec.terminationGracePeriodSeconds).toBe(30 * 60 + 120);
+    const text = formatPlan(steps, { helm: 'helm', kubectl: 'kubectl' });
+    expect(text).toContain(`${env ? `HELM_PLUGINS=${POST_RENDERER_DIR}/plugins ` : ''}helm upgrade --install jitsi`);
+    expect(text).toContain('#        name: jitsi-jitsi-meet-jvb-1');
+    expect(text).toMatch(/^# +- \/usr\/share\/jitsi-videobridge\/graceful_shutdown\.sh$/m);
+    // the stdin heredoc is still the first one: tools that cut it out keep working
+    expect(parse(text.slice(text.indexOf('<<EOF') + 5, text.indexOf('\nEOF'))).jvb.extraEnvs.SHUTDOWN_REST_ENABLED).toBe('true');
   });
 
   it('the kube context from the config reaches helm', () => {
@@ -55,7 +75,13 @@ describe('apply plan', () => {
     const steps = plan({ nodes: { count: 4 }, exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 2, autoscale: { enabled: true, max: 4 } } } });
     const extras = steps.find((s) => s.id === 'extras')!;
     expect(extras.args.slice(0, 4)).toEqual(['upgrade', '--install', 'jitsi-extras', CHART_DIR]);
-    expect(Object.keys(extras.chartFiles!)).toEqual(['Chart.yaml', 'values.yaml', 'templates/hpa-jitsi-jitsi-meet-jvb-0.yaml']);
+    expect(Object.keys(extras.chartFiles!)).toEqual([
+      'Chart.yaml',
+      'values.yaml',
+      'templates/pdb-jvb.yaml',
+      'templates/hpa-jitsi-jitsi-meet-jvb-0.yaml',
+      ...['serviceaccount', 'role', 'rolebinding', 'configmap', 'deployment'].map((f) => `templates/keeper-${f}.yaml`),
+    ]);
     expect(steps.at(-1)).toMatchObject({ id: 'wait-bridges', action: { kind: 'wait-bridges', bridges: 2 } });
   });
 

@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { z } from 'zod';
 import { configSchema } from '../../src/config/schema.js';
 import { cli } from '../support/cli.js';
@@ -97,12 +97,20 @@ describe('jitsi-k8s CLI frame', () => {
 });
 
 describe('jitsi-k8s render', () => {
-  it('writes values.yaml, a 0600 secrets file and NOTES.md; stdout lists the files; notes on stderr', () => {
+  it('writes values.yaml, a 0600 secrets file, the bridges\' post-render patches, the extras chart and NOTES.md; stdout lists the files; notes on stderr', () => {
     const cfg = configFile('jitsi-k8s.yaml', GOOD);
     const out = join(work, 'out');
     const r = cli(['render', '--config', cfg, '--out', out]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim().split('\n')).toEqual([join(out, 'values.yaml'), join(out, 'secrets.values.yaml'), join(out, 'NOTES.md')]);
+    expect(r.stdout.trim().split('\n')).toEqual(
+      ['values.yaml', 'secrets.values.yaml', 'jvb-drain.patch.yaml', 'extras/Chart.yaml', 'extras/values.yaml', 'extras/templates/pdb-jvb.yaml', 'NOTES.md'].map((f) => join(out, f)),
+    );
+    // what apply's post-renderer adds to both bridges is in what render writes
+    const patches = parseAllDocuments(readFileSync(join(out, 'jvb-drain.patch.yaml'), 'utf8')).map((d) => d.toJS());
+    expect(patches.map((p) => [p.metadata.name, p.spec.template.spec.terminationGracePeriodSeconds])).toEqual([
+      ['jitsi-jitsi-meet-jvb-0', 3720],
+      ['jitsi-jitsi-meet-jvb-1', 3720],
+    ]);
     expect(r.stderr).toContain('UDP 10000-10001');
     const values = parse(readFileSync(join(out, 'values.yaml'), 'utf8'));
     expect(values.jvb.portRangeSize).toBe(2);

@@ -43,7 +43,13 @@ function installRelease(ns = NS, release = 'jitsi'): void {
     fakePod({ name: jvb0, namespace: ns, release, component: 'jvb', node: 'node-a', env: { JVB_ADVERTISE_IPS: '203.0.113.7' }, ownerDeployment: `${prefix}-jvb-0` }),
     fakePod({ name: jvb1, namespace: ns, release, component: 'jvb', node: 'node-b', restarts: 1, env: { JVB_ADVERTISE_IPS: '203.0.113.8' }, ownerDeployment: `${prefix}-jvb-1` }),
   );
-  s.colibriStats[`${ns}/${jvb0}`] = colibriStatsBody({ stress_level: 0.31, conferences: 4, participants: 22, incoming_loss: 0.0125, outgoing_loss: 0.003, bit_rate_download: 8000, bit_rate_upload: 31000 });
+  // a draining bridge (jitsi-videobridge VideobridgeStatisticsShim.kt: drain, graceful_shutdown, shutting_down are booleans) relaying 4 endpoints of another bridge
+  s.colibriStats[`${ns}/${jvb0}`] = {
+    ...colibriStatsBody({ stress_level: 0.31, conferences: 4, participants: 22, octo_endpoints: 4, incoming_loss: 0.0125, outgoing_loss: 0.003, bit_rate_download: 8000, bit_rate_upload: 31000 }),
+    drain: true,
+    graceful_shutdown: false,
+    shutting_down: false,
+  };
   // jvb1 does not answer /colibri/stats
   s.hpas.push(
     fakeHpa({ name: `${prefix}-jvb-0`, namespace: ns, target: `${prefix}-jvb-0`, min: 1, max: 4, current: 1, desired: 2, cpuTarget: 70, cpuNow: 85 }),
@@ -93,6 +99,8 @@ describe('readStatus', () => {
       bitrateUpKbps: 31000,
       cpuCores: 1.5,
       memoryMiB: 2200,
+      state: 'draining',
+      localParticipants: 18,
       statsError: undefined,
     });
     expect(s.bridges[1]?.statsError).toMatch(/503.*connection refused/);
@@ -117,8 +125,9 @@ describe('readStatus', () => {
     const text = formatStatus(await readStatus(kube, { namespace: NS, release: 'jitsi' }));
     expect(text).toMatch(/^release jitsi · chart jitsi-meet-3.4.0 · namespace jitsi · context fake/);
     expect(text).toMatch(/web\s+1\/2\s+0\s+jitsi-jitsi-meet-web-7d9f-b \(Pending\)/);
-    expect(text).toMatch(new RegExp(`${JVB0}\\s+node-a\\s+203.0.113.7\\s+0.31\\s+4\\s+22\\s+1.3/0.3\\s+8000/31000\\s+-\\s+-`));
+    expect(text).toMatch(new RegExp(`${JVB0}\\s+draining\\s+node-a\\s+203.0.113.7\\s+0.31\\s+4\\s+22\\s+1.3/0.3\\s+8000/31000\\s+-\\s+-`));
     expect(text).toMatch(/no \/colibri\/stats/);
+    expect(text).toContain('draining: no new conferences, the running ones go on');
     expect(text).toMatch(/cpu\/mem: the metrics API \(metrics-server\) is not installed and the kubelet Summary API cannot be read/);
     expect(text).toMatch(/jitsi-jitsi-meet-jvb-0\s+jitsi-jitsi-meet-jvb-0\s+1→2\s+1-4\s+85\/70/);
   });

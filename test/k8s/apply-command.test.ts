@@ -71,7 +71,8 @@ describe.skipIf(!cluster)(`jitsi-k8s apply against a real API server${cluster ? 
   it('--json --dry-run gives the steps as data', async () => {
     const r = await cliAsync(['apply', '--dry-run', '--json', '--config', configFile(BASE)], { env: readOnlyEnv });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).steps.map((s: { id: string }) => s.id)).toEqual(['jitsi-meet', 'extras-remove', 'wait-bridges']);
+    // two bridges: the extras chart holds their PodDisruptionBudget
+    expect(JSON.parse(r.stdout).steps.map((s: { id: string }) => s.id)).toEqual(['jitsi-meet', 'extras', 'wait-bridges']);
   });
 
   it('a failed preflight stops before any change, names the checks and exits 1', async () => {

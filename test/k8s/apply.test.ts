@@ -83,12 +83,12 @@ describe.skipIf(!cluster)(`apply and operate on a real API server${cluster ? '' 
     });
 
     it('uninstall removes the releases and keeps the PVCs; --delete-data removes them', { timeout: 8 * 60_000 }, async () => {
-      const r = await jitsiK8s(['uninstall', '--yes', '--config', configPath]);
+      const r = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--config', configPath]);
       expect(r.code, r.stderr).toBe(0);
       expect(await releases(ns)).toEqual([]);
       expect(await names('deployments', ns)).toEqual([]);
       expect(await names('pvc', ns)).toContain('persistentvolumeclaim/prosody-data-jitsi-jitsi-meet-prosody-0');
-      const again = await jitsiK8s(['uninstall', '--yes', '--delete-data', '--config', configPath]);
+      const again = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--delete-data', '--config', configPath]);
       expect(again.code, again.stderr).toBe(0);
       expect(await names('pvc', ns)).toEqual([]);
     });

@@ -153,6 +153,7 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
       await t.answer('? Fewest bridges (2)', ENTER);
       await t.answer('? Most bridges (3)', ENTER);
       await t.answer('? Target CPU use', ENTER);
+      await t.answer('? Drain time per bridge (1h)', '30m' + ENTER);
       await t.answer('? Optional components', SPACE + ENTER);
       await t.answer('? Jibri replicas (1)', ENTER);
       await t.answer(/\? Storage class\s+❯ longhorn \(default\)/, ENTER);
@@ -188,7 +189,7 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
     expect(config.cluster.context).toBe('test');
     expect(config.nodes).toEqual({ count: facts.nodes, cpu: 8, memoryGiB: 32 });
     expect(config.exposure.mode).toBe('hostPort');
-    expect(config.components.jvb).toMatchObject({ replicas: 2, autoscale: { enabled: true, min: 2, max: 3, cpuPercent: 70 } });
+    expect(config.components.jvb).toMatchObject({ replicas: 2, autoscale: { enabled: true, min: 2, max: 3, cpuPercent: 70 }, drain: { timeout: '30m' } });
     expect(config.components.jibri).toMatchObject({ enabled: true, replicas: 1, storage: { enabled: true, size: '20Gi', storageClass: 'longhorn' } });
     expect(config.video).toMatchObject({ codecs: ['VP9', 'VP8', 'H264'], lastN: 25, bitrates: { vp9: { high: 1500000 } } });
     expect(config.tls).toMatchObject({ mode: 'letsencrypt', email: 'ops@example.com' });

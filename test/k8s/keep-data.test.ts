@@ -47,7 +47,7 @@ describe.skipIf(!cluster)(`recordings and transcripts survive uninstall${cluster
     const before = await claims(ns);
     expect(Object.keys(before).sort()).toEqual([RECORDINGS, TRANSCRIPTS]);
 
-    const removed = await jitsiK8s(['uninstall', '--yes', '--config', configPath]);
+    const removed = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--config', configPath]);
     expect(removed.code, removed.stderr).toBe(0);
     expect(await releases(ns)).toEqual([]);
     expect(await claims(ns)).toEqual(before);
@@ -57,7 +57,7 @@ describe.skipIf(!cluster)(`recordings and transcripts survive uninstall${cluster
     expect(again.code, again.stderr).toBe(0);
     expect(await claims(ns)).toEqual(before);
 
-    const purged = await jitsiK8s(['uninstall', '--yes', '--delete-data', '--config', configPath]);
+    const purged = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--delete-data', '--config', configPath]);
     expect(purged.code, purged.stderr).toBe(0);
     expect(await claims(ns)).toEqual({});
   });
@@ -70,7 +70,7 @@ describe.skipIf(!cluster)(`recordings and transcripts survive uninstall${cluster
     const legacy = await claims(ns);
     expect(Object.keys(legacy).sort()).toEqual([RECORDINGS, TRANSCRIPTS]);
 
-    const refused = await jitsiK8s(['uninstall', '--yes', '--config', configPath]);
+    const refused = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--config', configPath]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`release jitsi still owns PersistentVolumeClaim ${RECORDINGS}, ${TRANSCRIPTS}`);
     expect(refused.stderr).toContain('run `jitsi-k8s apply` first');
@@ -82,7 +82,7 @@ describe.skipIf(!cluster)(`recordings and transcripts survive uninstall${cluster
     const owner = JSON.parse(await kubectl(['get', 'pvc', RECORDINGS, '--namespace', ns, '-o', 'json'])).metadata.annotations;
     expect(owner).toMatchObject({ 'meta.helm.sh/release-name': 'jitsi-data', 'helm.sh/resource-policy': 'keep' });
 
-    const removed = await jitsiK8s(['uninstall', '--yes', '--config', configPath]);
+    const removed = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--config', configPath]);
     expect(removed.code, removed.stderr).toBe(0);
     expect(await releases(ns)).toEqual([]);
     expect(await claims(ns)).toEqual(legacy);

@@ -81,7 +81,7 @@ afterAll(async () => {
 const FOUR = [0, 1, 2, 3].map((i) => [JVB(i), 1]);
 
 describe.skipIf(!cluster)(`runScale against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
-  it('scaling in shows who is on the bridges that go, read through pods/proxy, and a "no" changes nothing', { timeout: 60_000 }, async () => {
+  it('scaling in with --no-drain shows who is on the bridges that go, read through pods/proxy, and a "no" changes nothing', { timeout: 60_000 }, async () => {
     const path = join(work, 'in.yaml');
     writeFileSync(path, CONFIG);
     let asked = '';
@@ -95,6 +95,7 @@ describe.skipIf(!cluster)(`runScale against a real API server${cluster ? '' : ` 
         request: { component: 'jvb', count: 2 },
         dryRun: false,
         yes: false,
+        noDrain: true,
         confirm: async (m) => {
           asked = m;
           return false;
@@ -172,9 +173,9 @@ describe.skipIf(!cluster)(`jitsi-k8s scale, the built bin against a real API ser
     expect(deployments()).toEqual(FOUR);
   });
 
-  it('scaling in without a terminal and without --yes is refused after showing the load of each bridge that goes', async () => {
+  it('scaling in with --no-drain, without a terminal and without --yes is refused after showing the load of each bridge that goes', async () => {
     const p = file();
-    const r = await cliAsync(['scale', 'jvb', '1', '--config', p], { env: env() });
+    const r = await cliAsync(['scale', 'jvb', '1', '--no-drain', '--config', p], { env: env() });
     expect(r.code).toBe(2);
     for (const i of [1, 2, 3]) expect(r.stderr).toMatch(new RegExp(`${JVB(i)}-\\S+ carries ${10 * (i + 1)} participants`));
     expect(r.stderr).not.toMatch(new RegExp(`${JVB(0)}-\\S+ carries`));
@@ -183,4 +184,26 @@ describe.skipIf(!cluster)(`jitsi-k8s scale, the built bin against a real API ser
     expect(deployments()).toEqual(FOUR);
     expect(helmReleases()).toBe(INSTALLED);
   });
+
+  it(
+    'at the drain deadline without --yes and without a terminal: says how many would be dropped, exit 2, the bridges out of drain, nothing changed',
+    { timeout: 60_000 },
+    async () => {
+      const p = file();
+      const r = await cliAsync(['scale', 'jvb', '2', '--drain-timeout', '2s', '--config', p], { env: env() });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('draining 2 bridge(s)');
+      expect(r.stderr).toMatch(
+        new RegExp(`the drain time \\(2s\\) is over: 70 participant\\(s\\) still on ${JVB(2)}-\\S+, ${JVB(3)}-\\S+ will be disconnected`),
+      );
+      expect(r.stderr).toContain('pass --yes');
+      const drains = kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns]).items.map(
+        (pod) => JSON.parse(kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}:8080/proxy/colibri/drain`])).drain as boolean,
+      );
+      expect(drains).toEqual([false, false, false, false]);
+      expect(readFileSync(p, 'utf8')).toBe(CONFIG);
+      expect(deployments()).toEqual(FOUR);
+      expect(helmReleases()).toBe('');
+    },
+  );
 });

@@ -65,6 +65,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
       autoscaleMin: 2,
       autoscaleMax: 3,
       autoscaleCpu: 60,
+      drainTimeout: '45m',
       components: ['jibri'],
       jibriReplicas: 1,
       jibriStorage: '20Gi',
@@ -85,7 +86,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
       'context', 'namespace', 'release', 'domain',
       'exposure', 'turn', 'publicIP',
       'nodeCpu', 'nodeMemory', 'nodes',
-      'webReplicas', 'jvbReplicas', 'autoscale', 'autoscaleMin', 'autoscaleMax', 'autoscaleCpu',
+      'webReplicas', 'jvbReplicas', 'autoscale', 'autoscaleMin', 'autoscaleMax', 'autoscaleCpu', 'drainTimeout',
       'components', 'jibriReplicas', 'storageClass', 'jibriStorage',
       'resolution', 'simulcast', 'codecs', 'preferredCodec', 'bitrate.low', 'bitrate.standard', 'bitrate.high', 'ssrcRewriting', 'lastN',
       'tls', 'tlsEmail', 'ingressClass',
@@ -118,7 +119,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(config.exposure.mode).toBe('hostPort');
     expect(config.exposure.publicIP).toBeUndefined();
     expect(config.components.web.replicas).toBe(2);
-    expect(config.components.jvb).toMatchObject({ replicas: 2, autoscale: { enabled: true, min: 2, max: 3, cpuPercent: 60 } });
+    expect(config.components.jvb).toMatchObject({ replicas: 2, autoscale: { enabled: true, min: 2, max: 3, cpuPercent: 60 }, drain: { timeout: '45m' } });
     expect(config.components.jibri).toMatchObject({ enabled: true, replicas: 1, storage: { enabled: true, size: '20Gi', storageClass: 'fast-ssd' } });
     expect(config.components.jigasi.enabled).toBe(false);
     expect(config.video).toMatchObject({ resolution: 720, simulcast: true, codecs: ['VP8', 'VP9'], ssrcRewriting: true, lastN: 20 });
@@ -139,6 +140,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(summary).toContain('who joins: anyone who can reach the nodes directly');
     expect(summary).toMatch(/about 28-70 participants on 2 bridge\(s\) \(rough; measure with `jitsi-k8s bench`\)/);
     expect(summary).toContain('autoscale: 2-3 bridges at 60% CPU');
+    expect(summary).toContain('draining:  a bridge that stops lets its meetings end first, up to 45m');
   });
 });
 

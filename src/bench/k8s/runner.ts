@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { Kube } from '../../cluster/kube.js';
 import { UsageError } from '../../errors.js';
 import { stringify } from 'yaml';
-import { sweepReplicas, type Bridges } from '../bridges.js';
+import { scaledDetail, sweepReplicas, type Bridges } from '../bridges.js';
 import { BridgePlacement } from '../placement.js';
 import { pause } from '../runner.js';
 import { openSamples, writeScenarioFile } from '../samples-file.js';
@@ -183,8 +183,12 @@ export async function runK8sBench(
     if (s.replicas?.length) {
       if (!deps.bridges?.scaler) throw new UsageError('sweeping --replicas needs the bridges of a deployment installed by jitsi-k8s (its jitsi-k8s.yaml)');
       await sweepReplicas(deps.bridges.scaler, s.replicas, deps.signal, runOneStep, {
-        onScaled: (step, bridges) => emit([{ kind: 'event', event: 'scaled', t: Date.now(), step, bridges, phase: 'warmup', detail: `bridges scaled to ${bridges}` }]),
-        onRestored: (bridges) => emit([{ kind: 'event', event: 'scaled', t: Date.now(), step: Math.max(0, steps - 1), bridges, phase: 'cooldown', detail: `bridges restored to ${bridges}` }]),
+        onScaled: (step, bridges, o) =>
+          emit([{ kind: 'event', event: 'scaled', t: Date.now(), step, bridges, phase: 'warmup', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }]),
+        onRestored: (bridges, o) =>
+          emit([
+            { kind: 'event', event: 'scaled', t: Date.now(), step: Math.max(0, steps - 1), bridges, phase: 'cooldown', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) },
+          ]),
       });
     } else {
       await runOneStep(0, deps.bridges?.scaler ? await deps.bridges.scaler.current(deps.signal) : 0);

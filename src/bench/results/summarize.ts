@@ -7,7 +7,17 @@ import { BridgeAcc } from './bridge-figures.js';
 import { ClientAcc } from './client-figures.js';
 import { scenarioInfo } from './scenario.js';
 import { max, mean, num, ratio, round } from './stats.js';
-import { DEFINITIONS, type BridgeFigures, type JoinFailure, type ParticipantCounts, type PhaseSummary, type Placement, type ReasonCount, type StepSummary, type Summary } from './summary.js';
+import {
+  DEFINITIONS,
+  type BridgeFigures,
+  type JoinFailure,
+  type ParticipantCounts,
+  type PhaseSummary,
+  type Placement,
+  type ReasonCount,
+  type StepSummary,
+  type Summary,
+} from './summary.js';
 
 const MAX_FAILURES = 50;
 
@@ -82,7 +92,8 @@ export class SummaryBuilder {
     }
     if (r.kind === 'participant' && r.role === 'receiver' && typeof r.participant === 'string') {
       let rc = this.receivers.get(r.participant);
-      if (!rc) this.receivers.set(r.participant, (rc = { room: typeof r.room === 'string' ? r.room : null, lite: false, samples: 0, heights: new Map(), fps: [] }));
+      if (!rc)
+        this.receivers.set(r.participant, (rc = { room: typeof r.room === 'string' ? r.room : null, lite: false, samples: 0, heights: new Map(), fps: [] }));
       rc.samples++;
       if (r.lite === true) rc.lite = true;
       const h = num(r.videoHeightIn);
@@ -94,6 +105,9 @@ export class SummaryBuilder {
       if (r.event === 'interrupted') this.interrupted = true;
       if (r.event === 'ramp-stopped') this.stops.push(`ramp-up stopped early: ${r.detail ?? 'no reason given'}`);
       if (r.event === 'worker-stopped') this.stops.push(r.detail ?? `load generator of shard ${r.shard} was stopped`);
+      // each step down (and the restore) drained the bridges that went: how long it took, per step
+      if (r.event === 'scaled' && typeof r.drainMs === 'number')
+        this.stops.push(`step ${r.step + 1} (${r.bridges} bridges): ${r.detail ?? `drained for ${Math.round(r.drainMs / 1000)} s`}`);
       const reason = typeof r.reason === 'string' && r.reason in JOIN_FAILURE_REASONS ? r.reason : null;
       if (r.event === 'join-failed' && this.failures.length < MAX_FAILURES) {
         this.failures.push({ t: r.t, step: r.step, phase: r.phase, participant: r.participant ?? null, reason, detail: r.detail ?? null });
@@ -101,7 +115,17 @@ export class SummaryBuilder {
       if (r.event === 'join-failed' || (r.event === 'left' && reason)) {
         const key = `${r.event}\u0000${reason ?? 'unknown'}`;
         let c = this.reasons.get(key);
-        if (!c) this.reasons.set(key, (c = { event: r.event, reason: reason ?? 'unknown', label: reason ? JOIN_FAILURE_REASONS[reason] : 'no reason recorded', count: 0, example: r.detail ?? null }));
+        if (!c)
+          this.reasons.set(
+            key,
+            (c = {
+              event: r.event,
+              reason: reason ?? 'unknown',
+              label: reason ? JOIN_FAILURE_REASONS[reason] : 'no reason recorded',
+              count: 0,
+              example: r.detail ?? null,
+            }),
+          );
         c.count++;
       }
     }
@@ -130,7 +154,8 @@ export class SummaryBuilder {
     if (total === 0) notes.push('no records: nothing was measured');
     if (!bridgeMeasured) notes.push('no bridge was measured: there are no bridge samples (a loopback run, or the bridge sampler reached no JVB pod)');
     if (this.counts.participant === 0 && total > 0) notes.push('no participant samples: no client figures');
-    if (bridgeMeasured && placement.length > 0 && placement.every((p) => p.bridgeNames.length === 0)) notes.push('participant samples do not say which bridge they landed on');
+    if (bridgeMeasured && placement.length > 0 && placement.every((p) => p.bridgeNames.length === 0))
+      notes.push('participant samples do not say which bridge they landed on');
     const negative = this.overall.clients.negativeCpu;
     if (negative > 0) notes.push(`${negative} browser CPU reading(s) below 0 were left out (a browser process exited during the interval)`);
     if (this.interrupted) notes.push('the run was interrupted: figures cover what was measured until then');
