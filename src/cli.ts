@@ -27,7 +27,7 @@ export function buildProgram(): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .exitOverride()
     .hook('preAction', async (thisCommand) => {
-      // the logger (and chalk) load when a command runs: --help needs only commander
+      // the logger loads when a command runs: --help needs only commander
       const { createLogger, setLogger } = await import('./ui/log.js');
       const g = thisCommand.opts<{ debug?: boolean; quiet?: boolean; color?: boolean }>();
       setLogger(

@@ -10,7 +10,6 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -37,8 +36,10 @@ const packages = new Map<string, object>();
 /** ~/.cache/jitsi-k8s/v8/<build>-<node>-<arch>/<command>/: each command keeps what its own runs compiled. */
 function cacheRoot(): string | undefined {
   if (process.env.JITSI_K8S_NO_CODE_CACHE) return undefined;
-  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : '');
-  return base ? join(base, 'jitsi-k8s', 'v8') : undefined;
+  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, 'jitsi-k8s', 'v8');
+  // $HOME first, as os.homedir() does: loading node:os would cost every start
+  const home = process.env.HOME || process.getBuiltinModule('node:os').homedir();
+  return home ? join(home, '.cache', 'jitsi-k8s', 'v8') : undefined;
 }
 const root = cacheRoot();
 const buildDir = `${__JK8S_BUILD_ID__}-${process.version}-${process.arch}`;
