@@ -1,10 +1,10 @@
 /** Bad files given as --config are usage errors (exit 2) naming the file and the problem, never a stack trace. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readYamlFile } from '../../src/config/file.js';
+import { readYamlFile, writeFileAtomic } from '../../src/config/file.js';
 import { UsageError } from '../../src/errors.js';
 import { cli } from '../support/cli.js';
 
@@ -90,5 +90,37 @@ describe('jitsi-k8s render --config BAD exits 2 naming the file and the problem'
     expect(r.stderr).toMatch(new RegExp(`^error: .*${message.source}`, 'm'));
     expect(r.stderr).toMatch(/^hint: /m);
     expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jk8s-atomic-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('replaces the file with the exact mode and leaves no temp file', () => {
+    const target = join(dir, 'secrets.yaml');
+    writeFileSync(target, 'old\n', { mode: 0o644 });
+    writeFileAtomic(target, 'new\n', 0o600);
+    expect(readFileSync(target, 'utf8')).toBe('new\n');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['secrets.yaml']);
+  });
+
+  it('never writes through a file or link already at a temp name: it takes the next free one', () => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched');
+    // the names this process picks next (its pid and a count, here still below 20), planted as links to another file
+    const planted = Array.from({ length: 20 }, (_, i) => join(dir, `.values.yaml.${process.pid}.${i + 1}.tmp`));
+    for (const p of planted) symlinkSync(victim, p);
+    const target = join(dir, 'values.yaml');
+    writeFileAtomic(target, 'values\n');
+    expect(readFileSync(target, 'utf8')).toBe('values\n');
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    for (const p of planted) rmSync(p);
+    expect(readdirSync(dir).sort()).toEqual(['secrets.yaml', 'values.yaml', 'victim']);
+  });
+
+  it('a folder it cannot write is a CommandError, with nothing left behind', () => {
+    expect(() => writeFileAtomic(join(dir, 'missing', 'values.yaml'), 'x')).toThrow(/cannot write .*values\.yaml/);
   });
 });
