@@ -3,7 +3,7 @@
  * Command files are light (commander only); each loads zod and its heavy modules inside its action,
  * so `--help` loads nothing but commander and `render` never loads puppeteer or @kubernetes/client-node.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type OutputConfiguration } from 'commander';
 import { CommandError, InterruptedError, ThresholdsFailedError, UsageError, exitCodeOf } from './errors.js';
 import { defineInit } from './commands/init.js';
 import { defineApply } from './commands/apply.js';
@@ -15,6 +15,29 @@ import { defineUninstall } from './commands/uninstall.js';
 import { defineBench } from './commands/bench.js';
 import { packageVersion } from './version.js';
 import { installStopSignals, interruptedBy, STOP_EXIT_CODES } from './interrupt.js';
+import { isTerminal, writeErr, writeOut } from './ui/stdio.js';
+
+/** Environment that decides commander's colours whatever the stream (its useColor()). */
+const COLOR_ENV = ['NO_COLOR', 'FORCE_COLOR', 'CLICOLOR_FORCE'];
+
+/**
+ * Output through src/ui/stdio.ts; commander asks a stream for its width and colours only when it is a terminal
+ * (or the environment decides the colours): for a file, a pipe or /dev/null its defaults make no stream.
+ */
+function configureOutput(program: Command): void {
+  // commander's defaults (a copy: configureOutput() replaces the object it returns)
+  const base = { ...program.configureOutput() } as Required<OutputConfiguration>;
+  const colorEnv = () => COLOR_ENV.some((name) => process.env[name] !== undefined);
+  program.configureOutput({
+    writeOut,
+    writeErr,
+    // commander's own fallback width
+    getOutHelpWidth: () => (isTerminal(1) ? base.getOutHelpWidth() : 80),
+    getErrHelpWidth: () => (isTerminal(2) ? base.getErrHelpWidth() : 80),
+    getOutHasColors: () => (isTerminal(1) || colorEnv() ? base.getOutHasColors() : false),
+    getErrHasColors: () => (isTerminal(2) || colorEnv() ? base.getErrHasColors() : false),
+  });
+}
 
 export function buildProgram(): Command {
   const program = new Command('jitsi-k8s')
@@ -24,7 +47,6 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'only errors and data on the terminal')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) })
     .exitOverride()
     .hook('preAction', async (thisCommand) => {
       // the logger loads when a command runs: --help needs only commander
@@ -38,6 +60,7 @@ export function buildProgram(): Command {
         }),
       );
     });
+  configureOutput(program);
   defineInit(program);
   defineApply(program);
   defineRender(program);

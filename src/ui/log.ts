@@ -1,4 +1,5 @@
 /** The one stderr logger. stdout is reserved for data (YAML, --json, report paths). */
+import { isTerminal, writeErr } from './stdio.js';
 
 /** ANSI codes (open, close) of the styles the CLI uses. */
 const STYLES = { green: [32, 39], yellow: [33, 39], red: [31, 39], cyan: [36, 39], gray: [90, 39], dim: [2, 22] } as const;
@@ -42,13 +43,14 @@ export interface Logger {
   readonly isDebug: boolean;
 }
 
-export function colorWanted(stream: NodeJS.WriteStream = process.stderr, env = process.env): boolean {
+/** Colour on stderr (or the given stream): NO_COLOR and FORCE_COLOR first, else whether it is a terminal. */
+export function colorWanted(stream?: NodeJS.WriteStream, env = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY);
+  return stream ? Boolean(stream.isTTY) : isTerminal(2);
 }
 
-export function createLogger(opts: LogOptions = {}, write: (s: string) => void = (s) => process.stderr.write(s)): Logger {
+export function createLogger(opts: LogOptions = {}, write: (s: string) => void = writeErr): Logger {
   const colors = colorsFor(opts.color ?? colorWanted());
   const quiet = Boolean(opts.quiet);
   const isDebug = Boolean(opts.debug);
