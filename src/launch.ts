@@ -19,8 +19,6 @@ declare const __JK8S_BUILD_ID__: string;
 /** Per chunk (path under dist/), the packages its static imports reach, set by scripts/build.mjs. */
 declare const __JK8S_PRELOAD__: Record<string, string[]>;
 
-/** The bundle's names for what a CommonJS module gets from its wrapper (see scripts/build.mjs). */
-const WRAPPER_HEAD = '(function (exports, require, module, __jk8s_url, __jk8s_import) {\n';
 
 interface Loaded {
   exports: unknown;
@@ -70,7 +68,8 @@ function load(file: string): unknown {
   modules.set(file, mod);
   const cacheFile = cacheFileOf(file);
   const cachedData = readCache(cacheFile);
-  const script = new Script(`${WRAPPER_HEAD}${readFileSync(file, 'utf8')}\n})`, { filename: file, lineOffset: -1, cachedData });
+  // the build wrote the chunk as a function expression: (function (exports, require, module, __jk8s_url, __jk8s_import) {…})
+  const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData });
   if (cacheFile && (!cachedData || script.cachedDataRejected)) toStore.push({ script, file: cacheFile });
   const dir = dirname(file);
   const inBundle = (specifier: string) => resolve(dir, specifier.replace(/\.js$/, '.cjs'));
