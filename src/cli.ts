@@ -39,7 +39,8 @@ function configureOutput(program: Command): void {
   });
 }
 
-export function buildProgram(): Command {
+/** The program; with `only`, the one command the run needs (the others' options and help texts cost every start). */
+export function buildProgram(only?: string): Command {
   const program = new Command('jitsi-k8s')
     .description('Install, operate and load-test Jitsi Meet on your own Kubernetes cluster.')
     .version(packageVersion(), '-V, --version')
@@ -61,15 +62,31 @@ export function buildProgram(): Command {
       );
     });
   configureOutput(program);
-  defineInit(program);
-  defineApply(program);
-  defineRender(program);
-  defineScale(program);
-  defineStatus(program);
-  defineVerify(program);
-  defineUninstall(program);
-  defineBench(program);
+  for (const [name, define] of Object.entries(COMMANDS)) if (only === undefined || name === only) define(program);
   return program;
+}
+
+/** The program's commands, in the order --help lists them. */
+const COMMANDS: Record<string, (program: Command) => void> = {
+  init: defineInit,
+  apply: defineApply,
+  render: defineRender,
+  scale: defineScale,
+  status: defineStatus,
+  verify: defineVerify,
+  uninstall: defineUninstall,
+  bench: defineBench,
+};
+/** The global flags (none takes a value). */
+const GLOBAL_FLAGS = new Set(['--debug', '-q', '--quiet', '--no-color']);
+
+/**
+ * The command argv runs when it names one of ours right after the global flags; anything else (--help, -V,
+ * `help`, an unknown word, an unknown flag) undefined, for which the whole program is built.
+ */
+export function commandOf(argv: string[]): string | undefined {
+  const first = argv.slice(2).find((a) => !GLOBAL_FLAGS.has(a));
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined;
 }
 
 async function report(err: unknown, debug: boolean): Promise<number> {
@@ -93,7 +110,7 @@ async function report(err: unknown, debug: boolean): Promise<number> {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(commandOf(argv));
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv);

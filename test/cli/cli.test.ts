@@ -34,6 +34,19 @@ describe('jitsi-k8s CLI frame', () => {
     for (const c of ['init', 'apply', 'render', 'scale', 'status', 'verify', 'uninstall', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
+  it.each([['render'], ['bench'], ['scale'], ['init']])('%s --help (only that command is built) reads as `help %s` of the whole program', (command) => {
+    const alone = cli([command, '--help']);
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toContain(`Usage: jitsi-k8s ${command}`);
+    expect(alone.stdout).toBe(cli(['help', command]).stdout);
+  });
+
+  it('a global flag before the command still finds it; an unknown option of it names the option', () => {
+    const r = cli(['--debug', '-q', 'render', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option '--bogus'");
+  });
+
   it('--version prints the package version', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
     expect(cli(['--version']).stdout.trim()).toBe(pkg.version);
