@@ -1,5 +1,5 @@
 /** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + rename). */
-import { closeSync, existsSync, fchmodSync, openSync, readFileSync, renameSync, statSync, writeFileSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { CommandError, UsageError } from '../errors.js';
@@ -97,6 +97,22 @@ export function writeFileAtomic(path: string, content: string, mode = 0o644): vo
     if (tmp !== undefined && existsSync(tmp)) unlinkSync(tmp);
     throw new CommandError(`cannot write ${path}: ${(e as Error).message}`, 'check the folder exists and is writable');
   }
+}
+
+/**
+ * writeFileAtomic, unless path already is a regular file with this content and mode: a render of an unchanged
+ * config leaves its files (and their times) alone, and replacing a file costs ext4 a flush of it.
+ * Returns whether it wrote.
+ */
+export function updateFileAtomic(path: string, content: string, mode = 0o644): boolean {
+  try {
+    const st = lstatSync(path);
+    if (st.isFile() && (st.mode & 0o777) === mode && st.size === Buffer.byteLength(content) && readFileSync(path, 'utf8') === content) return false;
+  } catch {
+    // not there (or not readable): write it
+  }
+  writeFileAtomic(path, content, mode);
+  return true;
 }
 
 const CONFIG_HEADER = `# jitsi-k8s configuration — edit, then \`jitsi-k8s apply\`.

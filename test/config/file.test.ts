@@ -1,10 +1,10 @@
 /** Bad files given as --config are usage errors (exit 2) naming the file and the problem, never a stack trace. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readYamlFile, writeFileAtomic } from '../../src/config/file.js';
+import { readYamlFile, updateFileAtomic, writeFileAtomic } from '../../src/config/file.js';
 import { UsageError } from '../../src/errors.js';
 import { cli } from '../support/cli.js';
 
@@ -122,5 +122,35 @@ describe('writeFileAtomic', () => {
 
   it('a folder it cannot write is a CommandError, with nothing left behind', () => {
     expect(() => writeFileAtomic(join(dir, 'missing', 'values.yaml'), 'x')).toThrow(/cannot write .*values\.yaml/);
+  });
+});
+
+describe('updateFileAtomic', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jk8s-update-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const old = new Date('2020-01-01T00:00:00Z');
+
+  it('leaves a file with the same content and mode alone (its time too), and writes one that differs in either', () => {
+    const target = join(dir, 'values.yaml');
+    expect(updateFileAtomic(target, 'a: 1\n')).toBe(true);
+    utimesSync(target, old, old);
+    expect(updateFileAtomic(target, 'a: 1\n')).toBe(false);
+    expect(statSync(target).mtime).toEqual(old);
+    expect(updateFileAtomic(target, 'a: 2\n')).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('a: 2\n');
+    chmodSync(target, 0o666);
+    expect(updateFileAtomic(target, 'a: 2\n')).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o644);
+    expect(updateFileAtomic(target, 'a: 2\n', 0o600)).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a link to a file of the same content with the file itself, as before', () => {
+    const other = join(dir, 'elsewhere.yaml');
+    writeFileSync(other, 'b: 1\n');
+    const link = join(dir, 'linked.yaml');
+    symlinkSync(other, link);
+    expect(updateFileAtomic(link, 'b: 1\n')).toBe(true);
+    expect(lstatSync(link).isFile()).toBe(true);
   });
 });
