@@ -19,7 +19,6 @@ declare const __JK8S_BUILD_ID__: string;
 /** Per chunk (path under dist/), the packages its static imports reach, set by scripts/build.mjs. */
 declare const __JK8S_PRELOAD__: Record<string, string[]>;
 
-
 interface Loaded {
   exports: unknown;
 }
