@@ -38,10 +38,16 @@ const lazyChildProcessForCommander = {
 };
 
 const common = { platform: 'node', target: 'node22.12', logLevel: 'warning' };
+
+/**
+ * Each chunk is written as the function expression src/launch.ts compiles (the names a CommonJS module gets
+ * from its wrapper): the launcher compiles the file's text as read, without joining a copy of every chunk.
+ */
+const WRAPPER_HEAD = '(function (exports, require, module, __jk8s_url, __jk8s_import) {\n';
 const builtin = (path) => path.startsWith('node:') || isBuiltin(path);
 
 /**
- * The split ES bundle, rewritten chunk by chunk into the CommonJS that src/launch.ts runs: static imports become
+ * The split ES bundle, rewritten chunk by chunk into the wrapped CommonJS that src/launch.ts runs: static imports become
  * require() of the wrapper, import() of a chunk or package becomes `__jk8s_import()`, import.meta.url `__jk8s_url`.
  * Returns the build's digest and, per chunk, the packages its static imports reach (the launcher imports them
  * before the chunk runs, so they load as ES modules, as before).
@@ -72,9 +78,13 @@ async function commonJsChunks(outputs, metafile) {
     });
     const target = join(root, cjsName(out));
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, `${cjs.code}//# sourceMappingURL=${basename(target)}.map\n`);
-    writeFileSync(`${target}.map`, cjs.map);
-    written.push(cjs.code);
+    const text = `${WRAPPER_HEAD}${cjs.code}})\n//# sourceMappingURL=${basename(target)}.map\n`;
+    writeFileSync(target, text);
+    // the map, one line down for the wrapper's head
+    const sourceMap = JSON.parse(cjs.map);
+    sourceMap.mappings = `;${sourceMap.mappings}`;
+    writeFileSync(`${target}.map`, JSON.stringify(sourceMap));
+    written.push(text);
   }
   // packages reached through static imports, over each chunk's static closure
   const staticPackages = (out, seen = new Set()) => {

@@ -9,18 +9,20 @@ export type StopSignal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 /** The shell's convention: 128 + the signal's number. */
 export const STOP_EXIT_CODES: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
-const controller = new AbortController();
+// made on first use: Node loads AbortController's module when it is first touched, which --help and render never need
+let madeController: AbortController | undefined;
+const controller = (): AbortController => (madeController ??= new AbortController());
 let stoppedBy: StopSignal | undefined;
 let graceMs = 30_000;
 
 export function interruptSignal(): AbortSignal {
-  return controller.signal;
+  return controller().signal;
 }
 
 export function interrupt(by: StopSignal = 'SIGINT'): void {
-  if (controller.signal.aborted) return;
+  if (controller().signal.aborted) return;
   stoppedBy = by;
-  controller.abort(new InterruptedError(`interrupted by ${by === 'SIGINT' ? 'Ctrl-C (SIGINT)' : by}`));
+  controller().abort(new InterruptedError(`interrupted by ${by === 'SIGINT' ? 'Ctrl-C (SIGINT)' : by}`));
 }
 
 /** The signal that stopped the run, if any. */
@@ -38,7 +40,7 @@ export function stopGraceMs(): number {
 }
 
 /** Throws InterruptedError when the user has pressed Ctrl-C or the process got SIGTERM/SIGHUP. */
-export function throwIfInterrupted(signal: AbortSignal = controller.signal): void {
+export function throwIfInterrupted(signal: AbortSignal = controller().signal): void {
   if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new InterruptedError();
 }
 

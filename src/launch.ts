@@ -10,7 +10,6 @@
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
@@ -19,9 +18,6 @@ import { Script } from 'node:vm';
 declare const __JK8S_BUILD_ID__: string;
 /** Per chunk (path under dist/), the packages its static imports reach, set by scripts/build.mjs. */
 declare const __JK8S_PRELOAD__: Record<string, string[]>;
-
-/** The bundle's names for what a CommonJS module gets from its wrapper (see scripts/build.mjs). */
-const WRAPPER_HEAD = '(function (exports, require, module, __jk8s_url, __jk8s_import) {\n';
 
 interface Loaded {
   exports: unknown;
@@ -37,8 +33,10 @@ const packages = new Map<string, object>();
 /** ~/.cache/jitsi-k8s/v8/<build>-<node>-<arch>/<command>/: each command keeps what its own runs compiled. */
 function cacheRoot(): string | undefined {
   if (process.env.JITSI_K8S_NO_CODE_CACHE) return undefined;
-  const base = process.env.XDG_CACHE_HOME || (homedir() ? join(homedir(), '.cache') : '');
-  return base ? join(base, 'jitsi-k8s', 'v8') : undefined;
+  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, 'jitsi-k8s', 'v8');
+  // $HOME first, as os.homedir() does: loading node:os would cost every start
+  const home = process.env.HOME || process.getBuiltinModule('node:os').homedir();
+  return home ? join(home, '.cache', 'jitsi-k8s', 'v8') : undefined;
 }
 const root = cacheRoot();
 const buildDir = `${__JK8S_BUILD_ID__}-${process.version}-${process.arch}`;
@@ -69,7 +67,8 @@ function load(file: string): unknown {
   modules.set(file, mod);
   const cacheFile = cacheFileOf(file);
   const cachedData = readCache(cacheFile);
-  const script = new Script(`${WRAPPER_HEAD}${readFileSync(file, 'utf8')}\n})`, { filename: file, lineOffset: -1, cachedData });
+  // the build wrote the chunk as a function expression: (function (exports, require, module, __jk8s_url, __jk8s_import) {…})
+  const script = new Script(readFileSync(file, 'utf8'), { filename: file, cachedData });
   if (cacheFile && (!cachedData || script.cachedDataRejected)) toStore.push({ script, file: cacheFile });
   const dir = dirname(file);
   const inBundle = (specifier: string) => resolve(dir, specifier.replace(/\.js$/, '.cjs'));

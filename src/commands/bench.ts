@@ -28,7 +28,7 @@ type BenchFlags = import('../bench/options.js').BenchOptions & {
 
 const collectFlags = (cmd: Command) => cmd.opts<BenchFlags>();
 
-// the logger (and chalk) load when a bench command runs, not for --help
+// the logger loads when a bench command runs, not for --help
 let ui: typeof import('../ui/log.js') | undefined;
 const log = () => ui!.log();
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { writeOut } from '../ui/stdio.js';
 
 // zod loads when the command runs, not for --help
 async function optionsSchema() {
@@ -40,11 +41,11 @@ Examples:
       const logger = log();
       for (const w of result.warnings) logger.warn(w);
       if (parsed.data.json) {
-        process.stdout.write(`${JSON.stringify({ files: result.files, notes: result.notes, warnings: result.warnings }, null, 2)}\n`);
+        writeOut(`${JSON.stringify({ files: result.files, notes: result.notes, warnings: result.warnings }, null, 2)}\n`);
       } else if (result.stdout !== undefined) {
-        process.stdout.write(result.stdout);
+        writeOut(result.stdout);
       } else {
-        for (const f of result.files) process.stdout.write(`${f}\n`);
+        for (const f of result.files) writeOut(`${f}\n`);
       }
       if (!parsed.data.json) for (const n of result.notes) logger.info(`  ${n}`);
     });

@@ -1,6 +1,5 @@
 /** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + rename). */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync, chmodSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { CommandError, UsageError } from '../errors.js';
@@ -64,17 +63,56 @@ export function loadConfig(path: string): Validated {
   return validateConfig(readYamlFile(path), path);
 }
 
+/** Temp files this process made: with the pid, a name no other process uses. */
+let tempFiles = 0;
+
+/** A new temp file beside path, opened exclusively: never one (or a link) that is already there. */
+function openTemp(path: string, mode: number): { tmp: string; fd: number } {
+  for (let tries = 1; ; tries++) {
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tempFiles}.tmp`);
+    try {
+      return { tmp, fd: openSync(tmp, 'wx', mode) };
+    } catch (e) {
+      // left by a crashed process that had this pid: take the next name
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries === 100) throw e;
+    }
+  }
+}
+
 /** Writes a file atomically: a crash or a full disk leaves the old file whole. */
 export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  let tmp: string | undefined;
   try {
-    writeFileSync(tmp, content, { mode });
-    chmodSync(tmp, mode);
+    const temp = openTemp(path, mode);
+    tmp = temp.tmp;
+    try {
+      writeFileSync(temp.fd, content);
+      // the mode open() applied is masked by the umask
+      fchmodSync(temp.fd, mode);
+    } finally {
+      closeSync(temp.fd);
+    }
     renameSync(tmp, path);
   } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
+    if (tmp !== undefined && existsSync(tmp)) unlinkSync(tmp);
     throw new CommandError(`cannot write ${path}: ${(e as Error).message}`, 'check the folder exists and is writable');
   }
+}
+
+/**
+ * writeFileAtomic, unless path already is a regular file with this content and mode: a render of an unchanged
+ * config leaves its files (and their times) alone, and replacing a file costs ext4 a flush of it.
+ * Returns whether it wrote.
+ */
+export function updateFileAtomic(path: string, content: string, mode = 0o644): boolean {
+  try {
+    const st = lstatSync(path);
+    if (st.isFile() && (st.mode & 0o777) === mode && st.size === Buffer.byteLength(content) && readFileSync(path, 'utf8') === content) return false;
+  } catch {
+    // not there (or not readable): write it
+  }
+  writeFileAtomic(path, content, mode);
+  return true;
 }
 
 const CONFIG_HEADER = `# jitsi-k8s configuration — edit, then \`jitsi-k8s apply\`.
@@ -93,7 +131,8 @@ export function secretsPathFor(configPath: string): string {
   return join(dirname(configPath), `${base}.secrets.yaml`);
 }
 
-const password = () => randomBytes(24).toString('base64url');
+// node:crypto loads only to make passwords (a first run): loading it costs every render several milliseconds
+const password = () => process.getBuiltinModule('node:crypto').randomBytes(24).toString('base64url');
 
 export function generateSecrets(extra: Partial<Pick<Secrets, 'tailscale' | 'newt'>> = {}): Secrets {
   return secretsSchema.parse({

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ensureSecrets, loadConfig, secretsPathFor, writeFileAtomic } from '../config/file.js';
+import { ensureSecrets, loadConfig, secretsPathFor, updateFileAtomic } from '../config/file.js';
 import { formatIssue } from '../config/validate.js';
 import { renderRelease, type Release } from '../render/index.js';
 
@@ -36,7 +36,7 @@ export function runRender(input: { configPath: string; out: string }): RenderOut
   const write = (rel: string, content: string, mode?: number) => {
     const path = join(input.out, rel);
     mkdirSync(join(path, '..'), { recursive: true });
-    writeFileAtomic(path, content, mode);
+    updateFileAtomic(path, content, mode);
     files.push(path);
   };
   mkdirSync(input.out, { recursive: true });

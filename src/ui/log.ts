@@ -1,5 +1,28 @@
 /** The one stderr logger. stdout is reserved for data (YAML, --json, report paths). */
-import { Chalk, type ChalkInstance } from 'chalk';
+import { isTerminal, writeErr } from './stdio.js';
+
+/** ANSI codes (open, close) of the styles the CLI uses. */
+const STYLES = { green: [32, 39], yellow: [33, 39], red: [31, 39], cyan: [36, 39], gray: [90, 39], dim: [2, 22] } as const;
+
+export type Colors = Record<keyof typeof STYLES, (text: string) => string>;
+
+/**
+ * The styles as chalk 5 wrote them at level 1 (a close inside the text reopens the style, a line break is closed
+ * and reopened around), without chalk: its import loads node:tty and node:net to guess a colour level that the
+ * logger sets itself, some milliseconds of every `render`.
+ */
+export function colorsFor(on: boolean): Colors {
+  const style = ([openCode, closeCode]: readonly [number, number]) => {
+    const open = `\u001B[${openCode}m`;
+    const close = `\u001B[${closeCode}m`;
+    return (text: string) => {
+      if (!on || !text) return text;
+      const inner = text.includes('\u001B') ? text.replaceAll(close, `${close}${open}`) : text;
+      return `${open}${inner.replace(/\r?\n/g, (lineBreak) => `${close}${lineBreak}${open}`)}${close}`;
+    };
+  };
+  return Object.fromEntries(Object.entries(STYLES).map(([name, codes]) => [name, style(codes)])) as Colors;
+}
 
 export interface LogOptions {
   quiet?: boolean;
@@ -15,19 +38,20 @@ export interface Logger {
   debug(message: string): void;
   /** Plain lines for summaries and tables (still stderr). */
   line(message?: string): void;
-  readonly colors: ChalkInstance;
+  readonly colors: Colors;
   readonly quiet: boolean;
   readonly isDebug: boolean;
 }
 
-export function colorWanted(stream: NodeJS.WriteStream = process.stderr, env = process.env): boolean {
+/** Colour on stderr (or the given stream): NO_COLOR and FORCE_COLOR first, else whether it is a terminal. */
+export function colorWanted(stream?: NodeJS.WriteStream, env = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY);
+  return stream ? Boolean(stream.isTTY) : isTerminal(2);
 }
 
-export function createLogger(opts: LogOptions = {}, write: (s: string) => void = (s) => process.stderr.write(s)): Logger {
-  const colors = new Chalk({ level: (opts.color ?? colorWanted()) ? 1 : 0 });
+export function createLogger(opts: LogOptions = {}, write: (s: string) => void = writeErr): Logger {
+  const colors = colorsFor(opts.color ?? colorWanted());
   const quiet = Boolean(opts.quiet);
   const isDebug = Boolean(opts.debug);
   return {

@@ -1,10 +1,23 @@
 /** Bad files given as --config are usage errors (exit 2) naming the file and the problem, never a stack trace. */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readYamlFile } from '../../src/config/file.js';
+import { readYamlFile, updateFileAtomic, writeFileAtomic } from '../../src/config/file.js';
 import { UsageError } from '../../src/errors.js';
 import { cli } from '../support/cli.js';
 
@@ -90,5 +103,67 @@ describe('jitsi-k8s render --config BAD exits 2 naming the file and the problem'
     expect(r.stderr).toMatch(new RegExp(`^error: .*${message.source}`, 'm'));
     expect(r.stderr).toMatch(/^hint: /m);
     expect(r.stderr).not.toMatch(/\n\s+at |internal error/);
+  });
+});
+
+describe('writeFileAtomic', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jk8s-atomic-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('replaces the file with the exact mode and leaves no temp file', () => {
+    const target = join(dir, 'secrets.yaml');
+    writeFileSync(target, 'old\n', { mode: 0o644 });
+    writeFileAtomic(target, 'new\n', 0o600);
+    expect(readFileSync(target, 'utf8')).toBe('new\n');
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual(['secrets.yaml']);
+  });
+
+  it('never writes through a file or link already at a temp name: it takes the next free one', () => {
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'untouched');
+    // the names this process picks next (its pid and a count, here still below 20), planted as links to another file
+    const planted = Array.from({ length: 20 }, (_, i) => join(dir, `.values.yaml.${process.pid}.${i + 1}.tmp`));
+    for (const p of planted) symlinkSync(victim, p);
+    const target = join(dir, 'values.yaml');
+    writeFileAtomic(target, 'values\n');
+    expect(readFileSync(target, 'utf8')).toBe('values\n');
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    for (const p of planted) rmSync(p);
+    expect(readdirSync(dir).sort()).toEqual(['secrets.yaml', 'values.yaml', 'victim']);
+  });
+
+  it('a folder it cannot write is a CommandError, with nothing left behind', () => {
+    expect(() => writeFileAtomic(join(dir, 'missing', 'values.yaml'), 'x')).toThrow(/cannot write .*values\.yaml/);
+  });
+});
+
+describe('updateFileAtomic', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jk8s-update-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const old = new Date('2020-01-01T00:00:00Z');
+
+  it('leaves a file with the same content and mode alone (its time too), and writes one that differs in either', () => {
+    const target = join(dir, 'values.yaml');
+    expect(updateFileAtomic(target, 'a: 1\n')).toBe(true);
+    utimesSync(target, old, old);
+    expect(updateFileAtomic(target, 'a: 1\n')).toBe(false);
+    expect(statSync(target).mtime).toEqual(old);
+    expect(updateFileAtomic(target, 'a: 2\n')).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('a: 2\n');
+    chmodSync(target, 0o666);
+    expect(updateFileAtomic(target, 'a: 2\n')).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o644);
+    expect(updateFileAtomic(target, 'a: 2\n', 0o600)).toBe(true);
+    expect(statSync(target).mode & 0o777).toBe(0o600);
+  });
+
+  it('replaces a link to a file of the same content with the file itself, as before', () => {
+    const other = join(dir, 'elsewhere.yaml');
+    writeFileSync(other, 'b: 1\n');
+    const link = join(dir, 'linked.yaml');
+    symlinkSync(other, link);
+    expect(updateFileAtomic(link, 'b: 1\n')).toBe(true);
+    expect(lstatSync(link).isFile()).toBe(true);
   });
 });
