@@ -51,15 +51,10 @@ export function buildProgram(only?: string): Command {
     .exitOverride()
     .hook('preAction', async (thisCommand) => {
       // the logger loads when a command runs: --help needs only commander
-      const { createLogger, setLogger } = await import('./ui/log.js');
+      const { colorWanted, createLogger, loadColors, setLogger } = await import('./ui/log.js');
       const g = thisCommand.opts<{ debug?: boolean; quiet?: boolean; color?: boolean }>();
-      setLogger(
-        createLogger({
-          debug: g.debug,
-          quiet: g.quiet,
-          color: g.color === false ? false : undefined,
-        }),
-      );
+      const colors = await loadColors(g.color !== false && colorWanted());
+      setLogger(createLogger({ debug: g.debug, quiet: g.quiet, colors }));
     });
   configureOutput(program);
   for (const [name, define] of Object.entries(COMMANDS)) if (only === undefined || name === only) define(program);

@@ -1,33 +1,28 @@
 /** The one stderr logger. stdout is reserved for data (YAML, --json, report paths). */
 import { isTerminal, writeErr } from './stdio.js';
 
-/** ANSI codes (open, close) of the styles the CLI uses. */
-const STYLES = { green: [32, 39], yellow: [33, 39], red: [31, 39], cyan: [36, 39], gray: [90, 39], dim: [2, 22] } as const;
+const STYLES = ['green', 'yellow', 'red', 'cyan', 'gray', 'dim'] as const;
 
-export type Colors = Record<keyof typeof STYLES, (text: string) => string>;
+/** The styles the CLI uses: chalk's (see loadColors), or the text as it is when colour is off. */
+export type Colors = Record<(typeof STYLES)[number], (text: string) => string>;
+
+const PLAIN: Colors = Object.fromEntries(STYLES.map((name) => [name, (text: string) => text])) as Colors;
 
 /**
- * The styles as chalk 5 wrote them at level 1 (a close inside the text reopens the style, a line break is closed
- * and reopened around), without chalk: its import loads node:tty and node:net to guess a colour level that the
- * logger sets itself, some milliseconds of every `render`.
+ * chalk when colour is on, loaded only then: its import guesses a colour level (node:tty and node:net),
+ * some milliseconds that a piped or NO_COLOR `render` does not pay. Level 1 (16 colours) as before.
  */
-export function colorsFor(on: boolean): Colors {
-  const style = ([openCode, closeCode]: readonly [number, number]) => {
-    const open = `\u001B[${openCode}m`;
-    const close = `\u001B[${closeCode}m`;
-    return (text: string) => {
-      if (!on || !text) return text;
-      const inner = text.includes('\u001B') ? text.replaceAll(close, `${close}${open}`) : text;
-      return `${open}${inner.replace(/\r?\n/g, (lineBreak) => `${close}${lineBreak}${open}`)}${close}`;
-    };
-  };
-  return Object.fromEntries(Object.entries(STYLES).map(([name, codes]) => [name, style(codes)])) as Colors;
+export async function loadColors(on: boolean): Promise<Colors> {
+  if (!on) return PLAIN;
+  const { Chalk } = await import('chalk');
+  return new Chalk({ level: 1 });
 }
 
 export interface LogOptions {
   quiet?: boolean;
   debug?: boolean;
-  color?: boolean;
+  /** from loadColors(); none = no colour */
+  colors?: Colors;
 }
 
 export interface Logger {
@@ -51,7 +46,7 @@ export function colorWanted(stream?: NodeJS.WriteStream, env = process.env): boo
 }
 
 export function createLogger(opts: LogOptions = {}, write: (s: string) => void = writeErr): Logger {
-  const colors = colorsFor(opts.color ?? colorWanted());
+  const colors = opts.colors ?? PLAIN;
   const quiet = Boolean(opts.quiet);
   const isDebug = Boolean(opts.debug);
   return {

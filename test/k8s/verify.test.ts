@@ -171,7 +171,7 @@ describe.skipIf(!cluster)(`jitsi-k8s verify as a command, in process, against a 
       configPath,
       `apiVersion: jitsi-k8s/v1\ndomain: meet.test\ncluster:\n  context: ${context}\n  namespace: ${ns}\nexposure:\n  mode: loadBalancer\n  publicIP: 127.0.0.1\ntls:\n  mode: letsencrypt\n  email: ops@example.com\n`,
     );
-    setLogger(createLogger({ color: false }, (text) => (stderr += text)));
+    setLogger(createLogger({}, (text) => (stderr += text)));
   });
   afterAll(() => {
     if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;

@@ -24,12 +24,18 @@ beforeAll(() => {
   // two contexts and no server behind them: none of these cases gets as far as a request
   kubeconfig = join(dir, 'kubeconfig');
   const ctx = (name: string) => `- name: ${name}\n  context: { cluster: c, user: u }\n`;
-  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: { server: 'https://127.0.0.1:1' }\nusers:\n- name: u\n  user: { token: t }\ncontexts:\n${ctx('fake')}${ctx('other')}current-context: fake\n`);
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster: { server: 'https://127.0.0.1:1' }\nusers:\n- name: u\n  user: { token: t }\ncontexts:\n${ctx('fake')}${ctx('other')}current-context: fake\n`,
+  );
   process.env.KUBECONFIG = kubeconfig;
   configPath = join(dir, 'jitsi-k8s.yaml');
-  writeFileSync(configPath, `apiVersion: jitsi-k8s/v1\ndomain: meet.test\ncluster:\n  context: fake\n  namespace: jitsi\nexposure:\n  mode: loadBalancer\n  publicIP: 127.0.0.1\ntls:\n  mode: letsencrypt\n  email: ops@example.com\n`);
+  writeFileSync(
+    configPath,
+    `apiVersion: jitsi-k8s/v1\ndomain: meet.test\ncluster:\n  context: fake\n  namespace: jitsi\nexposure:\n  mode: loadBalancer\n  publicIP: 127.0.0.1\ntls:\n  mode: letsencrypt\n  email: ops@example.com\n`,
+  );
   // what the command logs is not under test here
-  setLogger(createLogger({ color: false }, () => undefined));
+  setLogger(createLogger({}, () => undefined));
 });
 
 afterAll(() => {
@@ -113,7 +119,9 @@ describe('parseAddress', () => {
     expect(parseAddress('--web-address', value)).toEqual(expected);
   });
   it('refuses names and bad ports with the flag in the message', () => {
-    expect(() => parseAddress('--turn-address', 'turn.example.com')).toThrow('verify: --turn-address: an IP address, optionally with :port (got turn.example.com)');
+    expect(() => parseAddress('--turn-address', 'turn.example.com')).toThrow(
+      'verify: --turn-address: an IP address, optionally with :port (got turn.example.com)',
+    );
     expect(() => parseAddress('--web-address', '127.0.0.1:0')).toThrow(UsageError);
   });
 });

@@ -13,7 +13,7 @@ import { STOP_GRACE_MS } from '../runner.js';
 import { credentialsFromEnv, lineWriter, readWorkerSpec, runWorker } from './worker.js';
 
 async function main(argv: string[]): Promise<number> {
-  const log = createLogger({ color: false });
+  const log = createLogger();
   try {
     let o: { spec?: string; shard?: string; browser?: string };
     try {
