@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.js';
 import { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from '../config/choices.js';
+import { DURATION_HINT, parseDuration } from '../config/duration.js';
 import type { ConfigInput, Secrets } from '../config/schema.js';
 
 /** Commander's camelCased values of the answer flags (strings; booleans for --x/--no-x). */
@@ -43,6 +44,7 @@ export interface AnswerFlags {
   autoscaleMin?: string;
   autoscaleMax?: string;
   autoscaleCpu?: string;
+  drainTimeout?: string;
   tls?: string;
   tlsEmail?: string;
   tlsSecret?: string;
@@ -72,6 +74,7 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--autoscale-min <n>', description: 'fewest bridges when autoscaling' },
   { flags: '--autoscale-max <n>', description: 'most bridges when autoscaling' },
   { flags: '--autoscale-cpu <percent>', description: 'target CPU use of a bridge, percent of its request' },
+  { flags: '--drain-timeout <duration>', description: 'how long a stopping bridge lets its meetings end, e.g. 1h, 30m (default 1h)' },
   { flags: '--jibri', description: 'recording / streaming (jibri)' },
   { flags: '--no-jibri', description: 'no jibri' },
   { flags: '--jibri-replicas <n>', description: 'jibri pods (one recording at a time each)' },
@@ -93,7 +96,7 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--no-ssrc-rewriting', description: 'no SSRC rewriting' },
   { flags: '--last-n <n>', description: 'forward video of at most N speakers (-1 = all)' },
   { flags: '--tls <mode>', description: `TLS for the site: ${TLS_MODES.join(' | ')}` },
-  { flags: '--tls-email <email>', description: "ACME account e-mail (letsencrypt)" },
+  { flags: '--tls-email <email>', description: 'ACME account e-mail (letsencrypt)' },
   { flags: '--tls-secret <name>', description: 'existing TLS Secret (secret mode)' },
   { flags: '--ingress-class <name>', description: 'ingressClassName for the web Ingress' },
 ];
@@ -129,7 +132,10 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 
 function codecList(value: string | undefined): Codec[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError('--codecs: name at least one codec', `e.g. --codecs ${CODECS.slice(0, 2).join(',')}`);
   return names.map((n) => oneOf('--codecs', n, CODECS)!);
 }
@@ -140,6 +146,14 @@ function volume(size: string | undefined, storageClass: string | undefined) {
   if (size?.trim().toLowerCase() === 'none') return { enabled: false };
   if (size === undefined && cls === undefined) return undefined;
   return { enabled: true, size, storageClass: cls };
+}
+
+/** A duration flag (90s, 30m, 1h): the text as given, once it parses. */
+function duration(flag: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (parseDuration(text) === undefined) throw new UsageError(`${flag}: '${value}' is not a duration`, DURATION_HINT);
+  return text;
 }
 
 const RESOLUTIONS = [180, 360, 480, 540, 720, 1080] as const;
@@ -165,6 +179,7 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
           max: int('--autoscale-max', f.autoscaleMax),
           cpuPercent: int('--autoscale-cpu', f.autoscaleCpu),
         },
+        drain: { timeout: duration('--drain-timeout', f.drainTimeout) },
       },
       jibri: { enabled: f.jibri, replicas: int('--jibri-replicas', f.jibriReplicas), storage: volume(f.jibriStorage, f.storageClass) },
       jigasi: { enabled: f.jigasi },
@@ -189,11 +204,12 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
   };
   return {
     draft: prune(draft) ?? {},
-    bitrates: prune({
-      low: int('--bitrate-low', f.bitrateLow),
-      standard: int('--bitrate-standard', f.bitrateStandard),
-      high: int('--bitrate-high', f.bitrateHigh),
-    }) ?? {},
+    bitrates:
+      prune({
+        low: int('--bitrate-low', f.bitrateLow),
+        standard: int('--bitrate-standard', f.bitrateStandard),
+        high: int('--bitrate-high', f.bitrateHigh),
+      }) ?? {},
   };
 }
 

@@ -76,7 +76,10 @@ function refuseLetsEncrypt(what: string, context: string): never {
 }
 
 function missing(flag: string, what: string): never {
-  throw new UsageError(`${what} is required when nothing is asked (--yes, CI or no terminal): pass ${flag}`, `e.g. jitsi-k8s init --yes ${flag} …, or run init in a terminal to be asked`);
+  throw new UsageError(
+    `${what} is required when nothing is asked (--yes, CI or no terminal): pass ${flag}`,
+    `e.g. jitsi-k8s init --yes ${flag} …, or run init in a terminal to be asked`,
+  );
 }
 
 export async function runWizard(input: WizardInput): Promise<WizardResult> {
@@ -86,7 +89,8 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   // ---------- where ----------
   const contextCurrent = file.cluster?.context ?? kube?.current;
   // one context: nothing to choose
-  const context = f.cluster?.context ?? (p && kube && kube.contexts.length > 1 ? await askContext(p, contextCurrent, kube) : (contextCurrent ?? kube?.contexts[0]));
+  const context =
+    f.cluster?.context ?? (p && kube && kube.contexts.length > 1 ? await askContext(p, contextCurrent, kube) : (contextCurrent ?? kube?.contexts[0]));
   const factsResult = await input.loadFacts(context);
   const facts = factsResult.facts;
   if (facts) {
@@ -135,9 +139,12 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   if (mode === 'pangolin') {
     const endpoint =
       f.exposure?.pangolin?.endpoint ??
-      (p ? await askPangolinEndpoint(p, file.exposure?.pangolin?.endpoint) : (file.exposure?.pangolin?.endpoint ?? missing('--pangolin-endpoint', 'the Pangolin server URL')));
+      (p
+        ? await askPangolinEndpoint(p, file.exposure?.pangolin?.endpoint)
+        : (file.exposure?.pangolin?.endpoint ?? missing('--pangolin-endpoint', 'the Pangolin server URL')));
     pangolin = { endpoint };
-    secrets.newt = envSecrets.newt ?? savedSecrets?.newt ?? (p ? await askNewtCredentials(p) : missing('NEWT_ID and NEWT_SECRET (environment)', 'the Newt credentials'));
+    secrets.newt =
+      envSecrets.newt ?? savedSecrets?.newt ?? (p ? await askNewtCredentials(p) : missing('NEWT_ID and NEWT_SECRET (environment)', 'the Newt credentials'));
     if (envSecrets.newt) say('Newt credentials: from NEWT_ID / NEWT_SECRET');
   }
 
@@ -150,17 +157,18 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   const countCurrent = file.nodes?.count ?? factCount ?? 3;
   const nodeCount = f.nodes?.count ?? (p ? await askNodeCount(p, countCurrent) : countCurrent);
 
-  const webReplicas =
-    f.components?.web?.replicas ?? (p ? await askWebReplicas(p, file.components?.web?.replicas ?? 1) : (file.components?.web?.replicas ?? 1));
+  const webReplicas = f.components?.web?.replicas ?? (p ? await askWebReplicas(p, file.components?.web?.replicas ?? 1) : (file.components?.web?.replicas ?? 1));
   const hostPort = mode === 'hostPort';
   const jvbCurrent = Math.min(file.components?.jvb?.replicas ?? 1, hostPort ? nodeCount : Infinity);
-  const jvbReplicas = f.components?.jvb?.replicas ?? (p ? await askJvbReplicas(p, jvbCurrent, hostPort ? nodeCount : undefined) : (file.components?.jvb?.replicas ?? 1));
+  const jvbReplicas =
+    f.components?.jvb?.replicas ?? (p ? await askJvbReplicas(p, jvbCurrent, hostPort ? nodeCount : undefined) : (file.components?.jvb?.replicas ?? 1));
 
   // autoscaling only where the exposure mode allows it (one bridge per node, no shared Service)
   const fileAuto = file.components?.jvb?.autoscale;
   const autoFlag = f.components?.jvb?.autoscale?.enabled;
   const autoEnabled = autoFlag ?? (p ? (hostPort ? await askAutoscale(p, fileAuto?.enabled ?? false) : false) : (fileAuto?.enabled ?? false));
-  if (p && !hostPort && autoFlag === undefined) say(`JVB autoscaling: not offered with ${mode} (needs hostPort: one bridge per node); set components.jvb.replicas instead`);
+  if (p && !hostPort && autoFlag === undefined)
+    say(`JVB autoscaling: not offered with ${mode} (needs hostPort: one bridge per node); set components.jvb.replicas instead`);
   let autoscale = fileAuto;
   if (autoEnabled) {
     const min = f.components?.jvb?.autoscale?.min ?? (p ? await askAutoscaleMin(p, fileAuto?.min ?? jvbReplicas) : (fileAuto?.min ?? 1));
@@ -173,7 +181,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   }
 
   const drainCurrent = file.components?.jvb?.drain?.timeout ?? '1h';
-  const drainTimeout = p ? await askDrainTimeout(p, drainCurrent) : drainCurrent;
+  const drainTimeout = f.components?.jvb?.drain?.timeout ?? (p ? await askDrainTimeout(p, drainCurrent) : drainCurrent);
 
   // ---------- optional components ----------
   const fc = f.components;
@@ -182,7 +190,11 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     jigasi: file.components?.jigasi?.enabled ?? false,
     transcriber: file.components?.transcriber?.enabled ?? false,
   };
-  const flagged: Record<OptionalComponent, boolean | undefined> = { jibri: fc?.jibri?.enabled, jigasi: fc?.jigasi?.enabled, transcriber: fc?.transcriber?.enabled };
+  const flagged: Record<OptionalComponent, boolean | undefined> = {
+    jibri: fc?.jibri?.enabled,
+    jigasi: fc?.jigasi?.enabled,
+    transcriber: fc?.transcriber?.enabled,
+  };
   const unflagged = (['jibri', 'jigasi', 'transcriber'] as const).filter((c) => flagged[c] === undefined);
   const asked = p && unflagged.length > 0 ? await askComponents(p, fileEnabled, unflagged) : fileEnabled;
   const enabled: Record<OptionalComponent, boolean> = {
@@ -305,5 +317,9 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
 function dropUndefined<T>(v: T): T {
   if (Array.isArray(v)) return v.map(dropUndefined) as T;
   if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, dropUndefined(x)])) as T;
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => [k, dropUndefined(x)]),
+  ) as T;
 }

@@ -97,7 +97,7 @@ const ALL_BUT_TLS = [
   '--exposure', 'loadBalancer', '--no-turn', '--public-ip', '203.0.113.10', '--node-cpu', '8', '--node-memory', '32', '--nodes', '3',
   '--web-replicas', '1', '--jvb-replicas', '1', '--no-jibri', '--no-jigasi', '--no-transcriber',
   '--resolution', '720', '--simulcast', '--codecs', 'VP9,VP8,H264', '--bitrate-low', '100000', '--bitrate-standard', '300000', '--bitrate-high', '1200000',
-  '--ssrc-rewriting', '--last-n', '-1',
+  '--ssrc-rewriting', '--last-n', '-1', '--drain-timeout', '1h',
 ];
 
 describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {

@@ -197,13 +197,13 @@ describe.skipIf(!cluster)(`jitsi-k8s scale, the built bin against a real API ser
         new RegExp(`the drain time \\(2s\\) is over: 70 participant\\(s\\) still on ${JVB(2)}-\\S+, ${JVB(3)}-\\S+ will be disconnected`),
       );
       expect(r.stderr).toContain('pass --yes');
-      const drains = kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns]).items.map(
+      const drains = kubectlJson<{ items: { metadata: { name: string } }[] }>(['get', 'pods', '-n', ns, '-l', bridgeSelector(release)]).items.map(
         (pod) => JSON.parse(kubectl(['get', '--raw', `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}:8080/proxy/colibri/drain`])).drain as boolean,
       );
       expect(drains).toEqual([false, false, false, false]);
       expect(readFileSync(p, 'utf8')).toBe(CONFIG);
       expect(deployments()).toEqual(FOUR);
-      expect(helmReleases()).toBe('');
+      expect(helmReleases()).toBe(INSTALLED);
     },
   );
 });

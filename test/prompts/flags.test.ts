@@ -37,6 +37,7 @@ const ROWS: [string[], unknown][] = [
   [['--autoscale-cpu', '65'], { components: { jvb: { autoscale: { cpuPercent: 65 } } } }],
   [['--jibri'], { components: { jibri: { enabled: true } } }],
   [['--no-jibri'], { components: { jibri: { enabled: false } } }],
+  [['--drain-timeout', '30m'], { components: { jvb: { drain: { timeout: '30m' } } } }],
   [['--jibri-replicas', '3'], { components: { jibri: { replicas: 3 } } }],
   [['--jigasi'], { components: { jigasi: { enabled: true } } }],
   [['--no-jigasi'], { components: { jigasi: { enabled: false } } }],
@@ -95,6 +96,7 @@ describe('flagsToConfig: one row per flag spelling', () => {
     [['--codecs', ','], '--codecs: name at least one codec'],
     [['--resolution', '900'], '--resolution: 900 is not one of 180, 360, 480, 540, 720, 1080'],
     [['--bitrate-high', '1.5M'], '--bitrate-high: not a whole number'],
+    [['--drain-timeout', 'an hour'], "--drain-timeout: 'an hour' is not a duration"],
   ])('%j is a usage error naming the flag', (argv, message) => {
     const run = () => flagsToConfig(parse(argv));
     expect(run).toThrow(UsageError);

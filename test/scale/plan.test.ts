@@ -37,7 +37,9 @@ describe('scale jvb in every exposure mode', () => {
   });
 
   it('hostPort: more bridges than nodes is refused', () => {
-    expect(() => planScaleChange(config({ nodes: { count: 3 }, exposure: { mode: 'hostPort' } }), { component: 'jvb', count: 4 })).toThrow(/hostPort allows one bridge per node: 4 bridges need 4 nodes/);
+    expect(() => planScaleChange(config({ nodes: { count: 3 }, exposure: { mode: 'hostPort' } }), { component: 'jvb', count: 4 })).toThrow(
+      /hostPort allows one bridge per node: 4 bridges need 4 nodes/,
+    );
   });
 });
 
@@ -49,7 +51,16 @@ describe('scale: autoscaling', () => {
     expect(c.config.components.jvb.autoscale).toEqual({ enabled: true, min: 2, max: 10, cpuPercent: 70 });
     expect(c.to).toBe(2); // the current count is pulled into the range
     const r = renderRelease(c.config, FIXED_SECRETS);
-    expect(r.extras!.manifests.map((m) => m.kind)).toEqual(['HorizontalPodAutoscaler']);
+    // the autoscaler, beside the bridges' disruption budget and the deletion-cost keeper every hostPort release has
+    expect(r.extras!.manifests.map((m) => m.kind)).toEqual([
+      'PodDisruptionBudget',
+      'HorizontalPodAutoscaler',
+      'ServiceAccount',
+      'Role',
+      'RoleBinding',
+      'ConfigMap',
+      'Deployment',
+    ]);
   });
 
   it('--auto behind a Service is refused with the reason and the alternative', () => {
@@ -84,14 +95,16 @@ describe('scale: other components and refusals', () => {
     const web = planScaleChange(config(), { component: 'web', count: 3 });
     expect((renderRelease(web.config, FIXED_SECRETS).values.web as Any).replicaCount).toBe(3);
     const jibri = planScaleChange(config(), { component: 'jibri', count: 2 });
-    expect((renderRelease(jibri.config, FIXED_SECRETS).values.jibri as Any)).toMatchObject({ enabled: true, replicaCount: 2 });
+    expect(renderRelease(jibri.config, FIXED_SECRETS).values.jibri as Any).toMatchObject({ enabled: true, replicaCount: 2 });
     const off = planScaleChange(jibri.config, { component: 'jibri', count: 0 });
     expect((renderRelease(off.config, FIXED_SECRETS).values.jibri as Any).enabled).toBe(false);
     expect(off.scalingIn).toBe(true);
   });
 
   it.each(['prosody', 'jicofo', 'jigasi', 'transcriber'])('%s cannot be scaled: a clear error that says why', (component) => {
-    expect(() => planScaleChange(config(), { component, count: 2 })).toThrow(new RegExp(`${component} cannot be scaled: the jitsi-meet chart runs exactly one ${component}`));
+    expect(() => planScaleChange(config(), { component, count: 2 })).toThrow(
+      new RegExp(`${component} cannot be scaled: the jitsi-meet chart runs exactly one ${component}`),
+    );
     expect(() => planScaleChange(config(), { component, count: 2 })).toThrow(CommandError);
   });
 
