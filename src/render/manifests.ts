@@ -1,5 +1,4 @@
 /** The manifests the chart lacks: the bridges' disruption budget, JVB autoscalers (hostPort only) and VPN agents. Pure, from templates/. */
-import { createHash } from 'node:crypto';
 import { Document } from 'yaml';
 import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
@@ -125,10 +124,19 @@ function costKeeper(config: Config): Manifest[] {
   d.setIn(['spec', 'selector', 'matchLabels'], d.createNode(selector));
   d.setIn(['spec', 'template', 'metadata', 'labels'], d.createNode({ ...labels, ...selector }));
   // a new program restarts the keeper
-  d.setIn(['spec', 'template', 'metadata', 'annotations'], d.createNode({ 'jitsi-k8s/program': createHash('sha256').update(program).digest('hex').slice(0, 16) }));
+  // node:crypto loads only for a release that has the keeper (as render/index.ts does for the extras digest)
+  d.setIn(
+    ['spec', 'template', 'metadata', 'annotations'],
+    d.createNode({ 'jitsi-k8s/program': process.getBuiltinModule('node:crypto').createHash('sha256').update(program).digest('hex').slice(0, 16) }),
+  );
   d.setIn(['spec', 'template', 'spec', 'serviceAccountName'], name);
   d.setIn(['spec', 'template', 'spec', 'containers', 0, 'image'], keeper.image);
-  d.setIn(['spec', 'template', 'spec', 'containers', 0, 'env', 0, 'value'], Object.entries(jvbPodLabels(config)).map(([k, v]) => `${k}=${v}`).join(','));
+  d.setIn(
+    ['spec', 'template', 'spec', 'containers', 0, 'env', 0, 'value'],
+    Object.entries(jvbPodLabels(config))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(','),
+  );
   d.setIn(['spec', 'template', 'spec', 'containers', 0, 'env', 1, 'value'], String(keeper.periodSeconds));
   d.setIn(['spec', 'template', 'spec', 'volumes', 0, 'configMap', 'name'], name);
   return [
