@@ -11,17 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocateProbeEndpoint, withProbeEndpoint } from '../../src/cluster/colibri.js';
 import { openKube, type Kube } from '../../src/cluster/kube.js';
 import { jvbHttpViaKube } from '../../src/cluster/verify.js';
-import {
-  cluster,
-  kubectl,
-  skipReason,
-  waitForReadyPods,
-  type ReadyPod,
-  startStandinBridge,
-  type StandinBridge,
-  bridgeSelector,
-  installRelease,
-} from '../support/control-plane.js';
+import { cluster, kubectl, skipReason, standinRelease, type ReadyPod, type StandinBridge } from '../support/control-plane.js';
 
 const ns = `jk8s-colibri-${Date.now().toString(36).slice(-5)}`;
 const release = 'jitsi';
@@ -29,7 +19,7 @@ const work = mkdtempSync(join(tmpdir(), 'jk8s-colibri-'));
 const loadFile = join(work, 'bridge-load.json');
 let bridge: StandinBridge | undefined;
 let kube: Kube;
-let pods: ReadyPod[] = [];
+let bridgeAt: (i: number) => ReadyPod;
 
 /** What the stand-in saw at a pod IP, read back through the same pods/proxy. */
 async function standinSaw(pod: ReadyPod): Promise<{ calls: { method: string; url: string; body: unknown }[]; live: string[] }> {
@@ -38,16 +28,10 @@ async function standinSaw(pod: ReadyPod): Promise<{ calls: { method: string; url
   return JSON.parse(r.body) as { calls: { method: string; url: string; body: unknown }[]; live: string[] };
 }
 
-const bridgeAt = (i: number) => pods.find((p) => p.labels.instance === String(i))!;
-
 beforeAll(async () => {
   if (!cluster) return;
-  writeFileSync(loadFile, '{}');
-  bridge = await startStandinBridge(loadFile);
   kube = openKube({ kubeconfig: cluster.kubeconfig, timeoutMs: 10_000 });
-  kubectl(['create', 'namespace', ns]);
-  await installRelease(ns, release, 2);
-  pods = await waitForReadyPods(ns, bridgeSelector(release), 2);
+  ({ bridge, at: bridgeAt } = await standinRelease(ns, release, 2, loadFile));
   writeFileSync(loadFile, JSON.stringify({ [bridgeAt(1).podIP]: { colibri2: false } }));
 }, 120_000);
 

@@ -1,6 +1,6 @@
 /**
  * A bridge's drain mode and graceful-shutdown state through the REAL API server's pods/proxy, as
- * `scale` and `status` use them: two bridge Deployments made with kubectl (kwok makes their pods
+ * `scale` and `status` use them: two bridge Deployments of a release of the real chart (kwok makes their pods
  * Ready); the STAND-IN bridge (test/support/standin-bridge.mjs, a look-alike of JVB's drain and
  * graceful-shutdown endpoints; Jitsi cannot run here) answers at each pod IP with the participants
  * this test writes into its load file.
@@ -13,17 +13,7 @@ import { readBridgeLoadState, setDrainMode } from '../../src/cluster/drain.js';
 import { openKube, type Kube } from '../../src/cluster/kube.js';
 import { readStatus } from '../../src/cluster/status.js';
 import { formatStatus } from '../../src/ui/status.js';
-import {
-  bridgeSelector,
-  cluster,
-  installRelease,
-  kubectl,
-  skipReason,
-  startStandinBridge,
-  waitForReadyPods,
-  type ReadyPod,
-  type StandinBridge,
-} from '../support/control-plane.js';
+import { cluster, kubectl, skipReason, standinRelease, type ReadyPod, type StandinBridge } from '../support/control-plane.js';
 
 const ns = `jk8s-drain-api-${Date.now().toString(36).slice(-5)}`;
 const release = 'jitsi';
@@ -31,19 +21,14 @@ const work = mkdtempSync(join(tmpdir(), 'jk8s-drain-api-'));
 const loadFile = join(work, 'bridge-load.json');
 let bridge: StandinBridge | undefined;
 let kube: Kube;
-let pods: ReadyPod[] = [];
-const at = (i: number) => pods.find((p) => p.labels.instance === String(i))!;
+let at: (i: number) => ReadyPod;
 const setLoad = (load: Record<number, { participants: number; octo_endpoints?: number; conferences: number }>) =>
   writeFileSync(loadFile, JSON.stringify(Object.fromEntries(Object.entries(load).map(([i, stats]) => [at(Number(i)).podIP, { stats }]))));
 
 beforeAll(async () => {
   if (!cluster) return;
-  writeFileSync(loadFile, '{}');
-  bridge = await startStandinBridge(loadFile);
   kube = openKube({ kubeconfig: cluster.kubeconfig, timeoutMs: 10_000 });
-  kubectl(['create', 'namespace', ns]);
-  await installRelease(ns, release, 2);
-  pods = await waitForReadyPods(ns, bridgeSelector(release), 2);
+  ({ bridge, at } = await standinRelease(ns, release, 2, loadFile));
 }, 120_000);
 
 afterAll(async () => {

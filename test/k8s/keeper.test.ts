@@ -15,18 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRelease } from '../../src/render/index.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
-import {
-  bridgeSelector,
-  cluster,
-  installRelease,
-  kubectl,
-  kubectlJson,
-  skipReason,
-  startStandinBridge,
-  waitForReadyPods,
-  type ReadyPod,
-  type StandinBridge,
-} from '../support/control-plane.js';
+import { cluster, kubectl, kubectlJson, skipReason, standinRelease, type ReadyPod, type StandinBridge } from '../support/control-plane.js';
 import { repoRoot } from '../support/tools.js';
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -69,14 +58,10 @@ async function within(ms: number, what: string, ok: () => boolean): Promise<numb
 
 beforeAll(async () => {
   if (!cluster) return;
-  writeFileSync(loadFile, '{}');
-  bridge = await startStandinBridge(loadFile);
-  kubectl(['create', 'namespace', ns]);
-  await installRelease(ns, release, 3);
+  ({ bridge, pods } = await standinRelease(ns, release, 3, loadFile));
   // the ServiceAccount, Role and RoleBinding exactly as the extras chart renders them
   const rbac = extras().filter((m) => ['ServiceAccount', 'Role', 'RoleBinding'].includes(m.kind));
   kubectl(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: rbac.map((m) => m.object) }));
-  pods = await waitForReadyPods(ns, bridgeSelector(release), 3);
 }, 120_000);
 
 afterAll(async () => {

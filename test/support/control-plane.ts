@@ -4,6 +4,7 @@
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,9 +149,34 @@ export const bridgeSelector = (release: string) => `app.kubernetes.io/instance=$
  * Installs `release` of the real chart (test/support/chart.ts) in `namespace` with `values` (default:
  * just a public URL) and `bridges` JVB Deployments, without waiting: kwok makes the pods Ready.
  */
-export async function installRelease(namespace: string, release: string, bridges: number, values: Record<string, unknown> = { publicURL: 'http://meet.test.invalid' }): Promise<void> {
+export async function installRelease(
+  namespace: string,
+  release: string,
+  bridges: number,
+  values: Record<string, unknown> = { publicURL: 'http://meet.test.invalid' },
+): Promise<void> {
   const all = { ...values, jvb: { ...(values.jvb as Record<string, unknown> | undefined), portRangeSize: bridges } };
   await helmAsync(['install', release, testChart(), '--namespace', namespace, '--values', '-'], stringify(all));
+}
+
+/**
+ * A release of the real chart with `bridges` bridges in a new `namespace`, answered by the stand-in bridge
+ * reading `loadFile` (reset to no load): the stand-in, the Ready bridge pods, and the pod of bridge `i`.
+ */
+export async function standinRelease(
+  namespace: string,
+  release: string,
+  bridges: number,
+  loadFile: string,
+): Promise<{ bridge: StandinBridge; pods: ReadyPod[]; at: (i: number) => ReadyPod }> {
+  writeFileSync(loadFile, '{}');
+  const bridge = await startStandinBridge(loadFile);
+  kubectl(['create', 'namespace', namespace]);
+  await installRelease(namespace, release, bridges);
+  const pods = await waitForReadyPods(namespace, bridgeSelector(release), bridges);
+  // the chart labels each bridge pod with the index of its Deployment
+  const at = (i: number) => pods.find((p) => p.labels.instance === String(i)) ?? assert.fail(`no bridge pod ${i} among ${pods.map((p) => p.name).join(', ')}`);
+  return { bridge, pods, at };
 }
 
 /** A StorageClass without a provisioner (kwok has none): the claims of its class are bound by the cloud (cloud.ts). */
@@ -200,14 +226,24 @@ export function realClusterWork(name: string): RealClusterWork {
       }),
     async olderInstall(namespace) {
       const claim = { enabled: true, size: '1Gi', storageClassName: TEST_STORAGE_CLASS };
-      const values = { publicURL: 'http://meet.test.invalid', jibri: { enabled: true, persistence: claim }, transcriber: { enabled: true, persistence: claim } };
+      const values = {
+        publicURL: 'http://meet.test.invalid',
+        jibri: { enabled: true, persistence: claim },
+        transcriber: { enabled: true, persistence: claim },
+      };
       await helmAsync(['upgrade', '--install', 'jitsi', chart, '--namespace', namespace, '--create-namespace', '--values', '-'], stringify(values));
     },
     async setUp() {
       if (!cluster) return;
       // the STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here) answers /colibri/stats for every pod IP
       bridge = await startStandinBridge();
-      const storageClass = { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: TEST_STORAGE_CLASS }, provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'Immediate' };
+      const storageClass = {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'StorageClass',
+        metadata: { name: TEST_STORAGE_CLASS },
+        provisioner: 'kubernetes.io/no-provisioner',
+        volumeBindingMode: 'Immediate',
+      };
       await kubectlAsync(['apply', '-f', '-'], stringify(storageClass));
     },
     async cleanUp() {
@@ -275,9 +311,18 @@ export function writeKubeconfig(file: string, o: { context: string; token?: stri
     stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'test', cluster: admin.clusters[0]!.cluster }, ...others.map((x) => ({ name: x.name, cluster: { server: x.server, 'insecure-skip-tls-verify': true } }))],
-      users: [{ name: 'test', user: o.token ? { token: o.token } : admin.users[0]!.user }, ...others.map((x) => ({ name: x.name, user: { token: 'nothing' } }))],
-      contexts: [{ name: o.context, context: { cluster: 'test', user: 'test' } }, ...others.map((x) => ({ name: x.name, context: { cluster: x.name, user: x.name } }))],
+      clusters: [
+        { name: 'test', cluster: admin.clusters[0]!.cluster },
+        ...others.map((x) => ({ name: x.name, cluster: { server: x.server, 'insecure-skip-tls-verify': true } })),
+      ],
+      users: [
+        { name: 'test', user: o.token ? { token: o.token } : admin.users[0]!.user },
+        ...others.map((x) => ({ name: x.name, user: { token: 'nothing' } })),
+      ],
+      contexts: [
+        { name: o.context, context: { cluster: 'test', user: 'test' } },
+        ...others.map((x) => ({ name: x.name, context: { cluster: x.name, user: x.name } })),
+      ],
       'current-context': o.current ?? o.context,
     }),
     { mode: 0o600 },
@@ -303,17 +348,20 @@ async function waitForApiGroup(group: string, present: boolean, timeoutMs = 30_0
  */
 export async function installCertManagerCrd(): Promise<{ remove(): Promise<void> }> {
   const name = 'certificates.cert-manager.io';
-  kubectl(['apply', '-f', '-'], JSON.stringify({
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name },
-    spec: {
-      group: 'cert-manager.io',
-      names: { kind: 'Certificate', plural: 'certificates', singular: 'certificate', listKind: 'CertificateList', shortNames: ['cert', 'certs'] },
-      scope: 'Namespaced',
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
-    },
-  }));
+  kubectl(
+    ['apply', '-f', '-'],
+    JSON.stringify({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name },
+      spec: {
+        group: 'cert-manager.io',
+        names: { kind: 'Certificate', plural: 'certificates', singular: 'certificate', listKind: 'CertificateList', shortNames: ['cert', 'certs'] },
+        scope: 'Namespaced',
+        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+      },
+    }),
+  );
   kubectl(['wait', '--for=condition=Established', `crd/${name}`, '--timeout=60s']);
   await waitForApiGroup('cert-manager.io', true);
   return {
