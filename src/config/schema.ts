@@ -2,7 +2,7 @@
  * The one model of what the user chose. `jitsi-k8s.yaml` is its file form; the JSON Schema for
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
-import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
+import { AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import * as z from './zod.js';
 
@@ -23,7 +23,7 @@ export const SCALABLE = ['web', 'jvb', 'jibri'] as const;
 export const COMPONENTS = ['web', 'jvb', 'jicofo', 'prosody', 'jibri', 'jigasi', 'transcriber'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
-export { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from './choices.js';
+export { AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES, type AutoscaleEngine, type AutoscaleMetric, type Codec, type ExposureMode } from './choices.js';
 
 // Kubernetes quantities: "500m", "2", "1.5"; memory "512Mi", "4Gi", "1G".
 const cpuQuantity = described(
@@ -117,10 +117,6 @@ const drain = described(
   'a bridge leaves only after its meetings did: graceful shutdown on removal, drain before a planned scale-in',
 );
 
-export const AUTOSCALE_METRICS = ['cpu', 'stress', 'participants'] as const;
-export type AutoscaleMetric = (typeof AUTOSCALE_METRICS)[number];
-export const AUTOSCALE_ENGINES = ['keda', 'hpa'] as const;
-export type AutoscaleEngine = (typeof AUTOSCALE_ENGINES)[number];
 /** jicofo's BRIDGE_STRESS_THRESHOLD default: a bridge over it gets no new conference. */
 export const JICOFO_STRESS_THRESHOLD = 0.8;
 /**
