@@ -151,8 +151,8 @@ export function alertRules(config: Config): AlertRule[] {
     },
     {
       alert: 'JitsiParticipantsFailing',
-      // one selector for both counters: a bridge that lacks one of them still alerts on the other
-      expr: `sum by (namespace, pod) (increase({__name__=~"${JVB_METRIC.partiallyFailedConferences}|${JVB_METRIC.dtlsFailed}",${sel}}[15m])) > 0`,
+      // either counter alone: a bridge that lacks one of them still alerts on the other
+      expr: `(sum by (namespace, pod) (increase(${JVB_METRIC.partiallyFailedConferences}{${sel}}[15m])) > 0) or (sum by (namespace, pod) (increase(${JVB_METRIC.dtlsFailed}{${sel}}[15m])) > 0)`,
       for: '0s',
       labels: { severity: 'warning' },
       annotations: {
