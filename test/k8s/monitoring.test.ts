@@ -109,7 +109,7 @@ describe.skipIf(!cluster)(`monitoring on a real API server${cluster ? '' : ` (sk
   });
 
   it('uninstall removes them with the release', { timeout: 5 * 60_000 }, async () => {
-    const r = await jitsiK8s(['uninstall', '--yes', '--config', configPath]);
+    const r = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--config', configPath]);
     expect(r.code, r.stderr).toBe(0);
     for (const kind of ['podmonitors', 'servicemonitors', 'prometheusrules', 'scaledobjects']) expect(await kubectl(['get', kind, '--namespace', ns, '-o', 'name'])).toBe('');
   });
