@@ -13,7 +13,11 @@ KEDA_VERSION="${JITSI_K8S_KEDA_VERSION:-v2.21.0}"
 
 cache="${JITSI_K8S_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jitsi-k8s}/monitoring"
 bin="$cache/bin"
+# other pinned versions: start over (the tests read the fixed paths below)
+versions="prometheus $PROMETHEUS_VERSION, prometheus-operator $PROMETHEUS_OPERATOR_VERSION, keda $KEDA_VERSION"
+if [ -f "$cache/versions" ] && [ "$(cat "$cache/versions")" != "$versions" ]; then rm -rf "$cache/bin" "$cache/crds"; fi
 mkdir -p "$bin"
+echo "$versions" > "$cache/versions"
 command -v go >/dev/null || { echo "error: go not found on PATH (install Go 1.26 or later: /usr/local/go/bin)" >&2; exit 1; }
 export GOFLAGS=-mod=mod GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
 export CGO_ENABLED=0

@@ -98,6 +98,15 @@ describe.skipIf(!cluster)(`monitoring on a real API server${cluster ? '' : ` (sk
     expect(bridge.spec.template.spec.containers.map((c: Any) => c.name)).toEqual(['jitsi-meet', 'metrics']);
   });
 
+  it('init on the cluster with the operator and KEDA: --monitoring takes the labels its Prometheus selects and its address, stress goes through KEDA', { timeout: 2 * 60_000 }, async () => {
+    const out = join(work, 'init-mon.yaml');
+    const init = await jitsiK8s(['init', '--yes', '--no-apply', '--out', out, '--domain', 'meet.test.invalid', '--namespace', ns, '--exposure', 'hostPort', '--tls', 'none', '--monitoring', '--autoscale', '--autoscale-metric', 'stress']);
+    expect(init.code, init.stderr).toBe(0);
+    const written = parse(readFileSync(out, 'utf8'));
+    expect(written.monitoring).toEqual({ enabled: true, labels: { release: 'kps' }, prometheusURL: `http://prometheus-operated.${monNs}.svc:9090`, dashboards: true });
+    expect(written.components.jvb.autoscale).toMatchObject({ enabled: true, metric: 'stress', engine: 'keda' });
+  });
+
   it('the CRDs really validate: the API server refuses a ScaledObject without triggers and a rule with a bad duration', { timeout: 60_000 }, async () => {
     const bad = (object: Any) => kubectl(['apply', '--dry-run=server', '-f', '-'], stringify(object)).then(
       () => 'accepted',
