@@ -48,6 +48,12 @@ export interface ClusterFacts {
   certManager?: boolean;
   /** set when the API groups could not be read while nodes could */
   apiGroupsProblem?: string;
+  /** the Prometheus operator's CRDs are installed: its Prometheus objects, each with the labels it selects ServiceMonitors by (undefined: selects by expressions) */
+  prometheusOperator?: { prometheuses: { namespace: string; name: string; labels?: Record<string, string> }[] };
+  /** KEDA's CRDs are installed (keda.sh is served) */
+  keda?: boolean;
+  /** a custom metrics API is served (custom.metrics.k8s.io, e.g. prometheus-adapter) */
+  customMetrics?: boolean;
 }
 
 /** The API group cert-manager's CRDs (certificates, clusterissuers…) serve. */
@@ -196,6 +202,21 @@ export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<Fac
       apis.getAPIVersions({}, withTimeout),
     ]);
     if (nodes.status === 'rejected') return { reason: cancel.aborted ? 'interrupted' : describeFailure(nodes.reason, signal) };
+    const served = (group: string) => (groups.status === 'fulfilled' ? groups.value.groups.some((g) => g.name === group) : undefined);
+    let prometheusOperator: ClusterFacts['prometheusOperator'];
+    if (served('monitoring.coreos.com')) {
+      // the Prometheus objects' selectors: the labels the wizard offers for monitoring.labels
+      const custom = kc.makeApiClient(k8s.CustomObjectsApi);
+      const list = (await custom
+        .listClusterCustomObject({ group: 'monitoring.coreos.com', version: 'v1', plural: 'prometheuses' }, withTimeout)
+        .catch(() => ({ items: [] }))) as { items?: { metadata?: { name?: string; namespace?: string }; spec?: { serviceMonitorSelector?: { matchLabels?: Record<string, string>; matchExpressions?: unknown[] } } }[] };
+      prometheusOperator = {
+        prometheuses: (list.items ?? []).map((p) => {
+          const sel = p.spec?.serviceMonitorSelector;
+          return { namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '?', labels: sel && !(sel.matchExpressions ?? []).length ? (sel.matchLabels ?? {}) : undefined };
+        }),
+      };
+    }
     return {
       facts: {
         context,
@@ -204,6 +225,9 @@ export async function readClusterFacts(opts: ReadFactsOptions = {}): Promise<Fac
         storageClassProblem: classes.status === 'rejected' ? describeFailure(classes.reason, signal) : undefined,
         certManager: groups.status === 'fulfilled' ? groups.value.groups.some((g) => g.name === CERT_MANAGER_API_GROUP) : undefined,
         apiGroupsProblem: groups.status === 'rejected' ? describeFailure(groups.reason, signal) : undefined,
+        prometheusOperator,
+        keda: served('keda.sh'),
+        customMetrics: served('custom.metrics.k8s.io'),
       },
     };
   } catch (e) {

@@ -49,10 +49,29 @@ export interface PreflightFacts {
   apiGroups?: string[];
   /** pods of kube-system (and calico-system), to recognise the CNI */
   systemPods?: PodFact[];
+  /** the Prometheus operator's Prometheus objects (when its API group is served): which labels each selects monitors and rules by */
+  prometheuses?: PrometheusFact[];
   /** what this config needs the credentials to be allowed, each with the API server's answer */
   permissions?: (Permission & { allowed: boolean })[];
-  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions', { message: string; hint?: string }>>;
+  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions' | 'prometheuses', { message: string; hint?: string }>>;
 }
+
+/** A label selector as the Prometheus operator has it; absent = selects nothing, {} = selects everything. */
+export interface SelectorFact {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}
+
+export interface PrometheusFact {
+  namespace: string;
+  name: string;
+  serviceMonitorSelector?: SelectorFact;
+  podMonitorSelector?: SelectorFact;
+  ruleSelector?: SelectorFact;
+}
+
+/** The Prometheus operator's API group (ServiceMonitor, PodMonitor, PrometheusRule, Prometheus). */
+export const MONITORING_API_GROUP = 'monitoring.coreos.com';
 
 async function accessAllowed(kube: Kube, p: Permission): Promise<boolean> {
   const body = {
@@ -101,6 +120,19 @@ const podFact = (p: V1Pod): PodFact => ({
 
 export const schedulable = (n: NodeFact): boolean => n.ready && !n.cordoned && n.blockingTaints.length === 0;
 
+async function prometheuses(kube: Kube): Promise<PrometheusFact[]> {
+  const res = await kube.request('GET', `/apis/${MONITORING_API_GROUP}/v1/prometheuses`);
+  if (res.status < 200 || res.status > 299) throw new CommandError(`listing Prometheus objects: HTTP ${res.status}`, 'the credentials may need `list prometheuses.monitoring.coreos.com` (cluster-wide)');
+  const items = (JSON.parse(res.body) as { items?: { metadata?: { name?: string; namespace?: string }; spec?: Record<string, SelectorFact | undefined> }[] }).items ?? [];
+  return items.map((p) => ({
+    namespace: p.metadata?.namespace ?? '',
+    name: p.metadata?.name ?? '?',
+    serviceMonitorSelector: p.spec?.serviceMonitorSelector,
+    podMonitorSelector: p.spec?.podMonitorSelector,
+    ruleSelector: p.spec?.ruleSelector,
+  }));
+}
+
 export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<PreflightFacts> {
   const facts: PreflightFacts = { context: kube.context, currentContext: kube.currentContext, server: kube.server, errors: {} };
   try {
@@ -130,6 +162,11 @@ export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<
     }),
     read('apiGroups', async () => {
       facts.apiGroups = [...(await kube.apiGroups())].sort();
+      if (facts.apiGroups.includes(MONITORING_API_GROUP)) {
+        await read('prometheuses', async () => {
+          facts.prometheuses = await prometheuses(kube);
+        });
+      }
     }),
     read('permissions', async () => {
       const namespaceExists = await kube.namespaceExists(config.cluster.namespace).catch(() => undefined);

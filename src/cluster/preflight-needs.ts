@@ -40,7 +40,9 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
     ['', 'persistentvolumeclaims'],
     ['networking.k8s.io', 'ingresses'],
   ];
-  if (config.components.jvb.autoscale.enabled) managed.push(['autoscaling', 'horizontalpodautoscalers']);
+  const autoscale = config.components.jvb.autoscale;
+  if (autoscale.enabled) managed.push(autoscale.metric !== 'cpu' && (autoscale.engine ?? 'keda') === 'keda' ? ['keda.sh', 'scaledobjects'] : ['autoscaling', 'horizontalpodautoscalers']);
+  if (config.monitoring.enabled) managed.push(['monitoring.coreos.com', 'podmonitors'], ['monitoring.coreos.com', 'servicemonitors'], ['monitoring.coreos.com', 'prometheusrules']);
   // the bridges' disruption budget; with hostPort the cost keeper's Role, and a planned scale-in sets the pods' deletion cost
   if (config.components.jvb.replicas > 1 || config.components.jvb.autoscale.enabled) managed.push(['policy', 'poddisruptionbudgets']);
   if (!EXPOSURE[config.exposure.mode].behindService) managed.push(['rbac.authorization.k8s.io', 'roles'], ['rbac.authorization.k8s.io', 'rolebindings']);

@@ -10,6 +10,7 @@ import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
 import { detectCni } from './cni.js';
 import type { Kube } from './kube.js';
 import { gatherPreflightFacts, schedulable, type NodeFact, type PreflightFacts } from './preflight-facts.js';
+import { autoscalerCheck, monitoringCheck } from './preflight-monitoring.js';
 import { jvbBridgesWanted, permissionText, volumes } from './preflight-needs.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail';
@@ -190,13 +191,22 @@ export const CHECKS = {
   },
   metricsServer: {
     title: 'metrics API (metrics-server)',
-    applies: (config) => config.components.jvb.autoscale.enabled,
+    applies: (config) => config.components.jvb.autoscale.enabled && config.components.jvb.autoscale.metric === 'cpu',
     run: ({ facts }) => {
       if (!facts.apiGroups) return couldNotRead('the API groups', facts.errors.apiGroups);
       return facts.apiGroups.includes('metrics.k8s.io')
         ? { verdict: 'ok', message: 'metrics.k8s.io is served: the JVB autoscaler can read CPU' }
         : { verdict: 'fail', message: 'metrics.k8s.io is not served: the JVB autoscaler would never scale', hint: 'install metrics-server (https://github.com/kubernetes-sigs/metrics-server), or turn autoscaling off' };
     },
+  },
+  autoscaler: {
+    title: 'bridge autoscaler',
+    applies: (config) => config.components.jvb.autoscale.enabled,
+    run: ({ facts, config }) => autoscalerCheck(facts, config),
+  },
+  monitoring: {
+    title: 'monitoring (Prometheus operator)',
+    run: ({ facts, config }) => monitoringCheck(facts, config),
   },
   cni: {
     title: 'network plugin (CNI)',

@@ -48,6 +48,13 @@ export interface AutoscalerStatus {
   desired: number;
   cpuTargetPercent?: number;
   cpuCurrentPercent?: number;
+  /** who moves the replicas: an HPA of ours, or the HPA KEDA keeps for a ScaledObject */
+  engine: 'hpa' | 'keda';
+  /** what it acts on: cpu, a pod metric (jitsi_jvb_stress…) or KEDA's external metric (s0-prometheus) */
+  metric: string;
+  /** the metric now and its target as the HPA reports them ("450m", "600m" per bridge; CPU in percent) */
+  metricCurrent?: string;
+  metricTarget?: string;
 }
 
 export interface Status {
@@ -99,7 +106,32 @@ function autoscaler(h: V2HorizontalPodAutoscaler): AutoscalerStatus {
     desired: h.status?.desiredReplicas ?? 0,
     cpuTargetPercent: cpuSpec?.resource?.target.averageUtilization,
     cpuCurrentPercent: cpuNow?.resource?.current.averageUtilization,
+    ...metricOf(h),
   };
+}
+
+/** The first metric an HPA acts on, whatever its type, with its current value and target. */
+function metricOf(h: V2HorizontalPodAutoscaler): Pick<AutoscalerStatus, 'engine' | 'metric' | 'metricCurrent' | 'metricTarget'> {
+  const engine = h.metadata?.labels?.['scaledobject.keda.sh/name'] ? 'keda' : 'hpa';
+  const spec = h.spec?.metrics?.[0];
+  const now = h.status?.currentMetrics?.find((m) => m.type === spec?.type);
+  const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
+  if (!spec) return { engine, metric: '?' };
+  if (spec.type === 'Resource') {
+    return { engine, metric: spec.resource?.name ?? '?', metricCurrent: text(now?.resource?.current.averageUtilization), metricTarget: text(spec.resource?.target.averageUtilization) };
+  }
+  if (spec.type === 'Pods') {
+    return { engine, metric: spec.pods?.metric.name ?? '?', metricCurrent: text(now?.pods?.current.averageValue), metricTarget: text(spec.pods?.target.averageValue) };
+  }
+  if (spec.type === 'External') {
+    return {
+      engine,
+      metric: spec.external?.metric.name ?? '?',
+      metricCurrent: text(now?.external?.current.averageValue ?? now?.external?.current.value),
+      metricTarget: text(spec.external?.target.averageValue ?? spec.external?.target.value),
+    };
+  }
+  return { engine, metric: spec.type };
 }
 
 export interface StatusInput {

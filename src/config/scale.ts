@@ -120,7 +120,9 @@ export function planScaleChange(current: Config, req: ScaleRequest): ScaleChange
     } else {
       effects.push(`jvb.replicaCount ${from} → ${to} (hostPort: one bridge per node, ${to} schedulable nodes needed)`);
     }
-    if (jvb.autoscale.enabled) effects.push(`autoscaling ${jvb.autoscale.min}-${jvb.autoscale.max} bridges at ${jvb.autoscale.cpuPercent}% CPU`);
+    const a = jvb.autoscale;
+    const on = a.metric === 'cpu' ? `${a.cpuPercent}% CPU` : a.metric === 'stress' ? `stress ${a.stressTarget} per bridge` : `${a.participantsTarget} participants per bridge`;
+    if (a.enabled) effects.push(`autoscaling ${a.min}-${a.max} bridges at ${on}`);
     const octoBefore = from > 1 || current.components.jvb.autoscale.enabled;
     const octoAfter = to > 1 || jvb.autoscale.enabled;
     if (octoBefore !== octoAfter) effects.push(`octo (bridge relay) ${octoAfter ? 'on' : 'off'}`);

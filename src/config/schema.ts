@@ -2,7 +2,7 @@
  * The one model of what the user chose. `jitsi-k8s.yaml` is its file form; the JSON Schema for
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
-import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
+import { AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import * as z from './zod.js';
 
@@ -23,7 +23,7 @@ export const SCALABLE = ['web', 'jvb', 'jibri'] as const;
 export const COMPONENTS = ['web', 'jvb', 'jicofo', 'prosody', 'jibri', 'jigasi', 'transcriber'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
-export { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from './choices.js';
+export { AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES, type AutoscaleEngine, type AutoscaleMetric, type Codec, type ExposureMode } from './choices.js';
 
 // Kubernetes quantities: "500m", "2", "1.5"; memory "512Mi", "4Gi", "1G".
 const cpuQuantity = described(
@@ -117,6 +117,43 @@ const drain = described(
   'a bridge leaves only after its meetings did: graceful shutdown on removal, drain before a planned scale-in',
 );
 
+/** jicofo's BRIDGE_STRESS_THRESHOLD default: a bridge over it gets no new conference. */
+export const JICOFO_STRESS_THRESHOLD = 0.8;
+/**
+ * 0.6 = 3/4 of jicofo's 0.8: an HPA acts only beyond ±10 % of its target (0.66), and a new bridge takes a
+ * minute or two (pod start, JVM, joining the brewery) while meetings keep arriving; openfun lowered jicofo's own
+ * threshold to 0.6 because bridges throttled before load balancing reacted.
+ */
+export const STRESS_TARGET = 0.6;
+
+/** The labels kube-prometheus-stack's Prometheus selects by default are `release: <its release>`; the chart's default is this. */
+export const DEFAULT_PROMETHEUS_LABELS = { release: 'prometheus-operator' };
+
+const monitoring = described(
+  z.prefault(
+    z.strictObject({
+      enabled: described(
+        z._default(z.boolean(), false),
+        "scrape the bridges, jicofo and prosody (ServiceMonitor/PodMonitor), alerting rules (PrometheusRule) and Grafana dashboards; needs the Prometheus operator's CRDs (monitoring.coreos.com)",
+      ),
+      labels: described(
+        z._default(z.record(z.string(), z.string()), DEFAULT_PROMETHEUS_LABELS),
+        "labels the cluster's Prometheus selects ServiceMonitors, PodMonitors and PrometheusRules by (kube-prometheus-stack: release: <its release name>); the wizard reads them from the Prometheus objects",
+      ),
+      prometheusURL: described(
+        z.optional(z.url('a URL such as http://prometheus-operated.monitoring.svc:9090')),
+        'the Prometheus server KEDA queries (autoscale metric stress/participants with engine keda), e.g. http://prometheus-operated.monitoring.svc:9090',
+      ),
+      dashboards: described(
+        z._default(z.boolean(), true),
+        'Grafana dashboards (the chart\'s and jitsi-k8s\'s capacity dashboard) as ConfigMaps labelled grafana_dashboard: "1" for the Grafana sidecar',
+      ),
+    }),
+    {},
+  ),
+  'metrics, alerts and dashboards through the Prometheus operator',
+);
+
 export const configSchema = described(
   z.strictObject({
     apiVersion: described(z._default(z.literal(API_VERSION), API_VERSION), 'file format version'),
@@ -179,6 +216,22 @@ export const configSchema = described(
                       cpuPercent: described(
                         z._default(z.number().check(z.int(), z.minimum(10, 'must be ≥ 10'), z.maximum(100, 'must be ≤ 100')), 70),
                         'target CPU use, percent of the request',
+                      ),
+                      metric: described(
+                        z._default(z.enum(AUTOSCALE_METRICS), 'cpu'),
+                        'what the bridges scale on: cpu (HPA on the metrics API), stress (the stress each bridge reports to jicofo), participants (local endpoints per bridge); stress and participants need monitoring',
+                      ),
+                      engine: described(
+                        z.optional(z.enum(AUTOSCALE_ENGINES)),
+                        'for stress/participants: keda (a ScaledObject with a Prometheus trigger) or hpa (an HPA on a custom metric served by e.g. prometheus-adapter); absent = keda; the wizard picks the one the cluster runs and preflight checks it',
+                      ),
+                      stressTarget: described(
+                        z._default(z.number().check(z.gt(0, 'must be > 0'), z.lt(0.8, "must stay below jicofo's stress threshold 0.8")), STRESS_TARGET),
+                        "the average stress per bridge the autoscaler aims at; below jicofo's threshold 0.8 (over it a bridge gets no new meeting) by enough to start a bridge before one is full",
+                      ),
+                      participantsTarget: described(
+                        z._default(z.number().check(z.int(), z.minimum(1, 'must be ≥ 1')), 100),
+                        'the participants per bridge the autoscaler aims at (metric participants); set it below what `jitsi-k8s bench` measured for one bridge',
                       ),
                     }),
                     {},
@@ -349,6 +402,7 @@ export const configSchema = described(
       ),
       'exposure / VPN',
     ),
+    monitoring,
     tls: described(
       z.prefault(
         z.strictObject({

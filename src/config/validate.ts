@@ -119,6 +119,12 @@ export function crossFieldIssues(c: Config): ConfigIssue[] {
     if (c.exposure.mode === 'hostPort' && jvb.autoscale.max > c.nodes.count) {
       warn('components.jvb.autoscale.max', `hostPort runs one bridge per node: at most ${c.nodes.count} bridges can be scheduled (max is ${jvb.autoscale.max})`);
     }
+    if (jvb.autoscale.metric !== 'cpu' && !c.monitoring.enabled) {
+      err('components.jvb.autoscale.metric', `scaling on ${jvb.autoscale.metric} reads the bridges' metrics through Prometheus: set monitoring.enabled: true (needs the Prometheus operator), or use metric cpu`);
+    }
+    if (jvb.autoscale.metric !== 'cpu' && (jvb.autoscale.engine ?? 'keda') === 'keda' && !c.monitoring.prometheusURL) {
+      err('monitoring.prometheusURL', 'KEDA queries Prometheus for the bridges\' metric: name the server, e.g. http://prometheus-operated.monitoring.svc:9090 (or use autoscale.engine hpa with a custom metrics API)');
+    }
   }
   const jibri = c.components.jibri;
   if (jibri.enabled && jibri.replicas > 1 && jibri.storage?.enabled && jibri.storage.accessMode === 'ReadWriteOnce') {

@@ -1,5 +1,6 @@
 /** Questions about replicas, autoscaling, optional components and their storage. */
 import type { ClusterFacts } from '../cluster/facts.js';
+import type { AutoscaleMetric } from '../config/choices.js';
 import { DURATION_HINT, parseDuration } from '../config/duration.js';
 import type { Prompter } from './prompter.js';
 
@@ -123,5 +124,27 @@ export async function askVolumeSize(p: Prompter, which: 'jibri' | 'transcriber',
     message: which === 'jibri' ? 'Recordings volume size' : 'Transcripts volume size',
     default: current,
     validate: (v) => (QUANTITY.test(v) ? true : 'a size such as 20Gi'),
+  });
+}
+
+export async function askMonitoring(p: Prompter, current: boolean, prometheuses: { namespace: string; name: string; labels?: Record<string, string> }[]): Promise<boolean> {
+  const found = prometheuses.map((x) => `${x.namespace}/${x.name}${x.labels ? ` (selects ${Object.entries(x.labels).map(([k, v]) => `${k}=${v}`).join(',') || 'everything'})` : ''}`);
+  p.note(
+    `Monitoring: the Prometheus operator is installed${found.length ? ` — ${found.join(', ')}` : ''}. jitsi-k8s can add ServiceMonitors/PodMonitors for the bridges, jicofo and prosody, alerting rules (PrometheusRule) and Grafana dashboards.`,
+  );
+  return p.confirm({ name: 'monitoring', message: 'Add metrics, alerts and dashboards?', default: current });
+}
+
+export async function askAutoscaleMetric(p: Prompter, current: AutoscaleMetric, engine: 'keda' | 'hpa' | undefined): Promise<AutoscaleMetric> {
+  const how = engine === 'keda' ? 'through KEDA (installed)' : engine === 'hpa' ? 'through the custom metrics API (installed)' : 'needs KEDA or a custom metrics API (neither is installed)';
+  return p.select({
+    name: 'autoscaleMetric',
+    message: 'What should the bridges scale on?',
+    choices: [
+      { value: 'stress' as const, name: 'stress — what jicofo balances meetings by', description: `target 0.6, below jicofo's 0.8; ${how}`, disabled: engine ? undefined : 'needs KEDA or a custom metrics API' },
+      { value: 'participants' as const, name: 'participants per bridge', description: `set the target from jitsi-k8s bench; ${how}`, disabled: engine ? undefined : 'needs KEDA or a custom metrics API' },
+      { value: 'cpu' as const, name: 'CPU of the bridge', description: 'an HPA on metrics-server' },
+    ],
+    default: engine ? current : 'cpu',
   });
 }

@@ -4,7 +4,7 @@
  * come from the environment (TS_OAUTH_CLIENT_ID, TS_OAUTH_CLIENT_SECRET, NEWT_ID, NEWT_SECRET).
  */
 import { UsageError } from '../errors.js';
-import { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from '../config/choices.js';
+import { AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from '../config/choices.js';
 import { DURATION_HINT, parseDuration } from '../config/duration.js';
 import type { ConfigInput, Secrets } from '../config/schema.js';
 
@@ -44,6 +44,8 @@ export interface AnswerFlags {
   autoscaleMin?: string;
   autoscaleMax?: string;
   autoscaleCpu?: string;
+  autoscaleMetric?: string;
+  monitoring?: boolean;
   drainTimeout?: string;
   tls?: string;
   tlsEmail?: string;
@@ -74,6 +76,9 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--autoscale-min <n>', description: 'fewest bridges when autoscaling' },
   { flags: '--autoscale-max <n>', description: 'most bridges when autoscaling' },
   { flags: '--autoscale-cpu <percent>', description: 'target CPU use of a bridge, percent of its request' },
+  { flags: '--autoscale-metric <metric>', description: `what the bridges scale on: ${AUTOSCALE_METRICS.join(' | ')} (stress and participants need monitoring and KEDA or a custom metrics API)` },
+  { flags: '--monitoring', description: "metrics, alerting rules and Grafana dashboards (needs the Prometheus operator's CRDs)" },
+  { flags: '--no-monitoring', description: 'no monitoring objects' },
   { flags: '--drain-timeout <duration>', description: 'how long a stopping bridge lets its meetings end, e.g. 1h, 30m (default 1h)' },
   { flags: '--jibri', description: 'recording / streaming (jibri)' },
   { flags: '--no-jibri', description: 'no jibri' },
@@ -167,6 +172,7 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
   const exposure: ExposureMode | undefined = oneOf('--exposure', f.exposure, EXPOSURE_MODES);
   const draft: ConfigDraft = {
     cluster: { context: f.context, namespace: f.namespace, release: f.release },
+    monitoring: { enabled: f.monitoring },
     domain: f.domain?.trim().toLowerCase(),
     nodes: { count: int('--nodes', f.nodes), cpu: decimal('--node-cpu', f.nodeCpu), memoryGiB: decimal('--node-memory', f.nodeMemory) },
     components: {
@@ -178,6 +184,7 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
           min: int('--autoscale-min', f.autoscaleMin),
           max: int('--autoscale-max', f.autoscaleMax),
           cpuPercent: int('--autoscale-cpu', f.autoscaleCpu),
+          metric: oneOf('--autoscale-metric', f.autoscaleMetric, AUTOSCALE_METRICS),
         },
         drain: { timeout: duration('--drain-timeout', f.drainTimeout) },
       },

@@ -65,8 +65,10 @@ export function formatSummary(s: SummaryInput): string[] {
   }
   if (c.components.jvb.autoscale.enabled) {
     const a = c.components.jvb.autoscale;
-    lines.push(`autoscale: ${a.min}-${a.max} bridges at ${a.cpuPercent}% CPU`);
+    const on = a.metric === 'cpu' ? `${a.cpuPercent}% CPU` : a.metric === 'stress' ? `stress ${a.stressTarget} (${a.engine ?? 'keda'})` : `${a.participantsTarget} participants (${a.engine ?? 'keda'})`;
+    lines.push(`autoscale: ${a.min}-${a.max} bridges at ${on}`);
   }
+  if (c.monitoring.enabled) lines.push('monitoring: monitors, alerting rules and dashboards for the Prometheus operator');
   lines.push(`draining:  a bridge that stops lets its meetings end first, up to ${c.components.jvb.drain.timeout}`);
   lines.push(
     '',

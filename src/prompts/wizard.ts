@@ -24,10 +24,12 @@ import {
 import {
   askAutoscale,
   askAutoscaleCpu,
+  askAutoscaleMetric,
   askAutoscaleMax,
   askAutoscaleMin,
   askComponents,
   askDrainTimeout,
+  askMonitoring,
   askJibriReplicas,
   askJvbReplicas,
   askStorageClass,
@@ -163,6 +165,23 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   const jvbReplicas =
     f.components?.jvb?.replicas ?? (p ? await askJvbReplicas(p, jvbCurrent, hostPort ? nodeCount : undefined) : (file.components?.jvb?.replicas ?? 1));
 
+  // monitoring: asked only where the Prometheus operator's CRDs are (without them nothing of it could be installed)
+  const fileMon = file.monitoring;
+  const promOp = facts?.prometheusOperator;
+  const monitoringOn = f.monitoring?.enabled ?? (p && promOp ? await askMonitoring(p, fileMon?.enabled ?? true, promOp.prometheuses) : (fileMon?.enabled ?? false));
+  const firstProm = promOp?.prometheuses.find((x) => x.labels !== undefined);
+  const monitoring = monitoringOn
+    ? {
+        ...fileMon,
+        enabled: true,
+        labels: fileMon?.labels ?? firstProm?.labels,
+        prometheusURL: fileMon?.prometheusURL ?? (firstProm ? `http://prometheus-operated.${firstProm.namespace}.svc:9090` : undefined),
+      }
+    : fileMon || f.monitoring?.enabled === false
+      ? { ...fileMon, enabled: false }
+      : undefined;
+  const engine = facts?.keda ? ('keda' as const) : facts?.customMetrics ? ('hpa' as const) : undefined;
+
   // autoscaling only where the exposure mode allows it (one bridge per node, no shared Service)
   const fileAuto = file.components?.jvb?.autoscale;
   const autoFlag = f.components?.jvb?.autoscale?.enabled;
@@ -174,8 +193,11 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     const min = f.components?.jvb?.autoscale?.min ?? (p ? await askAutoscaleMin(p, fileAuto?.min ?? jvbReplicas) : (fileAuto?.min ?? 1));
     const maxCurrent = fileAuto?.max ?? Math.max(min, nodeCount);
     const max = f.components?.jvb?.autoscale?.max ?? (p ? await askAutoscaleMax(p, maxCurrent, min, nodeCount) : maxCurrent);
-    const cpuPercent = f.components?.jvb?.autoscale?.cpuPercent ?? (p ? await askAutoscaleCpu(p, fileAuto?.cpuPercent ?? 70) : (fileAuto?.cpuPercent ?? 70));
-    autoscale = { enabled: true, min, max, cpuPercent };
+    const metric =
+      f.components?.jvb?.autoscale?.metric ?? (p && monitoringOn ? await askAutoscaleMetric(p, fileAuto?.metric ?? 'stress', fileAuto?.engine ?? engine) : (fileAuto?.metric ?? 'cpu'));
+    const cpuPercent =
+      metric === 'cpu' ? (f.components?.jvb?.autoscale?.cpuPercent ?? (p ? await askAutoscaleCpu(p, fileAuto?.cpuPercent ?? 70) : (fileAuto?.cpuPercent ?? 70))) : fileAuto?.cpuPercent;
+    autoscale = { ...fileAuto, enabled: true, min, max, cpuPercent, metric, engine: metric === 'cpu' ? fileAuto?.engine : (fileAuto?.engine ?? engine) };
   } else if (fileAuto || f.components?.jvb?.autoscale?.enabled === false) {
     autoscale = { ...fileAuto, enabled: false };
   }
@@ -309,6 +331,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
       pangolin,
     },
     tls: { ...filet, mode: tlsMode, email, secretName, ingressClass },
+    monitoring,
   } as ConfigInput;
   return { config: dropUndefined(config), secrets, facts };
 }

@@ -3,42 +3,17 @@ import { Document } from 'yaml';
 import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
 import { jvbPodLabels } from './drain.js';
+import { extrasLabels, manifest, type Manifest } from './manifest.js';
+import { metricAutoscalers, monitoringManifests } from './monitoring.js';
 import { loadProgram, loadTemplateDocument } from './templates.js';
 import { chartFullname, jvbDeploymentNames } from './values.js';
 
-export interface Manifest {
-  /** file name inside the extras chart's templates/ */
-  file: string;
-  kind: string;
-  name: string;
-  /** the manifest as data (what the cluster gets) */
-  object: Record<string, unknown>;
-  /** the manifest as commented YAML, filled from its base in templates/ */
-  yaml: string;
-  /** a helm template of the extras chart (filled by helm at apply time: secrets), not a plain manifest */
-  helmTemplate?: boolean;
-}
-
-function manifest(file: string, doc: Document, helmTemplate = false): Manifest {
-  const object = doc.toJS() as Record<string, unknown>;
-  const meta = object.metadata as { name: string };
-  return { file, kind: String(object.kind), name: meta.name, object, yaml: doc.toString({ lineWidth: 0 }), ...(helmTemplate ? { helmTemplate } : {}) };
-}
-
-export const MANAGED_BY = 'jitsi-k8s';
-
-export function extrasLabels(config: Config, component: string): Record<string, string> {
-  return {
-    'app.kubernetes.io/managed-by': MANAGED_BY,
-    'app.kubernetes.io/part-of': chartFullname(config.cluster.release),
-    'app.kubernetes.io/component': component,
-    'jitsi-k8s/release': config.cluster.release,
-  };
-}
+export { extrasLabels, MANAGED_BY, manifest, type Manifest } from './manifest.js';
 
 function jvbAutoscalers(config: Config): Manifest[] {
   const a = config.components.jvb.autoscale;
   if (!a.enabled) return [];
+  if (a.metric !== 'cpu') return metricAutoscalers(config);
   return jvbDeploymentNames(config).map((deployment) => {
     const doc = loadTemplateDocument('manifests/jvb-hpa.yaml');
     doc.setIn(['metadata', 'name'], deployment);
@@ -156,5 +131,5 @@ function costKeeper(config: Config): Manifest[] {
 
 /** Every extra manifest for a config, in apply order. */
 export function renderManifests(config: Config): Manifest[] {
-  return [...jvbDisruptionBudget(config), ...jvbAutoscalers(config), ...costKeeper(config), ...newt(config)];
+  return [...jvbDisruptionBudget(config), ...jvbAutoscalers(config), ...costKeeper(config), ...newt(config), ...monitoringManifests(config)];
 }

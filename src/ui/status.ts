@@ -49,8 +49,15 @@ export function formatStatus(s: Status): string {
     out.push('');
     out.push(
       formatTable(
-        ['autoscaler', 'target', 'replicas', 'min-max', 'cpu now/target %'],
-        s.autoscalers.map((h) => [h.name, h.target, h.current === h.desired ? String(h.current) : `${h.current}→${h.desired}`, `${h.min}-${h.max}`, `${dash(h.cpuCurrentPercent)}/${dash(h.cpuTargetPercent)}`]),
+        ['autoscaler', 'target', 'current→desired', 'min-max', 'metric', 'now/target'],
+        s.autoscalers.map((h) => [
+          `${h.name}${h.engine === 'keda' ? ' (KEDA)' : ''}`,
+          h.target,
+          h.current === h.desired ? String(h.current) : `${h.current}→${h.desired}`,
+          `${h.min}-${h.max}`,
+          h.metric === 'cpu' ? 'cpu %' : h.metric,
+          `${dash(h.metricCurrent)}/${dash(h.metricTarget)}`,
+        ]),
       ),
     );
   }

@@ -104,7 +104,9 @@ describe('readStatus', () => {
       statsError: undefined,
     });
     expect(s.bridges[1]?.statsError).toMatch(/503.*connection refused/);
-    expect(s.autoscalers).toEqual([{ name: 'jitsi-jitsi-meet-jvb-0', target: 'jitsi-jitsi-meet-jvb-0', min: 1, max: 4, current: 1, desired: 2, cpuTargetPercent: 70, cpuCurrentPercent: 85 }]);
+    expect(s.autoscalers).toEqual([
+      { name: 'jitsi-jitsi-meet-jvb-0', target: 'jitsi-jitsi-meet-jvb-0', min: 1, max: 4, current: 1, desired: 2, cpuTargetPercent: 70, cpuCurrentPercent: 85, engine: 'hpa', metric: 'cpu', metricCurrent: '85', metricTarget: '70' },
+    ]);
   });
 
   it('without the metrics API, bridge CPU/memory come from the kubelet Summary API of their nodes (look-alike answer)', async () => {
@@ -129,6 +131,27 @@ describe('readStatus', () => {
     expect(text).toMatch(/no \/colibri\/stats/);
     expect(text).toContain('draining: no new conferences, the running ones go on');
     expect(text).toMatch(/cpu\/mem: the metrics API \(metrics-server\) is not installed and the kubelet Summary API cannot be read/);
-    expect(text).toMatch(/jitsi-jitsi-meet-jvb-0\s+jitsi-jitsi-meet-jvb-0\s+1→2\s+1-4\s+85\/70/);
+    expect(text).toMatch(/jitsi-jitsi-meet-jvb-0\s+jitsi-jitsi-meet-jvb-0\s+1→2\s+1-4\s+cpu %\s+85\/70/);
+  });
+
+  it('a KEDA ScaledObject: status reads the HPA KEDA keeps, its external metric now and its target', async () => {
+    const JVB = 'jitsi-jitsi-meet-jvb-0';
+    installRelease();
+    api.state.hpas.length = 0;
+    api.state.hpas.push({
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: JVB, namespace: NS, labels: { 'scaledobject.keda.sh/name': JVB, 'app.kubernetes.io/managed-by': 'keda-operator' } },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: JVB },
+        minReplicas: 1,
+        maxReplicas: 4,
+        metrics: [{ type: 'External', external: { metric: { name: 's0-prometheus', selector: { matchLabels: { 'scaledobject.keda.sh/name': JVB } } }, target: { type: 'AverageValue', averageValue: '600m' } } }],
+      },
+      status: { currentReplicas: 2, desiredReplicas: 3, currentMetrics: [{ type: 'External', external: { metric: { name: 's0-prometheus' }, current: { averageValue: '850m' } } }] },
+    });
+    const s = await readStatus(kube, { namespace: NS, release: 'jitsi' });
+    expect(s.autoscalers).toEqual([{ name: JVB, target: JVB, min: 1, max: 4, current: 2, desired: 3, engine: 'keda', metric: 's0-prometheus', metricCurrent: '850m', metricTarget: '600m' }]);
+    expect(formatStatus(s)).toMatch(new RegExp(`${JVB} \\(KEDA\\)\\s+${JVB}\\s+2→3\\s+1-4\\s+s0-prometheus\\s+850m/600m`));
   });
 });

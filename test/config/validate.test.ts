@@ -96,6 +96,6 @@ describe('validateConfig: every problem names its path', () => {
 
   it('autoscale with hostPort is valid', () => {
     const { config } = validateConfig(input({ exposure: { mode: 'hostPort' }, components: { jvb: { replicas: 2, autoscale: { enabled: true, min: 2, max: 3 } } } }));
-    expect(config.components.jvb.autoscale).toEqual({ enabled: true, min: 2, max: 3, cpuPercent: 70 });
+    expect(config.components.jvb.autoscale).toEqual({ enabled: true, min: 2, max: 3, cpuPercent: 70, metric: 'cpu', stressTarget: 0.6, participantsTarget: 100 });
   });
 });

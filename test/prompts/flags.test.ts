@@ -35,6 +35,9 @@ const ROWS: [string[], unknown][] = [
   [['--autoscale-min', '2'], { components: { jvb: { autoscale: { min: 2 } } } }],
   [['--autoscale-max', '6'], { components: { jvb: { autoscale: { max: 6 } } } }],
   [['--autoscale-cpu', '65'], { components: { jvb: { autoscale: { cpuPercent: 65 } } } }],
+  [['--autoscale-metric', 'stress'], { components: { jvb: { autoscale: { metric: 'stress' } } } }],
+  [['--monitoring'], { monitoring: { enabled: true } }],
+  [['--no-monitoring'], { monitoring: { enabled: false } }],
   [['--jibri'], { components: { jibri: { enabled: true } } }],
   [['--no-jibri'], { components: { jibri: { enabled: false } } }],
   [['--drain-timeout', '30m'], { components: { jvb: { drain: { timeout: '30m' } } } }],
@@ -97,6 +100,7 @@ describe('flagsToConfig: one row per flag spelling', () => {
     [['--resolution', '900'], '--resolution: 900 is not one of 180, 360, 480, 540, 720, 1080'],
     [['--bitrate-high', '1.5M'], '--bitrate-high: not a whole number'],
     [['--drain-timeout', 'an hour'], "--drain-timeout: 'an hour' is not a duration"],
+    [['--autoscale-metric', 'memory'], '--autoscale-metric: "memory" is not one of cpu, stress, participants'],
   ])('%j is a usage error naming the flag', (argv, message) => {
     const run = () => flagsToConfig(parse(argv));
     expect(run).toThrow(UsageError);

@@ -498,3 +498,31 @@ it('scripted prompter: DEFAULT takes the default', async () => {
   expect(await p.number({ name: 'x', message: 'x', default: 4 })).toBe(4);
   await expect(p.number({ name: 'y', message: 'y' })).rejects.toThrow(/no default/);
 });
+
+describe('monitoring: asked only where the Prometheus operator is', () => {
+  const KPS = { prometheusOperator: { prometheuses: [{ namespace: 'monitoring', name: 'kps-prometheus', labels: { release: 'kps' } }] } };
+
+  it('no Prometheus operator: no monitoring question, nothing of it in the config', async () => {
+    const p = scripted({ context: 'prod', domain: 'meet.example.com', tlsEmail: 'ops@example.com', confirm: true });
+    const r = await runInit({ out: out() }, deps(p, { facts: { facts: FACTS } }));
+    if (r.kind !== 'written') throw new Error(r.kind);
+    expect(p.asked.map((a) => a.name)).not.toContain('monitoring');
+    expect(r.config.monitoring.enabled).toBe(false);
+  });
+
+  it('with it: the question names its Prometheus; yes takes the labels it selects and its address; autoscaling offers stress through KEDA', async () => {
+    const p = scripted({ context: 'prod', domain: 'meet.example.com', exposure: 'hostPort', monitoring: true, autoscale: true, autoscaleMetric: 'stress', tlsEmail: 'ops@example.com', confirm: true });
+    const r = await runInit({ out: out() }, deps(p, { facts: { facts: { ...FACTS, ...KPS, keda: true } } }));
+    if (r.kind !== 'written') throw new Error(r.kind);
+    expect(p.notes.find((n) => n.startsWith('Monitoring:'))).toContain('monitoring/kps-prometheus (selects release=kps)');
+    expect(r.config.monitoring).toMatchObject({ enabled: true, labels: { release: 'kps' }, prometheusURL: 'http://prometheus-operated.monitoring.svc:9090' });
+    expect(r.config.components.jvb.autoscale).toMatchObject({ enabled: true, metric: 'stress', engine: 'keda' });
+    const metric = p.asked.find((a) => a.name === 'autoscaleMetric')!;
+    expect(metric.choices?.map((c) => [c.value, c.disabled])).toEqual([
+      ['stress', undefined],
+      ['participants', undefined],
+      ['cpu', undefined],
+    ]);
+    expect(p.asked.map((a) => a.name)).not.toContain('autoscaleCpu');
+  });
+});

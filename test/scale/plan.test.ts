@@ -48,7 +48,7 @@ describe('scale: autoscaling', () => {
 
   it('--auto --min --max --cpu turns it on in hostPort mode', () => {
     const c = planScaleChange(hp(), { component: 'jvb', auto: true, min: 2, max: 10, cpuPercent: 70 });
-    expect(c.config.components.jvb.autoscale).toEqual({ enabled: true, min: 2, max: 10, cpuPercent: 70 });
+    expect(c.config.components.jvb.autoscale).toEqual({ enabled: true, min: 2, max: 10, cpuPercent: 70, metric: 'cpu', stressTarget: 0.6, participantsTarget: 100 });
     expect(c.to).toBe(2); // the current count is pulled into the range
     const r = renderRelease(c.config, FIXED_SECRETS);
     // the autoscaler, beside the bridges' disruption budget and the deletion-cost keeper every hostPort release has
