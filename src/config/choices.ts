@@ -4,3 +4,6 @@ export type ExposureMode = (typeof EXPOSURE_MODES)[number];
 export const TLS_MODES = ['letsencrypt', 'secret', 'none'] as const;
 export const CODECS = ['VP9', 'VP8', 'H264', 'AV1'] as const;
 export type Codec = (typeof CODECS)[number];
+/** Who may start a meeting (auth.mode). */
+export const AUTH_MODES = ['open', 'accounts', 'jwt'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];

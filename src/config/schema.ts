@@ -2,7 +2,7 @@
  * The one model of what the user chose. `jitsi-k8s.yaml` is its file form; the JSON Schema for
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
-import { CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
+import { AUTH_MODES, CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import * as z from './zod.js';
 
@@ -23,7 +23,7 @@ export const SCALABLE = ['web', 'jvb', 'jibri'] as const;
 export const COMPONENTS = ['web', 'jvb', 'jicofo', 'prosody', 'jibri', 'jigasi', 'transcriber'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
-export { CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from './choices.js';
+export { AUTH_MODES, CODECS, EXPOSURE_MODES, TLS_MODES, type AuthMode, type Codec, type ExposureMode } from './choices.js';
 
 // Kubernetes quantities: "500m", "2", "1.5"; memory "512Mi", "4Gi", "1G".
 const cpuQuantity = described(
@@ -115,6 +115,49 @@ const drain = described(
     {},
   ),
   'a bridge leaves only after its meetings did: graceful shutdown on removal, drain before a planned scale-in',
+);
+
+/** Who may start a meeting (issue 22; shared/docs/operations.md "Who may start a meeting"). */
+
+// what a JWT iss/aud or app id may hold: the chart passes env values through helm's tpl, and the image joins lists on ","
+const jwtName = () => z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - (no commas or spaces)'), z.maxLength(200));
+
+const auth = described(
+  z.prefault(
+    z.strictObject({
+      mode: described(
+        z._default(z.enum(AUTH_MODES), 'open'),
+        'open: anyone who can reach the site starts meetings on your bridges; accounts: members with a prosody account (`jitsi-k8s users add`) start them; jwt: holders of a token signed with the app secret (`jitsi-k8s token`) start them',
+      ),
+      guests: described(
+        z._default(z.boolean(), false),
+        'accounts/jwt: once a member or token holder opened a room, others may join it without credentials (the guest domain offers anonymous login)',
+      ),
+      accounts: described(
+        z.prefault(
+          z.strictObject({
+            size: described(z._default(memoryQuantity, '1Gi'), 'size of the prosody volume that keeps the accounts'),
+            storageClass: described(z.optional(z.string().check(z.minLength(1))), 'StorageClass name; absent = the cluster default class'),
+          }),
+          {},
+        ),
+        'accounts mode: the volume prosody keeps its accounts on (kept on uninstall like the recordings; `uninstall --delete-data` deletes it)',
+      ),
+      jwt: described(
+        z.prefault(
+          z.strictObject({
+            appId: described(z._default(jwtName(), 'jitsi'), 'JWT_APP_ID: the app id; the default accepted issuer'),
+            issuers: described(z.optional(z.array(jwtName()).check(z.minLength(1))), 'JWT_ACCEPTED_ISSUERS: accepted `iss` claims (absent = the app id only)'),
+            audiences: described(z.optional(z.array(jwtName()).check(z.minLength(1))), 'JWT_ACCEPTED_AUDIENCES: accepted `aud` claims (absent = any)'),
+          }),
+          {},
+        ),
+        'jwt mode: the app id and accepted claims; the app secret is generated once into the secrets file (or JWT_APP_SECRET on first use)',
+      ),
+    }),
+    {},
+  ),
+  'who may start a meeting: open, accounts (prosody accounts) or jwt (signed tokens); `verify` checks it from outside',
 );
 
 export const configSchema = described(
@@ -362,6 +405,7 @@ export const configSchema = described(
       ),
       'TLS for the web site',
     ),
+    auth,
   }),
   'jitsi-k8s configuration (jitsi-k8s.yaml)',
 );
@@ -382,6 +426,10 @@ export const secretsSchema = described(
     turnSecret: described(password(), 'coturn shared secret'),
     tailscale: described(z.optional(z.strictObject({ clientId: text(), clientSecret: text() })), 'Tailscale operator OAuth client'),
     newt: described(z.optional(z.strictObject({ id: text(), secret: text() })), 'Pangolin Newt credentials'),
+    jwt: described(
+      z.optional(z.strictObject({ appSecret: described(z.string().check(z.minLength(32, 'at least 32 characters')), 'the HS256 key prosody verifies tokens with (JWT_APP_SECRET)') })),
+      'jwt mode: the app secret; generated once, only ever passed to the cluster in a Secret',
+    ),
   }),
   'jitsi-k8s secrets (jitsi-k8s.secrets.yaml, mode 0600)',
 );

@@ -140,7 +140,7 @@ describe('jitsi-k8s render', () => {
   });
 
   it('tailscale before the first apply: the tailnet name from the domain, else a warning and NOTES saying what apply will do', () => {
-    const tailscale = (domain: string) => GOOD.replace('exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }', 'exposure: { mode: tailscale, tailscale: { hostname: meet } }').replace('domain: meet.example.com', `domain: ${domain}`).replace('tls: { mode: letsencrypt, email: ops@example.com }', 'tls: { mode: none }');
+    const tailscale = (domain: string) => GOOD.replace('exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }', 'exposure: { mode: tailscale, tailscale: { hostname: meet } }').replace('domain: meet.example.com', `domain: ${domain}`).replace('tls: { mode: letsencrypt, email: ops@example.com }', 'tls: { mode: none }') + 'auth: { mode: jwt }\n';
     const known = join(work, 'ts-known');
     const k = cli(['render', '--config', configFile('ts-known.yaml', tailscale('meet.tail1234.ts.net')), '--out', known]);
     expect(k.code, k.stderr).toBe(0);
