@@ -175,7 +175,9 @@ describe('loadConfigAndSecrets (what apply, scale and token read)', () => {
   it('an open site: apply gets the warning line to print', async () => {
     const { loadConfigAndSecrets } = await import('../../src/config/secrets-env.js');
     const r = loadConfigAndSecrets(config('open.yaml', ''), {});
-    expect(r.warnings).toContain('auth.mode: open: anyone who finds the site can start meetings on your bridges — set auth.mode accounts or jwt (README "Who may start a meeting")');
+    expect(r.warnings).toContain(
+      'auth.mode: open: anyone who finds the site can start meetings on your bridges — set auth.mode accounts or jwt (README "Who may start a meeting")',
+    );
     expect(r.secrets.jwt).toBeUndefined();
   });
 
