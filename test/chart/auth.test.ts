@@ -4,7 +4,7 @@
  * and jicofo), accounts live on a claim our data chart keeps, and the JWT app secret appears only in a
  * Secret — never in a ConfigMap, the public values, helm's argv or the printed plan.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { formatPlan, planApply } from '../../src/cluster/plan.js';
 import { fullValues, renderRelease } from '../../src/render/index.js';
 import { chartValues, template, typeMismatches, unknownToChart, type Any } from '../support/chart.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
+import { cli } from '../support/cli.js';
 import { helmBin } from '../support/tools.js';
 
 const JWT_SECRET = FIXED_SECRETS.jwt!.appSecret;
@@ -122,5 +123,26 @@ describe('auth.mode through the real chart', () => {
     // jibri@auth among the admins when JIBRI_XMPP_PASSWORD is in its env (docker-jitsi-meet jitsi-meet.cfg.lua)
     const jibriSecret = secretWith(objs, 'JIBRI_XMPP_PASSWORD');
     expect(byKind(objs, 'StatefulSet', 'prosody').spec.template.spec.containers[0].envFrom).toContainEqual({ secretRef: { name: jibriSecret.metadata.name } });
+  });
+
+  it('jwt through the built bin: `render` writes the generated secret only to the 0600 secrets files, never to stdout, stderr or values.yaml', () => {
+    const dir = join(tmp, 'render-jwt');
+    mkdirSync(dir);
+    const cfg = join(dir, 'jitsi-k8s.yaml');
+    writeFileSync(cfg, 'domain: meet.example.com\ntls: { mode: none }\nexposure: { mode: loadBalancer, publicIP: 203.0.113.10 }\nauth: { mode: jwt, jwt: { appId: meet-app } }\n');
+    const out = join(dir, 'out');
+    const r = cli(['render', '--config', cfg, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const secret = (parse(readFileSync(join(dir, 'jitsi-k8s.secrets.yaml'), 'utf8')) as Any).jwt.appSecret as string;
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(join(dir, 'jitsi-k8s.secrets.yaml')).mode & 0o777).toBe(0o600);
+    expect((parse(readFileSync(join(out, 'secrets.values.yaml'), 'utf8')) as Any).prosody.jwt.secret).toBe(secret);
+    expect(statSync(join(out, 'secrets.values.yaml')).mode & 0o777).toBe(0o600);
+    const holders = readdirSync(out).filter((f) => readFileSync(join(out, f), 'utf8').includes(secret));
+    expect(holders).toEqual(['secrets.values.yaml']);
+    const stream = cli(['render', '--config', cfg, '--out', '-']);
+    expect(stream.code, stream.stderr).toBe(0);
+    expect(stream.stdout).toContain('JWT_APP_ID: meet-app');
+    expect(r.stdout + r.stderr + stream.stdout + stream.stderr).not.toContain(secret);
   });
 });

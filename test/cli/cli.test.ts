@@ -31,7 +31,7 @@ describe('jitsi-k8s CLI frame', () => {
   it('--help shows every command of the product and exits 0', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['init', 'apply', 'render', 'scale', 'status', 'verify', 'uninstall', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['init', 'apply', 'render', 'scale', 'status', 'verify', 'uninstall', 'bench', 'token', 'users']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it.each([['render'], ['bench'], ['scale'], ['init']])('%s --help (only that command is built) reads as `help %s` of the whole program', (command) => {
