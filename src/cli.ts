@@ -13,6 +13,8 @@ import { defineStatus } from './commands/status.js';
 import { defineVerify } from './commands/verify.js';
 import { defineUninstall } from './commands/uninstall.js';
 import { defineBench } from './commands/bench.js';
+import { defineToken } from './commands/token.js';
+import { defineUsers } from './commands/users.js';
 import { packageVersion } from './version.js';
 import { installStopSignals, interruptedBy, STOP_EXIT_CODES } from './interrupt.js';
 import { isTerminal, writeErr, writeOut } from './ui/stdio.js';
@@ -71,6 +73,8 @@ const COMMANDS: Record<string, (program: Command) => void> = {
   verify: defineVerify,
   uninstall: defineUninstall,
   bench: defineBench,
+  token: defineToken,
+  users: defineUsers,
 };
 /** The global flags (none takes a value). */
 const GLOBAL_FLAGS = new Set(['--debug', '-q', '--quiet', '--no-color']);

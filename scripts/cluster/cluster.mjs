@@ -311,6 +311,9 @@ export async function up({ dir = join(repo, '.cluster'), nodes = 3, cpu = '8', m
     // pod logs: a test adds a kwok Logs object (named after the pod) pointing at a file it writes
     kubectl(state, ['apply', '-f', join(here, 'logs-crd.yaml')]);
     await waitFor('the Logs CRD', () => kubectl(state, ['get', 'crd', 'logs.kwok.x-k8s.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']) === 'True', 30_000, dir, 'kube-apiserver');
+    // exec into a pod: a test adds a kwok Exec object (named after the pod) mapping it onto a local command
+    kubectl(state, ['apply', '-f', join(here, 'exec-crd.yaml')]);
+    await waitFor('the Exec CRD', () => kubectl(state, ['get', 'crd', 'execs.kwok.x-k8s.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']) === 'True', 30_000, dir, 'kube-apiserver');
     state.kwokPort = kwokPort;
     state.pids.push(
       start(dir, 'kwok', [
@@ -325,7 +328,7 @@ export async function up({ dir = join(repo, '.cluster'), nodes = 3, cpu = '8', m
         `--tls-cert-file=${p('kubelet.crt')}`,
         `--tls-private-key-file=${p('kubelet.key')}`,
         '--node-lease-duration-seconds=40',
-        '--enable-crds=Logs',
+        '--enable-crds=Logs,Exec',
       ]),
     );
     save();

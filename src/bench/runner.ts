@@ -16,7 +16,7 @@ import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-fi
 import type { EventRecord, Phase, SampleRecord } from './samples.js';
 import { assignParticipants, describeShape, type Assignment, type Scenario } from './scenario.js';
 import { StepLedger, type Tally } from './step/account.js';
-import { openParticipant, type SiteCredentials } from './step/join.js';
+import { openParticipant, type ParticipantCredentials } from './step/join.js';
 import { browserName, closeStepBrowsers, launchStepBrowsers, RampStop } from './step/launch.js';
 import { rampDown } from './step/ramp-down.js';
 import { StepResources } from './step/resources.js';
@@ -32,7 +32,7 @@ export interface RunDeps {
   /** called with the pid of every browser launched (tests check they are gone afterwards) */
   onBrowser?: (pid: number | undefined) => void;
   /** a protected site's token and room password: kept out of the scenario, samples and logs */
-  credentials?: SiteCredentials;
+  credentials?: ParticipantCredentials;
 }
 
 export interface RunOutcome {

@@ -10,13 +10,14 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import {
   ApiException,
   ApisApi,
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
+  Exec,
   KubeConfig,
   Log,
   Observable,
@@ -33,6 +34,7 @@ import {
   type V1Pod,
   type V1Service,
   type V1StatefulSet,
+  type V1Status,
   type V1StorageClass,
   type V2HorizontalPodAutoscaler,
   type VersionInfo,
@@ -117,6 +119,26 @@ export interface Kube {
    * it arrives. Resolves when the stream ends (the container exited) or `signal` aborts it.
    */
   followLog(namespace: string, pod: string, container: string, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
+  /**
+   * Runs a command in a container through the API server (client-node `Exec`, no TTY). `stdin` is
+   * written to the command's standard input, never onto its argv: the way to hand it a password.
+   */
+  exec(namespace: string, pod: string, container: string, command: string[], opts?: { stdin?: string; timeoutMs?: number }): Promise<ExecResult>;
+}
+
+export interface ExecResult {
+  /** the command's exit code (from the API server's final status); -1 when it ended without one */
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The exit code in an exec's final V1Status: Success = 0, else the ExitCode cause. */
+export function execExitCode(status: V1Status | undefined): number {
+  if (!status) return -1;
+  if (status.status === 'Success') return 0;
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  return cause?.message !== undefined && /^\d+$/.test(cause.message) ? Number(cause.message) : -1;
 }
 
 export const podProxyPath = (namespace: string, pod: string, port: number, path: string): string =>
@@ -335,6 +357,41 @@ export function openKube(target: KubeTarget = {}): Kube {
     signal.removeEventListener('abort', stop);
   }
 
+  async function exec(ns: string, pod: string, container: string, command: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const what = `exec in ${ns}/${pod}`;
+    const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+    const sink = (into: Buffer[]) =>
+      new Writable({
+        write(chunk: Buffer, _enc, next) {
+          into.push(Buffer.from(chunk));
+          next();
+        },
+      });
+    let status: V1Status | undefined;
+    const signal = signalFor(timeoutMs);
+    const stdin = opts.stdin !== undefined ? Readable.from([Buffer.from(opts.stdin, 'utf8')]) : null;
+    let ws: Awaited<ReturnType<Exec['exec']>>;
+    try {
+      ws = await new Exec(kc).exec(ns, pod, container, command, sink(chunks.stdout), sink(chunks.stderr), stdin, false, (s) => (status = s));
+    } catch (e) {
+      const err = e as { statusCode?: number; message?: string };
+      if (typeof err?.statusCode === 'number') throw fromStatus(err.statusCode, what, err.message ?? '');
+      throw explain(e, what, timeoutMs);
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => ws.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      ws.on('close', () => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted && !status) reject(explain(Object.assign(new Error('aborted'), { name: 'TimeoutError' }), what, timeoutMs));
+        else resolve();
+      });
+      ws.on('error', (e) => reject(explain(e, what, timeoutMs)));
+    });
+    return { exitCode: execExitCode(status), stdout: Buffer.concat(chunks.stdout).toString('utf8'), stderr: Buffer.concat(chunks.stderr).toString('utf8') };
+  }
+
   return {
     context,
     namespace,
@@ -373,6 +430,7 @@ export function openKube(target: KubeTarget = {}): Kube {
     getText,
     getJson,
     followLog,
+    exec,
   };
 }
 

@@ -92,6 +92,9 @@ export function volumes(config: Config): { component: string; storageClass?: str
   // the chart mounts the transcriber volume ReadWriteMany, fixed
   if (c.transcriber.enabled && c.transcriber.storage?.enabled)
     out.push({ component: 'transcriber', storageClass: c.transcriber.storage.storageClass, accessMode: 'ReadWriteMany', pods: 1 });
+  // auth.mode accounts: prosody keeps its accounts on a claim of the data chart
+  if (config.auth.mode === 'accounts' && !c.prosody.persistence.enabled)
+    out.push({ component: 'prosody', storageClass: config.auth.accounts.storageClass, accessMode: 'ReadWriteOnce', pods: 1 });
   return out;
 }
 

@@ -52,6 +52,8 @@ export interface SiteSignalling {
   /** config.websocket: set only when the site offers XMPP over WebSocket */
   websocket?: string;
   bosh?: string;
+  /** config.hosts.anonymousdomain: the guest domain, set when guests may join */
+  guestDomain?: string;
 }
 
 /** Reads what the site tells browsers in /config.js; undefined when it cannot be read. */
@@ -71,19 +73,20 @@ export function parseConfigJs(source: string): SiteSignalling {
   const xmppDomain = value('hosts.domain');
   const websocket = value('websocket');
   const bosh = value('bosh');
-  return { ...(xmppDomain ? { xmppDomain } : {}), ...(websocket ? { websocket } : {}), ...(bosh ? { bosh } : {}) };
+  const guestDomain = value('hosts.anonymousdomain');
+  return { ...(xmppDomain ? { xmppDomain } : {}), ...(websocket ? { websocket } : {}), ...(bosh ? { bosh } : {}), ...(guestDomain ? { guestDomain } : {}) };
 }
 
 // ---------------------------------------------------------------- a WebSocket through the site
 
-type SocketOpen = { ws: WebSocket; elapsedMs: number };
+export type SocketOpen = { ws: WebSocket; elapsedMs: number };
 export type UpgradeFailure =
   | { outcome: 'upgrade-refused'; status: number; elapsedMs: number }
   | { outcome: 'wrong-subprotocol'; offered: string; elapsedMs: number }
   | { outcome: 'tls-error'; code: string; message: string; elapsedMs: number }
   | { outcome: 'network-error'; code: string; message: string; elapsedMs: number };
 
-function openSocket(url: string, protocol: string | undefined, site: SiteAccess): Promise<SocketOpen | UpgradeFailure> {
+export function openSocket(url: string, protocol: string | undefined, site: SiteAccess): Promise<SocketOpen | UpgradeFailure> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {

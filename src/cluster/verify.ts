@@ -14,6 +14,8 @@ import { podProxyPath, type Kube } from './kube.js';
 import { boshCheck, bridgeChannelCheck, probeBosh, probeBridgeChannel, probeXmppWebSocket, readSiteSignalling, xmppWebSocketCheck, type SiteAccess } from './signalling.js';
 import { sendBindingCheck, type BindingCheckInput, type BindingCheckResult } from './stun.js';
 import { allocateTurnRelay, turnCheck, turnRestCredentials } from './turn.js';
+import type { AuthMode } from '../config/schema.js';
+import { verifyAuth } from './verify-auth.js';
 import { failFrom, type Verdict, type VerifyCheck } from './verify-check.js';
 import { advertisedCheck, mediaCheck, probeTargets, targetOf, type VerifyExposure } from './verify-media.js';
 import { podsCheck, toPodView, type PodView } from './verify-pods.js';
@@ -50,6 +52,8 @@ export interface VerifyInput {
     /** hold the XMPP WebSocket idle this long before closing it (catches proxy read timeouts) */
     holdIdleMs: number;
   };
+  /** who may start a meeting (auth.mode, auth.guests): checked over the XMPP WebSocket with the signalling */
+  auth?: { mode: AuthMode; guests: boolean };
   /** allocate a TURN relay with credentials derived from coturn's shared secret */
   turn?: { host: string; port: number; connectAddress?: string; secret?: string };
   signal?: AbortSignal;
@@ -102,14 +106,19 @@ async function verifyBridge(pod: PodView, input: VerifyInput, deps: VerifyDeps, 
 }
 
 /** config.js, then the XMPP WebSocket and BOSH side by side. */
-async function verifySignalling(site: SiteAccess, opts: NonNullable<VerifyInput['signalling']>): Promise<VerifyCheck[]> {
+async function verifySignalling(site: SiteAccess, opts: NonNullable<VerifyInput['signalling']>, auth?: VerifyInput['auth']): Promise<VerifyCheck[]> {
   const config = await readSiteSignalling(site);
   const xmppDomain = opts.xmppDomain ?? config?.xmppDomain ?? CHART_XMPP_DOMAIN;
   const wsUrl = `${site.origin.replace(/^https:/, 'wss:')}/xmpp-websocket`;
-  const [ws, bosh] = await Promise.all([probeXmppWebSocket(site, { xmppDomain, holdMs: opts.holdIdleMs }), probeBosh(site, { xmppDomain })]);
+  const [ws, bosh, authRows] = await Promise.all([
+    probeXmppWebSocket(site, { xmppDomain, holdMs: opts.holdIdleMs }),
+    probeBosh(site, { xmppDomain }),
+    auth ? verifyAuth(site, { ...auth, xmppDomain, guestDomain: config?.guestDomain ?? `guest.${xmppDomain}` }) : Promise.resolve([]),
+  ]);
   return [
     xmppWebSocketCheck(wsUrl, ws, { xmppDomain, site: config, holdMs: opts.holdIdleMs }),
     boshCheck(`${site.origin}/http-bind`, bosh, { xmppDomain, site: config, webSocketWorks: ws.outcome === 'features' }),
+    ...authRows,
   ];
 }
 
@@ -130,7 +139,7 @@ export async function runVerify(input: VerifyInput, deps: VerifyDeps): Promise<V
   const url = input.webUrl ?? `https://${input.domain}/`;
   const site: SiteAccess = { origin: new URL(url).origin, connectAddress: input.webConnectAddress, ca: input.webCa, timeoutMs: input.timeoutMs, signal: input.signal };
   const web = (deps.web ?? checkHttps)(url, { timeoutMs: input.timeoutMs, connectAddress: input.webConnectAddress, ca: input.webCa, signal: input.signal }).then((a) => webCheck(url, a));
-  const signalling = input.signalling ? verifySignalling(site, input.signalling) : Promise.resolve([]);
+  const signalling = input.signalling ? verifySignalling(site, input.signalling, input.auth) : Promise.resolve([]);
   const turn = input.turn ? verifyTurn(input.turn, input).then((c) => [c]) : Promise.resolve([]);
   const cluster = (async (): Promise<VerifyCheck[]> => {
     let pods: PodView[];

@@ -173,6 +173,16 @@ export function defineBench(program: Command): void {
       const baseline = await baselineOf(flags);
 
       const credentials = await siteCredentials(flags);
+      if (scenario.target === 'jitsi' && !credentials.jwt && existsSync(flags.config)) {
+        // a jwt deployment: tokens from its secrets file, one per participant (one shared by the load-generator pods)
+        const { benchTokens } = await import('../bench/tokens.js');
+        const tokens = await benchTokens(flags.config, flags.runner === 'k8s' ? 1 : scenario.participants, scenario.displayName);
+        if (tokens) {
+          log().info(`bench: ${flags.config} is a jwt deployment: ${tokens.length === 1 ? 'a token' : `${tokens.length} tokens, one per participant,`} minted from its secrets file`);
+          if (flags.runner === 'k8s') credentials.jwt = tokens[0];
+          else credentials.jwtFor = tokens;
+        }
+      }
       if (flags.runner === 'k8s') {
         await runOnKubernetes(flags, scenario, baseline, credentials);
         return;
@@ -303,7 +313,7 @@ export function defineBench(program: Command): void {
 }
 
 /** A protected site's token and room password: from a file, the environment or a prompt; never logged. */
-async function siteCredentials(flags: BenchFlags): Promise<import('../bench/step/join.js').SiteCredentials> {
+async function siteCredentials(flags: BenchFlags): Promise<import('../bench/step/join.js').ParticipantCredentials> {
   const { resolveJwt, ROOM_PASSWORD_ENV } = await import('../bench/options.js');
   const { jwt, warning } = resolveJwt({ jwt: flags.jwt, jwtFile: flags.jwtFile, env: process.env, readFile: (p) => readFileSync(p, 'utf8') });
   if (warning) log().warn(warning);

@@ -53,7 +53,7 @@ export function defineVerify(program: Command): void {
   targetOptions(
     program
       .command('verify')
-      .description('prove the installation works: pods, HTTPS, signalling (XMPP WebSocket, BOSH, bridge channel), TURN, advertised address, UDP media'),
+      .description('prove the installation works: pods, HTTPS, signalling (XMPP WebSocket, BOSH, bridge channel), who may start a meeting (anonymous login refused, guests), TURN, advertised address, UDP media'),
   )
     .option('--json', 'print the result as JSON')
     .option('--web-address <ip[:port]>', 'connect the site checks to this address (and port) instead of resolving the domain (before DNS points at it)')
@@ -116,6 +116,7 @@ Exit status 1 when any check fails.`,
           timeoutMs: opts.timeout * 1000,
           ...(web ? { webConnectAddress: web.ip, ...(web.port ? { webUrl: `https://${config.domain}:${web.port}/` } : {}) } : {}),
           signalling: { xmppDomain: opts.xmppDomain, holdIdleMs },
+          auth: { mode: config.auth.mode, guests: config.auth.guests },
           ...(config.exposure.turn.enabled
             ? { turn: { host: config.exposure.turn.host ?? `turn.${config.domain}`, port: turnAt?.port ?? TURN_PORT, connectAddress: turnAt?.ip, secret: turnSecret } }
             : {}),

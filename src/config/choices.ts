@@ -11,3 +11,7 @@ export type AutoscaleMetric = (typeof AUTOSCALE_METRICS)[number];
 /** Who moves the bridges on stress/participants: KEDA (ScaledObject, Prometheus trigger) or an HPA on a custom metric. */
 export const AUTOSCALE_ENGINES = ['keda', 'hpa'] as const;
 export type AutoscaleEngine = (typeof AUTOSCALE_ENGINES)[number];
+
+/** Who may start a meeting (auth.mode). */
+export const AUTH_MODES = ['open', 'accounts', 'jwt'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];

@@ -157,17 +157,33 @@ export function loadSecrets(path: string): Secrets | undefined {
   return parsed.data;
 }
 
+/** Secrets a config needs beyond the internal passwords. */
+export interface SecretNeeds {
+  /** jwt mode: the app secret (JWT_APP_SECRET from the environment on first use, else generated) */
+  jwt?: { given?: string };
+}
+
+// 32 random bytes: the HS256 key tokens are signed with
+const jwtAppSecret = () => process.getBuiltinModule('node:crypto').randomBytes(32).toString('base64url');
+
 /** Secrets are generated once, then read: passwords stay stable across applies. */
-export function ensureSecrets(path: string, extra: Partial<Pick<Secrets, 'tailscale' | 'newt'>> = {}): Secrets {
+export function ensureSecrets(path: string, extra: Partial<Pick<Secrets, 'tailscale' | 'newt'>> = {}, needs: SecretNeeds = {}): Secrets {
   const existing = loadSecrets(path);
+  let secrets: Secrets;
+  let changed = false;
   if (existing) {
-    const merged = { ...existing, ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) };
-    if (extra.tailscale || extra.newt) saveSecrets(path, merged);
-    return merged;
+    secrets = { ...existing, ...Object.fromEntries(Object.entries(extra).filter(([, v]) => v !== undefined)) };
+    changed = Boolean(extra.tailscale || extra.newt);
+  } else {
+    secrets = generateSecrets(extra);
+    changed = true;
   }
-  const fresh = generateSecrets(extra);
-  saveSecrets(path, fresh);
-  return fresh;
+  if (needs.jwt && !secrets.jwt) {
+    secrets = secretsSchema.parse({ ...secrets, jwt: { appSecret: needs.jwt.given ?? jwtAppSecret() } });
+    changed = true;
+  }
+  if (changed) saveSecrets(path, secrets);
+  return secrets;
 }
 
 export function saveSecrets(path: string, secrets: Secrets): void {

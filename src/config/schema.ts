@@ -2,7 +2,7 @@
  * The one model of what the user chose. `jitsi-k8s.yaml` is its file form; the JSON Schema for
  * editors (schema/jitsi-k8s.schema.json) is generated from it. Every field has a description.
  */
-import { AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
+import { AUTH_MODES, AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES } from './choices.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import * as z from './zod.js';
 
@@ -23,7 +23,19 @@ export const SCALABLE = ['web', 'jvb', 'jibri'] as const;
 export const COMPONENTS = ['web', 'jvb', 'jicofo', 'prosody', 'jibri', 'jigasi', 'transcriber'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
-export { AUTOSCALE_ENGINES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES, type AutoscaleEngine, type AutoscaleMetric, type Codec, type ExposureMode } from './choices.js';
+export {
+  AUTH_MODES,
+  AUTOSCALE_ENGINES,
+  AUTOSCALE_METRICS,
+  CODECS,
+  EXPOSURE_MODES,
+  TLS_MODES,
+  type AuthMode,
+  type AutoscaleEngine,
+  type AutoscaleMetric,
+  type Codec,
+  type ExposureMode,
+} from './choices.js';
 
 // Kubernetes quantities: "500m", "2", "1.5"; memory "512Mi", "4Gi", "1G".
 const cpuQuantity = described(
@@ -96,15 +108,18 @@ const drain = described(
     z.strictObject({
       timeout: described(
         z._default(duration(), '1h'),
-        'how long a bridge may take to empty before it stops anyway: its terminationGracePeriodSeconds (plus the bridge\'s own 1-minute shutting-down delay) whoever removes it, and how long `scale` waits (--drain-timeout)',
+        "how long a bridge may take to empty before it stops anyway: its terminationGracePeriodSeconds (plus the bridge's own 1-minute shutting-down delay) whoever removes it, and how long `scale` waits (--drain-timeout)",
       ),
       keeper: described(
         z.prefault(
           z.strictObject({
-            image: described(z._default(text(), KEEPER_IMAGE), 'image of the deletion-cost keeper (hostPort only): any image with node ≥ 20 on PATH, e.g. your registry mirror of the default'),
+            image: described(
+              z._default(text(), KEEPER_IMAGE),
+              'image of the deletion-cost keeper (hostPort only): any image with node ≥ 20 on PATH, e.g. your registry mirror of the default',
+            ),
             periodSeconds: described(
               z._default(z.number().check(z.int(), z.minimum(5, 'must be ≥ 5'), z.maximum(600, 'must be ≤ 600')), 30),
-              'how often the keeper writes participants − octo endpoints into each bridge pod\'s pod-deletion-cost',
+              "how often the keeper writes participants − octo endpoints into each bridge pod's pod-deletion-cost",
             ),
           }),
           {},
@@ -154,6 +169,49 @@ const monitoring = described(
   'metrics, alerts and dashboards through the Prometheus operator',
 );
 
+/** Who may start a meeting (issue 22; shared/docs/operations.md "Who may start a meeting"). */
+
+// what a JWT iss/aud or app id may hold: the chart passes env values through helm's tpl, and the image joins lists on ","
+const jwtName = () => z.string().check(z.regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - (no commas or spaces)'), z.maxLength(200));
+
+const auth = described(
+  z.prefault(
+    z.strictObject({
+      mode: described(
+        z._default(z.enum(AUTH_MODES), 'open'),
+        'open: anyone who can reach the site starts meetings on your bridges; accounts: members with a prosody account (`jitsi-k8s users add`) start them; jwt: holders of a token signed with the app secret (`jitsi-k8s token`) start them',
+      ),
+      guests: described(
+        z._default(z.boolean(), false),
+        'accounts/jwt: once a member or token holder opened a room, others may join it without credentials (the guest domain offers anonymous login)',
+      ),
+      accounts: described(
+        z.prefault(
+          z.strictObject({
+            size: described(z._default(memoryQuantity, '1Gi'), 'size of the prosody volume that keeps the accounts'),
+            storageClass: described(z.optional(z.string().check(z.minLength(1))), 'StorageClass name; absent = the cluster default class'),
+          }),
+          {},
+        ),
+        'accounts mode: the volume prosody keeps its accounts on (kept on uninstall like the recordings; `uninstall --delete-data` deletes it)',
+      ),
+      jwt: described(
+        z.prefault(
+          z.strictObject({
+            appId: described(z._default(jwtName(), 'jitsi'), 'JWT_APP_ID: the app id; the default accepted issuer'),
+            issuers: described(z.optional(z.array(jwtName()).check(z.minLength(1))), 'JWT_ACCEPTED_ISSUERS: accepted `iss` claims (absent = the app id only)'),
+            audiences: described(z.optional(z.array(jwtName()).check(z.minLength(1))), 'JWT_ACCEPTED_AUDIENCES: accepted `aud` claims (absent = any)'),
+          }),
+          {},
+        ),
+        'jwt mode: the app id and accepted claims; the app secret is generated once into the secrets file (or JWT_APP_SECRET on first use)',
+      ),
+    }),
+    {},
+  ),
+  'who may start a meeting: open, accounts (prosody accounts) or jwt (signed tokens); `verify` checks it from outside',
+);
+
 export const configSchema = described(
   z.strictObject({
     apiVersion: described(z._default(z.literal(API_VERSION), API_VERSION), 'file format version'),
@@ -162,11 +220,17 @@ export const configSchema = described(
         z.strictObject({
           context: described(z.optional(text()), 'kubeconfig context; absent = the current context'),
           namespace: described(
-            z._default(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (lowercase letters, digits, -)'), z.maxLength(63)), 'jitsi'),
+            z._default(
+              z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name (lowercase letters, digits, -)'), z.maxLength(63)),
+              'jitsi',
+            ),
             'namespace for the release',
           ),
           release: described(
-            z._default(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Helm release name (lowercase letters, digits, -)'), z.maxLength(53)), 'jitsi'),
+            z._default(
+              z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Helm release name (lowercase letters, digits, -)'), z.maxLength(53)),
+              'jitsi',
+            ),
             'Helm release name',
           ),
         }),
@@ -349,10 +413,7 @@ export const configSchema = described(
       z.prefault(
         z.strictObject({
           mode: described(z._default(z.enum(EXPOSURE_MODES), 'loadBalancer'), 'how clients reach web (TCP 443) and media (UDP)'),
-          publicIP: described(
-            z.optional(z.union([z.ipv4(), z.ipv6()])),
-            'address the JVB advertises to clients (LB address, VPS address for pangolin)',
-          ),
+          publicIP: described(z.optional(z.union([z.ipv4(), z.ipv6()])), 'address the JVB advertises to clients (LB address, VPS address for pangolin)'),
           extraPublicIPs: described(
             z.optional(z.array(z.union([z.ipv4(), z.ipv6()]))),
             'more addresses the JVB advertises besides publicIP (apply saves here the other addresses a load balancer host name resolves to)',
@@ -360,7 +421,9 @@ export const configSchema = described(
           udpPort: described(z._default(z.number().check(z.int(), z.minimum(1), z.maximum(65535)), 10000), 'first UDP media port'),
           nodePort: described(
             z.optional(
-              z.number().check(z.int(), z.minimum(30000, 'must be in the NodePort range 30000-32767'), z.maximum(32767, 'must be in the NodePort range 30000-32767')),
+              z
+                .number()
+                .check(z.int(), z.minimum(30000, 'must be in the NodePort range 30000-32767'), z.maximum(32767, 'must be in the NodePort range 30000-32767')),
             ),
             'first NodePort for media in nodePort mode',
           ),
@@ -369,9 +432,14 @@ export const configSchema = described(
           tailscale: described(
             z.optional(
               z.strictObject({
-                hostname: described(z.optional(text()), 'tailnet device name of the site, <hostname>.<tailnet>.ts.net (default: the device in fqdn, else the first label of a domain that is a tailnet name, else the release name)'),
+                hostname: described(
+                  z.optional(text()),
+                  'tailnet device name of the site, <hostname>.<tailnet>.ts.net (default: the device in fqdn, else the first label of a domain that is a tailnet name, else the release name)',
+                ),
                 fqdn: described(
-                  z.optional(z.string().check(z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a DNS name such as meet.tail1234.ts.net'))),
+                  z.optional(
+                    z.string().check(z.regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i, 'a DNS name such as meet.tail1234.ts.net')),
+                  ),
                   'tailnet name the operator gave the web Ingress (<hostname>.<tailnet>.ts.net): the public URL; apply reads and saves it',
                 ),
                 installOperator: described(z._default(z.boolean(), true), 'install the Tailscale operator chart'),
@@ -416,6 +484,7 @@ export const configSchema = described(
       ),
       'TLS for the web site',
     ),
+    auth,
   }),
   'jitsi-k8s configuration (jitsi-k8s.yaml)',
 );
@@ -436,6 +505,14 @@ export const secretsSchema = described(
     turnSecret: described(password(), 'coturn shared secret'),
     tailscale: described(z.optional(z.strictObject({ clientId: text(), clientSecret: text() })), 'Tailscale operator OAuth client'),
     newt: described(z.optional(z.strictObject({ id: text(), secret: text() })), 'Pangolin Newt credentials'),
+    jwt: described(
+      z.optional(
+        z.strictObject({
+          appSecret: described(z.string().check(z.minLength(32, 'at least 32 characters')), 'the HS256 key prosody verifies tokens with (JWT_APP_SECRET)'),
+        }),
+      ),
+      'jwt mode: the app secret; generated once, only ever passed to the cluster in a Secret',
+    ),
   }),
   'jitsi-k8s secrets (jitsi-k8s.secrets.yaml, mode 0600)',
 );

@@ -1,6 +1,6 @@
 /** Config + secrets for commands that change the cluster: VPN credentials from the environment on first use. */
 import { UsageError } from '../errors.js';
-import { ensureSecrets, loadConfig, secretsPathFor } from './file.js';
+import { ensureSecrets, loadConfig, secretsPathFor, type SecretNeeds } from './file.js';
 import type { Config, Secrets } from './schema.js';
 import { formatIssue } from './validate.js';
 
@@ -23,9 +23,14 @@ export function missingVpnSecrets(config: Config, secrets: Secrets): string | un
   return undefined;
 }
 
+/** The secrets the auth mode needs: jwt's app secret, from JWT_APP_SECRET on first use (never a flag). */
+export function secretNeeds(config: Config, env: NodeJS.ProcessEnv = process.env): SecretNeeds {
+  return config.auth.mode === 'jwt' ? { jwt: { given: env.JWT_APP_SECRET || undefined } } : {};
+}
+
 export function loadConfigAndSecrets(configPath: string, env: NodeJS.ProcessEnv = process.env): { config: Config; secrets: Secrets; warnings: string[] } {
   const { config, warnings } = loadConfig(configPath);
-  const secrets = ensureSecrets(secretsPathFor(configPath), vpnSecretsFromEnv(env));
+  const secrets = ensureSecrets(secretsPathFor(configPath), vpnSecretsFromEnv(env), secretNeeds(config, env));
   const missing = missingVpnSecrets(config, secrets);
   if (missing) throw new UsageError(`${configPath}: exposure.mode ${config.exposure.mode}: credentials missing`, missing);
   return { config, secrets, warnings: warnings.map(formatIssue) };

@@ -2,6 +2,7 @@
  * Staged validation: parse (zod: types, ranges) → normalise (fill derived defaults) → cross-field
  * rules. Every problem names its path, e.g. `components.jvb.replicas: must be ≥ 1 (got 0)`.
  */
+import { OPEN_WARNING } from './auth.js';
 import type * as z from './zod.js';
 import { UsageError } from '../errors.js';
 import { EXPOSURE, splitTailnetName, tailnetSiteName, tailscaleWebDevice } from './exposure.js';
@@ -165,6 +166,7 @@ export function crossFieldIssues(c: Config): ConfigIssue[] {
       : 'not set: the bridge advertises the node address it finds (useNodeIP / STUN); set it if clients reach the nodes through NAT');
   }
   if (c.exposure.mode === 'tailscale') issues.push(...tailnetNameIssues(c));
+  if (c.auth.mode === 'open') warn('auth.mode', OPEN_WARNING);
   for (const p of sizeRelease(c).fitProblems) warn('nodes', `does not fit: ${p}`);
   return issues;
 }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ensureSecrets, loadConfig, secretsPathFor, updateFileAtomic } from '../config/file.js';
+import { secretNeeds } from '../config/secrets-env.js';
 import { formatIssue } from '../config/validate.js';
 import { renderRelease, type Release } from '../render/index.js';
 
@@ -26,7 +27,7 @@ export function releaseToStream(release: Release): string {
 
 export function runRender(input: { configPath: string; out: string }): RenderOutput {
   const { config, warnings } = loadConfig(input.configPath);
-  const secrets = ensureSecrets(secretsPathFor(input.configPath));
+  const secrets = ensureSecrets(secretsPathFor(input.configPath), {}, secretNeeds(config));
   const release = renderRelease(config, secrets);
   const warningTexts = warnings.map(formatIssue);
   if (input.out === '-') {

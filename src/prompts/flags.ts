@@ -4,7 +4,7 @@
  * come from the environment (TS_OAUTH_CLIENT_ID, TS_OAUTH_CLIENT_SECRET, NEWT_ID, NEWT_SECRET).
  */
 import { UsageError } from '../errors.js';
-import { AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from '../config/choices.js';
+import { AUTH_MODES, AUTOSCALE_METRICS, CODECS, EXPOSURE_MODES, TLS_MODES, type Codec, type ExposureMode } from '../config/choices.js';
 import { DURATION_HINT, parseDuration } from '../config/duration.js';
 import type { ConfigInput, Secrets } from '../config/schema.js';
 
@@ -51,6 +51,10 @@ export interface AnswerFlags {
   tlsEmail?: string;
   tlsSecret?: string;
   ingressClass?: string;
+  auth?: string;
+  guests?: boolean;
+  jwtAppId?: string;
+  accountsStorage?: string;
 }
 
 /** Every answer flag, in wizard order: `flags` is commander's spelling. */
@@ -59,6 +63,11 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--namespace <ns>', description: 'namespace for the release (default jitsi)' },
   { flags: '--release <name>', description: 'Helm release name (default jitsi)' },
   { flags: '--domain <host>', description: 'public host name of the site, e.g. meet.example.com (required)' },
+  { flags: '--auth <mode>', description: `who may start a meeting: ${AUTH_MODES.join(' | ')} (open: anyone who reaches the site)` },
+  { flags: '--guests', description: 'accounts/jwt: others may join a room once a member or token holder opened it' },
+  { flags: '--no-guests', description: 'accounts/jwt: everyone needs an account or a token' },
+  { flags: '--jwt-app-id <id>', description: 'jwt: the app id (JWT_APP_ID); the app secret comes from JWT_APP_SECRET or is generated' },
+  { flags: '--accounts-storage <size>', description: 'accounts: size of the volume prosody keeps accounts on, e.g. 1Gi (class: --storage-class)' },
   { flags: '--exposure <mode>', description: `how clients reach Jitsi: ${EXPOSURE_MODES.join(' | ')}` },
   { flags: '--turn', description: 'run coturn for clients behind UDP-blocking firewalls' },
   { flags: '--no-turn', description: 'no TURN relay' },
@@ -76,7 +85,10 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--autoscale-min <n>', description: 'fewest bridges when autoscaling' },
   { flags: '--autoscale-max <n>', description: 'most bridges when autoscaling' },
   { flags: '--autoscale-cpu <percent>', description: 'target CPU use of a bridge, percent of its request' },
-  { flags: '--autoscale-metric <metric>', description: `what the bridges scale on: ${AUTOSCALE_METRICS.join(' | ')} (stress and participants need monitoring and KEDA or a custom metrics API)` },
+  {
+    flags: '--autoscale-metric <metric>',
+    description: `what the bridges scale on: ${AUTOSCALE_METRICS.join(' | ')} (stress and participants need monitoring and KEDA or a custom metrics API)`,
+  },
   { flags: '--monitoring', description: "metrics, alerting rules and Grafana dashboards (needs the Prometheus operator's CRDs)" },
   { flags: '--no-monitoring', description: 'no monitoring objects' },
   { flags: '--drain-timeout <duration>', description: 'how long a stopping bridge lets its meetings end, e.g. 1h, 30m (default 1h)' },
@@ -208,6 +220,12 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
       pangolin: f.pangolinEndpoint !== undefined ? { endpoint: f.pangolinEndpoint.trim() } : undefined,
     },
     tls: { mode: oneOf('--tls', f.tls, TLS_MODES), email: f.tlsEmail?.trim(), secretName: f.tlsSecret, ingressClass: f.ingressClass },
+    auth: {
+      mode: oneOf('--auth', f.auth, AUTH_MODES),
+      guests: f.guests,
+      jwt: { appId: f.jwtAppId?.trim() },
+      accounts: { size: f.accountsStorage?.trim(), storageClass: f.accountsStorage !== undefined ? f.storageClass?.trim() || undefined : undefined },
+    },
   };
   return {
     draft: prune(draft) ?? {},

@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { UsageError } from '../errors.js';
 import { DEFAULT_CONFIG_FILE, ensureSecrets, loadSecrets, readYamlFile, saveConfig, secretsPathFor } from '../config/file.js';
 import { configSchema, type Config, type Secrets } from '../config/schema.js';
+import { secretNeeds } from '../config/secrets-env.js';
 import { formatIssue, validateConfig } from '../config/validate.js';
 import type { FactsResult, KubeContexts } from '../cluster/facts.js';
 import { flagsToConfig, secretsFromEnv, type AnswerFlags, type ConfigDraft } from './flags.js';
@@ -114,7 +115,11 @@ export async function runInit(opts: InitOptions, deps: InitDeps): Promise<InitOu
     }
   }
   const { config, warnings } = validated;
-  const vpnNames = [answers.secrets.tailscale ? 'Tailscale OAuth client' : '', answers.secrets.newt ? 'Newt credentials' : ''].filter(Boolean);
+  const vpnNames = [
+    answers.secrets.tailscale ? 'Tailscale OAuth client' : '',
+    answers.secrets.newt ? 'Newt credentials' : '',
+    config.auth.mode === 'jwt' ? `JWT app secret${env.JWT_APP_SECRET ? ' (from JWT_APP_SECRET)' : ''}` : '',
+  ].filter(Boolean);
   for (const line of formatSummary({ config, warnings, facts: answers.facts, configPath, secretsPath, vpnSecrets: vpnNames })) deps.say(line);
 
   if (opts.dryRun) return { kind: 'dry-run', yaml: configYaml(config), config };
@@ -136,6 +141,6 @@ export async function runInit(opts: InitOptions, deps: InitDeps): Promise<InitOu
   }
 
   saveConfig(configPath, config);
-  const secrets = ensureSecrets(secretsPath, answers.secrets);
+  const secrets = ensureSecrets(secretsPath, answers.secrets, secretNeeds(config, env));
   return { kind: 'written', configPath, secretsPath, config, secrets };
 }

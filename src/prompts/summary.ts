@@ -1,5 +1,6 @@
 /** The summary the wizard shows before asking for confirmation (stderr). Pure: config → lines. */
 import type { ClusterFacts } from '../cluster/facts.js';
+import { authLine } from '../config/auth.js';
 import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
 import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
@@ -74,6 +75,7 @@ export function formatSummary(s: SummaryInput): string[] {
     '',
     `exposure:  ${exposure.title}${c.exposure.turn.enabled ? ' + TURN relay' : ''}${c.exposure.publicIP ? `, advertising ${c.exposure.publicIP}` : ''}`,
     `who joins: ${exposure.reach}`,
+    `who starts: ${authLine(c)}`,
     `TLS:       ${tlsLine(c)}`,
     `video:     ${c.video.resolution}p, simulcast ${c.video.simulcast ? 'on' : 'off'}, codecs ${c.video.codecs.join(' > ')}, SSRC rewriting ${c.video.ssrcRewriting ? 'on' : 'off'}, last-N ${c.video.lastN ?? 'default'}`,
     '',

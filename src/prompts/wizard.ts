@@ -7,9 +7,11 @@
  */
 import { UsageError } from '../errors.js';
 import { CERT_MANAGER_API_GROUP, type ClusterFacts, type FactsResult, type KubeContexts } from '../cluster/facts.js';
-import type { Codec, ConfigInput, ExposureMode, Secrets } from '../config/schema.js';
+import { OPEN_WARNING } from '../config/auth.js';
+import type { AuthMode, Codec, ConfigInput, ExposureMode, Secrets } from '../config/schema.js';
 import type { Prompter } from './prompter.js';
 import type { ConfigDraft, FlagAnswers } from './flags.js';
+import { askAccountsSize, askAuth, askGuests, askJwtAppId } from './ask-auth.js';
 import { askContext, askDomain, askNamespace, askNodeCount, askNodeCpu, askNodeMemory, askRelease } from './ask-cluster.js';
 import {
   askExposure,
@@ -108,6 +110,28 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   const release = f.cluster?.release ?? (p ? await askRelease(p, file.cluster?.release ?? 'jitsi') : (file.cluster?.release ?? 'jitsi'));
   const domain = f.domain ?? (p ? await askDomain(p, file.domain) : (file.domain ?? missing('--domain', 'the domain')));
 
+  // ---------- who may start a meeting ----------
+  const fa = f.auth;
+  const filea = file.auth;
+  const authMode: AuthMode = fa?.mode ?? (p ? await askAuth(p, filea?.mode ?? 'open') : (filea?.mode ?? 'open'));
+  if (p && authMode === 'open') say(`warning: auth.mode ${OPEN_WARNING}`);
+  const guests = authMode === 'open' ? (fa?.guests ?? filea?.guests) : (fa?.guests ?? (p ? await askGuests(p, filea?.guests ?? false) : filea?.guests));
+  const jwtAppId =
+    authMode === 'jwt'
+      ? (fa?.jwt?.appId ?? (p ? await askJwtAppId(p, filea?.jwt?.appId ?? 'jitsi') : filea?.jwt?.appId))
+      : (fa?.jwt?.appId ?? filea?.jwt?.appId);
+  const accountsSize =
+    authMode === 'accounts'
+      ? (fa?.accounts?.size ?? (p ? await askAccountsSize(p, filea?.accounts?.size ?? '1Gi') : filea?.accounts?.size))
+      : (fa?.accounts?.size ?? filea?.accounts?.size);
+  const auth = {
+    ...filea,
+    mode: authMode,
+    guests,
+    accounts: { ...filea?.accounts, size: accountsSize, storageClass: fa?.accounts?.storageClass ?? filea?.accounts?.storageClass },
+    jwt: { ...filea?.jwt, appId: jwtAppId },
+  };
+
   // ---------- who can join ----------
   const mode: ExposureMode = f.exposure?.mode ?? (p ? await askExposure(p, file.exposure?.mode ?? 'loadBalancer') : (file.exposure?.mode ?? 'loadBalancer'));
   const turn = f.exposure?.turn?.enabled ?? (p ? await askTurn(p, file.exposure?.turn?.enabled ?? false) : (file.exposure?.turn?.enabled ?? false));
@@ -168,7 +192,8 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
   // monitoring: asked only where the Prometheus operator's CRDs are (without them nothing of it could be installed)
   const fileMon = file.monitoring;
   const promOp = facts?.prometheusOperator;
-  const monitoringOn = f.monitoring?.enabled ?? (p && promOp ? await askMonitoring(p, fileMon?.enabled ?? true, promOp.prometheuses) : (fileMon?.enabled ?? false));
+  const monitoringOn =
+    f.monitoring?.enabled ?? (p && promOp ? await askMonitoring(p, fileMon?.enabled ?? true, promOp.prometheuses) : (fileMon?.enabled ?? false));
   const firstProm = promOp?.prometheuses.find((x) => x.labels !== undefined);
   const monitoring = monitoringOn
     ? {
@@ -194,9 +219,12 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     const maxCurrent = fileAuto?.max ?? Math.max(min, nodeCount);
     const max = f.components?.jvb?.autoscale?.max ?? (p ? await askAutoscaleMax(p, maxCurrent, min, nodeCount) : maxCurrent);
     const metric =
-      f.components?.jvb?.autoscale?.metric ?? (p && monitoringOn ? await askAutoscaleMetric(p, fileAuto?.metric ?? 'stress', fileAuto?.engine ?? engine) : (fileAuto?.metric ?? 'cpu'));
+      f.components?.jvb?.autoscale?.metric ??
+      (p && monitoringOn ? await askAutoscaleMetric(p, fileAuto?.metric ?? 'stress', fileAuto?.engine ?? engine) : (fileAuto?.metric ?? 'cpu'));
     const cpuPercent =
-      metric === 'cpu' ? (f.components?.jvb?.autoscale?.cpuPercent ?? (p ? await askAutoscaleCpu(p, fileAuto?.cpuPercent ?? 70) : (fileAuto?.cpuPercent ?? 70))) : fileAuto?.cpuPercent;
+      metric === 'cpu'
+        ? (f.components?.jvb?.autoscale?.cpuPercent ?? (p ? await askAutoscaleCpu(p, fileAuto?.cpuPercent ?? 70) : (fileAuto?.cpuPercent ?? 70)))
+        : fileAuto?.cpuPercent;
     autoscale = { ...fileAuto, enabled: true, min, max, cpuPercent, metric, engine: metric === 'cpu' ? fileAuto?.engine : (fileAuto?.engine ?? engine) };
   } else if (fileAuto || f.components?.jvb?.autoscale?.enabled === false) {
     autoscale = { ...fileAuto, enabled: false };
@@ -332,6 +360,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     },
     tls: { ...filet, mode: tlsMode, email, secretName, ingressClass },
     monitoring,
+    auth,
   } as ConfigInput;
   return { config: dropUndefined(config), secrets, facts };
 }

@@ -4,6 +4,7 @@
  */
 import { stringify } from 'yaml';
 import { EXPOSURE, jvbUdpPorts, splitTailnetName, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
+import { authLine } from '../config/auth.js';
 import type { Config, Secrets } from '../config/schema.js';
 import { formatCpu, formatMemory, type Sizing } from '../config/sizing.js';
 import { dataChart, type DataChart } from './claims.js';
@@ -83,6 +84,10 @@ const COMMENTS: Record<string, string> = {
   'jvb.publicIPs': 'the address clients send media to (JVB_ADVERTISE_IPS)',
   octo: 'relay between bridges: needed as soon as there is more than one',
   jicofo: 'codecs and SSRC rewriting are decided by the focus',
+  enableAuth: 'who may start a meeting (auth.mode): false = open to anyone who reaches the site',
+  enableGuests: 'once a member or token holder opened a room, others join it without credentials (auth.guests)',
+  extraCommonEnvs: 'AUTH_TYPE for every component: internal (prosody accounts) or jwt (tokens)',
+  'prosody.extraEnvs': 'token auth settings; the app secret is in secrets.values.yaml (a Secret), never here',
 };
 
 /** Text helm must leave as it is: alert annotations and dashboards carry Prometheus/Grafana `{{ … }}` templates of their own. */
@@ -152,6 +157,7 @@ function notes(config: Config, sizing: Sizing, udpPorts: number[]): string[] {
   const bridges = config.components.jvb.replicas;
   const portText = udpPorts.length === 1 ? `UDP ${udpPorts[0]}` : `UDP ${udpPorts[0]}-${udpPorts[udpPorts.length - 1]}`;
   out.push(`exposure: ${EXPOSURE[mode].title} — who can join: ${EXPOSURE[mode].reach}`);
+  out.push(`who starts meetings: ${authLine(config)}`);
   out.push(`bridges: ${bridges} (${EXPOSURE[mode].behindService ? `jvb.portRangeSize=${bridges}, one Deployment and port each` : `jvb.replicaCount=${bridges}, one per node on hostPort`}${bridges > 1 ? ', octo on' : ''})`);
   if (mode === 'nodePort' && config.exposure.nodePort !== undefined) {
     out.push(`open UDP NodePorts ${config.exposure.nodePort}-${config.exposure.nodePort + bridges - 1} on the nodes' firewall`);

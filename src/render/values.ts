@@ -5,6 +5,7 @@
 import { EXPOSURE, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
 import type { Codec, Config, ExposureMode, Secrets } from '../config/schema.js';
 import { sizeRelease, type Sizing } from '../config/sizing.js';
+import { renderAuth } from './auth.js';
 import { DRAIN_ANNOTATION, drainAnnotation } from './drain.js';
 
 export type Values = Record<string, unknown>;
@@ -272,7 +273,9 @@ export function renderValues(config: Config, secrets: Secrets): RenderedValues {
     ...(comp.transcriber.enabled ? { transcriber: { xmpp: { password: x.transcriber } } } : {}),
     ...(config.exposure.turn.enabled ? { coturn: { staticAuth: { secret: secrets.turnSecret } } } : {}),
   };
-  return { values: dropUndefined(values) as Values, secretValues, sizing };
+  // who may start a meeting: the chart's auth keys, AUTH_TYPE and the JWT env; the app secret joins the secret values
+  const auth = renderAuth(config, secrets, chartFullname(config.cluster.release));
+  return { values: dropUndefined(mergeValues(values, auth.values)) as Values, secretValues: mergeValues(secretValues, auth.secretValues), sizing };
 }
 
 function dropUndefined(v: unknown): unknown {

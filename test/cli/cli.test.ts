@@ -31,7 +31,7 @@ describe('jitsi-k8s CLI frame', () => {
   it('--help shows every command of the product and exits 0', () => {
     const r = cli(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['init', 'apply', 'render', 'scale', 'status', 'verify', 'uninstall', 'bench']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    for (const c of ['init', 'apply', 'render', 'scale', 'status', 'verify', 'uninstall', 'bench', 'token', 'users']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
   });
 
   it.each([['render'], ['bench'], ['scale'], ['init']])('%s --help (only that command is built) reads as `help %s` of the whole program', (command) => {
@@ -140,7 +140,7 @@ describe('jitsi-k8s render', () => {
   });
 
   it('tailscale before the first apply: the tailnet name from the domain, else a warning and NOTES saying what apply will do', () => {
-    const tailscale = (domain: string) => GOOD.replace('exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }', 'exposure: { mode: tailscale, tailscale: { hostname: meet } }').replace('domain: meet.example.com', `domain: ${domain}`).replace('tls: { mode: letsencrypt, email: ops@example.com }', 'tls: { mode: none }');
+    const tailscale = (domain: string) => GOOD.replace('exposure: { mode: loadBalancer, publicIP: 203.0.113.10 }', 'exposure: { mode: tailscale, tailscale: { hostname: meet } }').replace('domain: meet.example.com', `domain: ${domain}`).replace('tls: { mode: letsencrypt, email: ops@example.com }', 'tls: { mode: none }') + 'auth: { mode: jwt }\n';
     const known = join(work, 'ts-known');
     const k = cli(['render', '--config', configFile('ts-known.yaml', tailscale('meet.tail1234.ts.net')), '--out', known]);
     expect(k.code, k.stderr).toBe(0);

@@ -167,3 +167,29 @@ describe('updateFileAtomic', () => {
     expect(lstatSync(link).isFile()).toBe(true);
   });
 });
+
+describe('loadConfigAndSecrets (what apply, scale and token read)', () => {
+  const config = (name: string, auth: string) =>
+    file(name, `domain: meet.example.com\ntls: { mode: none }\nexposure: { mode: loadBalancer, publicIP: 203.0.113.10 }\n${auth}\n`);
+
+  it('an open site: apply gets the warning line to print', async () => {
+    const { loadConfigAndSecrets } = await import('../../src/config/secrets-env.js');
+    const r = loadConfigAndSecrets(config('open.yaml', ''), {});
+    expect(r.warnings).toContain(
+      'auth.mode: open: anyone who finds the site can start meetings on your bridges — set auth.mode accounts or jwt (README "Who may start a meeting")',
+    );
+    expect(r.secrets.jwt).toBeUndefined();
+  });
+
+  it('jwt: the app secret is generated once into the 0600 secrets file, JWT_APP_SECRET is taken on first use only', async () => {
+    const { loadConfigAndSecrets } = await import('../../src/config/secrets-env.js');
+    const generated = loadConfigAndSecrets(config('gen.yaml', 'auth: { mode: jwt }'), {});
+    expect(generated.warnings).toEqual([]);
+    expect(generated.secrets.jwt!.appSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(join(work, 'gen.secrets.yaml')).mode & 0o777).toBe(0o600);
+    expect(loadConfigAndSecrets(join(work, 'gen.yaml'), { JWT_APP_SECRET: 'x'.repeat(40) }).secrets.jwt!.appSecret).toBe(generated.secrets.jwt!.appSecret);
+    const given = 'given-secret-0123456789-0123456789-abcdef';
+    expect(loadConfigAndSecrets(config('given.yaml', 'auth: { mode: jwt }'), { JWT_APP_SECRET: given }).secrets.jwt!.appSecret).toBe(given);
+    expect(() => loadConfigAndSecrets(config('short.yaml', 'auth: { mode: jwt }'), { JWT_APP_SECRET: 'short' })).toThrow(/at least 32 characters/);
+  });
+});

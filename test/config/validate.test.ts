@@ -62,7 +62,21 @@ describe('validateConfig: every problem names its path', () => {
     expect(config.video.codecs).toEqual(['VP9', 'VP8', 'H264']);
     expect(config.tls.issuer).toBe('letsencrypt-prod');
     expect(config.tls.secretName).toBe('jitsi-web-tls');
-    expect(warnings).toEqual([]);
+    // an open site (the default, as before auth.mode existed) is a warning, not an error
+    expect(config.auth).toMatchObject({ mode: 'open', guests: false });
+    expect(warnings).toEqual([{ path: 'auth.mode', severity: 'warning', message: expect.stringMatching(/^open: anyone who finds the site can start meetings/) }]);
+    expect(validateConfig(input({ auth: { mode: 'accounts' } })).warnings).toEqual([]);
+  });
+
+  it('auth: jwt names (app id, issuers, audiences) refuse what the image would split or the chart would template', () => {
+    expect(validateConfig(input({ auth: { mode: 'jwt', jwt: { appId: 'my-app', issuers: ['my-app', 'https://portal.example.com/'], audiences: ['meet'] } } })).config.auth.jwt).toEqual({
+      appId: 'my-app',
+      issuers: ['my-app', 'https://portal.example.com/'],
+      audiences: ['meet'],
+    });
+    expect(() => validateConfig(input({ auth: { mode: 'jwt', jwt: { issuers: ['a,b'] } } }))).toThrow(/auth\.jwt\.issuers\.0: letters, digits/);
+    expect(() => validateConfig(input({ auth: { mode: 'jwt', jwt: { appId: '{{ .Values.x }}' } } }))).toThrow(/auth\.jwt\.appId/);
+    expect(() => validateConfig(input({ auth: { mode: 'ldap' } }))).toThrow(/auth\.mode/);
   });
 
   it('warns (does not fail) on multi-replica jibri storage and on what does not fit', () => {

@@ -93,7 +93,7 @@ const UP = '\x1b[A';
 
 /** Every answer but TLS as a flag, so the session comes straight to the TLS questions. */
 const ALL_BUT_TLS = [
-  '--no-apply', '--context', 'test', '--namespace', 'jitsi', '--release', 'jitsi', '--domain', 'meet.example.com',
+  '--no-apply', '--context', 'test', '--namespace', 'jitsi', '--release', 'jitsi', '--domain', 'meet.example.com', '--auth', 'open',
   '--exposure', 'loadBalancer', '--no-turn', '--public-ip', '203.0.113.10', '--node-cpu', '8', '--node-memory', '32', '--nodes', '3',
   '--web-replicas', '1', '--jvb-replicas', '1', '--no-jibri', '--no-jigasi', '--no-transcriber',
   '--resolution', '720', '--simulcast', '--codecs', 'VP9,VP8,H264', '--bitrate-low', '100000', '--bitrate-standard', '300000', '--bitrate-high', '1200000',
@@ -141,6 +141,10 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
       await t.answer('? Namespace (jitsi)', ENTER);
       await t.answer('? Release name (jitsi)', ENTER);
       await t.answer('? Domain', 'meet.example.com' + ENTER);
+      // the line before the question says what "open" means; accounts is one down
+      await t.answer(/"open" means anyone who can reach the site starts meetings on your bridges[^]*\? Who may start a meeting\?/, DOWN + ENTER);
+      await t.answer('? Let guests join opened rooms?', 'y' + ENTER);
+      await t.answer('? Accounts volume size (1Gi)', ENTER);
       await t.answer('? How do people reach Jitsi?', DOWN + DOWN + ENTER);
       await t.answer('? Run a TURN relay?', ENTER);
       await t.answer('? Public IP (optional)', ENTER);
@@ -193,6 +197,8 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
     expect(config.components.jibri).toMatchObject({ enabled: true, replicas: 1, storage: { enabled: true, size: '20Gi', storageClass: 'longhorn' } });
     expect(config.video).toMatchObject({ codecs: ['VP9', 'VP8', 'H264'], lastN: 25, bitrates: { vp9: { high: 1500000 } } });
     expect(config.tls).toMatchObject({ mode: 'letsencrypt', email: 'ops@example.com' });
+    expect(config.auth).toMatchObject({ mode: 'accounts', guests: true, accounts: { size: '1Gi' } });
+    expect(screen).toContain('who starts: accounts — only members with an account (`jitsi-k8s users add`) start meetings; guests may join a room once it is opened');
     expect(statSync(join(t.dir, 'jitsi-k8s.secrets.yaml')).mode & 0o777).toBe(0o600);
     // the wizard only read the cluster: its credentials may do nothing else, and no class or namespace appeared
     expect(kubectlJson<{ items: unknown[] }>(['get', 'storageclasses']).items.length).toBe(facts.classes);
@@ -208,7 +214,11 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
       await t.answer('? Kube context', ENTER);
       await t.answer('? Namespace', ENTER);
       await t.answer('? Release name', ENTER);
-      if (at !== '? Domain') await t.answer('? Domain', 'meet.example.com' + ENTER);
+      if (at !== '? Domain') {
+        await t.answer('? Domain', 'meet.example.com' + ENTER);
+        // open: the warning line comes right after the choice
+        await t.answer('? Who may start a meeting?', ENTER);
+      }
       await t.answer(at, keys);
       expect(await t.exited).toBe(130);
     } finally {

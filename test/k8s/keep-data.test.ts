@@ -1,5 +1,5 @@
 /**
- * Recordings and transcripts survive `uninstall`: the built bin against the test control plane, real
+ * Recordings, transcripts and prosody's accounts (auth.mode accounts) survive `uninstall`: the built bin against the test control plane, real
  * helm and the real jitsi-meet chart. The jibri and transcriber
  * claims are bound by PVs the test makes (test/support/cloud.ts: kwok has no provisioner); the same claim UID after
  * uninstall proves the data was never deleted. Also an install left by an older jitsi-k8s, whose
@@ -44,6 +44,8 @@ describe.skipIf(!cluster)(`recordings and transcripts survive uninstall${cluster
     await init(ns, configPath);
     const applied = await jitsiK8s(['apply', '--yes', '--config', configPath]);
     expect(applied.code, applied.stderr).toBe(0);
+    // the config is open (auth.mode default): apply says so, once
+    expect(applied.stderr.split('\n').filter((l) => l.includes('auth.mode: open: anyone who finds the site can start meetings on your bridges'))).toHaveLength(1);
     const before = await claims(ns);
     expect(Object.keys(before).sort()).toEqual([RECORDINGS, TRANSCRIPTS]);
 
@@ -57,6 +59,36 @@ describe.skipIf(!cluster)(`recordings and transcripts survive uninstall${cluster
     expect(again.code, again.stderr).toBe(0);
     expect(await claims(ns)).toEqual(before);
 
+    const purged = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--delete-data', '--config', configPath]);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(await claims(ns)).toEqual({});
+  });
+
+  it('auth.mode accounts: prosody mounts the accounts claim of the data chart; uninstall keeps it, --delete-data deletes it; apply warns only when open', { timeout: 15 * 60_000 }, async () => {
+    const ns = space('jk8s-accounts');
+    const configPath = join(work, 'accounts.yaml');
+    const r = await jitsiK8s([
+      'init', '--yes', '--no-apply', '--out', configPath, '--domain', 'meet.test.invalid', '--namespace', ns, '--jvb-replicas', '1',
+      '--exposure', 'loadBalancer', '--public-ip', '127.0.0.1', '--tls', 'none',
+      '--auth', 'accounts', '--guests', '--accounts-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const applied = await jitsiK8s(['apply', '--yes', '--config', configPath]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stderr).not.toContain('auth.mode: open');
+    const before = await claims(ns);
+    expect(Object.keys(before)).toEqual(['jitsi-jitsi-meet-prosody']);
+    const sts = JSON.parse(await kubectl(['get', 'statefulset', 'jitsi-jitsi-meet-prosody', '--namespace', ns, '-o', 'json']));
+    expect(sts.spec.template.spec.volumes).toContainEqual({ name: 'prosody-data', persistentVolumeClaim: { claimName: 'jitsi-jitsi-meet-prosody' } });
+    const common = JSON.parse(await kubectl(['get', 'configmap', 'jitsi-jitsi-meet-common', '--namespace', ns, '-o', 'json'])).data;
+    expect(common).toMatchObject({ ENABLE_AUTH: 'true', ENABLE_GUESTS: 'true', AUTH_TYPE: 'internal' });
+
+    const removed = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--config', configPath]);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(await claims(ns)).toEqual(before);
+    const again = await jitsiK8s(['apply', '--yes', '--config', configPath]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(await claims(ns)).toEqual(before);
     const purged = await jitsiK8s(['uninstall', '--yes', '--no-drain', '--delete-data', '--config', configPath]);
     expect(purged.code, purged.stderr).toBe(0);
     expect(await claims(ns)).toEqual({});

@@ -61,6 +61,11 @@ const ROWS: [string[], unknown][] = [
   [['--tls-email', 'ops@example.com'], { tls: { email: 'ops@example.com' } }],
   [['--tls-secret', 'meet-tls'], { tls: { secretName: 'meet-tls' } }],
   [['--ingress-class', 'nginx'], { tls: { ingressClass: 'nginx' } }],
+  [['--auth', 'JWT'], { auth: { mode: 'jwt' } }],
+  [['--guests'], { auth: { guests: true } }],
+  [['--no-guests'], { auth: { guests: false } }],
+  [['--jwt-app-id', 'my-app'], { auth: { jwt: { appId: 'my-app' } } }],
+  [['--accounts-storage', '2Gi', '--storage-class', 'fast'], { auth: { accounts: { size: '2Gi', storageClass: 'fast' } }, components: { jibri: { storage: { enabled: true, storageClass: 'fast' } }, transcriber: { storage: { enabled: true, storageClass: 'fast' } } } }],
 ];
 
 describe('flagsToConfig: one row per flag spelling', () => {
@@ -95,6 +100,7 @@ describe('flagsToConfig: one row per flag spelling', () => {
     [['--jvb-replicas', '1.5'], '--jvb-replicas: not a whole number'],
     [['--exposure', 'vpn'], '--exposure: "vpn" is not one of loadBalancer, nodePort, hostPort, tailscale, pangolin'],
     [['--tls', 'acme'], '--tls: "acme" is not one of letsencrypt, secret, none'],
+    [['--auth', 'ldap'], '--auth: "ldap" is not one of open, accounts, jwt'],
     [['--codecs', 'VP9,theora'], '--codecs: "theora" is not one of VP9, VP8, H264, AV1'],
     [['--codecs', ','], '--codecs: name at least one codec'],
     [['--resolution', '900'], '--resolution: 900 is not one of 180, 360, 480, 540, 720, 1080'],

@@ -56,6 +56,9 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     const p = scripted({
       context: 'prod',
       domain: 'meet.example.com',
+      auth: 'accounts',
+      guests: true,
+      accountsSize: '2Gi',
       exposure: 'hostPort',
       turn: false,
       publicIP: '',
@@ -84,6 +87,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
 
     expect(p.asked.map((a) => a.name)).toEqual([
       'context', 'namespace', 'release', 'domain',
+      'auth', 'guests', 'accountsSize',
       'exposure', 'turn', 'publicIP',
       'nodeCpu', 'nodeMemory', 'nodes',
       'webReplicas', 'jvbReplicas', 'autoscale', 'autoscaleMin', 'autoscaleMax', 'autoscaleCpu', 'drainTimeout',
@@ -138,9 +142,51 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(summary).toContain('fits:      yes');
     expect(summary).toContain('cluster:   prod: 3 schedulable node(s) (3× 7.9 CPU / 30.4 GiB) = 23.7 CPU / 91.2 GiB in all');
     expect(summary).toContain('who joins: anyone who can reach the nodes directly');
+    expect(summary).toContain('who starts: accounts — only members with an account (`jitsi-k8s users add`) start meetings; guests may join a room once it is opened');
+    expect(config.auth).toMatchObject({ mode: 'accounts', guests: true, accounts: { size: '2Gi' } });
+    // the question says what open means in one line
+    expect(asked.auth?.choices?.map((c) => c.value)).toEqual(['open', 'accounts', 'jwt']);
+    expect(p.notes.some((n) => /"open" means anyone who can reach the site starts meetings on your bridges/.test(n))).toBe(true);
     expect(summary).toMatch(/about 28-70 participants on 2 bridge\(s\) \(rough; measure with `jitsi-k8s bench`\)/);
     expect(summary).toContain('autoscale: 2-3 bridges at 60% CPU');
     expect(summary).toContain('draining:  a bridge that stops lets its meetings end first, up to 45m');
+  });
+});
+
+describe('auth: who may start a meeting', () => {
+  it('jwt: the app id is asked, the app secret is generated once into the 0600 secrets file and kept on the next run', async () => {
+    const p = scripted({ domain: 'meet.example.com', auth: 'jwt', guests: false, jwtAppId: 'portal', components: [], tls: 'none', confirm: true });
+    const r = await runInit({ out: out() }, deps(p));
+    expect(r.kind).toBe('written');
+    const names = p.asked.map((a) => a.name);
+    expect(names.slice(names.indexOf('domain'), names.indexOf('domain') + 4)).toEqual(['domain', 'auth', 'guests', 'jwtAppId']);
+    const written = parse(readFileSync(out(), 'utf8'));
+    expect(written.auth).toMatchObject({ mode: 'jwt', guests: false, jwt: { appId: 'portal' } });
+    const secrets = parse(readFileSync(secretsFile(), 'utf8'));
+    expect(secrets.jwt.appSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(secretsFile()).mode & 0o777).toBe(0o600);
+    // never in the config file
+    expect(readFileSync(out(), 'utf8')).not.toContain(secrets.jwt.appSecret);
+    const again = await runInit({ config: out(), out: out(), yes: true }, deps(undefined));
+    expect(again.kind).toBe('written');
+    expect(parse(readFileSync(secretsFile(), 'utf8')).jwt.appSecret).toBe(secrets.jwt.appSecret);
+  });
+
+  it('jwt by flags: JWT_APP_SECRET from the environment becomes the app secret (never a flag)', async () => {
+    const env = { JWT_APP_SECRET: 'given-app-secret-0123456789-abcdefghijkl' };
+    const r = await runInit({ out: out(), yes: true, domain: 'meet.example.com', tls: 'none', auth: 'jwt', jwtAppId: 'portal' }, deps(undefined, { env }));
+    expect(r.kind).toBe('written');
+    expect(parse(readFileSync(secretsFile(), 'utf8')).jwt.appSecret).toBe(env.JWT_APP_SECRET);
+    expect(said.join('\n')).toContain('JWT app secret (from JWT_APP_SECRET)');
+  });
+
+  it('open: the wizard prints the warning line when it is chosen, and the summary lists it', async () => {
+    const p = scripted({ domain: 'meet.example.com', auth: 'open', components: [], tls: 'none', confirm: true });
+    await runInit({ out: out() }, deps(p));
+    expect(p.asked.map((a) => a.name)).not.toContain('guests');
+    expect(said).toContain('warning: auth.mode open: anyone who finds the site can start meetings on your bridges — set auth.mode accounts or jwt (README "Who may start a meeting")');
+    expect(said.join('\n')).toContain('who starts: open — anyone who can reach the site starts meetings on your bridges');
+    expect(said.join('\n')).toMatch(/warnings:\n(.*\n)*  - auth\.mode: open: anyone who finds the site/);
   });
 });
 

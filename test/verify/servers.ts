@@ -76,6 +76,9 @@ async function stop(child: ChildProcess): Promise<void> {
 
 export interface Prosody {
   httpPort: number;
+  /** its config file and data folder (prosodyctl of a test works on them) */
+  configFile: string;
+  dataDir: string;
   log(): string;
   close(): Promise<void>;
 }
@@ -139,7 +142,7 @@ export async function startProsody(bin: string, xmppDomain: string, opts: { secu
     await close();
     throw e;
   }
-  return { httpPort, log, close };
+  return { httpPort, configFile: config, dataDir: join(dir, 'data'), log, close };
 }
 
 // ---------------------------------------------------------------- coturn

@@ -87,7 +87,7 @@ describe.skipIf(!prosodyBin || !turnserver)('jitsi-k8s verify: signalling and TU
   const verify = (proxy: SiteProxy, extra: string[] = []) =>
     cliAsync(['verify', '--config', configPath, '--timeout', '4', '--web-address', `127.0.0.1:${proxy.port}`, '--turn-address', `127.0.0.1:${coturn.port}`, ...extra], { env, timeoutMs: 60_000 });
 
-  it('a proxy that passes WebSockets: every row ok in --json, SASL ANONYMOUS reported, exit 0', { timeout: 60_000 }, async () => {
+  it('a proxy that passes WebSockets: every row ok in --json but the open site\'s warning, SASL ANONYMOUS reported, exit 0', { timeout: 60_000 }, async () => {
     const before = { a: channels['jvb-a']!.accepted, b: channels['jvb-b']!.accepted };
     const r = await verify(proxies.pass, ['--json']);
     expect(r.code, r.stderr).toBe(0);
@@ -97,6 +97,8 @@ describe.skipIf(!prosodyBin || !turnserver)('jitsi-k8s verify: signalling and TU
       ['web', 'ok'],
       ['xmpp-websocket', 'ok'],
       ['bosh', 'ok'],
+      // the config is open (auth.mode default) and meet.jitsi takes anonymous logins: a warning
+      ['auth', 'warn'],
       ['turn', 'ok'],
       ['advertised:jitsi-jvb-0-a', 'ok'],
       ['media:jitsi-jvb-0-a', 'ok'],
@@ -108,6 +110,7 @@ describe.skipIf(!prosodyBin || !turnserver)('jitsi-k8s verify: signalling and TU
     const byId = Object.fromEntries(result.checks.map((c) => [c.id, c]));
     expect(byId['xmpp-websocket']!.message).toMatch(/^stream to meet\.jitsi: features in \d+ ms \(SASL ANONYMOUS\); closed cleanly$/);
     expect(byId.bosh!.message).toMatch(new RegExp(`^POST https://meet\\.test:${proxies.pass.port}/http-bind: session opened in \\d+ ms \\(SASL ANONYMOUS\\)$`));
+    expect(byId.auth!.message).toBe('auth.mode open: meet.jitsi accepts anonymous login — anyone who reaches the site starts meetings on your bridges');
     expect(byId.turn!.message).toMatch(new RegExp(`^127\\.0\\.0\\.1:${coturn.port}/udp: relay 127\\.0\\.0\\.1:\\d+ allocated in \\d+ ms \\(realm turn\\.meet\\.test; .*\\); released$`));
     expect(byId['bridge-channel:jitsi-jvb-1-b']!.message).toMatch(new RegExp(`^wss://meet\\.test:${proxies.pass.port}/colibri-ws/jvb-b/jitsi-k8s-verify-[0-9a-f-]+/[0-9a-f]+ upgraded in \\d+ ms$`));
     // each bridge's own channel server took the upgrade, while its probe conference was live; then it was expired
@@ -126,7 +129,8 @@ describe.skipIf(!prosodyBin || !turnserver)('jitsi-k8s verify: signalling and TU
     expect(r.stderr).toMatch(/^BOSH\s+ok\s+POST /m);
     expect(r.stderr).toMatch(/^jitsi-jvb-0-a bridge channel\s+FAIL\s+wss:\/\/meet\.test:\d+\/colibri-ws\/jvb-a\/\S+ upgrade refused \(HTTP 426\)$/m);
     expect(r.stderr).toMatch(/^hint \(XMPP WebSocket\): the ingress \(or any proxy in front of it\) must pass the WebSocket upgrade/m);
-    expect(r.stderr).toMatch(/^error: verify: 3 of 11 checks failed$/m);
+    expect(r.stderr).toMatch(/^who may start a meeting\s+WARN\s+meet\.jitsi: not checked: upgrade-refused \(HTTP 200\)$/m);
+    expect(r.stderr).toMatch(/^error: verify: 3 of 12 checks failed$/m);
     expect(r.stderr).not.toContain(creds.pwd);
   });
 

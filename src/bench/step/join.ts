@@ -26,8 +26,11 @@ export interface SiteCredentials {
   roomPassword?: string;
 }
 
+/** The local runner's credentials: also one token per participant, by index (minted from a jwt deployment's secrets file); wins over jwt. */
+export type ParticipantCredentials = SiteCredentials & { jwtFor?: string[] };
+
 /** The page a participant opens: the loopback conference's, or the Jitsi room with bot overrides. */
-export function roomUrl(s: Scenario, p: ParticipantPlan, conference: LoopbackConference | undefined, credentials: SiteCredentials = {}): string {
+export function roomUrl(s: Scenario, p: ParticipantPlan, conference: LoopbackConference | undefined, credentials: ParticipantCredentials = {}): string {
   if (conference) {
     const q = new URLSearchParams({
       room: p.room,
@@ -44,7 +47,7 @@ export function roomUrl(s: Scenario, p: ParticipantPlan, conference: LoopbackCon
     });
     return `${conference.url}?${q}`;
   }
-  return jitsiRoomUrl(s.url!, p, s.video, { displayName: `${s.displayName}-${p.index + 1}`, jwt: credentials.jwt });
+  return jitsiRoomUrl(s.url!, p, s.video, { displayName: `${s.displayName}-${p.index + 1}`, jwt: credentials.jwtFor?.[p.index] ?? credentials.jwt });
 }
 
 /** A Jitsi page without its app this long after loading is not a Jitsi Meet site. */
@@ -204,7 +207,7 @@ export async function openParticipant(
   ledger: StepLedger,
   p: ParticipantPlan,
   browser: LaunchedBrowser | undefined,
-  where: { s: Scenario; conference?: LoopbackConference; credentials?: SiteCredentials; onBrowserError?: (why: string) => void; resources: StepResources },
+  where: { s: Scenario; conference?: LoopbackConference; credentials?: ParticipantCredentials; onBrowserError?: (why: string) => void; resources: StepResources },
 ): Promise<void> {
   const a = ledger.opened(p);
   try {
