@@ -44,6 +44,8 @@ export interface PreflightFacts {
   /** the API server did not answer at all: nothing else was read */
   unreachable?: { message: string; hint?: string };
   namespaceExists?: boolean;
+  /** the release namespace's labels when it exists (Pod Security: pod-security.kubernetes.io/enforce) */
+  namespaceLabels?: Record<string, string>;
   nodes?: NodeFact[];
   storageClasses?: StorageClassFact[];
   apiGroups?: string[];
@@ -51,7 +53,7 @@ export interface PreflightFacts {
   systemPods?: PodFact[];
   /** what this config needs the credentials to be allowed, each with the API server's answer */
   permissions?: (Permission & { allowed: boolean })[];
-  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions', { message: string; hint?: string }>>;
+  errors: Partial<Record<'namespace' | 'namespaceLabels' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions', { message: string; hint?: string }>>;
 }
 
 async function accessAllowed(kube: Kube, p: Permission): Promise<boolean> {
@@ -121,6 +123,12 @@ export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<
   await Promise.all([
     read('namespace', async () => {
       facts.namespaceExists = await kube.namespaceExists(config.cluster.namespace);
+    }),
+    read('namespaceLabels', async () => {
+      const res = await kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(config.cluster.namespace)}`);
+      if (res.status === 404) return;
+      if (res.status < 200 || res.status > 299) throw new CommandError(`reading namespace ${config.cluster.namespace}: HTTP ${res.status}`);
+      facts.namespaceLabels = (JSON.parse(res.body) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
     }),
     read('nodes', async () => {
       facts.nodes = (await kube.nodes()).map(nodeFact);

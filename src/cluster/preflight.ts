@@ -9,6 +9,7 @@ import { EXPOSURE } from '../config/exposure.js';
 import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
 import { detectCni } from './cni.js';
 import type { Kube } from './kube.js';
+import { ENFORCE_LABEL, enforcedLevel, podSecurityRefusals } from './pod-security.js';
 import { gatherPreflightFacts, schedulable, type NodeFact, type PreflightFacts } from './preflight-facts.js';
 import { jvbBridgesWanted, permissionText, volumes } from './preflight-needs.js';
 
@@ -114,6 +115,24 @@ export const CHECKS = {
       const ns = config.cluster.namespace;
       if (facts.errors.namespace) return couldNotRead(`namespace ${ns}`, facts.errors.namespace);
       return facts.namespaceExists ? { verdict: 'ok', message: `namespace ${ns} exists` } : { verdict: 'ok', message: `namespace ${ns} does not exist yet; it will be created` };
+    },
+  },
+  podSecurity: {
+    title: 'Pod Security',
+    run: ({ facts, config }) => {
+      const ns = config.cluster.namespace;
+      if (facts.errors.namespaceLabels) return couldNotRead(`the labels of namespace ${ns}`, facts.errors.namespaceLabels);
+      if (!facts.namespaceLabels) return { verdict: 'ok', message: `namespace ${ns} will be created without a Pod Security label (privileged unless the cluster sets a default)` };
+      const level = enforcedLevel(facts.namespaceLabels);
+      const refused = podSecurityRefusals(config, level);
+      if (refused.length === 0) {
+        return { verdict: 'ok', message: `namespace ${ns} enforces "${level}"${level === 'privileged' ? '' : ': every pod of this config is admitted'}` };
+      }
+      return {
+        verdict: 'fail',
+        message: `namespace ${ns} enforces "${level}" (${ENFORCE_LABEL}) and would refuse: ${refused.map((r) => `${r.component} (${r.why})`).join('; ')}`,
+        hint: refused.map((r) => r.fix).join('; '),
+      };
     },
   },
   storage: {

@@ -6,7 +6,7 @@
  */
 import { saveConfig } from '../config/file.js';
 import type { Config, Secrets } from '../config/schema.js';
-import { CommandError } from '../errors.js';
+import { CommandError, UsageError } from '../errors.js';
 import { interruptSignal } from '../interrupt.js';
 import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
 import { defaultClusterActions, refuseToDropClaims, runPlan, type ClusterActions, type Learnt, type StepOutcome, type TaskRunner } from '../cluster/apply.js';
@@ -124,7 +124,9 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     report.preflight(result);
     const failed = result.checks.filter((c) => c.verdict === 'fail');
     if (failed.length > 0) {
-      throw new CommandError(
+      // a namespace that forbids what the config asks for (Pod Security) is the config's to change: exit 2
+      const Failure = failed.some((c) => c.name === 'podSecurity') ? UsageError : CommandError;
+      throw new Failure(
         `preflight failed (${failed.length} check${failed.length > 1 ? 's' : ''}): ${failed.map((c) => c.name).join(', ')} — nothing was changed`,
         failed[0]?.hint,
       );
