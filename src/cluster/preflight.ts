@@ -29,6 +29,8 @@ export interface PreflightResult {
   checks: PreflightCheck[];
   /** no check failed */
   ok: boolean;
+  /** the CNI is known to enforce NetworkPolicies (security.networkPolicies: auto turns them on) */
+  networkPoliciesEnforced: boolean;
 }
 
 export interface PreflightOptions {
@@ -278,7 +280,8 @@ export function evaluatePreflight(facts: PreflightFacts, config: Config, opts: P
       const o = spec.run(ctx);
       return { name, title: spec.title, verdict: o.verdict, message: o.message, ...(o.hint ? { hint: o.hint } : {}) };
     });
-  return { context: facts.context, server: facts.server, checks, ok: checks.every((c) => c.verdict !== 'fail') };
+  const networkPoliciesEnforced = !facts.unreachable && !!facts.systemPods && detectCni(facts.systemPods, facts.nodes)?.networkPolicy === 'enforced';
+  return { context: facts.context, server: facts.server, checks, ok: checks.every((c) => c.verdict !== 'fail'), networkPoliciesEnforced };
 }
 
 export async function runPreflight(kube: Kube, config: Config, opts: PreflightOptions = {}): Promise<PreflightResult> {

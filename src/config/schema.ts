@@ -362,6 +362,22 @@ export const configSchema = described(
       ),
       'TLS for the web site',
     ),
+    security: described(
+      z.prefault(
+        z.strictObject({
+          networkPolicies: described(
+            z._default(z.enum(['auto', 'on', 'off']), 'auto'),
+            'NetworkPolicies in the release namespace (default deny, then only what Jitsi needs); auto: on when preflight finds a CNI that enforces them',
+          ),
+          ingressNamespaces: described(
+            z._default(z.array(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name'))), ['ingress-nginx', 'traefik', 'kube-system']),
+            'namespaces whose pods may reach the web (where the ingress controller runs)',
+          ),
+        }),
+        {},
+      ),
+      'what the install lets in (docs: README "Security")',
+    ),
   }),
   'jitsi-k8s configuration (jitsi-k8s.yaml)',
 );

@@ -104,8 +104,8 @@ describe.skipIf(!cluster)(`pods jitsi-k8s creates in a "restricted" namespace${c
     const keeper = await podsOf('app.kubernetes.io/component=jvb-cost-keeper', 1, 'the keeper');
     const newt = await podsOf('app.kubernetes.io/component=newt', 1, 'Newt');
     // the keeper talks to the API server (its Role: list and patch pods); Newt does not
-    expect(keeper[0].spec.serviceAccountName).toBe('jitsi-jvb-cost-keeper');
-    expect(newt[0].spec.automountServiceAccountToken).toBe(false);
+    expect(keeper[0]!.spec.serviceAccountName).toBe('jitsi-jvb-cost-keeper');
+    expect(newt[0]!.spec.automountServiceAccountToken).toBe(false);
     for (const pod of [...keeper, ...newt]) {
       for (const c of pod.spec.containers) {
         expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
