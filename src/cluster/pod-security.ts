@@ -43,3 +43,20 @@ export function podSecurityRefusals(config: Config, level: PodSecurityLevel): Po
   }
   return out;
 }
+
+/**
+ * The Tailscale operator's proxies (the pods that carry the tailnet to the web and the bridges) run in
+ * the operator's namespace with a privileged init container (sysctl ip_forward) and NET_ADMIN
+ * (kernel networking; tailscale/tailscale cmd/k8s-operator/deploy/manifests/proxy.yaml): only
+ * "privileged" admits them. They are the operator's pods, not jitsi-k8s's.
+ */
+export function tailscaleProxyRefusals(namespace: string, level: PodSecurityLevel): PodSecurityRefusal[] {
+  if (level === 'privileged') return [];
+  return [
+    {
+      component: `the Tailscale operator's proxies (namespace ${namespace})`,
+      why: `they run a privileged init container and add NET_ADMIN, which "${level}" forbids`,
+      fix: `label namespace ${namespace} ${ENFORCE_LABEL}=privileged (the proxies need it), or choose another exposure mode`,
+    },
+  ];
+}

@@ -9,6 +9,9 @@ import { CommandError, InterruptedError } from '../errors.js';
 import type { Kube, V1Node, V1Pod, V1StorageClass } from './kube.js';
 import { requiredPermissions, type Permission } from './preflight-needs.js';
 
+/** Where the Tailscale operator (and its proxies) run: render/index.ts TAILSCALE_CHART.namespace. */
+const TAILSCALE_NAMESPACE = 'tailscale';
+
 export interface NodeFact {
   name: string;
   cpuMilli: number;
@@ -46,6 +49,8 @@ export interface PreflightFacts {
   namespaceExists?: boolean;
   /** the release namespace's labels when it exists (Pod Security: pod-security.kubernetes.io/enforce) */
   namespaceLabels?: Record<string, string>;
+  /** tailscale mode: the labels of the operator's namespace when it exists (its proxies need privileged) */
+  tailscaleNamespaceLabels?: Record<string, string>;
   nodes?: NodeFact[];
   storageClasses?: StorageClassFact[];
   apiGroups?: string[];
@@ -125,10 +130,14 @@ export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<
       facts.namespaceExists = await kube.namespaceExists(config.cluster.namespace);
     }),
     read('namespaceLabels', async () => {
-      const res = await kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(config.cluster.namespace)}`);
-      if (res.status === 404) return;
-      if (res.status < 200 || res.status > 299) throw new CommandError(`reading namespace ${config.cluster.namespace}: HTTP ${res.status}`);
-      facts.namespaceLabels = (JSON.parse(res.body) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
+      const labelsOf = async (ns: string) => {
+        const res = await kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}`);
+        if (res.status === 404) return undefined;
+        if (res.status < 200 || res.status > 299) throw new CommandError(`reading namespace ${ns}: HTTP ${res.status}`);
+        return (JSON.parse(res.body) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
+      };
+      facts.namespaceLabels = await labelsOf(config.cluster.namespace);
+      if (config.exposure.mode === 'tailscale') facts.tailscaleNamespaceLabels = await labelsOf(TAILSCALE_NAMESPACE);
     }),
     read('nodes', async () => {
       facts.nodes = (await kube.nodes()).map(nodeFact);

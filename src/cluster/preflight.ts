@@ -9,7 +9,7 @@ import { EXPOSURE } from '../config/exposure.js';
 import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
 import { detectCni } from './cni.js';
 import type { Kube } from './kube.js';
-import { ENFORCE_LABEL, enforcedLevel, podSecurityRefusals } from './pod-security.js';
+import { ENFORCE_LABEL, enforcedLevel, podSecurityRefusals, tailscaleProxyRefusals, type PodSecurityRefusal } from './pod-security.js';
 import { gatherPreflightFacts, schedulable, type NodeFact, type PreflightFacts } from './preflight-facts.js';
 import { jvbBridgesWanted, permissionText, volumes } from './preflight-needs.js';
 
@@ -124,16 +124,20 @@ export const CHECKS = {
     run: ({ facts, config }) => {
       const ns = config.cluster.namespace;
       if (facts.errors.namespaceLabels) return couldNotRead(`the labels of namespace ${ns}`, facts.errors.namespaceLabels);
-      if (!facts.namespaceLabels) return { verdict: 'ok', message: `namespace ${ns} will be created without a Pod Security label (privileged unless the cluster sets a default)` };
+      const tsLevel = facts.tailscaleNamespaceLabels ? enforcedLevel(facts.tailscaleNamespaceLabels) : 'privileged';
+      const tailscale = tailscaleProxyRefusals('tailscale', tsLevel);
+      if (!facts.namespaceLabels && tailscale.length === 0) return { verdict: 'ok', message: `namespace ${ns} will be created without a Pod Security label (privileged unless the cluster sets a default)` };
       const level = enforcedLevel(facts.namespaceLabels);
-      const refused = podSecurityRefusals(config, level);
-      if (refused.length === 0) {
+      const own = podSecurityRefusals(config, level);
+      if (own.length === 0 && tailscale.length === 0) {
         return { verdict: 'ok', message: `namespace ${ns} enforces "${level}"${level === 'privileged' ? '' : ': every pod of this config is admitted'}` };
       }
+      const refusing = (where: string, lvl: string, r: PodSecurityRefusal[]) =>
+        r.length ? [`namespace ${where} enforces "${lvl}" (${ENFORCE_LABEL}) and would refuse: ${r.map((x) => `${x.component} (${x.why})`).join('; ')}`] : [];
       return {
         verdict: 'fail',
-        message: `namespace ${ns} enforces "${level}" (${ENFORCE_LABEL}) and would refuse: ${refused.map((r) => `${r.component} (${r.why})`).join('; ')}`,
-        hint: refused.map((r) => r.fix).join('; '),
+        message: [...refusing(ns, level, own), ...refusing('tailscale', tsLevel, tailscale)].join('; '),
+        hint: [...own, ...tailscale].map((r) => r.fix).join('; '),
       };
     },
   },

@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openKube } from '../../src/cluster/kube.js';
 import { podSecurityRefusals, type PodSecurityLevel } from '../../src/cluster/pod-security.js';
+import { runPreflight } from '../../src/cluster/preflight.js';
 import { renderRelease } from '../../src/render/index.js';
 import { chartValues, template, WITH_STORAGE, type Any } from '../support/chart.js';
 import { cliAsync } from '../support/cli.js';
@@ -95,6 +97,27 @@ describe.skipIf(!cluster)(`Pod Security: preflight's table against the real admi
       }
     });
   }
+
+  it("tailscale mode: a baseline label on the operator's namespace refuses its proxies (privileged init container, NET_ADMIN); preflight says so", async () => {
+    kubectl(['create', 'namespace', 'tailscale']);
+    try {
+      kubectl(['label', 'namespace', 'tailscale', 'pod-security.kubernetes.io/enforce=baseline']);
+      const cfg = config({ exposure: { mode: 'tailscale', publicIP: undefined, tailscale: { installOperator: false } }, cluster: { namespace: nsOf('restricted') } });
+      const r = await runPreflight(openKube({ kubeconfig: cluster!.kubeconfig }), cfg);
+      const check = r.checks.find((c) => c.name === 'podSecurity')!;
+      expect(check.verdict).toBe('fail');
+      expect(check.message).toBe(
+        'namespace tailscale enforces "baseline" (pod-security.kubernetes.io/enforce) and would refuse: the Tailscale operator\'s proxies (namespace tailscale) (they run a privileged init container and add NET_ADMIN, which "baseline" forbids)',
+      );
+      expect(check.hint).toContain('label namespace tailscale pod-security.kubernetes.io/enforce=privileged');
+      // the release namespace itself (restricted) admits every pod of the config
+      kubectl(['label', 'namespace', 'tailscale', 'pod-security.kubernetes.io/enforce=privileged', '--overwrite']);
+      const ok = (await runPreflight(openKube({ kubeconfig: cluster!.kubeconfig }), cfg)).checks.find((c) => c.name === 'podSecurity')!;
+      expect(ok).toMatchObject({ verdict: 'ok', message: `namespace ${nsOf('restricted')} enforces "restricted": every pod of this config is admitted` });
+    } finally {
+      kubectl(['delete', 'namespace', 'tailscale', '--wait=true']);
+    }
+  });
 
   it('apply of a hostPort config into a "baseline" namespace: preflight names the bridges and the fix, exit 2, nothing installed', async () => {
     kubectl(['create', 'namespace', target]);
