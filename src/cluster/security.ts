@@ -210,6 +210,20 @@ export function judgeSecurity(facts: SecurityFacts, config: Config): SecurityRep
     mark: media !== undefined && !media.includes('anywhere') ? 'fail' : 'ok',
     ...(media !== undefined && !media.includes('anywhere') ? { fix: 'clients send media from anywhere: let UDP to the bridges in from every source' } : {}),
   });
+  const channel = whoReaches(facts.policies, release, chartPods(release, 'jvb'), 9090, 'TCP');
+  rows.push({
+    id: 'jvb-channel',
+    what: 'bridge channel (colibri WebSocket), 9090/TCP',
+    openTo: channel === undefined ? 'any pod in the cluster (no policy)' : channel.length ? channel.join(', ') : 'nobody',
+    mark: channel === undefined ? 'warn' : channel.length === 0 ? 'fail' : channel.includes('anywhere') ? 'warn' : 'ok',
+    ...(channel === undefined
+      ? { fix: policiesFix }
+      : channel.length === 0
+        ? { fix: 'browsers open the bridge channel through the site: let the web pods reach the bridges on 9090' }
+        : channel.includes('anywhere')
+          ? { fix: 'only the web (which proxies /colibri-ws/) needs the bridges on 9090' }
+          : {}),
+  });
   const web = whoReaches(facts.policies, release, chartPods(release, 'web'), 8000, 'TCP');
   rows.push({
     id: 'web',

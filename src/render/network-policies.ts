@@ -4,7 +4,8 @@
  * - web (port 8000) from the ingress controller's namespaces when the chart's Ingress serves it, from
  *   the Tailscale operator's proxies (tailscale), from Newt (pangolin), from anywhere when nothing
  *   in the cluster fronts it (tls.mode none: the operator's own proxy);
- * - the bridges' media ports (UDP) from anywhere; their private HTTP port 8080 (REST, /colibri/stats,
+ * - the bridges' media ports (UDP) from anywhere; their colibri WebSocket (9090, the bridge channel)
+ *   from the web, which proxies /colibri-ws/; their private HTTP port 8080 (REST, /colibri/stats,
  *   drain, /metrics) from jicofo, prosody, the deletion-cost keeper, the monitoring namespace, and the
  *   API server's pod proxy (status, verify, bench, drain): the addresses of the API server's hosts,
  *   which helm looks up at install (templates/manifests/netpol-api-server.yaml);
@@ -23,6 +24,8 @@ import { stringify } from 'yaml';
 /** JVB's private HTTP port (REST API, /colibri/stats, /metrics), the port the API server's pod proxy reaches. */
 export const JVB_PRIVATE_PORT = 8080;
 const WEB_PORT = 8000;
+/** JVB's public HTTP port: the colibri WebSocket (bridge channel) the web's nginx proxies /colibri-ws/<server-id>/ to (docker-jitsi-meet web) */
+const JVB_COLIBRI_WS_PORT = 9090;
 const PROSODY_PORTS = [5222, 5269, 5280, 5281, 5347];
 const JICOFO_PORT = 8888;
 /** the chart's Prometheus exporter sidecars (jvb.metrics, jicofo.metrics) */
@@ -141,6 +144,8 @@ export function networkPolicies(config: Config, cniEnforces?: boolean): Manifest
       [
         // media from anywhere (clients, TURN, the other bridges' relays)
         { ports: media },
+        // the bridge channel: browsers reach it through the site, whose nginx proxies it
+        { from: [{ podSelector: { matchLabels: chartPods(config, 'web') } }], ports: tcp(JVB_COLIBRI_WS_PORT) },
         {
           from: [
             { podSelector: { matchLabels: chartPods(config, 'jicofo') } },
@@ -153,7 +158,7 @@ export function networkPolicies(config: Config, cniEnforces?: boolean): Manifest
         },
         ...fromMonitoring(JVB_PRIVATE_PORT, EXPORTER_PORT),
       ],
-      'the bridges: media from anywhere; their REST API (with drain and shutdown) only from jicofo, prosody, the keeper and monitoring',
+      'the bridges: media from anywhere; the bridge channel from the web; their REST API (with drain and shutdown) only from jicofo, prosody, the keeper and monitoring',
     ),
     apiServerPolicy(config),
     policy(

@@ -80,6 +80,7 @@ describe.skipIf(!cluster)(`jitsi-k8s verify --security against a real API server
     expect(rest.mark).toBe('ok');
     expect(rest.openTo).toContain('jicofo, prosody, jvb-cost-keeper, namespace kube-system (k8s-app=konnectivity-agent)');
     expect(rest.openTo).toMatch(/10\.245\.\d+\.1\/32/);
+    expect(rows['jvb-channel']).toMatchObject({ mark: 'ok', openTo: 'web' });
     expect(rows['private:prosody:5222']).toMatchObject({ mark: 'ok', openTo: "the release's pods" });
     expect(rows['private:jicofo:8888']).toMatchObject({ mark: 'ok', openTo: 'nobody' });
     // the human table: one line per row, marks first
