@@ -11,7 +11,7 @@
  *   which helm looks up at install (templates/manifests/netpol-api-server.yaml);
  * - prosody's XMPP, component and BOSH ports from the release's own pods;
  * - coturn's TURN ports from where clients come in this exposure mode, its relay ports from the bridges;
- * - jicofo's REST/metrics only from the monitoring namespace; nothing else is let in (kubelet probes
+ * - jicofo's REST port from the web (it proxies /conference-request/v1) and monitoring; nothing else is let in (kubelet probes
  *   come from the pod's own node, which NetworkPolicies always allow).
  * Egress is not restricted. Pure, from templates/.
  */
@@ -171,7 +171,14 @@ export function networkPolicies(config: Config, cniEnforces?: boolean): Manifest
       ],
       "XMPP, components and BOSH: only the release's own components (web proxies BOSH)",
     ),
-    policy(config, 'jicofo', chartPods(config, 'jicofo'), fromMonitoring(JICOFO_PORT, EXPORTER_PORT), "jicofo's REST API: only monitoring"),
+    policy(
+      config,
+      'jicofo',
+      chartPods(config, 'jicofo'),
+      // the site's /conference-request/v1 is jicofo's, proxied by the web's nginx (jitsi's nginx configs)
+      [{ from: [{ podSelector: { matchLabels: chartPods(config, 'web') } }], ports: tcp(JICOFO_PORT) }, ...fromMonitoring(JICOFO_PORT, EXPORTER_PORT)],
+      "jicofo's REST API: the web (which proxies /conference-request/) and monitoring",
+    ),
   ];
   if (config.exposure.turn.enabled) {
     out.push(

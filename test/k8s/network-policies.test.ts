@@ -130,6 +130,8 @@ describe.skipIf(!cluster)(`NetworkPolicies stored by a real API server${cluster 
       ['monitoring → bridge metrics', pod('monitoring', { app: 'prometheus' }), dst('jvb'), 9888, 'TCP', true],
       ['monitoring → jicofo REST/metrics', pod('monitoring', { app: 'prometheus' }), dst('jicofo'), 8888, 'TCP', true],
       ['default namespace pod → jicofo REST', pod('default', { app: 'x' }), dst('jicofo'), 8888, 'TCP', false],
+      ['web → jicofo conference-request (proxied by the site)', pod(ns, chart('jitsi', 'web')), dst('jicofo'), 8888, 'TCP', true],
+      ['bridge → jicofo REST', pod(ns, chart('jitsi', 'jvb')), dst('jicofo'), 8888, 'TCP', false],
       ['ingress controller → web', pod('ingress-nginx', { 'app.kubernetes.io/name': 'ingress-nginx' }), dst('web'), 8000, 'TCP', true],
       ['default namespace pod → web', pod('default', { app: 'x' }), dst('web'), 8000, 'TCP', false],
       ['internet → web (behind the Ingress)', INTERNET, dst('web'), 8000, 'TCP', false],

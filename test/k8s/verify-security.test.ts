@@ -82,7 +82,7 @@ describe.skipIf(!cluster)(`jitsi-k8s verify --security against a real API server
     expect(rest.openTo).toMatch(/10\.245\.\d+\.1\/32/);
     expect(rows['jvb-channel']).toMatchObject({ mark: 'ok', openTo: 'web' });
     expect(rows['private:prosody:5222']).toMatchObject({ mark: 'ok', openTo: "the release's pods" });
-    expect(rows['private:jicofo:8888']).toMatchObject({ mark: 'ok', openTo: 'nobody' });
+    expect(rows['private:jicofo:8888']).toMatchObject({ mark: 'ok', openTo: 'web' });
     // the human table: one line per row, marks first
     const human = await cliAsync(['verify', '--security', '--config', lockedFile], { env: env() });
     expect(human.code).toBe(0);
