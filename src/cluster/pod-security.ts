@@ -38,7 +38,7 @@ export function podSecurityRefusals(config: Config, level: PodSecurityLevel): Po
     out.push({
       component: 'jvb',
       why: `the bridges listen on hostPort ${config.exposure.udpPort}/udp, which "${level}" forbids`,
-      fix: `choose an exposure mode behind a Service (exposure.mode: loadBalancer or nodePort), or label the namespace ${ENFORCE_LABEL}=privileged`,
+      fix: `choose an exposure mode behind a Service (exposure.mode: loadBalancer or nodePort), or let the namespace run it: kubectl label namespace ${config.cluster.namespace} ${ENFORCE_LABEL}=privileged --overwrite`,
     });
   }
   return out;
@@ -56,7 +56,7 @@ export function tailscaleProxyRefusals(namespace: string, level: PodSecurityLeve
     {
       component: `the Tailscale operator's proxies (namespace ${namespace})`,
       why: `they run a privileged init container and add NET_ADMIN, which "${level}" forbids`,
-      fix: `label namespace ${namespace} ${ENFORCE_LABEL}=privileged (the proxies need it), or choose another exposure mode`,
+      fix: `kubectl label namespace ${namespace} ${ENFORCE_LABEL}=privileged --overwrite (the proxies need it), or choose another exposure mode`,
     },
   ];
 }
