@@ -9,6 +9,9 @@ import { CommandError, InterruptedError } from '../errors.js';
 import type { Kube, V1Node, V1Pod, V1StorageClass } from './kube.js';
 import { requiredPermissions, type Permission } from './preflight-needs.js';
 
+/** Where the Tailscale operator (and its proxies) run: render/index.ts TAILSCALE_CHART.namespace. */
+const TAILSCALE_NAMESPACE = 'tailscale';
+
 export interface NodeFact {
   name: string;
   cpuMilli: number;
@@ -44,6 +47,10 @@ export interface PreflightFacts {
   /** the API server did not answer at all: nothing else was read */
   unreachable?: { message: string; hint?: string };
   namespaceExists?: boolean;
+  /** the release namespace's labels when it exists (Pod Security: pod-security.kubernetes.io/enforce) */
+  namespaceLabels?: Record<string, string>;
+  /** tailscale mode: the labels of the operator's namespace when it exists (its proxies need privileged) */
+  tailscaleNamespaceLabels?: Record<string, string>;
   nodes?: NodeFact[];
   storageClasses?: StorageClassFact[];
   apiGroups?: string[];
@@ -53,7 +60,9 @@ export interface PreflightFacts {
   prometheuses?: PrometheusFact[];
   /** what this config needs the credentials to be allowed, each with the API server's answer */
   permissions?: (Permission & { allowed: boolean })[];
-  errors: Partial<Record<'namespace' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions' | 'prometheuses', { message: string; hint?: string }>>;
+  errors: Partial<
+    Record<'namespace' | 'namespaceLabels' | 'nodes' | 'storageClasses' | 'apiGroups' | 'systemPods' | 'permissions' | 'prometheuses', { message: string; hint?: string }>
+  >;
 }
 
 /** A label selector as the Prometheus operator has it; absent = selects nothing, {} = selects everything. */
@@ -153,6 +162,16 @@ export async function gatherPreflightFacts(kube: Kube, config: Config): Promise<
   await Promise.all([
     read('namespace', async () => {
       facts.namespaceExists = await kube.namespaceExists(config.cluster.namespace);
+    }),
+    read('namespaceLabels', async () => {
+      const labelsOf = async (ns: string) => {
+        const res = await kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(ns)}`);
+        if (res.status === 404) return undefined;
+        if (res.status < 200 || res.status > 299) throw new CommandError(`reading namespace ${ns}: HTTP ${res.status}`);
+        return (JSON.parse(res.body) as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
+      };
+      facts.namespaceLabels = await labelsOf(config.cluster.namespace);
+      if (config.exposure.mode === 'tailscale') facts.tailscaleNamespaceLabels = await labelsOf(TAILSCALE_NAMESPACE);
     }),
     read('nodes', async () => {
       facts.nodes = (await kube.nodes()).map(nodeFact);

@@ -9,6 +9,7 @@ import { EXPOSURE } from '../config/exposure.js';
 import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
 import { detectCni } from './cni.js';
 import type { Kube } from './kube.js';
+import { ENFORCE_LABEL, enforcedLevel, podSecurityRefusals, tailscaleProxyRefusals, type PodSecurityRefusal } from './pod-security.js';
 import { gatherPreflightFacts, schedulable, type NodeFact, type PreflightFacts } from './preflight-facts.js';
 import { autoscalerCheck, monitoringCheck } from './preflight-monitoring.js';
 import { jvbBridgesWanted, permissionText, volumes } from './preflight-needs.js';
@@ -29,6 +30,8 @@ export interface PreflightResult {
   checks: PreflightCheck[];
   /** no check failed */
   ok: boolean;
+  /** the CNI is known to enforce NetworkPolicies (security.networkPolicies: auto turns them on) */
+  networkPoliciesEnforced: boolean;
 }
 
 export interface PreflightOptions {
@@ -115,6 +118,28 @@ export const CHECKS = {
       const ns = config.cluster.namespace;
       if (facts.errors.namespace) return couldNotRead(`namespace ${ns}`, facts.errors.namespace);
       return facts.namespaceExists ? { verdict: 'ok', message: `namespace ${ns} exists` } : { verdict: 'ok', message: `namespace ${ns} does not exist yet; it will be created` };
+    },
+  },
+  podSecurity: {
+    title: 'Pod Security',
+    run: ({ facts, config }) => {
+      const ns = config.cluster.namespace;
+      if (facts.errors.namespaceLabels) return couldNotRead(`the labels of namespace ${ns}`, facts.errors.namespaceLabels);
+      const tsLevel = facts.tailscaleNamespaceLabels ? enforcedLevel(facts.tailscaleNamespaceLabels) : 'privileged';
+      const tailscale = tailscaleProxyRefusals('tailscale', tsLevel);
+      if (!facts.namespaceLabels && tailscale.length === 0) return { verdict: 'ok', message: `namespace ${ns} will be created without a Pod Security label (privileged unless the cluster sets a default)` };
+      const level = enforcedLevel(facts.namespaceLabels);
+      const own = podSecurityRefusals(config, level);
+      if (own.length === 0 && tailscale.length === 0) {
+        return { verdict: 'ok', message: `namespace ${ns} enforces "${level}"${level === 'privileged' ? '' : ': every pod of this config is admitted'}` };
+      }
+      const refusing = (where: string, lvl: string, r: PodSecurityRefusal[]) =>
+        r.length ? [`namespace ${where} enforces "${lvl}" (${ENFORCE_LABEL}) and would refuse: ${r.map((x) => `${x.component} (${x.why})`).join('; ')}`] : [];
+      return {
+        verdict: 'fail',
+        message: [...refusing(ns, level, own), ...refusing('tailscale', tsLevel, tailscale)].join('; '),
+        hint: [...own, ...tailscale].map((r) => r.fix).join('; '),
+      };
     },
   },
   storage: {
@@ -269,7 +294,8 @@ export function evaluatePreflight(facts: PreflightFacts, config: Config, opts: P
       const o = spec.run(ctx);
       return { name, title: spec.title, verdict: o.verdict, message: o.message, ...(o.hint ? { hint: o.hint } : {}) };
     });
-  return { context: facts.context, server: facts.server, checks, ok: checks.every((c) => c.verdict !== 'fail') };
+  const networkPoliciesEnforced = !facts.unreachable && !!facts.systemPods && detectCni(facts.systemPods, facts.nodes)?.networkPolicy === 'enforced';
+  return { context: facts.context, server: facts.server, checks, ok: checks.every((c) => c.verdict !== 'fail'), networkPoliciesEnforced };
 }
 
 export async function runPreflight(kube: Kube, config: Config, opts: PreflightOptions = {}): Promise<PreflightResult> {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { CommandError, UsageError } from '../errors.js';
+import type { SecurityReport } from '../cluster/security.js';
 import type { VerifyResult } from '../cluster/verify.js';
 import { openTarget, targetFields, targetOptions } from './target.js';
 
@@ -14,6 +15,7 @@ async function optionsSchema() {
   return z.object({
     ...targetFields(z),
     json: z.optional(z.boolean()),
+    security: z.optional(z.boolean()),
     webAddress: z.optional(z.string().check(z.minLength(1))),
     turnAddress: z.optional(z.string().check(z.minLength(1))),
     xmppDomain: z.optional(z.string().check(z.regex(/^[a-z0-9.-]+$/i, '--xmpp-domain: a domain name'))),
@@ -43,6 +45,15 @@ export function formatVerify(result: VerifyResult, formatTable: (h: string[], ro
   return [formatTable(['check', 'verdict', 'result'], rows), '', ...hints, ...(hints.length ? [''] : []), verdict].join('\n');
 }
 
+/** `verify --security`: the table of what is exposed to whom, then each fix (the JSON rendering is the report itself). */
+export function formatSecurity(report: SecurityReport, formatTable: (h: string[], rows: string[][]) => string): string {
+  const mark = { ok: '✓', warn: '‼', fail: '×' } as const;
+  const rows = report.rows.map((r) => [mark[r.mark], r.what, r.openTo]);
+  const fixes = report.rows.filter((r) => r.fix).map((r) => `${mark[r.mark]} ${r.what}\n    fix: ${r.fix}`);
+  const verdict = `${report.counts.ok} ✓, ${report.counts.warn} ‼, ${report.counts.fail} ×`;
+  return [formatTable(['', 'exposed', 'open to'], rows), '', ...fixes, ...(fixes.length ? [''] : []), verdict].join('\n');
+}
+
 /** coturn's shared secret from the secrets file beside the config; undefined when there is none. */
 async function readTurnSecret(configPath: string): Promise<string | undefined> {
   const { loadSecrets, secretsPathFor } = await import('../config/file.js');
@@ -56,6 +67,7 @@ export function defineVerify(program: Command): void {
       .description('prove the installation works: pods, HTTPS, signalling (XMPP WebSocket, BOSH, bridge channel), who may start a meeting (anonymous login refused, guests), TURN, advertised address, UDP media'),
   )
     .option('--json', 'print the result as JSON')
+    .option('--security', 'instead of the probes: what the installation exposes to whom, read from the cluster (Services, Ingresses, NetworkPolicies, Pod Security), each with ✓/‼/× and the fix')
     .option('--web-address <ip[:port]>', 'connect the site checks to this address (and port) instead of resolving the domain (before DNS points at it)')
     .option('--turn-address <ip[:port]>', `connect the TURN check to this address instead of resolving the TURN host (default port ${TURN_PORT})`)
     .option('--xmpp-domain <domain>', 'XMPP domain of the stream (default: config.hosts.domain from the site\'s config.js, else meet.jitsi)')
@@ -82,7 +94,11 @@ Checks, from this machine:
                      The endpoint is always expired afterwards.
   <jvb> bridge channel  the colibri WebSocket the bridge gives that endpoint, opened through
                      the site (/colibri-ws/<server-id>/…): the upgrade must pass to every bridge
-Exit status 1 when any check fails.`,
+--security reads instead (nothing is probed): the namespace's Pod Security level, its NetworkPolicies
+and the CNI, every Service, hostPort and Ingress of the release and whom they open it to, who may
+reach the web, the bridges' media and the private ports (bridge REST API, prosody, jicofo) by the
+policies; ✓ as intended, ‼ open wider than needed, × a private port open to everyone.
+Exit status 1 when any check fails (with --security: when any row is ×).`,
     )
     .action(async (raw: unknown) => {
       const parsed = (await optionsSchema()).safeParse(raw);
@@ -94,6 +110,20 @@ Exit status 1 when any check fails.`,
       const holdIdleMs = opts.long === undefined ? 0 : (opts.long === true ? LONG_HOLD_SECONDS : opts.long) * 1000;
       const target = await openTarget(opts);
       const { config, namespace, context, release } = target;
+      if (opts.security) {
+        const [{ judgeSecurity, readSecurityFacts }, { openKube }, { log }, { formatTable }] = await Promise.all([
+          import('../cluster/security.js'),
+          import('../cluster/kube.js'),
+          import('../ui/log.js'),
+          import('../ui/table.js'),
+        ]);
+        const report = judgeSecurity(await readSecurityFacts(openKube({ context, namespace }), namespace, release), config);
+        if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        else log().line(formatSecurity(report, formatTable));
+        const worst = report.rows.find((r) => r.mark === 'fail');
+        if (worst) throw new CommandError(`verify --security: ${report.counts.fail} exposure(s) marked ×`, worst.fix ?? 'see the table above');
+        return;
+      }
       const turnSecret = config.exposure.turn.enabled ? await readTurnSecret(opts.config) : undefined;
       const [{ runVerify, verifyDepsFromKube }, { openKube }, { interruptSignal, throwIfInterrupted }, { log }, { formatTable }] = await Promise.all([
         import('../cluster/verify.js'),

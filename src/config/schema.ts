@@ -159,6 +159,10 @@ const monitoring = described(
         z.optional(z.url('a URL such as http://prometheus-operated.monitoring.svc:9090')),
         'the Prometheus server KEDA queries (autoscale metric stress/participants with engine keda), e.g. http://prometheus-operated.monitoring.svc:9090',
       ),
+      namespace: described(
+        z.optional(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name'))),
+        "the namespace the cluster's Prometheus runs in: its scrapes of the bridges, jicofo and prosody pass the NetworkPolicies; absent = the namespace in prometheusURL, else monitoring",
+      ),
       dashboards: described(
         z._default(z.boolean(), true),
         'Grafana dashboards (the chart\'s and jitsi-k8s\'s capacity dashboard) as ConfigMaps labelled grafana_dashboard: "1" for the Grafana sidecar',
@@ -485,6 +489,26 @@ export const configSchema = described(
       'TLS for the web site',
     ),
     auth,
+    security: described(
+      z.prefault(
+        z.strictObject({
+          networkPolicies: described(
+            z._default(z.enum(['auto', 'on', 'off']), 'auto'),
+            'NetworkPolicies in the release namespace (default deny, then only what Jitsi needs); auto: on when preflight finds a CNI that enforces them',
+          ),
+          ingressNamespaces: described(
+            z._default(z.array(z.string().check(z.regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name'))), [
+              'ingress-nginx',
+              'traefik',
+              'kube-system',
+            ]),
+            'namespaces whose pods may reach the web (where the ingress controller runs)',
+          ),
+        }),
+        {},
+      ),
+      'what the install lets in (docs: README "Security")',
+    ),
   }),
   'jitsi-k8s configuration (jitsi-k8s.yaml)',
 );

@@ -6,9 +6,9 @@
  */
 import { saveConfig } from '../config/file.js';
 import type { Config, Secrets } from '../config/schema.js';
-import { CommandError } from '../errors.js';
+import { CommandError, UsageError } from '../errors.js';
 import { interruptSignal } from '../interrupt.js';
-import { dependencyRefs, renderRelease, type Release } from '../render/index.js';
+import { dependencyRefs, renderRelease, type Release, type RenderFacts } from '../render/index.js';
 import { defaultClusterActions, refuseToDropClaims, runPlan, type ClusterActions, type Learnt, type StepOutcome, type TaskRunner } from '../cluster/apply.js';
 import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from '../cluster/helm.js';
 import { formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from '../cluster/plan.js';
@@ -105,7 +105,8 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     helm = { bin: helmBinary(), version: 'unknown', major: 3, minor: 8 };
   }
   const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
-  const plan = planApply(release, opts, learnFrom(config, release));
+  let plan = planApply(release, opts, learnFrom(config, release));
+  let renderFacts: RenderFacts = {};
   if (input.dryRun) {
     return {
       release: release.release,
@@ -124,10 +125,19 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     report.preflight(result);
     const failed = result.checks.filter((c) => c.verdict === 'fail');
     if (failed.length > 0) {
-      throw new CommandError(
+      // a namespace that forbids what the config asks for (Pod Security) is the config's to change: exit 2
+      const Failure = failed.some((c) => c.name === 'podSecurity') ? UsageError : CommandError;
+      throw new Failure(
         `preflight failed (${failed.length} check${failed.length > 1 ? 's' : ''}): ${failed.map((c) => c.name).join(', ')} — nothing was changed`,
         failed[0]?.hint,
       );
+    }
+    if (config.security.networkPolicies === 'auto') {
+      // auto: the policies go in when the CNI enforces them (preflight's CNI check read the cluster)
+      renderFacts = { cniEnforcesPolicies: result.networkPoliciesEnforced };
+      report.info(`security.networkPolicies auto: ${result.networkPoliciesEnforced ? 'on (the CNI enforces them)' : 'off (no CNI known to enforce them)'}`);
+      release = renderRelease(config, input.secrets, renderFacts);
+      plan = planApply(release, opts, learnFrom(config, release));
     }
   }
   if (!input.skipPreflight) {
@@ -160,7 +170,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       onAddress: (l) => {
         learnt = l;
         config = withLearnt(config, l);
-        release = renderRelease(config, input.secrets);
+        release = renderRelease(config, input.secrets, renderFacts);
         return mainReleaseStep(release, opts);
       },
     },

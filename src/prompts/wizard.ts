@@ -201,6 +201,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
         enabled: true,
         labels: fileMon?.labels ?? firstProm?.labels,
         prometheusURL: fileMon?.prometheusURL ?? (firstProm ? `http://prometheus-operated.${firstProm.namespace}.svc:9090` : undefined),
+        namespace: fileMon?.namespace ?? firstProm?.namespace,
       }
     : fileMon || f.monitoring?.enabled === false
       ? { ...fileMon, enabled: false }

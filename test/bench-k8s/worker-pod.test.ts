@@ -8,7 +8,7 @@
  * joins is the loopback conference, started inside the same namespace. Needs root (ip netns).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -113,10 +113,18 @@ describe('the worker as a pod runs it', () => {
     const chrome = join(home, '.cache', 'puppeteer', 'chrome', 'linux-143.0.7499.169', 'chrome-linux64', 'chrome');
     mkdirSync(dirname(chrome), { recursive: true });
     symlinkSync(chromiumBin(), chrome);
+    // the root filesystem is read-only: the one writable place is the emptyDir the Job mounts (here a temp dir)
+    expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
+    const tmpMount = container.volumeMounts.find((m: Any) => pod.volumes.find((v: Any) => v.name === m.name)?.emptyDir && m.mountPath !== '/dev/shm');
+    const tmpDir = join(work, 'tmp');
+    mkdirSync(tmpDir);
+    const inPod = (v: string) => (v.startsWith(tmpMount.mountPath) ? tmpDir + v.slice(tmpMount.mountPath.length) : v.startsWith('/home/pptruser') ? home + v.slice('/home/pptruser'.length) : v);
     // the container's environment: the Job's, with the values Kubernetes fills in, and the image's HOME and PATH
     const env: Record<string, string> = { HOME: home, PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`, JOB_COMPLETION_INDEX: '0' };
     for (const e of container.env as Any[])
-      env[e.name] = e.value ?? (e.valueFrom.fieldRef.fieldPath === 'spec.nodeName' ? 'node-a' : 'jk8s-bench-pod1-s0-0-abcde');
+      env[e.name] = e.value !== undefined ? inPod(e.value) : e.valueFrom.fieldRef.fieldPath === 'spec.nodeName' ? 'node-a' : 'jk8s-bench-pod1-s0-0-abcde';
+    // the image's home is not where the worker writes: Chrome's profile and the unpacked program land in the emptyDir
+    expect(env.HOME).toBe(tmpDir);
     const argv = [...container.command, ...container.args].map((a: string) =>
       a.replace('$(JOB_COMPLETION_INDEX)', env.JOB_COMPLETION_INDEX!).replace(WORKER_MOUNT, mountDir),
     );
@@ -129,6 +137,9 @@ describe('the worker as a pod runs it', () => {
     });
     expect(r.stderr).toContain(`browser: ${chrome}`);
     expect(r.exitCode, r.stderr).toBe(0);
+    // nothing was written into the image's home (read-only in the pod)
+    expect(readdirSync(home).sort()).toEqual(['.cache']);
+    expect(readdirSync(tmpDir).some((f) => f.startsWith('jitsi-k8s-worker-'))).toBe(true);
     const records = r.stdout
       .split('\n')
       .filter(Boolean)

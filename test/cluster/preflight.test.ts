@@ -38,7 +38,7 @@ afterAll(() => api?.close());
 describe('runPreflight on the look-alike API server', () => {
   it('a healthy cluster passes every check that applies to the config', async () => {
     const r = await runPreflight(openKube({ kubeconfig }), config());
-    expect(verdicts(r)).toEqual({ api: 'ok', context: 'ok', permissions: 'ok', namespace: 'ok', resources: 'ok', monitoring: 'ok', cni: 'ok', runtime: 'ok', certManager: 'ok' });
+    expect(verdicts(r)).toEqual({ api: 'ok', context: 'ok', permissions: 'ok', namespace: 'ok', podSecurity: 'ok', resources: 'ok', monitoring: 'ok', cni: 'ok', runtime: 'ok', certManager: 'ok' });
     expect(r.ok).toBe(true);
     expect(check(r, 'api').message).toBe(`Kubernetes v1.31.2 at ${api.url} (context fake)`);
     expect(check(r, 'namespace').message).toBe('namespace jitsi does not exist yet; it will be created');

@@ -29,6 +29,8 @@ import {
   type StandinBridge,
 } from '../support/control-plane.js';
 import { startStunResponder, type StunResponder } from '../verify/stun-responder.js';
+import { config } from '../support/config.js';
+import { installExtras } from '../support/extras.js';
 
 const DOMAIN = 'meet.test';
 const ns = `jk8s-verify-${Date.now().toString(36).slice(-5)}`;
@@ -85,6 +87,8 @@ beforeAll(async () => {
   // the chart gives the bridge JVB_ADVERTISE_IPS from jvb.publicIPs
   await installRelease(ns, 'jitsi', 1, { publicURL: `https://${DOMAIN}`, jvb: { publicIPs: ['127.0.0.1'] } });
   await installRelease(ns, 'other', 1);
+  // release jitsi with its NetworkPolicies (security.networkPolicies: on): verify reads the bridge through the API server's pod proxy, which they let in
+  await installExtras(config({ security: { networkPolicies: 'on' }, cluster: { namespace: ns, release: 'jitsi' } }), work);
   const [jvb] = await waitForReadyPods(ns, bridgeSelector('jitsi'), 1);
   jvbPod = jvb!.name;
   // the bridge advertises the STUN responder as its server-reflexive address
@@ -134,6 +138,7 @@ describe.skipIf(!cluster)(`runVerify against a real API server${cluster ? '' : `
         input,
         verifyDepsFromKube(() => openKube({ kubeconfig: cluster!.kubeconfig, namespace: ns }), { namespace: ns, release: 'jitsi' }),
       );
+      expect(kubectl(['get', 'networkpolicies', '-n', ns, '-o', 'name'])).toContain('networkpolicy.networking.k8s.io/jitsi-jvb-from-api-server');
       expect(r.checks.map((x) => [x.id, x.verdict])).toEqual([
         ['pods', 'ok'],
         ['web', 'ok'],

@@ -33,6 +33,22 @@ export const WORKER_LOADER = [
   '',
 ].join('\n');
 export const RUN_LABEL = 'jitsi-k8s/bench-run';
+/** The official puppeteer image's user (`USER $PPTRUSER_UID`, puppeteer's docker/Dockerfile) and where its Chrome is. */
+export const WORKER_UID = 10042;
+export const WORKER_IMAGE_CACHE = '/home/pptruser/.cache/puppeteer';
+/** The one writable place of a worker pod (an emptyDir): temp files, Chrome's profile, its HOME. */
+export const WORKER_TMP = '/tmp';
+
+/**
+ * What the "restricted" Pod Security Standard asks of a pod, for every pod jitsi-k8s creates: non-root,
+ * seccomp RuntimeDefault (pod); no privilege escalation, every capability dropped, read-only root (container).
+ */
+export function restrictedPodSecurity(uid: number): { pod: Record<string, unknown>; container: Record<string, unknown> } {
+  return {
+    pod: { runAsNonRoot: true, runAsUser: uid, seccompProfile: { type: 'RuntimeDefault' } },
+    container: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+  };
+}
 /** Seconds Kubernetes waits between SIGTERM and SIGKILL for a worker pod: twice the worker's own bound. */
 export const WORKER_TERMINATION_GRACE_S = 30;
 
@@ -157,6 +173,7 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
         ],
       }
     : {};
+  const security = restrictedPodSecurity(WORKER_UID);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -173,6 +190,9 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
         metadata: { labels: podLabels },
         spec: {
           restartPolicy: 'Never',
+          // the workers never talk to the API server: no token in the pod
+          automountServiceAccountToken: false,
+          securityContext: security.pod,
           // on SIGTERM (pod or Job deleted, node drained, deadline) the worker stops, closes its browsers and
           // prints its last records within 15 s (runner.ts STOP_GRACE_MS)
           terminationGracePeriodSeconds: WORKER_TERMINATION_GRACE_S,
@@ -197,10 +217,17 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
                 { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
                 { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 { name: 'NO_COLOR', value: '1' },
+                // the root filesystem is read-only: Chrome's profile, caches and the unpacked program go to the emptyDir;
+                // Chrome stays where the image put it
+                { name: 'HOME', value: WORKER_TMP },
+                { name: 'TMPDIR', value: WORKER_TMP },
+                { name: 'PUPPETEER_CACHE_DIR', value: WORKER_IMAGE_CACHE },
                 ...(input.siteSecrets ?? []).map((k) => ({ name: SECRET_KEYS[k].env, valueFrom: { secretKeyRef: { name, key: SECRET_KEYS[k].key } } })),
               ],
               resources: workerResources(input.shards, input.cost, senderIndices),
+              securityContext: security.container,
               volumeMounts: [
+                { name: 'tmp', mountPath: WORKER_TMP },
                 { name: 'worker', mountPath: WORKER_MOUNT, readOnly: true },
                 // Chrome needs more shared memory than a container's default 64 MiB
                 { name: 'dshm', mountPath: '/dev/shm' },
@@ -210,6 +237,7 @@ export function buildJob(input: WorkerJobInput, senderIndices: Set<number>): Rec
           volumes: [
             { name: 'worker', configMap: { name } },
             { name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '1Gi' } },
+            { name: 'tmp', emptyDir: { sizeLimit: '2Gi' } },
           ],
         },
       },
