@@ -7,9 +7,12 @@
 import { cpus } from 'node:os';
 import { CommandError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
-import { scaledDetail, sweepReplicas, type Bridges } from './bridges.js';
+import { scaledDetail, sweepReplicas, type Bridges, type ScaleOutcome } from './bridges.js';
 import { writeFakeVideo, type LaunchedBrowser } from './browsers.js';
 import { ResourceWatch } from './exhaustion.js';
+import { climbToKnee, type CapacitySearch, type RoomShape } from './find-capacity.js';
+import { readStepRecords } from './samples-file.js';
+import { LOOKALIKE_STRESS_PER_PARTICIPANT, lookalikeBridges } from './loopback/lookalike-bridges.js';
 import { findBrowser } from './find-browser.js';
 import { startLoopbackConference, type LoopbackConference } from './loopback/server.js';
 import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-file.js';
@@ -33,6 +36,10 @@ export interface RunDeps {
   onBrowser?: (pid: number | undefined) => void;
   /** a protected site's token and room password: kept out of the scenario, samples and logs */
   credentials?: SiteCredentials;
+  /** --find-capacity: cores of one bridge when known (the deployment's JVB request), for the per-core figure */
+  bridgeCores?: number;
+  /** --find-capacity: why this machine cannot drive a load, by the estimate (capacity.ts), before trying it */
+  beyondGenerator?: (load: { participants: number; rooms: number }) => string | undefined;
 }
 
 export interface RunOutcome {
@@ -47,6 +54,8 @@ export interface RunOutcome {
   wallMs: number;
   /** the machine ran out of memory, processes or shared memory: what, and the figures */
   exhausted?: string;
+  /** --find-capacity: the climb and its knees */
+  capacity?: CapacitySearch;
 }
 
 /**
@@ -221,8 +230,10 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
   const watch = new ResourceWatch(s.participantsPerBrowser);
   let steps = 0;
   let conference: LoopbackConference | undefined;
+  let capacity: CapacitySearch | undefined;
   const signal = deps.signal;
-  const ctx = (step: number, bridges: number): StepContext => ({ s, plan, step, bridges, signal, samples, deps, executablePath, fakeVideoFile, conference, tally, watch });
+  let runDeps = deps;
+  const ctx = (step: number, bridges: number): StepContext => ({ s, plan, step, bridges, signal, samples, deps: runDeps, executablePath, fakeVideoFile, conference, tally, watch });
   const record = (e: Omit<EventRecord, 't' | 'phase' | 'kind'>, phase: Phase = 'warmup') => {
     const r: EventRecord = { t: Date.now(), phase, kind: 'event', ...e };
     samples.append([r]);
@@ -232,9 +243,41 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
     if (s.target === 'loopback') {
       conference = await startLoopbackConference(s.listen);
       log.info(`loopback conference on ${conference.url}`);
+      if (s.findCapacity) {
+        // LOOK-ALIKE bridges (Jitsi cannot run here): their stress rises with their participants
+        const rate = s.lookalikeStress ?? LOOKALIKE_STRESS_PER_PARTICIPANT;
+        runDeps = { ...deps, bridges: lookalikeBridges(conference, { count: s.replicas?.[0] ?? 1, stressPerParticipant: rate }) };
+        log.info(`look-alike bridges: stress ${rate} per participant (${Math.floor(0.8 / rate + 1e-9)} participants per bridge reach 0.8)`);
+      }
     }
-    const scaler = deps.bridges?.scaler;
-    if (s.replicas && s.replicas.length) {
+    const scaler = runDeps.bridges?.scaler;
+    const hooks = {
+      onScaled: (step: number, bridges: number, o: ScaleOutcome | void) =>
+        record({ step, bridges, event: 'scaled', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }),
+      onRestored: (bridges: number, o: ScaleOutcome | void) =>
+        record({ step: Math.max(0, steps - 1), bridges, event: 'scaled', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }, 'cooldown'),
+    };
+    if (s.findCapacity) {
+      capacity = await climbToKnee(climbOptions(s, runDeps, log), {
+        atEachBridgeCount: async (body) => {
+          if (!s.replicas?.length || !scaler) return body(scaler ? await scaler.current(signal) : 0);
+          // the search's own step numbers: a scale is recorded at the step that follows it
+          await sweepReplicas(scaler, s.replicas, signal, (_i, bridges) => body(bridges), { ...hooks, onScaled: (_i, bridges, o) => hooks.onScaled(steps, bridges, o) });
+        },
+        beyondGenerator: deps.beyondGenerator,
+        runLoad: async (load) => {
+          steps++;
+          const sv = { ...s, participants: load.participants, rooms: load.rooms };
+          const cpuBefore = watch.cpuGroups();
+          const exhaustedBefore = watch.exhausted;
+          log.info(`find-capacity step ${load.step + 1}: ${load.participants} participants in ${load.rooms} room(s) on ${load.bridges} bridge(s)`);
+          await runStep({ ...ctx(load.step, load.bridges), s: sv, plan: assignParticipants(sv) });
+          const starved = watch.cpuStarvedSince(cpuBefore);
+          const exhausted = !exhaustedBefore && watch.exhausted ? watch.exhausted.message : undefined;
+          return { records: readStepRecords(samples.path, load.step), generatorLimit: exhausted ?? (starved ? `the browsers were short of CPU: ${starved}` : undefined) };
+        },
+      });
+    } else if (s.replicas && s.replicas.length) {
       if (!scaler) throw new CommandError('sweeping --replicas needs the bridges of a Kubernetes deployment', 'run without --replicas, or against a Jitsi deployment installed by jitsi-k8s');
       await sweepReplicas(
         scaler,
@@ -244,11 +287,7 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
           steps++;
           await runStep(ctx(step, bridges));
         },
-        {
-          onScaled: (step, bridges, o) => record({ step, bridges, event: 'scaled', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }),
-          onRestored: (bridges, o) =>
-            record({ step: Math.max(0, steps - 1), bridges, event: 'scaled', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }, 'cooldown'),
-        },
+        hooks,
       );
     } else {
       const bridges = scaler ? await scaler.current(signal) : 0;
@@ -270,5 +309,36 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
     records: samples.count,
     wallMs: Date.now() - startedAt,
     exhausted: watch.exhausted?.message,
+    capacity,
+  };
+}
+
+/** The room shape of a find-capacity scenario: the scenario's per-room roles, repeated. */
+export function roomShapeOf(s: Scenario): RoomShape {
+  const roomSize = Math.ceil(s.participants / s.rooms);
+  return {
+    roomSize,
+    senders: s.senders,
+    audioSenders: s.audioSenders ?? s.senders,
+    liteReceivers: s.liteReceivers === undefined || s.liteReceivers >= roomSize - s.senders ? null : s.liteReceivers,
+    video: `${s.video.width}x${s.video.height}@${s.video.fps}`,
+  };
+}
+
+/** What the climb needs from a scenario; the ceiling is per bridge (--participants, else 1000 people). */
+export function climbOptions(s: Scenario, deps: Pick<RunDeps, 'bridges' | 'bridgeCores' | 'signal'>, log: Pick<Logger, 'info' | 'warn'>, generatorCores?: number) {
+  const shape = roomShapeOf(s);
+  return {
+    shape,
+    thresholds: s.thresholds,
+    maxRoomsPerBridge: Math.max(1, Math.floor((s.findCapacity?.ceiling ?? 1_000) / shape.roomSize)),
+    bridgeCores: deps.bridgeCores ?? null,
+    generatorCores: generatorCores ?? (s.target === 'loopback' || s.target === 'jitsi' ? cpus().length : undefined),
+    bridgesMeasured: Boolean(deps.bridges?.sampler),
+    signal: deps.signal,
+    outDir: s.outDir,
+    onStep: (st: import('./find-capacity.js').ClimbStep) =>
+      log.info(`find-capacity step ${st.step + 1}: ${st.held ? 'held' : `broke (${st.broke.join('; ')})`}; stress ${st.stressMax ?? '—'}, loss ${st.lossPct ?? '—'} %`),
+    warn: (m: string) => log.warn(m),
   };
 }

@@ -26,6 +26,7 @@ export {
   maxLength,
   maximum,
   NEVER,
+  nullable,
   nonnegative,
   minLength,
   minimum,

@@ -9,6 +9,7 @@ import type { RunSeries } from './series.js';
 import type { BridgeFigures, Summary } from './summary.js';
 import { barChart, lineChart, phaseLegend } from './svg.js';
 import { verdictHtml } from './verdict-view.js';
+import { climbHtml } from './climb-view.js';
 
 export async function loadTemplate(): Promise<string> {
   // the template ships in the npm package (templates/)
@@ -356,6 +357,7 @@ export function renderReport(summary: Summary, series: RunSeries, template: stri
   const body = [
     `<header class="top"><h1>${esc(title)}</h1><p class="sub">${esc(when)} · ${esc(fmt(summary.run.durationS, 0))} s · ${esc(plural(summary.steps.length, 'step'))} · ${esc(`${summary.run.records.participant} participant samples, ${summary.run.records.bridge} bridge samples, ${summary.run.records.event} events`)}</p>${scenarioList(summary)}</header>`,
     summary.verdict ? verdictHtml(summary.verdict) : '',
+    summary.capacity ? climbHtml(summary.capacity) : '',
     notices(summary),
     '<h2>Key figures</h2>',
     keyCards(summary),
