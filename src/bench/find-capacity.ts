@@ -12,6 +12,8 @@ import { evaluateThresholds, parseThresholds } from './results/thresholds.js';
 import { summarize } from './results/summarize.js';
 import type { PhaseSummary } from './results/summary.js';
 import type { SampleRecord } from './samples.js';
+import type { Scenario } from './scenario.js';
+import type { Bridges } from './bridges.js';
 import { CAPACITY_SEARCH_FILE, type CapacitySearch, type ClimbLoad, type ClimbStep, type Knee, type RoomShape } from './climb-record.js';
 
 export { GENERATOR_LIMIT } from './climb-record.js';
@@ -194,6 +196,36 @@ export async function climbToKnee(o: ClimbOptions, runner: ClimbRunner): Promise
   search.outcome = o.signal.aborted ? 'interrupted' : search.generatorLimit ? 'generator-limit' : search.knees.some((k) => k.participants !== null && k.brokeAt) ? 'knee' : 'no-knee';
   save(o.outDir, search);
   return search;
+}
+
+/** The room shape of a find-capacity scenario: the scenario's per-room roles, repeated. */
+export function roomShapeOf(s: Scenario): RoomShape {
+  const roomSize = Math.ceil(s.participants / s.rooms);
+  return {
+    roomSize,
+    senders: s.senders,
+    audioSenders: s.audioSenders ?? s.senders,
+    liteReceivers: s.liteReceivers === undefined || s.liteReceivers >= roomSize - s.senders ? null : s.liteReceivers,
+    video: `${s.video.width}x${s.video.height}@${s.video.fps}`,
+  };
+}
+
+/** What the climb needs from a scenario; the ceiling is per bridge (--participants, else 1000 people). */
+export function climbOptions(s: Scenario, deps: { bridges?: Bridges; bridgeCores?: number; signal: AbortSignal }, log: { info(m: string): void; warn(m: string): void }, generatorCores?: number): ClimbOptions {
+  const shape = roomShapeOf(s);
+  return {
+    shape,
+    thresholds: s.thresholds,
+    maxRoomsPerBridge: Math.max(1, Math.floor((s.findCapacity?.ceiling ?? 1_000) / shape.roomSize)),
+    bridgeCores: deps.bridgeCores ?? null,
+    generatorCores,
+    bridgesMeasured: Boolean(deps.bridges?.sampler),
+    signal: deps.signal,
+    outDir: s.outDir,
+    onStep: (st: ClimbStep) =>
+      log.info(`find-capacity step ${st.step + 1}: ${st.held ? 'held' : `broke (${st.broke.join('; ')})`}; stress ${st.stressMax ?? '—'}, loss ${st.lossPct ?? '—'} %`),
+    warn: (m: string) => log.warn(m),
+  };
 }
 
 /** The profile of a climb that found a knee: the smallest participants per bridge over its bridge counts. */

@@ -10,7 +10,7 @@ import type { Logger } from '../ui/log.js';
 import { scaledDetail, sweepReplicas, type Bridges, type ScaleOutcome } from './bridges.js';
 import { writeFakeVideo, type LaunchedBrowser } from './browsers.js';
 import { ResourceWatch } from './exhaustion.js';
-import { climbToKnee, type CapacitySearch, type RoomShape } from './find-capacity.js';
+import { climbOptions, climbToKnee, type CapacitySearch } from './find-capacity.js';
 import { readStepRecords } from './samples-file.js';
 import { LOOKALIKE_STRESS_PER_PARTICIPANT, lookalikeBridges } from './loopback/lookalike-bridges.js';
 import { findBrowser } from './find-browser.js';
@@ -258,7 +258,7 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
         record({ step: Math.max(0, steps - 1), bridges, event: 'scaled', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }, 'cooldown'),
     };
     if (s.findCapacity) {
-      capacity = await climbToKnee(climbOptions(s, runDeps, log), {
+      capacity = await climbToKnee(climbOptions(s, runDeps, log, cpus().length), {
         atEachBridgeCount: async (body) => {
           if (!s.replicas?.length || !scaler) return body(scaler ? await scaler.current(signal) : 0);
           // the search's own step numbers: a scale is recorded at the step that follows it
@@ -310,35 +310,5 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
     wallMs: Date.now() - startedAt,
     exhausted: watch.exhausted?.message,
     capacity,
-  };
-}
-
-/** The room shape of a find-capacity scenario: the scenario's per-room roles, repeated. */
-export function roomShapeOf(s: Scenario): RoomShape {
-  const roomSize = Math.ceil(s.participants / s.rooms);
-  return {
-    roomSize,
-    senders: s.senders,
-    audioSenders: s.audioSenders ?? s.senders,
-    liteReceivers: s.liteReceivers === undefined || s.liteReceivers >= roomSize - s.senders ? null : s.liteReceivers,
-    video: `${s.video.width}x${s.video.height}@${s.video.fps}`,
-  };
-}
-
-/** What the climb needs from a scenario; the ceiling is per bridge (--participants, else 1000 people). */
-export function climbOptions(s: Scenario, deps: Pick<RunDeps, 'bridges' | 'bridgeCores' | 'signal'>, log: Pick<Logger, 'info' | 'warn'>, generatorCores?: number) {
-  const shape = roomShapeOf(s);
-  return {
-    shape,
-    thresholds: s.thresholds,
-    maxRoomsPerBridge: Math.max(1, Math.floor((s.findCapacity?.ceiling ?? 1_000) / shape.roomSize)),
-    bridgeCores: deps.bridgeCores ?? null,
-    generatorCores: generatorCores ?? (s.target === 'loopback' || s.target === 'jitsi' ? cpus().length : undefined),
-    bridgesMeasured: Boolean(deps.bridges?.sampler),
-    signal: deps.signal,
-    outDir: s.outDir,
-    onStep: (st: import('./find-capacity.js').ClimbStep) =>
-      log.info(`find-capacity step ${st.step + 1}: ${st.held ? 'held' : `broke (${st.broke.join('; ')})`}; stress ${st.stressMax ?? '—'}, loss ${st.lossPct ?? '—'} %`),
-    warn: (m: string) => log.warn(m),
   };
 }

@@ -327,6 +327,32 @@ export function defineBench(program: Command): void {
       }
     });
 
+  const capacity = bench.command('capacity').description('the capacity profile of a --find-capacity run (capacity.json)');
+  capacity
+    .command('save')
+    .description('store a run\'s capacity.json in the cluster, as the ConfigMap <release>-capacity next to the release (scale jvb --for, status and apply read it)')
+    .argument('<run>', 'a run folder of bench --find-capacity that found a knee (holds capacity.json)')
+    .action(async (run: string, _o, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config: string; context?: string; json?: boolean }>();
+      const { CAPACITY_PROFILE_FILE, parseCapacityProfile } = await import('../config/capacity-profile.js');
+      const file = join(run, CAPACITY_PROFILE_FILE);
+      if (!existsSync(file)) throw new UsageError(`${file} not found`, 'give the --out folder of a `bench --find-capacity` run that found a knee');
+      let profile: import('../config/capacity-profile.js').CapacityProfile;
+      try {
+        profile = parseCapacityProfile(JSON.parse(readFileSync(file, 'utf8')), file);
+      } catch (e) {
+        throw new UsageError(`${file}: not a capacity profile (${(e as Error).message})`, 'run `jitsi-k8s bench --find-capacity` again');
+      }
+      if (!existsSync(opts.config)) throw new UsageError(`no ${opts.config}: the profile is kept next to a release`, 'run where `jitsi-k8s init` wrote it, or pass -c FILE');
+      const { config } = (await import('../config/file.js')).loadConfig(opts.config);
+      const { openKube } = await import('../cluster/kube.js');
+      const { saveCapacityProfile } = await import('../cluster/capacity.js');
+      const where = await saveCapacityProfile(openKube({ context: opts.context ?? config.cluster.context }), { namespace: config.cluster.namespace, release: config.cluster.release }, profile);
+      if (profile.target === 'loopback') log().warn(`this profile was measured on the loopback look-alike bridges, not on Jitsi Videobridge: sizing from it is flagged as such`);
+      log().line(`saved ${profile.participantsPerBridge} participants per bridge (${profile.shape.roomSize}-person rooms, measured ${profile.measuredAt.slice(0, 10)}) as ConfigMap ${where}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ configMap: where, profile }, null, 2)}\n`);
+    });
+
   bench
     .command('report')
     .description('re-render summary.json, CSVs and report.html of a run folder')
@@ -471,7 +497,8 @@ async function runOnKubernetes(
     bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log(), runTasks: (await pipelineIO(log())).runTasks });
   }
   log().info(`bench: ${scenario.participants} participant(s) on load-generator pods in ${options.namespace} against ${scenario.url}; results in ${scenario.outDir}`);
-  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log(), credentials });
+  const bridgeCores = scenario.findCapacity ? await bridgeCoresOf(flags) : undefined;
+  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log(), credentials, bridgeCores });
   log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.workersDied} load generator(s) died, ${outcome.records} records → ${outcome.samplesFile}`);
   await concludeRun(outcome, flags, baseline);
 }
