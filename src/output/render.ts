@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ensureSecrets, loadConfig, secretsPathFor, updateFileAtomic } from '../config/file.js';
+import { ensureSecrets, loadCapacityProfileFile, loadConfig, secretsPathFor, updateFileAtomic } from '../config/file.js';
 import { formatIssue } from '../config/validate.js';
 import { renderRelease, type Release } from '../render/index.js';
 
@@ -27,7 +27,8 @@ export function releaseToStream(release: Release): string {
 export function runRender(input: { configPath: string; out: string }): RenderOutput {
   const { config, warnings } = loadConfig(input.configPath);
   const secrets = ensureSecrets(secretsPathFor(input.configPath));
-  const release = renderRelease(config, secrets);
+  const capacity = config.expect?.profile ? loadCapacityProfileFile(config.expect.profile, input.configPath) : undefined;
+  const release = renderRelease(config, secrets, capacity);
   const warningTexts = warnings.map(formatIssue);
   if (input.out === '-') {
     return { files: [], notes: release.notes, warnings: warningTexts, stdout: releaseToStream(release), release };

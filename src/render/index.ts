@@ -5,7 +5,8 @@
 import { stringify } from 'yaml';
 import { EXPOSURE, jvbUdpPorts, splitTailnetName, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
 import type { Config, Secrets } from '../config/schema.js';
-import { formatCpu, formatMemory, type Sizing } from '../config/sizing.js';
+import { describeCapacity, formatCpu, formatMemory, type Sizing } from '../config/sizing.js';
+import type { CapacityProfile } from '../config/capacity-profile.js';
 import { dataChart, type DataChart } from './claims.js';
 import { jvbPostRender, type PostRender } from './drain.js';
 import { renderManifests, type Manifest } from './manifests.js';
@@ -175,13 +176,14 @@ function notes(config: Config, sizing: Sizing, udpPorts: number[]): string[] {
   const jvb = sizing.components.find((c) => c.component === 'jvb');
   if (jvb) out.push(`each bridge: ${formatCpu(jvb.cpuMilli)} CPU requested (no limit), ${formatMemory(jvb.memoryMiB)} memory, JVM heap ${sizing.jvbHeapMiB}m`);
   out.push(`requests in all: ${formatCpu(sizing.totalCpuMilli)} CPU / ${formatMemory(Math.round(sizing.totalMemoryMiB))} of ${formatCpu(Math.floor(sizing.capacityCpuMilli))} / ${formatMemory(Math.floor(sizing.capacityMemoryMiB))}`);
-  out.push(`rough capacity: ${sizing.estimatedParticipants.low}-${sizing.estimatedParticipants.high} participants (published figures; measure yours with \`jitsi-k8s bench\`)`);
+  out.push(...describeCapacity(sizing));
   for (const p of sizing.fitProblems) out.push(`does not fit: ${p}`);
   return out;
 }
 
-export function renderRelease(config: Config, secrets: Secrets): Release {
-  const { values, secretValues, sizing } = renderValues(config, secrets);
+/** `capacity`: a capacity profile (expect.profile, read by the caller) to size from instead of the published estimate. */
+export function renderRelease(config: Config, secrets: Secrets, capacity?: { profile: CapacityProfile; source: string }): Release {
+  const { values, secretValues, sizing } = renderValues(config, secrets, capacity);
   const manifests = renderManifests(config);
   const udpPorts = jvbUdpPorts(config.exposure.mode, config.exposure.udpPort, config.components.jvb.replicas);
   const header = [

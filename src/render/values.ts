@@ -5,6 +5,7 @@
 import { EXPOSURE, tailnetSiteName, tailscaleWebDevice } from '../config/exposure.js';
 import type { Codec, Config, ExposureMode, Secrets } from '../config/schema.js';
 import { sizeRelease, type Sizing } from '../config/sizing.js';
+import type { CapacityProfile } from '../config/capacity-profile.js';
 import { DRAIN_ANNOTATION, drainAnnotation } from './drain.js';
 
 export type Values = Record<string, unknown>;
@@ -201,8 +202,8 @@ function resourcesOf(sizing: Sizing, component: string): Values | undefined {
   return sizing.components.find((c) => c.component === component)?.resources as Values | undefined;
 }
 
-export function renderValues(config: Config, secrets: Secrets): RenderedValues {
-  const sizing = sizeRelease(config);
+export function renderValues(config: Config, secrets: Secrets, capacity?: { profile: CapacityProfile; source: string }): RenderedValues {
+  const sizing = sizeRelease(config, capacity);
   const comp = config.components;
   const layout = jvbLayout(config);
   const exposure = EXPOSURE_VALUES[config.exposure.mode](config);
