@@ -45,6 +45,8 @@ export interface AnswerFlags {
   autoscaleMax?: string;
   autoscaleCpu?: string;
   drainTimeout?: string;
+  peakParticipants?: string;
+  roomSize?: string;
   tls?: string;
   tlsEmail?: string;
   tlsSecret?: string;
@@ -75,6 +77,8 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--autoscale-max <n>', description: 'most bridges when autoscaling' },
   { flags: '--autoscale-cpu <percent>', description: 'target CPU use of a bridge, percent of its request' },
   { flags: '--drain-timeout <duration>', description: 'how long a stopping bridge lets its meetings end, e.g. 1h, 30m (default 1h)' },
+  { flags: '--peak-participants <n>', description: 'participants at once at the busiest time: NOTES show the bridges and HPA bounds they need' },
+  { flags: '--room-size <n>', description: 'people in a typical meeting, for that sizing (default 10)' },
   { flags: '--jibri', description: 'recording / streaming (jibri)' },
   { flags: '--no-jibri', description: 'no jibri' },
   { flags: '--jibri-replicas <n>', description: 'jibri pods (one recording at a time each)' },
@@ -185,6 +189,7 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
       jigasi: { enabled: f.jigasi },
       transcriber: { enabled: f.transcriber, storage: volume(f.transcriberStorage, f.storageClass) },
     },
+    expect: f.peakParticipants !== undefined || f.roomSize !== undefined ? { peakParticipants: int('--peak-participants', f.peakParticipants), roomSize: int('--room-size', f.roomSize) } : undefined,
     video: {
       resolution: resolution as (typeof RESOLUTIONS)[number] | undefined,
       simulcast: f.simulcast,

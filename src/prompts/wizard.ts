@@ -28,6 +28,8 @@ import {
   askAutoscaleMin,
   askComponents,
   askDrainTimeout,
+  askPeakParticipants,
+  askRoomSize,
   askJibriReplicas,
   askJvbReplicas,
   askStorageClass,
@@ -182,6 +184,9 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
 
   const drainCurrent = file.components?.jvb?.drain?.timeout ?? '1h';
   const drainTimeout = f.components?.jvb?.drain?.timeout ?? (p ? await askDrainTimeout(p, drainCurrent) : drainCurrent);
+  const peakParticipants = f.expect?.peakParticipants ?? (p ? await askPeakParticipants(p, file.expect?.peakParticipants) : file.expect?.peakParticipants);
+  const roomSizeCurrent = file.expect?.roomSize ?? 10;
+  const roomSize = peakParticipants === undefined ? undefined : (f.expect?.roomSize ?? (p ? await askRoomSize(p, roomSizeCurrent) : roomSizeCurrent));
 
   // ---------- optional components ----------
   const fc = f.components;
@@ -309,6 +314,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
       pangolin,
     },
     tls: { ...filet, mode: tlsMode, email, secretName, ingressClass },
+    expect: peakParticipants === undefined ? file.expect : { ...file.expect, peakParticipants, roomSize },
   } as ConfigInput;
   return { config: dropUndefined(config), secrets, facts };
 }

@@ -58,6 +58,8 @@ const ROWS: [string[], unknown][] = [
   [['--tls-email', 'ops@example.com'], { tls: { email: 'ops@example.com' } }],
   [['--tls-secret', 'meet-tls'], { tls: { secretName: 'meet-tls' } }],
   [['--ingress-class', 'nginx'], { tls: { ingressClass: 'nginx' } }],
+  [['--peak-participants', '900'], { expect: { peakParticipants: 900 } }],
+  [['--room-size', '5'], { expect: { roomSize: 5 } }],
 ];
 
 describe('flagsToConfig: one row per flag spelling', () => {

@@ -86,7 +86,7 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
       'context', 'namespace', 'release', 'domain',
       'exposure', 'turn', 'publicIP',
       'nodeCpu', 'nodeMemory', 'nodes',
-      'webReplicas', 'jvbReplicas', 'autoscale', 'autoscaleMin', 'autoscaleMax', 'autoscaleCpu', 'drainTimeout',
+      'webReplicas', 'jvbReplicas', 'autoscale', 'autoscaleMin', 'autoscaleMax', 'autoscaleCpu', 'drainTimeout', 'peakParticipants',
       'components', 'jibriReplicas', 'storageClass', 'jibriStorage',
       'resolution', 'simulcast', 'codecs', 'preferredCodec', 'bitrate.low', 'bitrate.standard', 'bitrate.high', 'ssrcRewriting', 'lastN',
       'tls', 'tlsEmail', 'ingressClass',
@@ -138,7 +138,9 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(summary).toContain('fits:      yes');
     expect(summary).toContain('cluster:   prod: 3 schedulable node(s) (3× 7.9 CPU / 30.4 GiB) = 23.7 CPU / 91.2 GiB in all');
     expect(summary).toContain('who joins: anyone who can reach the nodes directly');
-    expect(summary).toMatch(/about 28-70 participants on 2 bridge\(s\) \(rough; measure with `jitsi-k8s bench`\)/);
+    // no profile: an estimate for rooms of 10, its published source, and how to measure instead
+    expect(summary).toMatch(/capacity: 76 participants on 2 bridges \(38 each, rooms of 10\) — an estimate, not measured: .*35 participants on an 8-core bridge/);
+    expect(summary).toContain('measure it on your deployment: jitsi-k8s bench --find-capacity --url https://<your Jitsi site> --room-size 10 --replicas 1,2');
     expect(summary).toContain('autoscale: 2-3 bridges at 60% CPU');
     expect(summary).toContain('draining:  a bridge that stops lets its meetings end first, up to 45m');
   });
