@@ -65,11 +65,15 @@ export interface CapacitySearch {
 }
 
 /** "2 bridges: 8 participants held (4 conferences, 4 per bridge); 10 broke: bridge.stress.max<=0.8: measured 1" */
-export function describeKnee(k: Knee, shape: RoomShape): string {
+export function describeKnee(k: Knee, shape: RoomShape, stoppedByGenerator = false): string {
   const b = `${k.bridges} bridge${k.bridges === 1 ? '' : 's'}`;
   if (k.participants === null) return `${b}: even one room of ${shape.roomSize} broke (${k.brokeAt?.broke.join('; ') ?? 'nothing measured'})`;
   const perCore = k.perBridgeCore === null ? '' : `, ${k.perBridgeCore} per bridge core`;
-  const next = k.brokeAt ? `; ${k.brokeAt.participants} broke: ${k.brokeAt.broke.join('; ')}` : '; nothing broke up to the ceiling of the search';
+  const next = k.brokeAt
+    ? `; ${k.brokeAt.participants} broke: ${k.brokeAt.broke.join('; ')}`
+    : stoppedByGenerator
+      ? '; nothing broke before the load generator stopped the climb'
+      : '; nothing broke up to the ceiling of the search';
   return `${b}: ${k.participants} participants held (${k.conferences} conference${k.conferences === 1 ? '' : 's'}, ${k.perBridge} per bridge${perCore})${next}`;
 }
 

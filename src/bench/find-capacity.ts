@@ -165,7 +165,8 @@ export async function climbToKnee(o: ClimbOptions, runner: ClimbRunner): Promise
           }
         }
         if (fits === undefined) {
-          search.generatorLimit = beyond;
+          // say it of the smallest load not yet tried: one room more than held
+          search.generatorLimit = runner.beyondGenerator!({ ...load, rooms: held + 1, participants: (held + 1) * o.shape.roomSize }) ?? beyond;
           break;
         }
         load = { ...load, rooms: fits, participants: fits * o.shape.roomSize };

@@ -271,7 +271,11 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
           const cpuBefore = watch.cpuGroups();
           const exhaustedBefore = watch.exhausted;
           log.info(`find-capacity step ${load.step + 1}: ${load.participants} participants in ${load.rooms} room(s) on ${load.bridges} bridge(s)`);
-          await runStep({ ...ctx(load.step, load.bridges), s: sv, plan: assignParticipants(sv) });
+          // each step counts its own joins (the log says them per step); the run's totals add them up
+          const stepTally = { joined: 0, failed: 0 };
+          await runStep({ ...ctx(load.step, load.bridges), s: sv, plan: assignParticipants(sv), tally: stepTally });
+          tally.joined += stepTally.joined;
+          tally.failed += stepTally.failed;
           const starved = watch.cpuStarvedSince(cpuBefore);
           const exhausted = !exhaustedBefore && watch.exhausted ? watch.exhausted.message : undefined;
           return { records: readStepRecords(samples.path, load.step), generatorLimit: exhausted ?? (starved ? `the browsers were short of CPU: ${starved}` : undefined) };

@@ -184,7 +184,9 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
 
   const drainCurrent = file.components?.jvb?.drain?.timeout ?? '1h';
   const drainTimeout = f.components?.jvb?.drain?.timeout ?? (p ? await askDrainTimeout(p, drainCurrent) : drainCurrent);
-  const peakParticipants = f.expect?.peakParticipants ?? (p ? await askPeakParticipants(p, file.expect?.peakParticipants) : file.expect?.peakParticipants);
+  // 0 (the question's default, or --peak-participants 0): no figure to size for
+  const peakAnswer = f.expect?.peakParticipants ?? (p ? await askPeakParticipants(p, file.expect?.peakParticipants) : file.expect?.peakParticipants);
+  const peakParticipants = peakAnswer ? peakAnswer : undefined;
   const roomSizeCurrent = file.expect?.roomSize ?? 10;
   const roomSize = peakParticipants === undefined ? undefined : (f.expect?.roomSize ?? (p ? await askRoomSize(p, roomSizeCurrent) : roomSizeCurrent));
 

@@ -9,7 +9,7 @@ const b = (n: number) => `${n} bridge${n === 1 ? '' : 's'}`;
 /** The lines of the knee(s): what held, per bridge count, with the shape. */
 export function climbHeadline(c: CapacitySearch): string[] {
   const lines = [`capacity (${describeRoomShape(c.shape)}; thresholds ${c.thresholds.join(', ')}${c.defaults ? ' (defaults)' : ''}):`];
-  for (const k of c.knees) lines.push(`  ${describeKnee(k, c.shape)}`);
+  for (const k of c.knees) lines.push(`  ${describeKnee(k, c.shape, c.outcome === 'generator-limit')}`);
   if (c.outcome === 'generator-limit') lines.push(`  ${GENERATOR_LIMIT}: ${c.generatorLimit}`);
   if (c.outcome === 'no-knee' && c.knees.some((k) => k.participants !== null)) lines.push('  no threshold broke up to the ceiling of the climb (--participants per bridge)');
   return lines;
