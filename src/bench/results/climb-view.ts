@@ -35,12 +35,14 @@ export function climbHtml(c: CapacitySearch): string {
   const counts = [...new Set(c.steps.map((s) => s.bridges))];
   const series: LineSeries[] = [];
   const knees: LineSeries[] = [];
+  // the knee's mark spans the chart: up to the highest value drawn
+  const top = Math.max(1, ...c.steps.flatMap((s) => [s.stressMax ?? 0, s.lossPct ?? 0, s.generatorCpuCores ?? 0]));
   counts.forEach((bridges, i) => {
     const at = c.steps.filter((s) => s.bridges === bridges).sort((x, y) => x.participants - y.participants);
     const color = colorOf(i);
     series.push({ name: `stress, ${b(bridges)}`, color, points: at.map((s) => [s.participants, s.stressMax]) });
     const k = c.knees.find((x) => x.bridges === bridges);
-    if (k?.participants) knees.push({ name: `knee: ${k.participants} participants, ${b(bridges)}`, color, dashed: true, points: [[k.participants, 0], [k.participants, 1]] });
+    if (k?.participants) knees.push({ name: `knee: ${k.participants} participants, ${b(bridges)}`, color, dashed: true, points: [[k.participants, 0], [k.participants, top]] });
   });
   const stress = lineChart({
     id: 'capacity-stress',
