@@ -73,7 +73,7 @@ async function concludeRun(
   const profile = outcome.capacity?.outcome === 'knee' ? await writeProfile(outcome.outDir, outcome.capacity, flags) : undefined;
   const report = await writeReport(outcome.outDir);
   printReport(report, flags.json);
-  if (profile) process.stdout.write(`${profile}\n`);
+  if (profile && !flags.json) process.stdout.write(`${profile}\n`);
   if (outcome.capacity) {
     await concludeClimb(outcome.capacity, outcome);
     return;
