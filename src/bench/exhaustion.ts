@@ -37,6 +37,16 @@ export interface ResourceReading {
   memory: MemoryGroup[];
 }
 
+/** A CPU cgroup with a quota (cgroup v1 cpu.cfs_quota_us, v2 cpu.max): how often the kernel held its tasks back. */
+export interface CpuGroup {
+  path: string;
+  /** the quota in cores; undefined when unlimited */
+  quotaCores?: number;
+  /** scheduler periods in which the group ran, and those in which it hit its quota (cumulative) */
+  periods: number;
+  throttled: number;
+}
+
 export interface Exhaustion {
   resource: Resource;
   /** what shows it, e.g. "the pids limit 200 of /jk8s refused 12 tasks" */
@@ -58,9 +68,9 @@ const field = (text: string | undefined, key: string): number | undefined => {
 // cgroup v1 reports "no limit" as a page-rounded 2^63
 const UNLIMITED_BYTES = 2 ** 62;
 
-/** The pids and memory cgroup folders of a process, v1 (one hierarchy per controller) or v2 (one). */
-function cgroupDirs(pid: number): { pids?: string; memory?: string } {
-  const dirs: { pids?: string; memory?: string } = {};
+/** The pids, memory and cpu cgroup folders of a process, v1 (one hierarchy per controller) or v2 (one). */
+function cgroupDirs(pid: number): { pids?: string; memory?: string; cpu?: string } {
+  const dirs: { pids?: string; memory?: string; cpu?: string } = {};
   for (const line of (read(`/proc/${pid}/cgroup`) ?? '').split('\n')) {
     const [, controllers, path] = line.split(':');
     if (controllers === undefined || path === undefined) continue;
@@ -68,8 +78,12 @@ function cgroupDirs(pid: number): { pids?: string; memory?: string } {
       const root = read('/sys/fs/cgroup/cgroup.controllers') !== undefined ? '/sys/fs/cgroup' : '/sys/fs/cgroup/unified';
       dirs.pids ??= `${root}${path}`;
       dirs.memory ??= `${root}${path}`;
+      dirs.cpu ??= `${root}${path}`;
     }
     for (const c of controllers.split(',')) if (c === 'pids' || c === 'memory') dirs[c] = `/sys/fs/cgroup/${c}${path}`;
+    // v1 mounts cpu and cpuacct together ("cpu,cpuacct") or apart ("cpu")
+    // v1 mounts cpu alone or as "cpu,cpuacct", with a "cpu" link to it
+    if (controllers.split(',').includes('cpu')) dirs.cpu = `/sys/fs/cgroup/cpu${path}`;
   }
   return dirs;
 }
@@ -108,6 +122,49 @@ export function readResources(pids: number[]): ResourceReading {
   }
   return reading;
 }
+
+/** The CPU cgroup of a process, when it has a quota or counts throttling; undefined without a readable one. */
+export function readCpuGroup(pid: number): CpuGroup | undefined {
+  const dir = cgroupDirs(pid).cpu;
+  return dir ? readCpuGroupAt(dir) : undefined;
+}
+
+function readCpuGroupAt(dir: string): CpuGroup | undefined {
+  const stat = read(`${dir}/cpu.stat`);
+  if (stat === undefined) return undefined;
+  let quotaCores: number | undefined;
+  const v2 = read(`${dir}/cpu.max`);
+  if (v2 !== undefined) {
+    const [quota, period] = v2.trim().split(/\s+/);
+    if (quota !== 'max' && Number(period) > 0) quotaCores = Number(quota) / Number(period);
+  } else {
+    const quota = Number(read(`${dir}/cpu.cfs_quota_us`)?.trim());
+    const period = Number(read(`${dir}/cpu.cfs_period_us`)?.trim());
+    if (quota > 0 && period > 0) quotaCores = quota / period;
+  }
+  return { path: dir, quotaCores, periods: field(stat, 'nr_periods') ?? 0, throttled: field(stat, 'nr_throttled') ?? 0 };
+}
+
+/** Share of throttled periods above which a CPU cgroup's quota, not the work asked of it, sets the pace. */
+export const CPU_STARVED_SHARE = 0.3;
+
+/**
+ * A CPU cgroup that spent at least CPU_STARVED_SHARE of its periods at its quota between two readings
+ * of the same groups: the processes in it wanted more CPU than they were given. One sentence, or undefined.
+ */
+export function cpuStarved(before: CpuGroup[], now: CpuGroup[]): string | undefined {
+  for (const g of now) {
+    const was = before.find((b) => b.path === g.path);
+    if (!was || g.quotaCores === undefined) continue;
+    const periods = g.periods - was.periods;
+    const throttled = g.throttled - was.throttled;
+    if (periods >= 10 && throttled / periods >= CPU_STARVED_SHARE) {
+      return `its CPU cgroup ${g.path} (a quota of ${round2(g.quotaCores)} core${g.quotaCores === 1 ? '' : 's'}) was held back in ${Math.round((throttled / periods) * 100)} % of ${periods} scheduler periods`;
+    }
+  }
+  return undefined;
+}
+const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** Chromium's and Node's wording for each resource (errno texts; Chromium 156 seen here: test/bench/exhaustion.test.ts). */
 const SAYS: [Resource, RegExp][] = [
@@ -174,9 +231,29 @@ export class ResourceWatch {
   exhausted?: { resource: Resource; message: string };
   /** failures blamed on resources so far */
   blamed = 0;
+  /** the CPU cgroups of this process and of every browser tracked, with their first reading */
+  private readonly cpuFirst = new Map<string, CpuGroup>();
 
   constructor(private readonly pagesPerBrowser: number) {
     this.before = readResources([process.pid]);
+    this.trackCpu(process.pid);
+  }
+
+  private trackCpu(pid: number): void {
+    const g = readCpuGroup(pid);
+    if (g && !this.cpuFirst.has(g.path)) this.cpuFirst.set(g.path, g);
+  }
+
+  /** Whether a CPU cgroup of these processes was starved since `before` (groups first seen later count from then). */
+  cpuStarvedSince(before: CpuGroup[]): string | undefined {
+    const now = this.cpuGroups();
+    const base = now.map((g) => before.find((b) => b.path === g.path) ?? this.cpuFirst.get(g.path) ?? g);
+    return cpuStarved(base, now);
+  }
+
+  /** The CPU cgroups seen so far, read now (compare two readings with cpuStarved). */
+  cpuGroups(): CpuGroup[] {
+    return [...this.cpuFirst.keys()].map((path) => readCpuGroupAt(path)).filter((g): g is CpuGroup => g !== undefined);
   }
 
   private advance(now: ResourceReading): void {
@@ -196,6 +273,7 @@ export class ResourceWatch {
   /** Counts a new browser's cgroups from now on (a --browser wrapper may put it in its own). */
   track(pid: number | undefined): void {
     if (pid === undefined) return;
+    this.trackCpu(pid);
     const r = readResources([pid]);
     this.before.pids.push(...r.pids.filter((g) => !this.before.pids.some((b) => b.path === g.path)));
     this.before.memory.push(...r.memory.filter((g) => !this.before.memory.some((b) => b.path === g.path)));

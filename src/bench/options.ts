@@ -37,6 +37,10 @@ export interface BenchOptions {
   viewport?: string;
   displayName?: string;
   insecure?: boolean;
+  /** --find-capacity: climb to the largest load that holds */
+  findCapacity?: boolean;
+  /** --lookalike-stress: stress per participant of the loopback target's look-alike bridges */
+  lookalikeStress?: string | number;
 }
 
 const HELP = 'see `jitsi-k8s bench --help`';
@@ -67,6 +71,8 @@ const FLAG_OF: Record<string, string> = {
   viewport: '--viewport',
   displayName: '--display-name',
   insecure: '--insecure',
+  findCapacity: '--find-capacity',
+  lookalikeStress: '--lookalike-stress',
 };
 
 function whole(flag: string, v: string | number | undefined): number | undefined {
@@ -100,6 +106,7 @@ export function parseReplicas(v: string | number | number[]): number[] {
 const PRESET_KEYS = new Set([
   'target', 'url', 'participants', 'rooms', 'roomSize', 'senders', 'audioSenders', 'liteReceivers', 'lite', 'duration', 'ramp', 'interval', 'warmup', 'cooldown',
   'joinTimeout', 'video', 'replicas', 'perBrowser', 'roomPrefix', 'browser', 'out', 'listen', 'thresholds', 'viewport', 'displayName', 'insecure',
+  'findCapacity', 'lookalikeStress',
 ]);
 
 /** Flags replace the scenario file's list (flags > preset); each expression is checked here, so a bad one is exit 2 before any browser starts. */
@@ -142,12 +149,18 @@ export function scenarioInput(src: Sources): ScenarioInput {
   }
   if (o.rooms !== undefined && o.roomSize !== undefined) throw new UsageError('--rooms and --room-size both say how to split the participants', 'give one of them');
   const video = o.video ? parseVideo(o.video) : undefined;
+  const lookalikeStress = o.lookalikeStress === undefined ? undefined : Number(o.lookalikeStress);
+  if (lookalikeStress !== undefined && !(lookalikeStress > 0 && lookalikeStress <= 1)) throw new UsageError(`--lookalike-stress: a stress per participant above 0 and at most 1, such as 0.01 (got "${o.lookalikeStress}")`, HELP);
+  if (lookalikeStress !== undefined && target !== 'loopback') throw new UsageError('--lookalike-stress sets the look-alike bridges of --target loopback', 'drop it, or add --target loopback');
+  // --find-capacity builds its own loads from the room shape: --participants is the most it tries
+  const roomSize = whole('--room-size', o.roomSize);
+  if (o.findCapacity && o.rooms !== undefined) throw new UsageError('--find-capacity adds whole rooms of --room-size: --rooms does not apply', 'give --room-size (default 10)');
   const input: Record<string, unknown> = {
     target,
     url: target === 'jitsi' ? url : undefined,
-    participants: whole('--participants', o.participants),
+    participants: whole('--participants', o.participants) ?? (o.findCapacity ? (roomSize ?? 10) : undefined),
     rooms: whole('--rooms', o.rooms),
-    roomSize: whole('--room-size', o.roomSize),
+    roomSize,
     senders: whole('--senders', o.senders),
     audioSenders: whole('--audio-senders', o.audioSenders),
     liteReceivers: o.lite === false ? 0 : whole('--lite-receivers', o.liteReceivers),
@@ -168,6 +181,8 @@ export function scenarioInput(src: Sources): ScenarioInput {
     viewport: o.viewport ? parseViewport(o.viewport) : undefined,
     displayName: o.displayName,
     insecure: o.insecure,
+    findCapacity: o.findCapacity ? { ceiling: whole('--participants', o.participants) } : undefined,
+    lookalikeStress,
   };
   return defined(input) as ScenarioInput;
 }

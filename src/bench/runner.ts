@@ -7,9 +7,12 @@
 import { cpus } from 'node:os';
 import { CommandError } from '../errors.js';
 import type { Logger } from '../ui/log.js';
-import { scaledDetail, sweepReplicas, type Bridges } from './bridges.js';
+import { scaledDetail, sweepReplicas, type Bridges, type ScaleOutcome } from './bridges.js';
 import { writeFakeVideo, type LaunchedBrowser } from './browsers.js';
 import { ResourceWatch } from './exhaustion.js';
+import { climbOptions, climbToKnee, type CapacitySearch } from './find-capacity.js';
+import { readStepRecords } from './samples-file.js';
+import { LOOKALIKE_STRESS_PER_PARTICIPANT, lookalikeBridges } from './loopback/lookalike-bridges.js';
 import { findBrowser } from './find-browser.js';
 import { startLoopbackConference, type LoopbackConference } from './loopback/server.js';
 import { openSamples, writeScenarioFile, type SamplesWriter } from './samples-file.js';
@@ -33,6 +36,10 @@ export interface RunDeps {
   onBrowser?: (pid: number | undefined) => void;
   /** a protected site's token and room password: kept out of the scenario, samples and logs */
   credentials?: ParticipantCredentials;
+  /** --find-capacity: cores of one bridge when known (the deployment's JVB request), for the per-core figure */
+  bridgeCores?: number;
+  /** --find-capacity: why this machine cannot drive a load, by the estimate (capacity.ts), before trying it */
+  beyondGenerator?: (load: { participants: number; rooms: number }) => string | undefined;
 }
 
 export interface RunOutcome {
@@ -47,6 +54,8 @@ export interface RunOutcome {
   wallMs: number;
   /** the machine ran out of memory, processes or shared memory: what, and the figures */
   exhausted?: string;
+  /** --find-capacity: the climb and its knees */
+  capacity?: CapacitySearch;
 }
 
 /**
@@ -108,7 +117,12 @@ async function runStep(c: StepContext): Promise<void> {
     // warmup: start the browsers (their start-up cost stays out of the ramp), sample idle bridges
     const warmupEnds = Date.now() + s.warmupMs;
     sampler.start();
-    await launchStepBrowsers({ s, plan, executablePath: c.executablePath, fakeVideoFile: c.fakeVideoFile, conference: c.conference, signal, onBrowser: c.deps.onBrowser, ramp }, browsers, ledger, resources);
+    await launchStepBrowsers(
+      { s, plan, executablePath: c.executablePath, fakeVideoFile: c.fakeVideoFile, conference: c.conference, signal, onBrowser: c.deps.onBrowser, ramp },
+      browsers,
+      ledger,
+      resources,
+    );
     if (ramp.launchFailure) log.warn(`step ${step + 1}: ${ramp.launchFailure}`);
     log.info(`step ${step + 1}: ${resources.livePids().length} of ${plan.browsers.length} browser(s) ready${bridges ? `, ${bridges} bridge(s)` : ''}`);
     await pause(warmupEnds - Date.now(), signal);
@@ -157,7 +171,9 @@ async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBro
     await pause(rampStart + p.joinAtMs - Date.now(), signal);
     if (signal.aborted || ramp.reason) break;
     if (!browsers[p.browser]) {
-      ramp.stop(`the browser of ${p.name} (${browserName(p.browser, c.plan.browsers.length)}) is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`);
+      ramp.stop(
+        `the browser of ${p.name} (${browserName(p.browser, c.plan.browsers.length)}) is not running${ramp.launchFailure ? `: ${ramp.launchFailure}` : ''}`,
+      );
       break;
     }
     // the kernel killed or refused something since the last page: no more pages on a machine that is out
@@ -165,9 +181,18 @@ async function rampUp(c: StepContext, ledger: StepLedger, browsers: (LaunchedBro
       notStarted++;
       continue;
     }
-    joins.push(openParticipant(ledger, p, browsers[p.browser], { s, conference: c.conference, credentials: c.deps.credentials, onBrowserError: (why) => ramp.stop(why), resources }));
+    joins.push(
+      openParticipant(ledger, p, browsers[p.browser], {
+        s,
+        conference: c.conference,
+        credentials: c.deps.credentials,
+        onBrowserError: (why) => ramp.stop(why),
+        resources,
+      }),
+    );
   }
-  if (notStarted) (c.deps.log ?? quiet).warn(`step ${c.step + 1}: ${notStarted} participant(s) not started: ${c.watch.exhausted?.message ?? 'out of resources'}`);
+  if (notStarted)
+    (c.deps.log ?? quiet).warn(`step ${c.step + 1}: ${notStarted} participant(s) not started: ${c.watch.exhausted?.message ?? 'out of resources'}`);
   // after Ctrl-C do not wait for pages still loading: closing their browsers ends them
   await Promise.race([Promise.all(joins), aborted(signal)]);
   // bounded by the join timeout: the sampler settles everyone by then
@@ -212,7 +237,9 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
   const plan = assignParticipants(s);
   const executablePath = findBrowser(s.browser);
   warnAboutSite(s, log);
-  const emptyRooms = [...new Set(plan.participants.map((p) => p.room))].filter((r) => !plan.participants.some((p) => p.room === r && (p.role === 'sender' || p.sendsAudio)));
+  const emptyRooms = [...new Set(plan.participants.map((p) => p.room))].filter(
+    (r) => !plan.participants.some((p) => p.room === r && (p.role === 'sender' || p.sendsAudio)),
+  );
   if (emptyRooms.length) log.warn(`no one sends in ${emptyRooms.join(', ')}: their participants will have no media and count as failed joins`);
   const samples = openSamples(s.outDir);
   const scenarioFile = writeScenarioFile(s.outDir, scenarioRecord(s, plan, startedAt));
@@ -221,8 +248,23 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
   const watch = new ResourceWatch(s.participantsPerBrowser);
   let steps = 0;
   let conference: LoopbackConference | undefined;
+  let capacity: CapacitySearch | undefined;
   const signal = deps.signal;
-  const ctx = (step: number, bridges: number): StepContext => ({ s, plan, step, bridges, signal, samples, deps, executablePath, fakeVideoFile, conference, tally, watch });
+  let runDeps = deps;
+  const ctx = (step: number, bridges: number): StepContext => ({
+    s,
+    plan,
+    step,
+    bridges,
+    signal,
+    samples,
+    deps: runDeps,
+    executablePath,
+    fakeVideoFile,
+    conference,
+    tally,
+    watch,
+  });
   const record = (e: Omit<EventRecord, 't' | 'phase' | 'kind'>, phase: Phase = 'warmup') => {
     const r: EventRecord = { t: Date.now(), phase, kind: 'event', ...e };
     samples.append([r]);
@@ -232,10 +274,65 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
     if (s.target === 'loopback') {
       conference = await startLoopbackConference(s.listen);
       log.info(`loopback conference on ${conference.url}`);
+      if (s.findCapacity) {
+        // LOOK-ALIKE bridges (Jitsi cannot run here): their stress rises with their participants
+        const rate = s.lookalikeStress ?? LOOKALIKE_STRESS_PER_PARTICIPANT;
+        runDeps = { ...deps, bridges: lookalikeBridges(conference, { count: s.replicas?.[0] ?? 1, stressPerParticipant: rate }) };
+        log.info(`look-alike bridges: stress ${rate} per participant (${Math.floor(0.8 / rate + 1e-9)} participants per bridge reach 0.8)`);
+      }
     }
-    const scaler = deps.bridges?.scaler;
-    if (s.replicas && s.replicas.length) {
-      if (!scaler) throw new CommandError('sweeping --replicas needs the bridges of a Kubernetes deployment', 'run without --replicas, or against a Jitsi deployment installed by jitsi-k8s');
+    const scaler = runDeps.bridges?.scaler;
+    const hooks = {
+      onScaled: (step: number, bridges: number, o: ScaleOutcome | void) =>
+        record({ step, bridges, event: 'scaled', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }),
+      onRestored: (bridges: number, o: ScaleOutcome | void) =>
+        record(
+          {
+            step: Math.max(0, steps - 1),
+            bridges,
+            event: 'scaled',
+            detail: scaledDetail('restored', bridges, o),
+            ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}),
+          },
+          'cooldown',
+        ),
+    };
+    if (s.findCapacity) {
+      capacity = await climbToKnee(climbOptions(s, runDeps, log, cpus().length), {
+        atEachBridgeCount: async (body) => {
+          if (!s.replicas?.length || !scaler) return body(scaler ? await scaler.current(signal) : 0);
+          // the search's own step numbers: a scale is recorded at the step that follows it
+          await sweepReplicas(scaler, s.replicas, signal, (_i, bridges) => body(bridges), {
+            ...hooks,
+            onScaled: (_i, bridges, o) => hooks.onScaled(steps, bridges, o),
+          });
+        },
+        beyondGenerator: deps.beyondGenerator,
+        runLoad: async (load) => {
+          steps++;
+          const sv = { ...s, participants: load.participants, rooms: load.rooms };
+          const cpuBefore = watch.cpuGroups();
+          const exhaustedBefore = watch.exhausted;
+          log.info(`find-capacity step ${load.step + 1}: ${load.participants} participants in ${load.rooms} room(s) on ${load.bridges} bridge(s)`);
+          // each step counts its own joins (the log says them per step); the run's totals add them up
+          const stepTally = { joined: 0, failed: 0 };
+          await runStep({ ...ctx(load.step, load.bridges), s: sv, plan: assignParticipants(sv), tally: stepTally });
+          tally.joined += stepTally.joined;
+          tally.failed += stepTally.failed;
+          const starved = watch.cpuStarvedSince(cpuBefore);
+          const exhausted = !exhaustedBefore && watch.exhausted ? watch.exhausted.message : undefined;
+          return {
+            records: readStepRecords(samples.path, load.step),
+            generatorLimit: exhausted ?? (starved ? `the browsers were short of CPU: ${starved}` : undefined),
+          };
+        },
+      });
+    } else if (s.replicas && s.replicas.length) {
+      if (!scaler)
+        throw new CommandError(
+          'sweeping --replicas needs the bridges of a Kubernetes deployment',
+          'run without --replicas, or against a Jitsi deployment installed by jitsi-k8s',
+        );
       await sweepReplicas(
         scaler,
         s.replicas,
@@ -244,11 +341,7 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
           steps++;
           await runStep(ctx(step, bridges));
         },
-        {
-          onScaled: (step, bridges, o) => record({ step, bridges, event: 'scaled', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }),
-          onRestored: (bridges, o) =>
-            record({ step: Math.max(0, steps - 1), bridges, event: 'scaled', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }, 'cooldown'),
-        },
+        hooks,
       );
     } else {
       const bridges = scaler ? await scaler.current(signal) : 0;
@@ -256,7 +349,11 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
       await runStep(ctx(0, bridges));
     }
   } finally {
-    if (signal.aborted) record({ step: Math.max(0, steps - 1), bridges: 0, event: 'interrupted', detail: signal.reason instanceof Error ? signal.reason.message : 'interrupted' }, 'cooldown');
+    if (signal.aborted)
+      record(
+        { step: Math.max(0, steps - 1), bridges: 0, event: 'interrupted', detail: signal.reason instanceof Error ? signal.reason.message : 'interrupted' },
+        'cooldown',
+      );
     await conference?.close();
   }
   return {
@@ -270,5 +367,6 @@ export async function runBench(s: Scenario, deps: RunDeps): Promise<RunOutcome> 
     records: samples.count,
     wallMs: Date.now() - startedAt,
     exhausted: watch.exhausted?.message,
+    capacity,
   };
 }

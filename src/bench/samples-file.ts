@@ -1,5 +1,5 @@
 /** samples.jsonl: appended as measured, one write per batch, so an interrupted run keeps everything up to its last tick. */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CommandError } from '../errors.js';
 import type { SampleRecord } from './samples.js';
@@ -39,4 +39,19 @@ export function writeScenarioFile(outDir: string, content: object): string {
   const path = join(outDir, SCENARIO_FILE);
   writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
   return path;
+}
+
+/** The records of one step, read back from samples.jsonl (a find-capacity step judges what it wrote). */
+export function readStepRecords(path: string, step: number): SampleRecord[] {
+  const records: SampleRecord[] = [];
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.includes(`"step":${step},`)) continue;
+    try {
+      const r = JSON.parse(line) as SampleRecord;
+      if (r.step === step) records.push(r);
+    } catch {
+      // a torn last line of an interrupted write: the reader of the report skips it too
+    }
+  }
+  return records;
 }

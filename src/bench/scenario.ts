@@ -148,6 +148,14 @@ export const scenarioSchema = z.pipe(
         z.optional(z.array(z.string())),
         'the verdict: threshold expressions checked at every step (see bench --help); absent: every participant joins and media never stops',
       ),
+      findCapacity: described(
+        z.optional(z.strictObject({ ceiling: z.optional(whole().check(z.minimum(1, 'must be ≥ 1'))) })),
+        'bench --find-capacity: add rooms of roomSize until a threshold breaks; ceiling: the most participants to try per bridge (from --participants)',
+      ),
+      lookalikeStress: described(
+        z.optional(z.number().check(z.positive(), z.maximum(1))),
+        'target loopback: stress per participant of the look-alike bridges (default 0.01, jicofo\'s assumed stress per participant)',
+      ),
       /** address the loopback conference listens on (127.0.0.1; a namespace address in the loss test) */
       listen: described(
         z._default(
@@ -166,8 +174,8 @@ export const scenarioSchema = z.pipe(
         else if ((s.audioSenders ?? 0) > smallest)
           ctx.addIssue({ code: 'custom', path: ['audioSenders'], message: `counts per room: must be ≤ the smallest room (${smallest}) (got ${s.audioSenders})` });
         if (s.target === 'jitsi' && !s.url) ctx.addIssue({ code: 'custom', path: ['url'], message: 'required with target jitsi' });
-        if (s.target === 'loopback' && s.replicas)
-          ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target' });
+        if (s.target === 'loopback' && s.replicas && !s.findCapacity)
+          ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'the loopback conference has no bridges to scale; sweep replicas against a Jitsi target (or give --find-capacity: its look-alike bridges scale)' });
         if (s.sampleIntervalMs < 200) ctx.addIssue({ code: 'custom', path: ['sampleIntervalMs'], message: `must be ≥ 200ms (got ${s.sampleIntervalMs}ms)` });
       }),
     ),

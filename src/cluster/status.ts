@@ -5,6 +5,7 @@
  * formatStatus is the human view.
  */
 import { CommandError } from '../errors.js';
+import { shareOfCapacity, type CapacityBasis } from '../config/capacity-profile.js';
 import { readColibriAnswer, type BridgeLoadState, type BridgeState } from './drain.js';
 import { colibriFigures, type ContainerUsage, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readContainerUsage, releaseSelector, type ColibriStats } from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetric, type V2HorizontalPodAutoscaler } from './kube.js';
@@ -73,6 +74,29 @@ export interface Status {
   cpuSource: 'metrics-api' | 'kubelet' | 'none';
   /** ISO time the status was read */
   takenAt: string;
+  /** participants now against the capacity (measured profile, else the estimate): "62 % of measured capacity" */
+  capacity?: StatusCapacity;
+}
+
+export interface StatusCapacity {
+  participants: number;
+  bridges: number;
+  perBridge: number;
+  percent: number;
+  kind: 'profile' | 'estimate';
+  /** "62 % of measured capacity (310 of 500: 5 bridges × 100)" */
+  text: string;
+  source: string;
+  mismatches: string[];
+  measure?: string;
+}
+
+/** Participants on the ready bridges now against what `basis` says a bridge carries. */
+export function statusCapacity(bridges: BridgeStatus[], basis: CapacityBasis): StatusCapacity {
+  const ready = bridges.filter((b) => b.ready);
+  const participants = ready.reduce((n, b) => n + (b.localParticipants ?? b.participants ?? 0), 0);
+  const share = shareOfCapacity(participants, ready.length, basis);
+  return { participants, bridges: ready.length, perBridge: basis.perBridge, percent: share.percent, kind: basis.kind, text: share.text, source: basis.source, mismatches: basis.mismatches, ...(basis.measure ? { measure: basis.measure } : {}) };
 }
 
 /** Chart components in the order people think of them. */

@@ -66,12 +66,18 @@ async function baselineOf(flags: BenchFlags): Promise<{ dir: string; allowance: 
  * (nothing was measured), 99 when a threshold failed or the run regressed against the baseline.
  */
 async function concludeRun(
-  outcome: { outDir: string; samplesFile: string; interrupted: boolean; exhausted?: string },
+  outcome: { outDir: string; samplesFile: string; interrupted: boolean; exhausted?: string; capacity?: import('../bench/find-capacity.js').CapacitySearch },
   flags: BenchFlags,
   baseline: Awaited<ReturnType<typeof baselineOf>>,
 ): Promise<void> {
+  const profile = outcome.capacity?.outcome === 'knee' ? await writeProfile(outcome.outDir, outcome.capacity, flags) : undefined;
   const report = await writeReport(outcome.outDir);
   printReport(report, flags.json);
+  if (profile && !flags.json) process.stdout.write(`${profile}\n`);
+  if (outcome.capacity) {
+    await concludeClimb(outcome.capacity, outcome);
+    return;
+  }
   // says which signal stopped the run (its exit code follows from it)
   if (outcome.interrupted) throw new InterruptedError(`${((await import('../interrupt.js')).interruptSignal().reason as Error).message}: samples so far are in ${outcome.samplesFile}`);
   if (outcome.exhausted) {
@@ -99,6 +105,58 @@ async function concludeRun(
       `the verdict is at the top of ${join(outcome.outDir, 'report.html')}${baseline ? ` and ${join(outcome.outDir, 'compare.html')}` : ''}`,
     );
   }
+}
+
+/** The end of a climb: exit 0 with a knee, 1 when the load generator (or nothing at all) held the climb back. */
+async function concludeClimb(search: import('../bench/find-capacity.js').CapacitySearch, outcome: { outDir: string; samplesFile: string; interrupted: boolean }): Promise<void> {
+  const { GENERATOR_LIMIT } = await import('../bench/find-capacity.js');
+  if (outcome.interrupted) throw new InterruptedError(`${((await import('../interrupt.js')).interruptSignal().reason as Error).message}: the climb so far is in ${join(outcome.outDir, 'capacity-search.json')}`);
+  if (search.outcome === 'generator-limit') {
+    throw new CommandError(
+      `${GENERATOR_LIMIT}: ${search.generatorLimit}`,
+      `what held so far is in ${join(outcome.outDir, 'summary.json')}; drive the climb from more machines (--runner k8s) or a bigger one, or try smaller rooms`,
+    );
+  }
+  if (search.knees.every((k) => k.participants === null)) {
+    throw new CommandError('even one room broke a threshold: there is no load that held', `see why in ${join(outcome.outDir, 'report.html')}`);
+  }
+  if (search.outcome === 'no-knee') log().warn('nothing broke up to the ceiling of the climb: raise --participants (the most tried per bridge) to find the knee');
+}
+
+/** capacity.json beside the run: the knee with what it was measured on (JVB image, node size, shape). */
+async function writeProfile(outDir: string, search: import('../bench/find-capacity.js').CapacitySearch, flags: BenchFlags): Promise<string> {
+  const { CAPACITY_PROFILE_FILE } = await import('../config/capacity-profile.js');
+  const { capacityProfile } = await import('../bench/find-capacity.js');
+  const { writeFileSync } = await import('node:fs');
+  const scenario = JSON.parse(readFileSync(join(outDir, 'scenario.json'), 'utf8')) as { target: 'loopback' | 'jitsi'; url?: string; lookalikeStress?: number; startedAt?: string };
+  let deployment: import('../config/capacity-profile.js').MeasuredOn['deployment'];
+  if (scenario.target === 'jitsi' && existsSync(flags.config)) {
+    const { config } = (await import('../config/file.js')).loadConfig(flags.config);
+    deployment = { nodes: { cpu: config.nodes.cpu, memoryGiB: config.nodes.memoryGiB }, release: config.cluster.release, namespace: config.cluster.namespace };
+  }
+  const profile = capacityProfile(search, { target: scenario.target, site: scenario.url, lookalikeStress: scenario.lookalikeStress, measuredAt: scenario.startedAt ?? new Date().toISOString(), run: outDir, deployment });
+  const file = join(outDir, CAPACITY_PROFILE_FILE);
+  writeFileSync(file, `${JSON.stringify(profile, null, 2)}\n`);
+  return file;
+}
+
+/** For the climb: why this machine cannot drive a load, by calibration or the built-in estimate. */
+async function machineEstimate(scenario: import('../bench/scenario.js').Scenario): Promise<(load: { participants: number; rooms: number }) => string | undefined> {
+  const { loadCalibration } = await import('../bench/calibrate.js');
+  const { checkCapacity, participantCosts, thisMachine } = await import('../bench/capacity.js');
+  const costs = participantCosts(loadCalibration());
+  return (load) => {
+    const v = checkCapacity({ ...scenario, ...load }, costs, thisMachine());
+    return v.fits ? undefined : `by the estimate, ${v.estimate}`;
+  };
+}
+
+/** One bridge's cores (the JVB CPU request jitsi-k8s renders), when the deployment's config is here. */
+async function bridgeCoresOf(flags: BenchFlags): Promise<number | undefined> {
+  if (!existsSync(flags.config)) return undefined;
+  const { config } = (await import('../config/file.js')).loadConfig(flags.config);
+  const jvb = (await import('../config/sizing.js')).sizeRelease(config).components.find((c) => c.component === 'jvb');
+  return jvb ? jvb.cpuMilli / 1000 : undefined;
 }
 
 export function defineBench(program: Command): void {
@@ -150,6 +208,8 @@ export function defineBench(program: Command): void {
     .option('--on-bridge-nodes', 'k8s: allow load generators on the nodes that run bridges (off by default: they would steal the bridges\' CPU)')
     .option('--start-delay <time>', 'k8s: time for the pods to start before ramp-up (default 2m)')
     .option('--dry-run', 'k8s: print the shard plan, ConfigMap and Job as YAML; touch nothing')
+    .option('--find-capacity', 'climb to the largest load that holds: add rooms of --room-size (coarse, then finer) until a threshold breaks; --participants caps it per bridge; writes capacity.json')
+    .option('--lookalike-stress <rate>', 'loopback: stress per participant of the look-alike bridges (default 0.01, jicofo\'s assumed stress per participant)')
     .option('--threshold <expr>', 'a pass/fail condition, e.g. "audio.loss.p95<2%" (repeatable; replaces the scenario file\'s; grammar below)', collect, [])
     .option('--baseline <dir>', 'an earlier run folder: exit 99 when this run is worse beyond --max-regression (writes compare.html)')
     .option('--max-regression <allowance>', 'with --baseline: how much worse a figure may be, e.g. 10% or 10%,rtt.p95=25% (default 10%)')
@@ -187,13 +247,14 @@ export function defineBench(program: Command): void {
         await runOnKubernetes(flags, scenario, baseline, credentials);
         return;
       }
-      await refuseBeyondThisMachine(scenario, Boolean(flags.yes));
+      // the climb weighs each step against this machine itself
+      if (!scenario.findCapacity) await refuseBeyondThisMachine(scenario, Boolean(flags.yes));
       let bridges: import('../bench/bridges.js').Bridges | undefined;
       if (scenario.target === 'jitsi' && existsSync(flags.config)) {
         const { clusterBridges } = await import('../bench/cluster-bridges.js');
         const { pipelineIO } = await import('./pipeline-io.js');
         bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log(), runTasks: (await pipelineIO(log())).runTasks });
-      } else if (scenario.replicas) {
+      } else if (scenario.replicas && scenario.target !== 'loopback') {
         throw new UsageError(`--replicas needs the deployment's ${flags.config} to find and scale the bridges`, 'run where `jitsi-k8s init` wrote it, or pass -c FILE');
       } else if (scenario.target === 'jitsi') {
         log().warn(`no ${flags.config}: the bridges of ${scenario.url} are not measured, only the participants`);
@@ -204,7 +265,9 @@ export function defineBench(program: Command): void {
       // a sweep puts the bridges back after a signal too: that takes the scaler's time (bridges.ts)
       setStopGrace(scenario.replicas?.length ? 11 * 60_000 : STOP_GRACE_MS);
       log().info(`bench: against ${scenario.target === 'loopback' ? 'the loopback conference' : scenario.url}; results in ${scenario.outDir}`);
-      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges, credentials });
+      const outcome = await runBench(scenario, { signal: interruptSignal(), log: log(), bridges, credentials, bridgeCores: scenario.findCapacity && scenario.target === 'jitsi' ? await bridgeCoresOf(flags) : undefined,
+        beyondGenerator: scenario.findCapacity ? await machineEstimate(scenario) : undefined,
+      });
       log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.records} records in ${Math.round(outcome.wallMs / 1000)}s → ${outcome.samplesFile}`);
       await concludeRun(outcome, flags, baseline);
     });
@@ -272,6 +335,32 @@ export function defineBench(program: Command): void {
         );
         process.stdout.write(`${file}\n`);
       }
+    });
+
+  const capacity = bench.command('capacity').description('the capacity profile of a --find-capacity run (capacity.json)');
+  capacity
+    .command('save')
+    .description('store a run\'s capacity.json in the cluster, as the ConfigMap <release>-capacity next to the release (scale jvb --for, status and apply read it)')
+    .argument('<run>', 'a run folder of bench --find-capacity that found a knee (holds capacity.json)')
+    .action(async (run: string, _o, cmd: Command) => {
+      const opts = cmd.optsWithGlobals<{ config: string; context?: string; json?: boolean }>();
+      const { CAPACITY_PROFILE_FILE, parseCapacityProfile } = await import('../config/capacity-profile.js');
+      const file = join(run, CAPACITY_PROFILE_FILE);
+      if (!existsSync(file)) throw new UsageError(`${file} not found`, 'give the --out folder of a `bench --find-capacity` run that found a knee');
+      let profile: import('../config/capacity-profile.js').CapacityProfile;
+      try {
+        profile = parseCapacityProfile(JSON.parse(readFileSync(file, 'utf8')), file);
+      } catch (e) {
+        throw new UsageError(`${file}: not a capacity profile (${(e as Error).message})`, 'run `jitsi-k8s bench --find-capacity` again');
+      }
+      if (!existsSync(opts.config)) throw new UsageError(`no ${opts.config}: the profile is kept next to a release`, 'run where `jitsi-k8s init` wrote it, or pass -c FILE');
+      const { config } = (await import('../config/file.js')).loadConfig(opts.config);
+      const { openKube } = await import('../cluster/kube.js');
+      const { saveCapacityProfile } = await import('../cluster/capacity.js');
+      const where = await saveCapacityProfile(openKube({ context: opts.context ?? config.cluster.context }), { namespace: config.cluster.namespace, release: config.cluster.release }, profile);
+      if (profile.target === 'loopback') log().warn(`this profile was measured on the loopback look-alike bridges, not on Jitsi Videobridge: sizing from it is flagged as such`);
+      log().line(`saved ${profile.participantsPerBridge} participants per bridge (${profile.shape.roomSize}-person rooms, measured ${profile.measuredAt.slice(0, 10)}) as ConfigMap ${where}`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ configMap: where, profile }, null, 2)}\n`);
     });
 
   bench
@@ -418,7 +507,8 @@ async function runOnKubernetes(
     bridges = await clusterBridges({ configPath: flags.config, context: flags.context, sweep: Boolean(scenario.replicas), log: log(), runTasks: (await pipelineIO(log())).runTasks });
   }
   log().info(`bench: ${scenario.participants} participant(s) on load-generator pods in ${options.namespace} against ${scenario.url}; results in ${scenario.outDir}`);
-  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log(), credentials });
+  const bridgeCores = scenario.findCapacity ? await bridgeCoresOf(flags) : undefined;
+  const outcome = await runK8sBench(options, { kube, bridges, signal: interruptSignal(), log: log(), credentials, bridgeCores });
   log().info(`bench: ${outcome.joined} joined, ${outcome.failed} failed, ${outcome.workersDied} load generator(s) died, ${outcome.records} records → ${outcome.samplesFile}`);
   await concludeRun(outcome, flags, baseline);
 }

@@ -13,7 +13,40 @@ async function optionsSchema() {
     cpu: z.optional(z.string()),
     drain: z.optional(z.boolean()),
     drainTimeout: z.optional(z.string()),
+    for: z.optional(z.string()),
+    roomSize: z.optional(z.string()),
+    profile: z.optional(z.string()),
   });
+}
+
+/** `--for N`: the bridges N participants need, from the profile (file or ConfigMap) or the estimate; the arithmetic and the choice are said first. */
+async function bridgesFor(participants: number, o: { config: string; roomSize?: string; profile?: string; json?: boolean }): Promise<number> {
+  const { loadCapacityProfileFile, loadConfig } = await import('../config/file.js');
+  const { parseCount } = await import('../config/scale.js');
+  const { describeCapacity, sizeRelease, DEFAULT_ROOM_SIZE } = await import('../config/sizing.js');
+  const { PLANNING_SHARE } = await import('../config/capacity-profile.js');
+  const { log } = await import('../ui/log.js');
+  const logger = log();
+  const { config } = loadConfig(o.config);
+  const profilePath = o.profile ?? config.expect?.profile;
+  let capacity = profilePath ? loadCapacityProfileFile(profilePath, o.config) : undefined;
+  if (!capacity) {
+    const { openKube } = await import('../cluster/kube.js');
+    const { readCapacityProfile } = await import('../cluster/capacity.js');
+    try {
+      capacity = await readCapacityProfile(openKube({ context: config.cluster.context }), { namespace: config.cluster.namespace, release: config.cluster.release });
+    } catch (e) {
+      logger.warn(`cannot read the capacity profile from the cluster (${(e as Error).message.split('\n')[0]}): using the published estimate`);
+    }
+  }
+  const roomSize = parseCount(o.roomSize, '--room-size') ?? config.expect?.roomSize ?? capacity?.profile.shape.roomSize ?? DEFAULT_ROOM_SIZE;
+  const sizing = sizeRelease({ ...config, expect: { ...config.expect, peakParticipants: participants, roomSize } }, capacity);
+  const plan = sizing.plan!;
+  if (!o.json) {
+    for (const line of describeCapacity(sizing)) logger.info(line);
+    logger.info(`chose ${plan.bridges} bridge${plan.bridges === 1 ? '' : 's'}: enough for ${participants} participants with the bridges at ${PLANNING_SHARE * 100} % of ${sizing.capacity.kind === 'profile' ? 'their measured' : 'the estimated'} capacity (20 % headroom)`);
+  }
+  return plan.bridges;
 }
 
 export function defineScale(program: Command): void {
@@ -30,6 +63,9 @@ export function defineScale(program: Command): void {
     .option('--cpu <percent>', 'autoscaling: target CPU use, percent of the request')
     .option('--drain-timeout <duration>', 'scaling in: how long the bridges that go may take to empty, e.g. 30m (default: components.jvb.drain.timeout, 1h)')
     .option('--no-drain', 'scaling in: remove the bridges at once, without waiting for their meetings to end')
+    .option('--for <participants>', 'jvb: as many bridges as this many participants need, from the measured capacity profile (else the published estimate), with 20 % headroom')
+    .option('--room-size <n>', 'with --for: people per meeting (default: expect.roomSize, else the profile\'s rooms, else 10)')
+    .option('--profile <file>', 'with --for: a capacity.json to size from (default: expect.profile, else the ConfigMap of `bench capacity save`)')
     .option('--dry-run', 'print the change and the plan, change nothing')
     .option('-y, --yes', 'do not ask: at the drain deadline (or with --no-drain) drop the participants left')
     .option('--json', 'print the result as JSON')
@@ -45,6 +81,7 @@ jitsi-k8s says how many would be dropped and goes on only with --yes or a "yes" 
 Ctrl-C while waiting takes them out of drain mode and changes nothing.
 Examples:
   jitsi-k8s scale jvb 6
+  jitsi-k8s scale jvb --for 900 --dry-run
   jitsi-k8s scale web 3 --dry-run
   jitsi-k8s scale jvb --auto --min 2 --max 10 --cpu 70`,
     )
@@ -53,9 +90,12 @@ Examples:
       if (!parsed.success) throw new UsageError(`scale: ${parsed.error.issues[0]?.message ?? 'bad option'}`);
       const o = parsed.data;
       const { parseCount } = await import('../config/scale.js');
+      const forParticipants = parseCount(o.for, '--for');
+      if (forParticipants !== undefined && component !== 'jvb') throw new UsageError('--for sizes the bridges: scale jvb --for <participants>');
+      if (forParticipants !== undefined && count !== undefined) throw new UsageError('give a count or --for <participants>, not both');
       const request = {
         component,
-        count: parseCount(count, 'count'),
+        count: forParticipants !== undefined ? await bridgesFor(forParticipants, o) : parseCount(count, 'count'),
         auto: o.auto,
         min: parseCount(o.min, '--min'),
         max: parseCount(o.max, '--max'),

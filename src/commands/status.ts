@@ -14,6 +14,23 @@ async function optionsSchema() {
   });
 }
 
+/** Adds "NN % of measured capacity": the profile `bench capacity save` stored (read once), else the estimate for the config's bridges. */
+async function capacityReader(
+  kube: import('../cluster/kube.js').Kube,
+  config: import('../config/schema.js').Config | undefined,
+  ref: { namespace: string; release: string },
+): Promise<(s: import('../cluster/status.js').Status) => Promise<import('../cluster/status.js').Status>> {
+  const [{ readCapacityProfile }, { statusCapacity }, { capacityBasis }, { sizeRelease }] = await Promise.all([
+    import('../cluster/capacity.js'),
+    import('../cluster/status.js'),
+    import('../config/capacity-profile.js'),
+    import('../config/sizing.js'),
+  ]);
+  const stored = await readCapacityProfile(kube, ref).catch(() => undefined);
+  const basis = config ? sizeRelease(config, stored).capacity : stored ? capacityBasis({ profile: stored.profile, profileSource: stored.source, roomSize: stored.profile.shape.roomSize, bridgeCores: stored.profile.bridgeCores ?? 1 }) : undefined;
+  return async (s) => (basis && s.bridges.length ? { ...s, capacity: statusCapacity(s.bridges, basis) } : s);
+}
+
 export function defineStatus(program: Command): void {
   targetOptions(program.command('status').description('one view of the installation: components, bridges, load'), 'config file (namespace, release, context defaults)')
     .option('-r, --release <name>', 'Helm release name (default: the config\'s, else "jitsi")')
@@ -39,15 +56,16 @@ export function defineStatus(program: Command): void {
       const logger = log();
       const tty = Boolean(process.stdout.isTTY);
 
+      const withCapacity = await capacityReader(kube, target.config, { namespace, release });
       if (!opts.watch) {
-        const status = await readStatus(kube, { namespace, release, signal });
+        const status = await withCapacity(await readStatus(kube, { namespace, release, signal }));
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
         return;
       }
       logger.info(`watching release ${release} in ${namespace} every ${opts.interval}s — Ctrl-C to stop`);
       for (;;) {
         try {
-          const status = await readStatus(kube, { namespace, release, signal });
+          const status = await withCapacity(await readStatus(kube, { namespace, release, signal }));
           if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
           else process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(status)}\n\n`);
         } catch (e) {

@@ -1,10 +1,11 @@
 /** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + rename). */
 import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync, unlinkSync, type Stats } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { dirname, join, basename, isAbsolute } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { CommandError, UsageError } from '../errors.js';
 import { configSchema, secretsSchema, type Config, type Secrets } from './schema.js';
 import { validateConfig, type Validated } from './validate.js';
+import { parseCapacityProfile, type CapacityProfile } from './capacity-profile.js';
 
 export const DEFAULT_CONFIG_FILE = 'jitsi-k8s.yaml';
 
@@ -188,4 +189,20 @@ export function ensureSecrets(path: string, extra: Partial<Pick<Secrets, 'tailsc
 
 export function saveSecrets(path: string, secrets: Secrets): void {
   writeFileAtomic(path, `# jitsi-k8s secrets — keep private (mode 0600), never commit.\n${stringify(secrets)}`, 0o600);
+}
+
+/** A capacity profile file (expect.profile), relative to the config file's folder. */
+export function loadCapacityProfileFile(path: string, configPath: string): { profile: CapacityProfile; source: string } {
+  const file = isAbsolute(path) ? path : join(dirname(configPath), path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CommandError(`expect.profile: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the capacity.json of a `jitsi-k8s bench --find-capacity` run, or remove expect.profile to use the estimate');
+  }
+  try {
+    return { profile: parseCapacityProfile(JSON.parse(text), file), source: file };
+  } catch (e) {
+    throw new CommandError(`expect.profile: ${file} is not a capacity profile (${(e as Error).message})`, 'give the capacity.json of a `jitsi-k8s bench --find-capacity` run');
+  }
 }

@@ -509,6 +509,25 @@ export const configSchema = described(
       ),
       'what the install lets in (docs: README "Security")',
     ),
+    expect: described(
+      z.optional(
+        z.strictObject({
+          peakParticipants: described(
+            z.number().check(z.int(), z.minimum(1, 'must be ≥ 1')),
+            'the most participants at once you plan for: the bridges needed and the HPA bounds are worked out for it',
+          ),
+          roomSize: described(
+            z._default(z.number().check(z.int(), z.minimum(1, 'must be ≥ 1')), 10),
+            'people in a typical meeting: a bridge carries far more people in small rooms than in big ones',
+          ),
+          profile: described(
+            z.optional(text()),
+            'capacity.json of a `bench --find-capacity` run (a file); absent: the published estimate for the room size (scale jvb --for and status also read the ConfigMap `bench capacity save` made)',
+          ),
+        }),
+      ),
+      'the load you expect, for sizing (render NOTES, scale jvb --for, status)',
+    ),
   }),
   'jitsi-k8s configuration (jitsi-k8s.yaml)',
 );

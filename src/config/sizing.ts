@@ -3,6 +3,7 @@
  * forwarding is CPU-bound), a memory limit above its JVM heap and never a CPU limit; the
  * signalling components get small fixed requests. Explicit resources in the config always win.
  */
+import { capacityBasis, CHART_JVB_IMAGE, planBridges, type BridgePlan, type CapacityBasis, type CapacityProfile } from './capacity-profile.js';
 import type { ComponentName, Config, Resources } from './schema.js';
 
 export interface ComponentSize {
@@ -25,9 +26,17 @@ export interface Sizing {
   capacityMemoryMiB: number;
   /** problems placing the requested replicas on the nodes; empty when everything fits */
   fitProblems: string[];
-  /** rough participants the bridges carry, from published per-core figures; bench measures the truth */
-  estimatedParticipants: { low: number; high: number };
+  /**
+   * Participants the bridges carry: measured (a capacity profile) or estimated from published figures
+   * for the room size (capacity-profile.ts, PUBLISHED_ESTIMATES), always with its source.
+   */
+  capacity: CapacityBasis & { roomSize: number; bridges: number; participants: number };
+  /** expect.peakParticipants: bridges needed and the HPA bounds, with the arithmetic */
+  plan?: BridgePlan;
 }
+
+/** People per meeting when expect.roomSize is not given: bench's default room. */
+export const DEFAULT_ROOM_SIZE = 10;
 
 /** Share of a node's CPU and memory that Kubernetes leaves to pods after system reservations. */
 export const ALLOCATABLE_SHARE = 0.9;
@@ -35,9 +44,6 @@ export const ALLOCATABLE_SHARE = 0.9;
 export const JVB_HEAP_HEADROOM_MIB = 768;
 /** chart/image default heap */
 export const JVB_DEFAULT_HEAP_MIB = 3072;
-/** Published anchors (docs/bench.md): 35 participants on 8 cores at 40 % → ~10/core at full load;
- * 720p60 senders in a 4-core pod: ~4/core. The estimate spans the two. */
-const PARTICIPANTS_PER_CORE = { low: 4, high: 10 };
 
 const FIXED: Record<Exclude<ComponentName, 'jvb'>, { cpuMilli: number; memoryMiB: number; limitMiB: number }> = {
   web: { cpuMilli: 100, memoryMiB: 128, limitMiB: 512 },
@@ -140,7 +146,8 @@ export function jvbHeapMiB(config: Config, jvb: ComponentSize): number {
   return Math.max(512, Math.min(JVB_DEFAULT_HEAP_MIB, Math.floor((limit - JVB_HEAP_HEADROOM_MIB) / 256) * 256));
 }
 
-export function sizeRelease(config: Config): Sizing {
+/** The capacity of the configured bridges: from `profile` when given (flagged where it was measured on something else), else the published estimate. */
+export function sizeRelease(config: Config, profile?: { profile: CapacityProfile; source: string }): Sizing {
   const components = (['web', 'prosody', 'jicofo', 'jvb', 'jibri', 'jigasi', 'transcriber'] as const)
     .map((c) => sizeComponent(config, c))
     .filter((c) => c.replicas > 0);
@@ -170,7 +177,9 @@ export function sizeRelease(config: Config): Sizing {
   if (fitProblems.length === 0 && !packs(components, config.nodes.count, nodeCpuMilli, nodeMemMiB)) {
     fitProblems.push(`the pods fit in total but cannot be placed on ${config.nodes.count} nodes of ${config.nodes.cpu} CPU / ${config.nodes.memoryGiB} GiB`);
   }
-  const jvbCores = jvb ? (jvb.cpuMilli / 1000) * jvb.replicas : 0;
+  const roomSize = config.expect?.roomSize ?? profile?.profile.shape.roomSize ?? DEFAULT_ROOM_SIZE;
+  const basis = capacityBasis({ profile: profile?.profile, profileSource: profile?.source, roomSize, bridgeCores: (jvb?.cpuMilli ?? 1000) / 1000, nodes: config.nodes, jvbImage: CHART_JVB_IMAGE });
+  const bridges = config.components.jvb.replicas;
   return {
     components,
     jvbHeapMiB: heap,
@@ -179,11 +188,25 @@ export function sizeRelease(config: Config): Sizing {
     capacityCpuMilli,
     capacityMemoryMiB,
     fitProblems,
-    estimatedParticipants: {
-      low: Math.floor(jvbCores * PARTICIPANTS_PER_CORE.low),
-      high: Math.floor(jvbCores * PARTICIPANTS_PER_CORE.high),
-    },
+    capacity: { ...basis, roomSize, bridges, participants: basis.perBridge * bridges },
+    ...(config.expect ? { plan: planBridges(config.expect.peakParticipants, basis) } : {}),
   };
+}
+
+/** The capacity in words, for NOTES, the wizard's summary and `scale jvb --for`: the figure, where it comes from, what to doubt. */
+export function describeCapacity(sizing: Pick<Sizing, 'capacity' | 'plan'>): string[] {
+  const c = sizing.capacity;
+  const lines = [
+    `capacity: ${c.participants} participants on ${c.bridges} bridge${c.bridges === 1 ? '' : 's'} (${c.perBridge} each, rooms of ${c.roomSize}) — ${c.kind === 'estimate' ? 'an estimate, not measured' : 'measured'}: ${c.source}`,
+  ];
+  if (c.measure) lines.push(`  measure it on your deployment: ${c.measure}`);
+  for (const m of c.mismatches) lines.push(`  profile from another setup: ${m}`);
+  const p = sizing.plan;
+  if (p) {
+    lines.push(`for ${p.peak} participants at peak: ${p.bridges} bridge${p.bridges === 1 ? '' : 's'} (HPA min ${p.min}, max ${p.max})`);
+    for (const a of p.arithmetic) lines.push(`  ${a}`);
+  }
+  return lines;
 }
 
 /** First-fit decreasing bin packing of every pod onto the nodes (what the scheduler could do at best). */

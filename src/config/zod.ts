@@ -28,6 +28,7 @@ export {
   maxLength,
   maximum,
   NEVER,
+  nullable,
   nonnegative,
   minLength,
   minimum,

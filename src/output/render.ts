@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { ensureSecrets, loadConfig, secretsPathFor, updateFileAtomic } from '../config/file.js';
+import { ensureSecrets, loadCapacityProfileFile, loadConfig, secretsPathFor, updateFileAtomic } from '../config/file.js';
 import { secretNeeds } from '../config/secrets-env.js';
 import { formatIssue } from '../config/validate.js';
 import { renderRelease, type Release } from '../render/index.js';
@@ -21,14 +21,16 @@ export function releaseToStream(release: Release): string {
   const docs = [`# values.yaml for ${release.chart.name} ${release.chart.version}\n${release.valuesYaml}`];
   docs.push(`# jvb-drain.patch.yaml: the post-renderer's patches of the JVB Deployments\n${release.postRender.yaml}`);
   // the Newt Secret is a helm template filled with the secrets at apply time: shown as such
-  for (const m of release.extras?.manifests ?? []) docs.push(`# extras: ${m.kind} ${m.name}${m.helmTemplate ? ' (helm template: values from the secrets file)' : ''}\n${m.yaml}`);
+  for (const m of release.extras?.manifests ?? [])
+    docs.push(`# extras: ${m.kind} ${m.name}${m.helmTemplate ? ' (helm template: values from the secrets file)' : ''}\n${m.yaml}`);
   return docs.join('---\n');
 }
 
 export function runRender(input: { configPath: string; out: string }): RenderOutput {
   const { config, warnings } = loadConfig(input.configPath);
   const secrets = ensureSecrets(secretsPathFor(input.configPath), {}, secretNeeds(config));
-  const release = renderRelease(config, secrets);
+  const capacity = config.expect?.profile ? loadCapacityProfileFile(config.expect.profile, input.configPath) : undefined;
+  const release = renderRelease(config, secrets, { capacity });
   const warningTexts = warnings.map(formatIssue);
   if (input.out === '-') {
     return { files: [], notes: release.notes, warnings: warningTexts, stdout: releaseToStream(release), release };

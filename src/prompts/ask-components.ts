@@ -44,6 +44,19 @@ export async function askDrainTimeout(p: Prompter, current: string): Promise<str
   return p.input({ name: 'drainTimeout', message: 'Drain time per bridge', default: current, validate: (v) => (parseDuration(v) !== undefined ? true : DURATION_HINT) });
 }
 
+export async function askPeakParticipants(p: Prompter, current: number | undefined): Promise<number | undefined> {
+  p.note(
+    'Sizing: how many people at once at the busiest time? The bridges needed and the autoscaler bounds are worked out for it, ' +
+      'from a measured capacity profile (`jitsi-k8s bench --find-capacity`) or else from published figures. 0: no figure yet.',
+  );
+  const n = await p.number({ name: 'peakParticipants', message: 'Participants at peak (0: skip)', default: current ?? 0, min: 0 });
+  return n > 0 ? n : undefined;
+}
+
+export async function askRoomSize(p: Prompter, current: number): Promise<number> {
+  return p.number({ name: 'roomSize', message: 'People in a typical meeting (a bridge carries far more in small rooms)', default: current, min: 1 });
+}
+
 export type OptionalComponent = 'jibri' | 'jigasi' | 'transcriber';
 
 const OPTIONAL: Record<OptionalComponent, { name: string; description: string }> = {

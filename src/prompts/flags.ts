@@ -47,6 +47,8 @@ export interface AnswerFlags {
   autoscaleMetric?: string;
   monitoring?: boolean;
   drainTimeout?: string;
+  peakParticipants?: string;
+  roomSize?: string;
   tls?: string;
   tlsEmail?: string;
   tlsSecret?: string;
@@ -92,6 +94,8 @@ export const ANSWER_OPTIONS: { flags: string; description: string }[] = [
   { flags: '--monitoring', description: "metrics, alerting rules and Grafana dashboards (needs the Prometheus operator's CRDs)" },
   { flags: '--no-monitoring', description: 'no monitoring objects' },
   { flags: '--drain-timeout <duration>', description: 'how long a stopping bridge lets its meetings end, e.g. 1h, 30m (default 1h)' },
+  { flags: '--peak-participants <n>', description: 'participants at once at the busiest time: NOTES show the bridges and HPA bounds they need' },
+  { flags: '--room-size <n>', description: 'people in a typical meeting, for that sizing (default 10)' },
   { flags: '--jibri', description: 'recording / streaming (jibri)' },
   { flags: '--no-jibri', description: 'no jibri' },
   { flags: '--jibri-replicas <n>', description: 'jibri pods (one recording at a time each)' },
@@ -204,6 +208,7 @@ export function flagsToConfig(f: AnswerFlags): FlagAnswers {
       jigasi: { enabled: f.jigasi },
       transcriber: { enabled: f.transcriber, storage: volume(f.transcriberStorage, f.storageClass) },
     },
+    expect: f.peakParticipants !== undefined || f.roomSize !== undefined ? { peakParticipants: int('--peak-participants', f.peakParticipants), roomSize: int('--room-size', f.roomSize) } : undefined,
     video: {
       resolution: resolution as (typeof RESOLUTIONS)[number] | undefined,
       simulcast: f.simulcast,

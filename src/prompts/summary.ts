@@ -3,7 +3,7 @@ import type { ClusterFacts } from '../cluster/facts.js';
 import { authLine } from '../config/auth.js';
 import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
-import { formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
+import { describeCapacity, formatCpu, formatMemory, sizeRelease } from '../config/sizing.js';
 import { formatIssue, type ConfigIssue } from '../config/validate.js';
 import { formatTable } from '../ui/table.js';
 import { pangolinVpsSteps } from './ask-exposure.js';
@@ -43,7 +43,6 @@ export function formatSummary(s: SummaryInput): string[] {
   ]);
   const exposure = EXPOSURE[c.exposure.mode];
   const bridges = c.components.jvb.replicas;
-  const est = sizing.estimatedParticipants;
   const lines: string[] = [
     '',
     `Summary — ${c.domain} (release ${c.cluster.release} in namespace ${c.cluster.namespace}${c.cluster.context ? `, context ${c.cluster.context}` : ''})`,
@@ -79,7 +78,7 @@ export function formatSummary(s: SummaryInput): string[] {
     `TLS:       ${tlsLine(c)}`,
     `video:     ${c.video.resolution}p, simulcast ${c.video.simulcast ? 'on' : 'off'}, codecs ${c.video.codecs.join(' > ')}, SSRC rewriting ${c.video.ssrcRewriting ? 'on' : 'off'}, last-N ${c.video.lastN ?? 'default'}`,
     '',
-    `capacity estimate: about ${est.low}-${est.high} participants on ${bridges} bridge(s) (rough; measure with \`jitsi-k8s bench\`)`,
+    ...describeCapacity(sizing),
   );
   if (c.exposure.mode === 'pangolin') lines.push('', ...pangolinVpsSteps(c.exposure.udpPort, bridges));
   // fit problems are listed above already

@@ -32,6 +32,8 @@ import {
   askComponents,
   askDrainTimeout,
   askMonitoring,
+  askPeakParticipants,
+  askRoomSize,
   askJibriReplicas,
   askJvbReplicas,
   askStorageClass,
@@ -233,6 +235,11 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
 
   const drainCurrent = file.components?.jvb?.drain?.timeout ?? '1h';
   const drainTimeout = f.components?.jvb?.drain?.timeout ?? (p ? await askDrainTimeout(p, drainCurrent) : drainCurrent);
+  // 0 (the question's default, or --peak-participants 0): no figure to size for
+  const peakAnswer = f.expect?.peakParticipants ?? (p ? await askPeakParticipants(p, file.expect?.peakParticipants) : file.expect?.peakParticipants);
+  const peakParticipants = peakAnswer ? peakAnswer : undefined;
+  const roomSizeCurrent = file.expect?.roomSize ?? 10;
+  const roomSize = peakParticipants === undefined ? undefined : (f.expect?.roomSize ?? (p ? await askRoomSize(p, roomSizeCurrent) : roomSizeCurrent));
 
   // ---------- optional components ----------
   const fc = f.components;
@@ -362,6 +369,7 @@ export async function runWizard(input: WizardInput): Promise<WizardResult> {
     tls: { ...filet, mode: tlsMode, email, secretName, ingressClass },
     monitoring,
     auth,
+    expect: peakParticipants === undefined ? file.expect : { ...file.expect, peakParticipants, roomSize },
   } as ConfigInput;
   return { config: dropUndefined(config), secrets, facts };
 }

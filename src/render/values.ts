@@ -6,6 +6,7 @@ import { EXPOSURE, tailnetSiteName, tailscaleWebDevice } from '../config/exposur
 import type { Codec, Config, ExposureMode, Secrets } from '../config/schema.js';
 import { sizeRelease, type Sizing } from '../config/sizing.js';
 import { renderAuth } from './auth.js';
+import type { CapacityProfile } from '../config/capacity-profile.js';
 import { DRAIN_ANNOTATION, drainAnnotation } from './drain.js';
 
 export type Values = Record<string, unknown>;
@@ -202,8 +203,8 @@ function resourcesOf(sizing: Sizing, component: string): Values | undefined {
   return sizing.components.find((c) => c.component === component)?.resources as Values | undefined;
 }
 
-export function renderValues(config: Config, secrets: Secrets): RenderedValues {
-  const sizing = sizeRelease(config);
+export function renderValues(config: Config, secrets: Secrets, capacity?: { profile: CapacityProfile; source: string }): RenderedValues {
+  const sizing = sizeRelease(config, capacity);
   const comp = config.components;
   const layout = jvbLayout(config);
   const exposure = EXPOSURE_VALUES[config.exposure.mode](config);
@@ -296,9 +297,7 @@ export function mergeValues(a: Values, b: Values): Values {
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
     out[k] =
-      cur && v && typeof cur === 'object' && typeof v === 'object' && !Array.isArray(cur) && !Array.isArray(v)
-        ? mergeValues(cur as Values, v as Values)
-        : v;
+      cur && v && typeof cur === 'object' && typeof v === 'object' && !Array.isArray(cur) && !Array.isArray(v) ? mergeValues(cur as Values, v as Values) : v;
   }
   return out;
 }

@@ -45,6 +45,14 @@ export function formatStatus(s: Status): string {
     if (s.cpuSource === 'kubelet') out.push('cpu/mem: from the kubelet Summary API (the metrics API, metrics-server, is not installed)');
     if (s.cpuSource === 'none') out.push('cpu/mem: the metrics API (metrics-server) is not installed and the kubelet Summary API cannot be read');
   }
+  if (s.capacity) {
+    const c = s.capacity;
+    out.push('');
+    out.push(`load: ${c.text}`);
+    out.push(`  ${c.kind === 'profile' ? '' : 'an estimate, not measured: '}${c.source}`);
+    for (const m of c.mismatches) out.push(`  profile from another setup: ${m}`);
+    if (c.measure) out.push(`  measure it: ${c.measure}, then \`jitsi-k8s bench capacity save <run>\``);
+  }
   if (s.autoscalers.length > 0) {
     out.push('');
     out.push(

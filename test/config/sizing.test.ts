@@ -49,8 +49,20 @@ describe('sizing from node size', () => {
     expect(s.fitProblems[0]).toMatch(/one jibri pod requests 3 CPU/);
   });
 
-  it('estimates capacity from the bridges\' cores', () => {
-    const s = sizeRelease(config({ nodes: { count: 3, cpu: 8, memoryGiB: 32 }, components: { jvb: { replicas: 2 } } }));
-    expect(s.estimatedParticipants).toEqual({ low: Math.floor(7.2 * 4), high: Math.floor(7.2 * 10) });
+  it.each([
+    // 8-core nodes: a bridge requests half of 7.2 allocatable cores = 3.6
+    [5, 84, 'openfun'],
+    [10, 11, 'community report'],
+    [30, 4, 'Kubernetes study'],
+  ])('estimates the capacity of rooms of %i from the published figure for that shape (%i per core, %s)', (roomSize, perCore, source) => {
+    const s = sizeRelease(config({ nodes: { count: 3, cpu: 8, memoryGiB: 32 }, components: { jvb: { replicas: 2 } }, expect: { peakParticipants: 900, roomSize } }));
+    expect(s.capacity.kind).toBe('estimate');
+    expect(s.capacity.perBridge).toBe(Math.floor(perCore * 3.6));
+    expect(s.capacity.participants).toBe(2 * Math.floor(perCore * 3.6));
+    expect(s.capacity.source).toContain(source);
+    expect(s.capacity.measure).toBe(`jitsi-k8s bench --find-capacity --url https://<your Jitsi site> --room-size ${roomSize} --replicas 1,2`);
+    // bridges for the peak at 80 % of a bridge's capacity, the HPA floor for a quarter of it
+    const usable = Math.floor(perCore * 3.6) * 0.8;
+    expect(s.plan).toMatchObject({ peak: 900, bridges: Math.ceil(900 / usable), max: Math.ceil(900 / usable), min: Math.ceil(225 / usable) });
   });
 });

@@ -97,7 +97,7 @@ const ALL_BUT_TLS = [
   '--exposure', 'loadBalancer', '--no-turn', '--public-ip', '203.0.113.10', '--node-cpu', '8', '--node-memory', '32', '--nodes', '3',
   '--web-replicas', '1', '--jvb-replicas', '1', '--no-jibri', '--no-jigasi', '--no-transcriber',
   '--resolution', '720', '--simulcast', '--codecs', 'VP9,VP8,H264', '--bitrate-low', '100000', '--bitrate-standard', '300000', '--bitrate-high', '1200000',
-  '--ssrc-rewriting', '--last-n', '-1', '--drain-timeout', '1h',
+  '--ssrc-rewriting', '--last-n', '-1', '--drain-timeout', '1h', '--peak-participants', '0',
 ];
 
 describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
@@ -158,6 +158,8 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
       await t.answer('? Most bridges (3)', ENTER);
       await t.answer('? Target CPU use', ENTER);
       await t.answer('? Drain time per bridge (1h)', '30m' + ENTER);
+      await t.answer('? Participants at peak (0: skip) (0)', '300' + ENTER);
+      await t.answer('? People in a typical meeting', ENTER);
       await t.answer('? Optional components', SPACE + ENTER);
       await t.answer('? Jibri replicas (1)', ENTER);
       await t.answer(/\? Storage class\s+❯ longhorn \(default\)/, ENTER);
@@ -187,7 +189,10 @@ describe.skipIf(!cluster)(`init in a pseudo-terminal against a real API server${
     expect(screen).toContain(`cluster test: ${facts.nodes} schedulable node(s), ${facts.classes} storage class(es), cert-manager\r\n`);
     expect(screen).not.toContain('needs cert-manager');
     expect(screen).toMatch(/jvb\s+2\s+3600m/);
-    expect(screen).toContain('(rough; measure with `jitsi-k8s bench`)');
+    // no profile: the estimate says so, names its source and the command that measures instead
+    expect(screen).toContain('an estimate, not measured: an estimate for rooms of 10: 11 per core');
+    expect(screen).toContain('measure it on your deployment: jitsi-k8s bench --find-capacity');
+    expect(screen).toContain('for 300 participants at peak: 10 bridges (HPA min 3, max 10)');
     expect(screen).toContain('next: jitsi-k8s apply');
     const { config } = validateConfig(parse(readFileSync(join(t.dir, 'jitsi-k8s.yaml'), 'utf8')));
     expect(config.cluster.context).toBe('test');

@@ -32,7 +32,7 @@ describe('built bin: jitsi-k8s init without questions', () => {
     expect(config.domain).toBe('meet.example.com');
     expect(config.tls.mode).toBe('none');
     expect(statSync(join(r.dir, 'jitsi-k8s.secrets.yaml')).mode & 0o777).toBe(0o600);
-    expect(r.stderr).toContain('capacity estimate: about');
+    expect(r.stderr).toContain('— an estimate, not measured: an estimate for rooms of 10');
     expect(r.stderr).toContain('next: jitsi-k8s apply');
   });
 

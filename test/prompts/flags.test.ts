@@ -46,7 +46,10 @@ const ROWS: [string[], unknown][] = [
   [['--no-jigasi'], { components: { jigasi: { enabled: false } } }],
   [['--transcriber'], { components: { transcriber: { enabled: true } } }],
   [['--no-transcriber'], { components: { transcriber: { enabled: false } } }],
-  [['--storage-class', 'nfs'], { components: { jibri: { storage: { enabled: true, storageClass: 'nfs' } }, transcriber: { storage: { enabled: true, storageClass: 'nfs' } } } }],
+  [
+    ['--storage-class', 'nfs'],
+    { components: { jibri: { storage: { enabled: true, storageClass: 'nfs' } }, transcriber: { storage: { enabled: true, storageClass: 'nfs' } } } },
+  ],
   [['--jibri-storage', '20Gi'], { components: { jibri: { storage: { enabled: true, size: '20Gi' } } } }],
   [['--jibri-storage', 'none'], { components: { jibri: { storage: { enabled: false } } } }],
   [['--transcriber-storage', '5Gi'], { components: { transcriber: { storage: { enabled: true, size: '5Gi' } } } }],
@@ -65,7 +68,15 @@ const ROWS: [string[], unknown][] = [
   [['--guests'], { auth: { guests: true } }],
   [['--no-guests'], { auth: { guests: false } }],
   [['--jwt-app-id', 'my-app'], { auth: { jwt: { appId: 'my-app' } } }],
-  [['--accounts-storage', '2Gi', '--storage-class', 'fast'], { auth: { accounts: { size: '2Gi', storageClass: 'fast' } }, components: { jibri: { storage: { enabled: true, storageClass: 'fast' } }, transcriber: { storage: { enabled: true, storageClass: 'fast' } } } }],
+  [
+    ['--accounts-storage', '2Gi', '--storage-class', 'fast'],
+    {
+      auth: { accounts: { size: '2Gi', storageClass: 'fast' } },
+      components: { jibri: { storage: { enabled: true, storageClass: 'fast' } }, transcriber: { storage: { enabled: true, storageClass: 'fast' } } },
+    },
+  ],
+  [['--peak-participants', '900'], { expect: { peakParticipants: 900 } }],
+  [['--room-size', '5'], { expect: { roomSize: 5 } }],
 ];
 
 describe('flagsToConfig: one row per flag spelling', () => {

@@ -86,14 +86,43 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(r.kind).toBe('written');
 
     expect(p.asked.map((a) => a.name)).toEqual([
-      'context', 'namespace', 'release', 'domain',
-      'auth', 'guests', 'accountsSize',
-      'exposure', 'turn', 'publicIP',
-      'nodeCpu', 'nodeMemory', 'nodes',
-      'webReplicas', 'jvbReplicas', 'autoscale', 'autoscaleMin', 'autoscaleMax', 'autoscaleCpu', 'drainTimeout',
-      'components', 'jibriReplicas', 'storageClass', 'jibriStorage',
-      'resolution', 'simulcast', 'codecs', 'preferredCodec', 'bitrate.low', 'bitrate.standard', 'bitrate.high', 'ssrcRewriting', 'lastN',
-      'tls', 'tlsEmail', 'ingressClass',
+      'context',
+      'namespace',
+      'release',
+      'domain',
+      'auth',
+      'guests',
+      'accountsSize',
+      'exposure',
+      'turn',
+      'publicIP',
+      'nodeCpu',
+      'nodeMemory',
+      'nodes',
+      'webReplicas',
+      'jvbReplicas',
+      'autoscale',
+      'autoscaleMin',
+      'autoscaleMax',
+      'autoscaleCpu',
+      'drainTimeout',
+      'peakParticipants',
+      'components',
+      'jibriReplicas',
+      'storageClass',
+      'jibriStorage',
+      'resolution',
+      'simulcast',
+      'codecs',
+      'preferredCodec',
+      'bitrate.low',
+      'bitrate.standard',
+      'bitrate.high',
+      'ssrcRewriting',
+      'lastN',
+      'tls',
+      'tlsEmail',
+      'ingressClass',
       'confirm',
     ]);
     const asked = Object.fromEntries(p.asked.map((a) => [a.name, a]));
@@ -142,12 +171,18 @@ describe('interactive happy path: hostPort + autoscale + jibri', () => {
     expect(summary).toContain('fits:      yes');
     expect(summary).toContain('cluster:   prod: 3 schedulable node(s) (3× 7.9 CPU / 30.4 GiB) = 23.7 CPU / 91.2 GiB in all');
     expect(summary).toContain('who joins: anyone who can reach the nodes directly');
-    expect(summary).toContain('who starts: accounts — only members with an account (`jitsi-k8s users add`) start meetings; guests may join a room once it is opened');
+    expect(summary).toContain(
+      'who starts: accounts — only members with an account (`jitsi-k8s users add`) start meetings; guests may join a room once it is opened',
+    );
     expect(config.auth).toMatchObject({ mode: 'accounts', guests: true, accounts: { size: '2Gi' } });
     // the question says what open means in one line
     expect(asked.auth?.choices?.map((c) => c.value)).toEqual(['open', 'accounts', 'jwt']);
     expect(p.notes.some((n) => /"open" means anyone who can reach the site starts meetings on your bridges/.test(n))).toBe(true);
-    expect(summary).toMatch(/about 28-70 participants on 2 bridge\(s\) \(rough; measure with `jitsi-k8s bench`\)/);
+    // no profile: an estimate for rooms of 10, its published source, and how to measure instead
+    expect(summary).toMatch(
+      /capacity: 76 participants on 2 bridges \(38 each, rooms of 10\) — an estimate, not measured: .*35 participants on an 8-core bridge/,
+    );
+    expect(summary).toContain('measure it on your deployment: jitsi-k8s bench --find-capacity --url https://<your Jitsi site> --room-size 10 --replicas 1,2');
     expect(summary).toContain('autoscale: 2-3 bridges at 60% CPU');
     expect(summary).toContain('draining:  a bridge that stops lets its meetings end first, up to 45m');
   });
@@ -184,7 +219,9 @@ describe('auth: who may start a meeting', () => {
     const p = scripted({ domain: 'meet.example.com', auth: 'open', components: [], tls: 'none', confirm: true });
     await runInit({ out: out() }, deps(p));
     expect(p.asked.map((a) => a.name)).not.toContain('guests');
-    expect(said).toContain('warning: auth.mode open: anyone who finds the site can start meetings on your bridges — set auth.mode accounts or jwt (README "Who may start a meeting")');
+    expect(said).toContain(
+      'warning: auth.mode open: anyone who finds the site can start meetings on your bridges — set auth.mode accounts or jwt (README "Who may start a meeting")',
+    );
     expect(said.join('\n')).toContain('who starts: open — anyone who can reach the site starts meetings on your bridges');
     expect(said.join('\n')).toMatch(/warnings:\n(.*\n)*  - auth\.mode: open: anyone who finds the site/);
   });
@@ -313,18 +350,24 @@ describe('defaults taken from the cluster', () => {
   });
 
   it('nodes too small: the summary lists what does not fit (once)', async () => {
-    const r = await runInit({ out: out(), yes: true, domain: 'meet.example.com', tls: 'none', nodes: '1', nodeCpu: '2', nodeMemory: '4', jibri: true }, deps(undefined));
+    const r = await runInit(
+      { out: out(), yes: true, domain: 'meet.example.com', tls: 'none', nodes: '1', nodeCpu: '2', nodeMemory: '4', jibri: true },
+      deps(undefined),
+    );
     expect(r.kind).toBe('written');
     const summary = said.join('\n');
     expect(summary).toContain('does not fit:');
-    expect(summary).toContain("  - one jibri pod requests 2 CPU / 2Gi, more than a node offers (1800m / 3686Mi)");
-    expect(summary).toContain("  - the pods request 3600m CPU in all; 1 nodes offer 1800m");
+    expect(summary).toContain('  - one jibri pod requests 2 CPU / 2Gi, more than a node offers (1800m / 3686Mi)');
+    expect(summary).toContain('  - the pods request 3600m CPU in all; 1 nodes offer 1800m');
     expect(summary).not.toContain('fits:      yes');
     expect(summary.match(/one jibri pod requests/g)?.length).toBe(1);
   });
 
   it('cluster not reachable: says so and uses the schema defaults', async () => {
-    const r = await runInit({ out: out(), yes: true, domain: 'meet.example.com', tls: 'none' }, deps(undefined, { facts: { reason: 'the API server did not answer in time' } }));
+    const r = await runInit(
+      { out: out(), yes: true, domain: 'meet.example.com', tls: 'none' },
+      deps(undefined, { facts: { reason: 'the API server did not answer in time' } }),
+    );
     if (r.kind !== 'written') throw new Error(r.kind);
     expect(said[0]).toBe('cluster not reachable (the API server did not answer in time), using defaults');
     expect(r.config.nodes).toEqual({ count: 3, cpu: 4, memoryGiB: 16 });
@@ -441,7 +484,16 @@ describe('no questions (--yes, CI, no terminal)', () => {
   it('pangolin from flags + env: VPS steps in the summary, Newt only in the secrets file', async () => {
     const env = { NEWT_ID: 'newt-id-42', NEWT_SECRET: 'newt-secret-very-private' };
     const r = await runInit(
-      { yes: true, out: out(), domain: 'meet.example.com', tls: 'none', exposure: 'pangolin', publicIp: '203.0.113.7', pangolinEndpoint: 'https://p.example.com', jvbReplicas: '2' },
+      {
+        yes: true,
+        out: out(),
+        domain: 'meet.example.com',
+        tls: 'none',
+        exposure: 'pangolin',
+        publicIp: '203.0.113.7',
+        pangolinEndpoint: 'https://p.example.com',
+        jvbReplicas: '2',
+      },
       deps(undefined, { env }),
     );
     if (r.kind !== 'written') throw new Error(r.kind);
@@ -456,9 +508,10 @@ describe('no questions (--yes, CI, no terminal)', () => {
 describe("TLS: what the cluster can do (cert-manager for Let's Encrypt)", () => {
   const without = (): FactsResult => ({ facts: { ...FACTS, certManager: false } });
   const withIt = (): FactsResult => ({ facts: { ...FACTS, certManager: true } });
-  const NOTE = "Let's Encrypt needs cert-manager, which cluster prod does not have: install it first (https://cert-manager.io/docs/installation/helm/) and run init again to choose it.";
+  const NOTE =
+    "Let's Encrypt needs cert-manager, which cluster prod does not have: install it first (https://cert-manager.io/docs/installation/helm/) and run init again to choose it.";
 
-  it('no cert-manager: the fact line says so, Let\'s Encrypt is shown but cannot be chosen, an existing Secret is the default', async () => {
+  it("no cert-manager: the fact line says so, Let's Encrypt is shown but cannot be chosen, an existing Secret is the default", async () => {
     const p = scripted({ context: 'prod', domain: 'meet.example.com', tlsSecret: 'meet-tls', confirm: true });
     const r = await runInit({ out: out() }, deps(p, { facts: without() }));
     if (r.kind !== 'written') throw new Error(r.kind);
@@ -478,11 +531,13 @@ describe("TLS: what the cluster can do (cert-manager for Let's Encrypt)", () => 
 
   it('no cert-manager: a script (like a person) cannot pick the disabled choice', async () => {
     const p = scripted({ context: 'prod', domain: 'meet.example.com', tls: 'letsencrypt' });
-    await expect(runInit({ out: out() }, deps(p, { facts: without() }))).rejects.toThrow(/tls: letsencrypt cannot be chosen \(cert-manager not found in cluster prod\)/);
+    await expect(runInit({ out: out() }, deps(p, { facts: without() }))).rejects.toThrow(
+      /tls: letsencrypt cannot be chosen \(cert-manager not found in cluster prod\)/,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a --config file asking for Let\'s Encrypt: the default moves to a choice that works', async () => {
+  it("a --config file asking for Let's Encrypt: the default moves to a choice that works", async () => {
     const file = join(dir, 'in.yaml');
     writeFileSync(file, 'domain: meet.example.com\ntls: { mode: letsencrypt, email: ops@example.com }\n');
     const p = scripted({ context: 'prod', tlsSecret: 'meet-tls', confirm: true });
@@ -494,7 +549,7 @@ describe("TLS: what the cluster can do (cert-manager for Let's Encrypt)", () => 
   it.each([
     ['cert-manager installed', withIt(), ', cert-manager'],
     ['API groups not readable: nothing known, nothing said', { facts: { ...FACTS, apiGroupsProblem: 'the API server answered HTTP 403' } } as FactsResult, ''],
-  ])('%s: Let\'s Encrypt stays the default and can be chosen', async (_what, facts, tail) => {
+  ])("%s: Let's Encrypt stays the default and can be chosen", async (_what, facts, tail) => {
     const p = scripted({ context: 'prod', domain: 'meet.example.com', tlsEmail: 'ops@example.com', confirm: true });
     const r = await runInit({ out: out() }, deps(p, { facts }));
     if (r.kind !== 'written') throw new Error(r.kind);
@@ -513,8 +568,12 @@ describe("TLS: what the cluster can do (cert-manager for Let's Encrypt)", () => 
     const p = yes ? undefined : scripted({ context: 'prod' });
     const run = runInit({ yes, out: out(), domain: 'meet.example.com', tls: 'letsencrypt', tlsEmail: 'ops@example.com' }, deps(p, { facts: without() }));
     await expect(run).rejects.toBeInstanceOf(UsageError);
-    await expect(run).rejects.toThrow("--tls letsencrypt needs cert-manager, and cluster prod does not have it (no cert-manager.io API): preflight would stop the install");
-    await expect(run).rejects.toMatchObject({ hint: expect.stringContaining('install cert-manager first (https://cert-manager.io/docs/installation/helm/), or use --tls secret --tls-secret NAME') });
+    await expect(run).rejects.toThrow(
+      '--tls letsencrypt needs cert-manager, and cluster prod does not have it (no cert-manager.io API): preflight would stop the install',
+    );
+    await expect(run).rejects.toMatchObject({
+      hint: expect.stringContaining('install cert-manager first (https://cert-manager.io/docs/installation/helm/), or use --tls secret --tls-secret NAME'),
+    });
     // the cluster was read, nothing after it asked
     if (p) expect(p.asked.map((a) => a.name)).toEqual(['context']);
     expect(readdirSync(dir)).toEqual([]);
@@ -522,11 +581,19 @@ describe("TLS: what the cluster can do (cert-manager for Let's Encrypt)", () => 
 
   it.each([
     ['nothing said about TLS', {}, undefined, "Let's Encrypt (the default TLS when nothing is asked) needs cert-manager"],
-    ['a --config file with tls.mode letsencrypt', {}, 'domain: meet.example.com\ntls: { mode: letsencrypt, email: ops@example.com }\n', 'tls.mode letsencrypt (from the --config file) needs cert-manager'],
+    [
+      'a --config file with tls.mode letsencrypt',
+      {},
+      'domain: meet.example.com\ntls: { mode: letsencrypt, email: ops@example.com }\n',
+      'tls.mode letsencrypt (from the --config file) needs cert-manager',
+    ],
   ])('no questions and %s, on a cluster without cert-manager: a usage error, nothing written', async (_what, extra, fileText, message) => {
     const config = fileText === undefined ? undefined : join(dir, 'in.yaml');
     if (config) writeFileSync(config, fileText!);
-    const run = runInit({ yes: true, out: out(), domain: 'meet.example.com', tlsEmail: 'ops@example.com', config, ...extra }, deps(undefined, { facts: without() }));
+    const run = runInit(
+      { yes: true, out: out(), domain: 'meet.example.com', tlsEmail: 'ops@example.com', config, ...extra },
+      deps(undefined, { facts: without() }),
+    );
     await expect(run).rejects.toThrow(message);
     expect(existsSync(out())).toBe(false);
     expect(existsSync(secretsFile())).toBe(false);
@@ -557,7 +624,16 @@ describe('monitoring: asked only where the Prometheus operator is', () => {
   });
 
   it('with it: the question names its Prometheus; yes takes the labels it selects and its address; autoscaling offers stress through KEDA', async () => {
-    const p = scripted({ context: 'prod', domain: 'meet.example.com', exposure: 'hostPort', monitoring: true, autoscale: true, autoscaleMetric: 'stress', tlsEmail: 'ops@example.com', confirm: true });
+    const p = scripted({
+      context: 'prod',
+      domain: 'meet.example.com',
+      exposure: 'hostPort',
+      monitoring: true,
+      autoscale: true,
+      autoscaleMetric: 'stress',
+      tlsEmail: 'ops@example.com',
+      confirm: true,
+    });
     const r = await runInit({ out: out() }, deps(p, { facts: { facts: { ...FACTS, ...KPS, keda: true } } }));
     if (r.kind !== 'written') throw new Error(r.kind);
     expect(p.notes.find((n) => n.startsWith('Monitoring:'))).toContain('monitoring/kps-prometheus (selects release=kps)');

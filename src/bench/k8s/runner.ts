@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import type { Kube } from '../../cluster/kube.js';
 import { UsageError } from '../../errors.js';
 import { stringify } from 'yaml';
-import { scaledDetail, sweepReplicas, type Bridges } from '../bridges.js';
+import { scaledDetail, sweepReplicas, type Bridges, type ScaleOutcome } from '../bridges.js';
+import { climbOptions, climbToKnee, type CapacitySearch } from '../find-capacity.js';
 import { BridgePlacement } from '../placement.js';
 import { pause } from '../runner.js';
-import { openSamples, writeScenarioFile } from '../samples-file.js';
+import { openSamples, readStepRecords, writeScenarioFile } from '../samples-file.js';
 import type { Phase, SampleRecord } from '../samples.js';
 import { assignParticipants, describeShape, type Scenario } from '../scenario.js';
 import { measureClockOffset } from './clock.js';
@@ -105,11 +106,13 @@ export interface K8sRunOutcome {
   workersDied: number;
   records: number;
   wallMs: number;
+  /** --find-capacity: the climb and its knees */
+  capacity?: CapacitySearch;
 }
 
 export async function runK8sBench(
   o: K8sBenchOptions,
-  deps: { kube: Kube; bridges?: Bridges; signal: AbortSignal; log: { info(m: string): void; warn(m: string): void; debug(m: string): void }; credentials?: SiteCredentials },
+  deps: { kube: Kube; bridges?: Bridges; signal: AbortSignal; log: { info(m: string): void; warn(m: string): void; debug(m: string): void }; credentials?: SiteCredentials; bridgeCores?: number },
 ): Promise<K8sRunOutcome> {
   const s = o.scenario;
   if (s.target !== 'jitsi' || !s.url) throw new UsageError('--runner k8s drives a Jitsi site: give --url (the loopback conference runs on this machine only)');
@@ -144,10 +147,12 @@ export async function runK8sBench(
   const emit = (r: SampleRecord[]) => samples.append(placement.place(r));
   let steps = 0;
 
-  const runOneStep = async (step: number, bridges: number) => {
+  // a climb runs each step with its own load: its own plan and shards
+  const runOneStep = async (step: number, bridges: number, load: Scenario = s) => {
     steps++;
+    const stepShards = load === s ? shards : shardAssignment(assignParticipants(load), { perPod: o.perPod, splitRooms: o.splitRooms });
     const startAtMs = Date.now() + o.startDelayMs;
-    const schedule = stepSchedule(s, shards, startAtMs);
+    const schedule = stepSchedule(load, stepShards, startAtMs);
     let sampling = true;
     const sampler = (async () => {
       if (!deps.bridges?.sampler) return;
@@ -163,7 +168,7 @@ export async function runK8sBench(
       }
     })();
     try {
-      perStep[step] = await runWorkersStep(jobInput(o, runId, step, bridges, shards, startAtMs), {
+      perStep[step] = await runWorkersStep(jobInput({ ...o, scenario: load }, runId, step, bridges, stepShards, startAtMs), {
         kube: deps.kube,
         samples,
         signal: deps.signal,
@@ -179,17 +184,36 @@ export async function runK8sBench(
     }
   };
 
+  const hooks = {
+    onScaled: (step: number, bridges: number, o: ScaleOutcome | void) =>
+      emit([{ kind: 'event', event: 'scaled', t: Date.now(), step, bridges, phase: 'warmup', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }]),
+    onRestored: (bridges: number, o: ScaleOutcome | void) =>
+      emit([
+        { kind: 'event', event: 'scaled', t: Date.now(), step: Math.max(0, steps - 1), bridges, phase: 'cooldown', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) },
+      ]),
+  };
+  let capacity: CapacitySearch | undefined;
   try {
-    if (s.replicas?.length) {
-      if (!deps.bridges?.scaler) throw new UsageError('sweeping --replicas needs the bridges of a deployment installed by jitsi-k8s (its jitsi-k8s.yaml)');
-      await sweepReplicas(deps.bridges.scaler, s.replicas, deps.signal, runOneStep, {
-        onScaled: (step, bridges, o) =>
-          emit([{ kind: 'event', event: 'scaled', t: Date.now(), step, bridges, phase: 'warmup', detail: scaledDetail('scaled', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) }]),
-        onRestored: (bridges, o) =>
-          emit([
-            { kind: 'event', event: 'scaled', t: Date.now(), step: Math.max(0, steps - 1), bridges, phase: 'cooldown', detail: scaledDetail('restored', bridges, o), ...(o?.drained ? { drainMs: o.drained.drainedMs } : {}) },
-          ]),
+    if (s.findCapacity) {
+      // the same climb as the local runner; a load generator that died is the generator's limit, not the bridges'
+      capacity = await climbToKnee(climbOptions(s, { bridges: deps.bridges, bridgeCores: deps.bridgeCores, signal: deps.signal }, deps.log), {
+        atEachBridgeCount: async (body) => {
+          const scaler = deps.bridges?.scaler;
+          if (!s.replicas?.length || !scaler) return body(scaler ? await scaler.current(deps.signal) : 0);
+          await sweepReplicas(scaler, s.replicas, deps.signal, (_i, bridges) => body(bridges), { ...hooks, onScaled: (_i, bridges, o) => hooks.onScaled(steps, bridges, o) });
+        },
+        runLoad: async (load) => {
+          await runOneStep(load.step, load.bridges, { ...s, participants: load.participants, rooms: load.rooms });
+          const died = perStep[load.step]?.workersDied ?? [];
+          return {
+            records: readStepRecords(samples.path, load.step),
+            generatorLimit: died.length ? `${died.length} load-generator pod(s) died at ${load.participants} participants (shards ${died.join(', ')}): give them more memory and CPU, or fewer participants each (--per-pod)` : undefined,
+          };
+        },
       });
+    } else if (s.replicas?.length) {
+      if (!deps.bridges?.scaler) throw new UsageError('sweeping --replicas needs the bridges of a deployment installed by jitsi-k8s (its jitsi-k8s.yaml)');
+      await sweepReplicas(deps.bridges.scaler, s.replicas, deps.signal, (step, bridges) => runOneStep(step, bridges), hooks);
     } else {
       await runOneStep(0, deps.bridges?.scaler ? await deps.bridges.scaler.current(deps.signal) : 0);
     }
@@ -206,5 +230,6 @@ export async function runK8sBench(
     workersDied: perStep.reduce((n, p) => n + (p?.workersDied.length ?? 0), 0),
     records: samples.count,
     wallMs: Date.now() - startedAt,
+    capacity,
   };
 }

@@ -9,6 +9,7 @@ import type { RunSeries } from './series.js';
 import type { BridgeFigures, Summary } from './summary.js';
 import { barChart, lineChart, phaseLegend } from './svg.js';
 import { verdictHtml } from './verdict-view.js';
+import { climbHtml } from './climb-view.js';
 
 export async function loadTemplate(): Promise<string> {
   // the template ships in the npm package (templates/)
@@ -351,11 +352,12 @@ export function runCharts(summary: Summary, series: RunSeries, colors: Map<strin
 export function renderReport(summary: Summary, series: RunSeries, template: string, generatedAt = new Date()): string {
   const colors = bridgeColors(series.bridgeNames);
   const s = summary.scenario;
-  const title = `jitsi-k8s bench — ${s.target ?? 'run'}${s.participants !== undefined ? `, ${s.participants} participants` : ''}`;
+  const title = `jitsi-k8s bench — ${s.target ?? 'run'}${summary.capacity ? ', find-capacity' : s.participants !== undefined ? `, ${s.participants} participants` : ''}`;
   const when = summary.run.start !== null ? new Date(summary.run.start).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'no records';
   const body = [
     `<header class="top"><h1>${esc(title)}</h1><p class="sub">${esc(when)} · ${esc(fmt(summary.run.durationS, 0))} s · ${esc(plural(summary.steps.length, 'step'))} · ${esc(`${summary.run.records.participant} participant samples, ${summary.run.records.bridge} bridge samples, ${summary.run.records.event} events`)}</p>${scenarioList(summary)}</header>`,
     summary.verdict ? verdictHtml(summary.verdict) : '',
+    summary.capacity ? climbHtml(summary.capacity) : '',
     notices(summary),
     '<h2>Key figures</h2>',
     keyCards(summary),

@@ -7,6 +7,7 @@ import { SeriesBuilder, type RunSeries } from './series.js';
 import { SummaryBuilder } from './summarize.js';
 import type { Summary } from './summary.js';
 import { evaluateThresholds, parseThresholds } from './thresholds.js';
+import { CAPACITY_SEARCH_FILE, type CapacitySearch } from '../climb-record.js';
 
 export const SAMPLES_FILE = 'samples.jsonl';
 export const SCENARIO_FILE = 'scenario.json';
@@ -58,11 +59,28 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
     const why = stats.badLines > 0 ? ` (${stats.badLines} unreadable line(s), e.g. line ${stats.badExamples[0]?.line}: ${stats.badExamples[0]?.reason})` : '';
     throw new CommandError(`${samplesFile} holds no sample records${why}`, 'the run measured nothing; run `jitsi-k8s bench` again and let it reach the first sample interval');
   }
-  const summary = withVerdict(summaryBuilder.finish(scenario));
+  const capacity = await readCapacitySearch(dir);
+  // a climb breaks a threshold by design: its steps are judged in capacity-search.json, not by a run verdict
+  const summary = capacity ? { ...summaryBuilder.finish(scenario), capacity } : withVerdict(summaryBuilder.finish(scenario));
   if (note) summary.notes.push(note);
   summary.input = { file: samplesFile, ...stats, badExamples: [...stats.badExamples] };
   const series = seriesBuilder.finish(summary);
   return { dir, summary, series };
+}
+
+async function readCapacitySearch(dir: string): Promise<CapacitySearch | undefined> {
+  const file = join(dir, CAPACITY_SEARCH_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    return JSON.parse(text) as CapacitySearch;
+  } catch (err) {
+    throw new CommandError(`${file} is not valid JSON: ${(err as Error).message}`, 'the climb rewrites it after every step; run the climb again');
+  }
 }
 
 /** The summary with its verdict right after the schema, so summary.json opens with it. */

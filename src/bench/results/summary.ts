@@ -6,6 +6,7 @@ import type { JoinFailureReason, Phase } from '../samples.js';
 import type { ReadStats } from './read.js';
 import type { ScenarioInfo } from './scenario.js';
 import type { Verdict } from './verdict.js';
+import type { CapacitySearch } from '../climb-record.js';
 
 export interface MediaLoss {
   /** participant samples in which this kind flowed (received + lost > 0); the others carry no loss figure */
@@ -201,8 +202,10 @@ export interface Summary {
   placement: Placement[];
   definitions: Record<string, string>;
   notes: string[];
-  /** every threshold against every step (set when a run folder is loaded; see thresholds.ts) */
+  /** every threshold against every step (set when a run folder is loaded; see thresholds.ts); a climb judges its own steps instead */
   verdict?: Verdict;
+  /** bench --find-capacity: the climb, each step held or broke, and the knee per bridge count (capacity-search.json) */
+  capacity?: CapacitySearch;
   /** how samples.jsonl read (set by writeResults) */
   input?: ReadStats & { file: string };
 }

@@ -3,6 +3,7 @@ import { formatTable } from '../../ui/table.js';
 import { fmt } from './html.js';
 import type { Summary } from './summary.js';
 import { formatVerdictText } from './verdict-view.js';
+import { formatClimbText } from './climb-view.js';
 
 const withP95 = (v: number | null, p95: number | null, digits = 2) => (v === null ? '—' : `${fmt(v, digits)} (${fmt(p95, digits)})`);
 
@@ -31,6 +32,7 @@ export function formatTerminalSummary(summary: Summary): string {
     }),
   );
   if (summary.verdict) out.push(formatVerdictText(summary.verdict), '');
+  if (summary.capacity) out.push(formatClimbText(summary.capacity), '');
   if (clientRows.length === 0) return [...out, 'no records: nothing was measured'].join('\n');
   out.push(formatTable(header, clientRows));
   if (summary.run.bridgeMeasured) {
