@@ -9,6 +9,7 @@ import { readColibriAnswer, type BridgeLoadState, type BridgeState } from './dra
 import { colibriFigures, type ContainerUsage, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readContainerUsage, releaseSelector, type ColibriStats } from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetric, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
+import { describeLeftovers, detectLeftovers } from './leftovers.js';
 
 export interface ComponentStatus {
   component: string;
@@ -66,6 +67,8 @@ export interface Status {
   cpuSource: 'metrics-api' | 'kubelet' | 'none';
   /** ISO time the status was read */
   takenAt: string;
+  /** what a killed run left (a pending release, drained bridges, another bridge count than the config's, bench objects, its lease), each with what the next run does */
+  leftovers: { what: string; action: string }[];
 }
 
 /** Chart components in the order people think of them. */
@@ -106,18 +109,21 @@ export interface StatusInput {
   namespace: string;
   release: string;
   signal?: AbortSignal;
+  /** the bridges the config asks for (autoscaling off), to compare with what runs */
+  bridges?: number;
 }
 
 export async function readStatus(kube: Kube, input: StatusInput): Promise<Status> {
   const { namespace, release } = input;
   const ref = { namespace, release };
-  const [workloads, jvbPods, hpas, metrics] = await Promise.all([
+  const [workloads, jvbPods, hpas, metrics, leftovers] = await Promise.all([
     readWorkloads(kube, namespace, releaseSelector(release)),
     discoverJvbPods(kube, ref),
     kube.hpas(namespace).catch(() => [] as V2HorizontalPodAutoscaler[]),
     kube.podMetrics(namespace, `app.kubernetes.io/instance=${release}`).catch(() => undefined as PodMetric[] | undefined),
+    detectLeftovers(kube, { namespace, release, bridges: input.bridges }),
   ]);
-  if (workloads.length === 0) {
+  if (workloads.length === 0 && leftovers.pending.length === 0) {
     throw new CommandError(
       `no Jitsi release "${release}" in namespace ${namespace} (context ${kube.context})`,
       'check --namespace / --release / --context, or install it with `jitsi-k8s init`',
@@ -169,5 +175,6 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
     metricsApi: metrics !== undefined,
     cpuSource: metrics ? 'metrics-api' : kubelet ? 'kubelet' : 'none',
     takenAt: new Date().toISOString(),
+    leftovers: describeLeftovers(leftovers),
   };
 }

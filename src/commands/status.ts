@@ -34,20 +34,21 @@ export function defineStatus(program: Command): void {
       // the default file is optional; one named with --config must exist
       const target = await openTarget(opts, { optional: cmd.getOptionValueSource('config') === 'default' });
       const { namespace, release } = target;
+      const bridges = target.config && !target.config.components.jvb.autoscale.enabled && release === target.config.cluster.release ? target.config.components.jvb.replicas : undefined;
       const signal = interruptSignal();
       const kube = await target.kube(signal);
       const logger = log();
       const tty = Boolean(process.stdout.isTTY);
 
       if (!opts.watch) {
-        const status = await readStatus(kube, { namespace, release, signal });
+        const status = await readStatus(kube, { namespace, release, signal, bridges });
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
         return;
       }
       logger.info(`watching release ${release} in ${namespace} every ${opts.interval}s — Ctrl-C to stop`);
       for (;;) {
         try {
-          const status = await readStatus(kube, { namespace, release, signal });
+          const status = await readStatus(kube, { namespace, release, signal, bridges });
           if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
           else process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(status)}\n\n`);
         } catch (e) {
