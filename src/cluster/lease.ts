@@ -76,7 +76,10 @@ export async function readLease(kube: Kube, namespace: string, release: string):
       'your credentials need get/create/update/delete on leases (coordination.k8s.io) in the namespace',
     );
   const lease = JSON.parse(r.body) as LeaseObject;
-  return { lease, holder: holderOf(lease) };
+  const holder = holderOf(lease);
+  // a holder on this machine whose process is gone renews no more: free now, not only once its lease runs out
+  if (!holder.expired && holder.host === hostname() && holder.pid !== undefined && !alive(holder.pid)) holder.expired = true;
+  return { lease, holder };
 }
 
 export interface HeldLease {
@@ -225,6 +228,15 @@ export async function acquireLease(kube: Kube, namespace: string, release: strin
       await lease.release();
     },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function safeUser(): string {

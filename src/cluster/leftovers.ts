@@ -34,7 +34,8 @@ export interface HelmRevision {
 export interface PendingRelease {
   release: string;
   namespace: string;
-  status: 'pending-install' | 'pending-upgrade' | 'pending-rollback';
+  /** pending-*: an install, upgrade or rollback cut short; uninstalling: an uninstall cut short */
+  status: 'pending-install' | 'pending-upgrade' | 'pending-rollback' | 'uninstalling';
   revision: number;
   since?: string;
   ageSeconds?: number;
@@ -145,7 +146,7 @@ async function pendingReleases(kube: Kube, namespace: string, release: string, n
   for (const [name, revisions] of await helmRevisions(kube, namespace)) {
     if (!ours(name, release)) continue;
     const current = revisions.at(-1);
-    if (!current || !/^pending-(install|upgrade|rollback)$/.test(current.status)) continue;
+    if (!current || !/^(pending-(install|upgrade|rollback)|uninstalling)$/.test(current.status)) continue;
     const lastDeployed = revisions.filter((r) => r.status === 'deployed' || r.status === 'superseded').at(-1);
     out.push({
       release: name,
@@ -308,6 +309,10 @@ export function judgePending(p: PendingRelease, o: JudgeOptions = {}): PendingAc
     : starterGone
       ? `the run that started it (pid ${o.lease!.pid} on this machine) is gone`
       : `older than the ${timeout}s timeout it was started with`;
+  if (p.status === 'uninstalling') {
+    if (p.claims.length > 0) return { kind: 'refuse', why: `${because}, but claims ${p.claims.join(', ')} belong to it: the uninstall is not finished (their data would go)` };
+    return { kind: 'uninstall', why: `${because}: the uninstall that was cut short is finished (the kept claims stay)` };
+  }
   if (p.lastDeployedRevision !== undefined)
     return { kind: 'rollback', to: p.lastDeployedRevision, why: `${because}: roll back to revision ${p.lastDeployedRevision}, its last deployed one` };
   if (p.claims.length > 0) {

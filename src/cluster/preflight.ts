@@ -34,8 +34,8 @@ export interface PreflightResult {
 export interface PreflightOptions {
   /** --yes: a context other than the config's is a warning, not a failure */
   yes?: boolean;
-  /** a scale or sweep step: the config's bridge count is the new one, so a different running count is the change, not a leftover */
-  changingBridges?: boolean;
+  /** under the lease of a scale or sweep step that recovered already: its own drain and new bridge count are the change, not leftovers */
+  underLease?: boolean;
 }
 
 /** "containerd://1.7.22" → "containerd 1.7.22" */
@@ -267,7 +267,7 @@ export function evaluatePreflight(facts: PreflightFacts, config: Config, opts: P
 
 export async function runPreflight(kube: Kube, config: Config, opts: PreflightOptions = {}): Promise<PreflightResult> {
   const { describeLeftovers, detectLeftovers, leftoverTarget } = await import('./leftovers.js');
-  const [facts, leftovers] = await Promise.all([gatherPreflightFacts(kube, config), detectLeftovers(kube, { ...leftoverTarget(config), ...(opts.changingBridges ? { bridges: undefined } : {}) }).catch(() => undefined)]);
+  const [facts, leftovers] = await Promise.all([gatherPreflightFacts(kube, config), opts.underLease ? undefined : detectLeftovers(kube, leftoverTarget(config)).catch(() => undefined)]);
   const result = evaluatePreflight(facts, config, opts);
   const found = leftovers && !facts.unreachable ? describeLeftovers(leftovers, { configFile: 'the config' }) : [];
   // a warning, not a failure: the run itself puts these right before it changes anything

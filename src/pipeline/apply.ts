@@ -127,7 +127,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     const { runPreflight } = await import('../cluster/preflight.js');
     const { openKube } = await import('../cluster/kube.js');
     const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
-    const result = await runPreflight(kube, config, { yes: input.yes, changingBridges: input.underLease });
+    const result = await runPreflight(kube, config, { yes: input.yes, underLease: input.underLease });
     report.preflight(result);
     const failed = result.checks.filter((c) => c.verdict === 'fail');
     if (failed.length > 0) {

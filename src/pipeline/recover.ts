@@ -95,7 +95,7 @@ async function recoverUnderLease(input: RecoverInput, lease: HeldLease): Promise
       done.push(`release ${p.release}: ${p.status} revision ${p.revision} rolled back to revision ${a.to}`);
     } else {
       await run(helm.bin, ['uninstall', p.release, '--namespace', ns, '--wait', '--timeout', HELM_RECOVER_TIMEOUT, ...ctx], { timeoutMs: 11 * 60_000 });
-      done.push(`release ${p.release}: ${p.status} first install (never deployed, no claims) removed`);
+      done.push(p.status === 'uninstalling' ? `release ${p.release}: the uninstall cut short is finished` : `release ${p.release}: ${p.status} first install (never deployed, no claims) removed`);
     }
   }
   for (const b of leftovers.bridges) {

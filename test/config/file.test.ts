@@ -188,7 +188,9 @@ describe('a killed write never leaves half a file (SIGKILL in the middle of savi
         writeFileAtomic(${JSON.stringify(secrets)}, 'turnSecret: t' + i + '\\n# ' + pad + '\\n', 0o600);
       }`;
     for (let round = 0; round < 8; round++) {
-      const child = (await import('node:child_process')).spawn(process.execPath, ['--input-type=module', '-e', program], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const child = (await import('node:child_process')).spawn(process.execPath, ['--input-type=module', '-e', program], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       await new Promise((r) => child.stdout.once('data', r));
       await new Promise((r) => setTimeout(r, 20 + round * 17));
       child.kill('SIGKILL');
@@ -206,7 +208,9 @@ describe('a killed write never leaves half a file (SIGKILL in the middle of savi
     // a file some other writer cut short: a clear error, not a stack trace or "domain: required"
     writeFileSync(secrets, '', { mode: 0o600 });
     writeFileSync(join(dir, `.jitsi-k8s.secrets.yaml.99999999.1.tmp`), 'turnSecret: x', { mode: 0o600 });
-    expect(() => loadSecrets(secrets)).toThrow(/is empty and 1 unfinished write of it \(\.jitsi-k8s\.secrets\.yaml\.99999999\.1\.tmp\) lie beside it: a write of jitsi-k8s\.secrets\.yaml was cut short/);
+    expect(() => loadSecrets(secrets)).toThrow(
+      /is empty and 1 unfinished write of it \(\.jitsi-k8s\.secrets\.yaml\.99999999\.1\.tmp\) lie beside it: a write of jitsi-k8s\.secrets\.yaml was cut short/,
+    );
     writeFileSync(config, '');
     const r = cli(['render', '--config', config, '--out', join(dir, 'out')]);
     expect(r.code).toBe(2);
