@@ -121,7 +121,10 @@ export async function acquireLease(kube: Kube, namespace: string, release: strin
     mine.count++;
     return { ...mine.lease, tookOverFrom: undefined, release: async () => void (--mine.count === 0 && (held.delete(key), await mine.lease.release())) };
   }
-  if (opts.createNamespace !== false && !(await kube.namespaceExists(namespace))) {
+  const namespaceExists = await kube.namespaceExists(namespace);
+  // nothing there to change (an uninstall of what was never installed): nothing to lock, and no namespace is made for it
+  if (!namespaceExists && opts.createNamespace === false) return { holder: { identity: 'nobody', expired: true }, release: async () => undefined };
+  if (!namespaceExists) {
     const r = await kube.request('POST', '/api/v1/namespaces', { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } } });
     if (r.status >= 300 && r.status !== 409)
       throw new CommandError(`cannot create namespace ${namespace}: HTTP ${r.status}`, 'your credentials need create on namespaces, or create it first');

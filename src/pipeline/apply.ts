@@ -154,9 +154,9 @@ const helmSeconds = (t: string) => Number(t.slice(0, -1)) * ({ s: 1, m: 60, h: 3
 
 /** Takes the release's lease and recovers what a killed run left (./recover.ts); the caller releases the lease. */
 export async function takeOver(
-  o: { recover?: boolean; command: string },
+  o: { recover?: boolean; command: string; createNamespace?: boolean },
   config: Config,
-  helm: ToolInfo,
+  helm: ToolInfo | (() => Promise<ToolInfo>),
   timeout: string,
   say: (m: string) => void,
   signal: AbortSignal,
@@ -164,7 +164,7 @@ export async function takeOver(
   const { openKube } = await import('../cluster/kube.js');
   const { takeOverRelease } = await import('./recover.js');
   const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
-  return takeOverRelease({ kube, config, helm, recover: o.recover, timeoutSeconds: helmSeconds(timeout), command: o.command, say });
+  return takeOverRelease({ kube, config, helm, recover: o.recover, timeoutSeconds: helmSeconds(timeout), command: o.command, createNamespace: o.createNamespace, say });
 }
 
 async function applyUnderLease(
@@ -276,7 +276,7 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
   }
   const helm = await detectHelm(helmBin);
   const held = await takeOver(
-    { recover: input.recover, command: `jitsi-k8s uninstall${input.deleteData ? ' --delete-data' : ''}` },
+    { recover: input.recover, command: `jitsi-k8s uninstall${input.deleteData ? ' --delete-data' : ''}`, createNamespace: false },
     c,
     helm,
     '10m',

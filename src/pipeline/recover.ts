@@ -19,7 +19,10 @@ import { COST_BEFORE, describeLeftovers, detectLeftovers, judgePending, leftover
 export interface RecoverInput {
   kube: Kube;
   config: Config;
-  helm: ToolInfo;
+  /** helm, or how to find it: only a pending release needs it */
+  helm: ToolInfo | (() => Promise<ToolInfo>);
+  /** uninstall: a namespace that does not exist holds nothing to lock or recover (it is not created) */
+  createNamespace?: boolean;
   /** --recover: a pending release no helm process here works on is rolled back now, whatever its age */
   recover?: boolean;
   /** the helm timeout of this run, in seconds */
@@ -42,7 +45,7 @@ const HELM_RECOVER_TIMEOUT = '10m';
 export async function takeOverRelease(input: RecoverInput): Promise<Recovered> {
   const { kube, config } = input;
   const ns = config.cluster.namespace;
-  const lease = await acquireLease(kube, ns, config.cluster.release, { command: input.command, timeoutSeconds: input.timeoutSeconds });
+  const lease = await acquireLease(kube, ns, config.cluster.release, { command: input.command, timeoutSeconds: input.timeoutSeconds, createNamespace: input.createNamespace });
   try {
     const done = await recoverUnderLease(input, lease);
     return { lease, ...done };
@@ -53,7 +56,7 @@ export async function takeOverRelease(input: RecoverInput): Promise<Recovered> {
 }
 
 async function recoverUnderLease(input: RecoverInput, lease: HeldLease): Promise<{ leftovers: Leftovers; done: string[] }> {
-  const { kube, config, helm } = input;
+  const { kube, config } = input;
   const ns = config.cluster.namespace;
   const leftovers = await detectLeftovers(kube, leftoverTarget(config));
   // the count is the following apply's to put right; a nested call (scale → apply) has nothing else to do
@@ -65,6 +68,7 @@ async function recoverUnderLease(input: RecoverInput, lease: HeldLease): Promise
   const ctx = contextFlags('helm', config.cluster.context);
   for (const p of leftovers.pending) {
     const a = judgePending(p, judge);
+    const helm = typeof input.helm === 'function' ? await input.helm() : input.helm;
     if (a.kind === 'wait' || a.kind === 'refuse') {
       throw new CommandError(
         `release ${p.release} is ${p.status} (revision ${p.revision}${p.since ? `, since ${p.since}` : ''}): ${a.why} — nothing was changed`,

@@ -69,8 +69,11 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
   }
   if (input.skipPreflight) return scaleUnderLease(input, change);
   // the lease is held from before the drain to after the helm step; what a killed run left is put right first
-  const { detectHelm, helmBinary } = await import('../cluster/helm.js');
-  const helm = await detectHelm(helmBinary(), input.signal ?? interruptSignal());
+  // helm is looked for only when a pending release needs a rollback: a "no" before the helm step needs none
+  const helm = async () => {
+    const { detectHelm, helmBinary } = await import('../cluster/helm.js');
+    return detectHelm(helmBinary(), input.signal ?? interruptSignal());
+  };
   const say = (m: string) => input.report?.warn(m);
   const command = `jitsi-k8s scale ${change.component} ${change.to}`;
   const held = await takeOver({ recover: input.recover, command }, input.config, helm, '15m', say, input.signal ?? interruptSignal());
@@ -195,8 +198,10 @@ export function createJvbScaler(input: {
     async scaleTo(bridges: number, signal: AbortSignal): Promise<{ drained?: { bridges: number; drainedMs: number; left: number } }> {
       const change = planScaleChange(current, { component: 'jvb', count: bridges });
       if (change.from === change.to) return {};
-      const { detectHelm, helmBinary } = await import('../cluster/helm.js');
-      const helm = await detectHelm(helmBinary(), signal);
+      const helm = async () => {
+        const { detectHelm, helmBinary } = await import('../cluster/helm.js');
+        return detectHelm(helmBinary(), signal);
+      };
       // the sweep's step holds the release's lease from its drain to its helm step
       const held = await takeOver({ command: `jitsi-k8s bench --replicas (step to ${bridges} bridges)` }, current, helm, '15m', () => undefined, signal);
       try {
