@@ -366,3 +366,37 @@ function benchStep(ns: string, pid: number) {
     ],
   };
 }
+
+describe.skipIf(!cluster)(`the release lease on the real API server${cluster ? '' : ` (skipped: ${skipReason})`}`, () => {
+  it('a lease another machine stopped renewing is taken over, a fresh one is refused naming its holder, two racers for a free one: one wins', async () => {
+    const { openKube } = await import('../../src/cluster/kube.js');
+    const { acquireLease } = await import('../../src/cluster/lease.js');
+    const ns = real.space('jk8s-lease');
+    await kubectlAsync(['create', 'namespace', ns]);
+    const kube = openKube({ kubeconfig: cluster!.kubeconfig, namespace: ns });
+    const lease = (renewed: Date) => ({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'jitsi-k8s-jitsi', namespace: ns, annotations: { 'jitsi-k8s/command': 'jitsi-k8s apply', 'jitsi-k8s/host': 'other-machine', 'jitsi-k8s/pid': '1' } },
+      spec: { holderIdentity: 'ci@other-machine pid 1', leaseDurationSeconds: 30, acquireTime: renewed.toISOString().replace('Z', '000Z'), renewTime: renewed.toISOString().replace('Z', '000Z') },
+    });
+    // renewed 2 minutes ago on another machine: its holder is gone, taken over
+    await kubectlAsync(['apply', '-f', '-'], JSON.stringify(lease(new Date(Date.now() - 120_000))));
+    const taken = await acquireLease(kube, ns, 'jitsi', { command: 'jitsi-k8s apply' });
+    expect(taken.tookOverFrom?.identity).toBe('ci@other-machine pid 1');
+    await taken.release();
+    expect((await kubectlAsync(['get', 'leases', '-n', ns, '-o', 'name'])).trim()).toBe('');
+    // renewed just now on another machine: refused, naming who and since when
+    await kubectlAsync(['apply', '-f', '-'], JSON.stringify(lease(new Date())));
+    await expect(acquireLease(kube, ns, 'jitsi', { command: 'jitsi-k8s apply' })).rejects.toThrow(/is being changed by another run: `jitsi-k8s apply` \(ci@other-machine pid 1\) since \S+, renewed \d+s ago/);
+    await kubectlAsync(['delete', 'lease', '-n', ns, 'jitsi-k8s-jitsi']);
+    // two runs racing for a free lease (each its own client, as two processes would be): exactly one holds it
+    const results = await Promise.allSettled([
+      acquireLease(openKube({ kubeconfig: cluster!.kubeconfig, namespace: ns }), ns, 'race', { command: 'a' }),
+      acquireLease(openKube({ kubeconfig: cluster!.kubeconfig, namespace: ns }), ns, 'race', { command: 'b' }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason.message).toMatch(/being changed by another run/);
+    for (const r of results) if (r.status === 'fulfilled') await r.value.release();
+  });
+});
