@@ -1,6 +1,7 @@
 /** samples.jsonl: appended as measured, one write per batch, so an interrupted run keeps everything up to its last tick. */
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../config/file.js';
 import { CommandError } from '../errors.js';
 import type { SampleRecord } from './samples.js';
 
@@ -37,7 +38,7 @@ export function openSamples(outDir: string): SamplesWriter {
 
 export function writeScenarioFile(outDir: string, content: object): string {
   const path = join(outDir, SCENARIO_FILE);
-  writeFileSync(path, `${JSON.stringify(content, null, 2)}\n`);
+  writeFileAtomic(path, `${JSON.stringify(content, null, 2)}\n`);
   return path;
 }
 

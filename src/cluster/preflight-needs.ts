@@ -30,6 +30,14 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
     { verb: 'list', group: '', resource: 'services', namespace: ns, why: 'reading the load-balancer address' },
     // helm keeps each release in a Secret of the namespace
     ...['get', 'list', 'create', 'update', 'delete'].map((verb) => ({ verb, group: '', resource: 'secrets', namespace: ns, why: "helm's release records" })),
+    // one run at a time on a release: the run holds a Lease while it changes things (pipeline/recover.ts)
+    ...['get', 'create', 'update', 'delete'].map((verb) => ({
+      verb,
+      group: 'coordination.k8s.io',
+      resource: 'leases',
+      namespace: ns,
+      why: 'the lock one run holds on the release',
+    })),
   ];
   const managed: [string, string][] = [
     ['apps', 'deployments'],
@@ -41,8 +49,13 @@ export function requiredPermissions(config: Config, namespaceExists: boolean | u
     ['networking.k8s.io', 'ingresses'],
   ];
   const autoscale = config.components.jvb.autoscale;
-  if (autoscale.enabled) managed.push(autoscale.metric !== 'cpu' && (autoscale.engine ?? 'keda') === 'keda' ? ['keda.sh', 'scaledobjects'] : ['autoscaling', 'horizontalpodautoscalers']);
-  if (config.monitoring.enabled) managed.push(['monitoring.coreos.com', 'podmonitors'], ['monitoring.coreos.com', 'servicemonitors'], ['monitoring.coreos.com', 'prometheusrules']);
+  if (autoscale.enabled)
+    managed.push(
+      autoscale.metric !== 'cpu' && (autoscale.engine ?? 'keda') === 'keda' ? ['keda.sh', 'scaledobjects'] : ['autoscaling', 'horizontalpodautoscalers'],
+    );
+  if (config.security.networkPolicies !== 'off') managed.push(['networking.k8s.io', 'networkpolicies']);
+  if (config.monitoring.enabled)
+    managed.push(['monitoring.coreos.com', 'podmonitors'], ['monitoring.coreos.com', 'servicemonitors'], ['monitoring.coreos.com', 'prometheusrules']);
   // the bridges' disruption budget; with hostPort the cost keeper's Role, and a planned scale-in sets the pods' deletion cost
   if (config.components.jvb.replicas > 1 || config.components.jvb.autoscale.enabled) managed.push(['policy', 'poddisruptionbudgets']);
   if (!EXPOSURE[config.exposure.mode].behindService) managed.push(['rbac.authorization.k8s.io', 'roles'], ['rbac.authorization.k8s.io', 'rolebindings']);

@@ -17,7 +17,8 @@ import { jvbBridgesWanted, permissionText, volumes } from './preflight-needs.js'
 export type Verdict = 'ok' | 'warn' | 'fail';
 
 export interface PreflightCheck {
-  name: CheckName;
+  /** a check of the table below, or `leftovers`: what a killed run left (./leftovers.ts) */
+  name: CheckName | 'leftovers';
   title: string;
   verdict: Verdict;
   message: string;
@@ -37,6 +38,8 @@ export interface PreflightResult {
 export interface PreflightOptions {
   /** --yes: a context other than the config's is a warning, not a failure */
   yes?: boolean;
+  /** under the lease of a scale or sweep step that recovered already: its own drain and new bridge count are the change, not leftovers */
+  underLease?: boolean;
 }
 
 /** "containerd://1.7.22" → "containerd 1.7.22" */
@@ -299,5 +302,19 @@ export function evaluatePreflight(facts: PreflightFacts, config: Config, opts: P
 }
 
 export async function runPreflight(kube: Kube, config: Config, opts: PreflightOptions = {}): Promise<PreflightResult> {
-  return evaluatePreflight(await gatherPreflightFacts(kube, config), config, opts);
+  const { describeLeftovers, detectLeftovers, leftoverTarget } = await import('./leftovers.js');
+  const [facts, leftovers] = await Promise.all([gatherPreflightFacts(kube, config), opts.underLease ? undefined : detectLeftovers(kube, leftoverTarget(config)).catch(() => undefined)]);
+  const result = evaluatePreflight(facts, config, opts);
+  const found = leftovers && !facts.unreachable ? describeLeftovers(leftovers, { configFile: 'the config' }) : [];
+  // a warning, not a failure: the run itself puts these right before it changes anything
+  if (found.length > 0) {
+    result.checks.push({
+      name: 'leftovers',
+      title: 'left by a killed run',
+      verdict: 'warn',
+      message: found.map((l) => `${l.what} → ${l.action}`).join('; '),
+      hint: 'this run puts them right first (pass --recover to roll back a pending release it would otherwise wait for)',
+    });
+  }
+  return result;
 }

@@ -7,9 +7,19 @@
 import { CommandError } from '../errors.js';
 import { shareOfCapacity, type CapacityBasis } from '../config/capacity-profile.js';
 import { readColibriAnswer, type BridgeLoadState, type BridgeState } from './drain.js';
-import { colibriFigures, type ContainerUsage, discoverJvbPods, type ColibriFigures, MAIN_CONTAINER, readContainerUsage, releaseSelector, type ColibriStats } from './jvb.js';
+import {
+  colibriFigures,
+  type ContainerUsage,
+  discoverJvbPods,
+  type ColibriFigures,
+  MAIN_CONTAINER,
+  readContainerUsage,
+  releaseSelector,
+  type ColibriStats,
+} from './jvb.js';
 import { cpuCores, memoryMiB, type Kube, type PodMetric, type V2HorizontalPodAutoscaler } from './kube.js';
 import { readWorkloads, type PodState, type WorkloadState } from './wait.js';
+import { describeLeftovers, detectLeftovers } from './leftovers.js';
 
 export interface ComponentStatus {
   component: string;
@@ -76,6 +86,8 @@ export interface Status {
   takenAt: string;
   /** participants now against the capacity (measured profile, else the estimate): "62 % of measured capacity" */
   capacity?: StatusCapacity;
+  /** what a killed run left (a pending release, drained bridges, another bridge count than the config's, bench objects, its lease), each with what the next run does */
+  leftovers: { what: string; action: string }[];
 }
 
 export interface StatusCapacity {
@@ -96,7 +108,17 @@ export function statusCapacity(bridges: BridgeStatus[], basis: CapacityBasis): S
   const ready = bridges.filter((b) => b.ready);
   const participants = ready.reduce((n, b) => n + (b.localParticipants ?? b.participants ?? 0), 0);
   const share = shareOfCapacity(participants, ready.length, basis);
-  return { participants, bridges: ready.length, perBridge: basis.perBridge, percent: share.percent, kind: basis.kind, text: share.text, source: basis.source, mismatches: basis.mismatches, ...(basis.measure ? { measure: basis.measure } : {}) };
+  return {
+    participants,
+    bridges: ready.length,
+    perBridge: basis.perBridge,
+    percent: share.percent,
+    kind: basis.kind,
+    text: share.text,
+    source: basis.source,
+    mismatches: basis.mismatches,
+    ...(basis.measure ? { measure: basis.measure } : {}),
+  };
 }
 
 /** Chart components in the order people think of them. */
@@ -142,10 +164,20 @@ function metricOf(h: V2HorizontalPodAutoscaler): Pick<AutoscalerStatus, 'engine'
   const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
   if (!spec) return { engine, metric: '?' };
   if (spec.type === 'Resource') {
-    return { engine, metric: spec.resource?.name ?? '?', metricCurrent: text(now?.resource?.current.averageUtilization), metricTarget: text(spec.resource?.target.averageUtilization) };
+    return {
+      engine,
+      metric: spec.resource?.name ?? '?',
+      metricCurrent: text(now?.resource?.current.averageUtilization),
+      metricTarget: text(spec.resource?.target.averageUtilization),
+    };
   }
   if (spec.type === 'Pods') {
-    return { engine, metric: spec.pods?.metric.name ?? '?', metricCurrent: text(now?.pods?.current.averageValue), metricTarget: text(spec.pods?.target.averageValue) };
+    return {
+      engine,
+      metric: spec.pods?.metric.name ?? '?',
+      metricCurrent: text(now?.pods?.current.averageValue),
+      metricTarget: text(spec.pods?.target.averageValue),
+    };
   }
   if (spec.type === 'External') {
     return {
@@ -162,18 +194,21 @@ export interface StatusInput {
   namespace: string;
   release: string;
   signal?: AbortSignal;
+  /** the bridges the config asks for (autoscaling off), to compare with what runs */
+  bridges?: number;
 }
 
 export async function readStatus(kube: Kube, input: StatusInput): Promise<Status> {
   const { namespace, release } = input;
   const ref = { namespace, release };
-  const [workloads, jvbPods, hpas, metrics] = await Promise.all([
+  const [workloads, jvbPods, hpas, metrics, leftovers] = await Promise.all([
     readWorkloads(kube, namespace, releaseSelector(release)),
     discoverJvbPods(kube, ref),
     kube.hpas(namespace).catch(() => [] as V2HorizontalPodAutoscaler[]),
     kube.podMetrics(namespace, `app.kubernetes.io/instance=${release}`).catch(() => undefined as PodMetric[] | undefined),
+    detectLeftovers(kube, { namespace, release, bridges: input.bridges }),
   ]);
-  if (workloads.length === 0) {
+  if (workloads.length === 0 && leftovers.pending.length === 0) {
     throw new CommandError(
       `no Jitsi release "${release}" in namespace ${namespace} (context ${kube.context})`,
       'check --namespace / --release / --context, or install it with `jitsi-k8s init`',
@@ -190,7 +225,9 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
       ),
     ),
     // without the metrics API, the kubelets of the bridges' nodes
-    metrics || nodes.length === 0 ? undefined : readContainerUsage(kube, nodes, { signal: input.signal }).catch(() => undefined as Map<string, ContainerUsage> | undefined),
+    metrics || nodes.length === 0
+      ? undefined
+      : readContainerUsage(kube, nodes, { signal: input.signal }).catch(() => undefined as Map<string, ContainerUsage> | undefined),
   ]);
   const usage = new Map((metrics ?? []).map((m) => [m.metadata.name, m.containers.find((c) => c.name === MAIN_CONTAINER) ?? m.containers[0]]));
   const chart = workloads.map((w) => w.chart).find(Boolean);
@@ -225,5 +262,6 @@ export async function readStatus(kube: Kube, input: StatusInput): Promise<Status
     metricsApi: metrics !== undefined,
     cpuSource: metrics ? 'metrics-api' : kubelet ? 'kubelet' : 'none',
     takenAt: new Date().toISOString(),
+    leftovers: describeLeftovers(leftovers),
   };
 }

@@ -20,6 +20,7 @@ export function defineApply(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation (a context that differs from the config; restarting bridges with meetings on them)')
     .option('--timeout <duration>', 'how long helm waits for the release to become ready', '15m')
     .option('--json', 'print the result as JSON')
+    .option('--recover', 'a release left pending by a killed run: roll it back now, whatever its age (only when no run elsewhere works on it)')
     .addHelpText(
       'after',
       `
@@ -42,7 +43,7 @@ Examples:
       const logger = log();
       const { config, secrets, warnings } = loadConfigAndSecrets(o.config);
       for (const w of warnings) logger.warn(w);
-      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, confirm: confirmOrRefuse, ...(await pipelineIO(logger)) });
+      const result = await applyInstall({ configPath: o.config, config, secrets, yes: Boolean(o.yes), dryRun: Boolean(o.dryRun), timeout: o.timeout, recover: Boolean(o.recover), confirm: confirmOrRefuse, ...(await pipelineIO(logger)) });
       if (result.cancelled) {
         logger.info('not applied; nothing changed');
         return;

@@ -69,6 +69,7 @@ export function defineScale(program: Command): void {
     .option('--dry-run', 'print the change and the plan, change nothing')
     .option('-y, --yes', 'do not ask: at the drain deadline (or with --no-drain) drop the participants left')
     .option('--json', 'print the result as JSON')
+    .option('--recover', 'a release left pending by a killed run: roll it back now, whatever its age (only when no run elsewhere works on it)')
     .addHelpText(
       'after',
       `
@@ -125,6 +126,7 @@ Examples:
         yes: Boolean(o.yes),
         confirm: confirmOrRefuse,
         noDrain: o.drain === false,
+        recover: Boolean(o.recover),
         drainTimeoutSeconds,
         onDrain: drainReporter((line) => logger.info(line)),
         ...(await pipelineIO(logger)),

@@ -10,7 +10,9 @@ async function optionsSchema() {
     release: z.optional(z.string().check(z.minLength(1))),
     json: z.optional(z.boolean()),
     watch: z.optional(z.boolean()),
-    interval: z.coerce.number({ error: '--interval: a number of seconds' }).check(z.minimum(1, '--interval: at least 1 second'), z.maximum(3600, '--interval: at most 3600 seconds')),
+    interval: z.coerce
+      .number({ error: '--interval: a number of seconds' })
+      .check(z.minimum(1, '--interval: at least 1 second'), z.maximum(3600, '--interval: at most 3600 seconds')),
   });
 }
 
@@ -27,12 +29,24 @@ async function capacityReader(
     import('../config/sizing.js'),
   ]);
   const stored = await readCapacityProfile(kube, ref).catch(() => undefined);
-  const basis = config ? sizeRelease(config, stored).capacity : stored ? capacityBasis({ profile: stored.profile, profileSource: stored.source, roomSize: stored.profile.shape.roomSize, bridgeCores: stored.profile.bridgeCores ?? 1 }) : undefined;
+  const basis = config
+    ? sizeRelease(config, stored).capacity
+    : stored
+      ? capacityBasis({
+          profile: stored.profile,
+          profileSource: stored.source,
+          roomSize: stored.profile.shape.roomSize,
+          bridgeCores: stored.profile.bridgeCores ?? 1,
+        })
+      : undefined;
   return async (s) => (basis && s.bridges.length ? { ...s, capacity: statusCapacity(s.bridges, basis) } : s);
 }
 
 export function defineStatus(program: Command): void {
-  targetOptions(program.command('status').description('one view of the installation: components, bridges, load'), 'config file (namespace, release, context defaults)')
+  targetOptions(
+    program.command('status').description('one view of the installation: components, bridges, load'),
+    'config file (namespace, release, context defaults)',
+  )
     .option('-r, --release <name>', 'Helm release name (default: the config\'s, else "jitsi")')
     .option('--json', 'print the status object as JSON (with --watch: one object per line)')
     .option('-w, --watch', 'refresh every few seconds until Ctrl-C')
@@ -51,6 +65,10 @@ export function defineStatus(program: Command): void {
       // the default file is optional; one named with --config must exist
       const target = await openTarget(opts, { optional: cmd.getOptionValueSource('config') === 'default' });
       const { namespace, release } = target;
+      const bridges =
+        target.config && !target.config.components.jvb.autoscale.enabled && release === target.config.cluster.release
+          ? target.config.components.jvb.replicas
+          : undefined;
       const signal = interruptSignal();
       const kube = await target.kube(signal);
       const logger = log();
@@ -58,14 +76,14 @@ export function defineStatus(program: Command): void {
 
       const withCapacity = await capacityReader(kube, target.config, { namespace, release });
       if (!opts.watch) {
-        const status = await withCapacity(await readStatus(kube, { namespace, release, signal }));
+        const status = await withCapacity(await readStatus(kube, { namespace, release, signal, bridges }));
         process.stdout.write(opts.json ? `${JSON.stringify(status, null, 2)}\n` : `${formatStatus(status)}\n`);
         return;
       }
       logger.info(`watching release ${release} in ${namespace} every ${opts.interval}s — Ctrl-C to stop`);
       for (;;) {
         try {
-          const status = await withCapacity(await readStatus(kube, { namespace, release, signal }));
+          const status = await withCapacity(await readStatus(kube, { namespace, release, signal, bridges }));
           if (opts.json) process.stdout.write(`${JSON.stringify(status)}\n`);
           else process.stdout.write(`${tty ? '\x1b[2J\x1b[H' : ''}${formatStatus(status)}\n\n`);
         } catch (e) {

@@ -25,6 +25,7 @@ export function changeFields(z: Zod) {
     dryRun: z.optional(z.boolean()),
     yes: z.optional(z.boolean()),
     json: z.optional(z.boolean()),
+    recover: z.optional(z.boolean()),
   };
 }
 

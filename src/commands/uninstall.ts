@@ -24,6 +24,7 @@ export function defineUninstall(program: Command): void {
     .option('--dry-run', 'print the plan, change nothing')
     .option('-y, --yes', 'do not ask for confirmation (also: at the drain deadline, drop whoever is left)')
     .option('--json', 'print the result as JSON')
+    .option('--recover', 'a release left pending by a killed run: roll it back now, whatever its age (only when no run elsewhere works on it)')
     .addHelpText('after', '\nExamples:\n  jitsi-k8s uninstall --dry-run\n  jitsi-k8s uninstall --yes --delete-data')
     .action(async (raw: unknown) => {
       const parsed = (await optionsSchema()).safeParse(raw);
@@ -49,7 +50,7 @@ export function defineUninstall(program: Command): void {
       if (timeoutSeconds === undefined) throw new UsageError(`--drain-timeout must be ${DURATION_HINT} (got "${o.drainTimeout}")`);
       const { drainReporter } = await import('../ui/drain.js');
       const drain = o.drain === false ? undefined : { timeoutSeconds, yes: Boolean(o.yes), confirm: confirmOrRefuse, onProgress: drainReporter((l) => log().info(l)) };
-      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun), runTasks, drain });
+      const result = await uninstallRelease({ config, deleteData: Boolean(o.deleteData), dryRun: Boolean(o.dryRun), runTasks, drain, recover: Boolean(o.recover), say: (m) => log().warn(m) });
       if (result.cancelled) {
         log().info('nothing removed');
         return;

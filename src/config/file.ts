@@ -1,5 +1,19 @@
-/** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + rename). */
-import { closeSync, existsSync, fchmodSync, lstatSync, openSync, readFileSync, renameSync, statSync, writeFileSync, unlinkSync, type Stats } from 'node:fs';
+/** Load and save jitsi-k8s.yaml and the 0600 secrets file beside it. Writes are atomic (temp + fsync + rename). */
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  fsyncSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  unlinkSync,
+  type Stats,
+} from 'node:fs';
 import { dirname, join, basename, isAbsolute } from 'node:path';
 import { parseDocument, stringify } from 'yaml';
 import { CommandError, UsageError } from '../errors.js';
@@ -30,7 +44,11 @@ export function readYamlFile(path: string): unknown {
     // stat first: reading a FIFO would block, reading a huge file would fill memory
     const st = statSync(path);
     if (!st.isFile()) throw new UsageError(`${path}: is ${kindOf(st)}, not a YAML file`, hint);
-    if (st.size > MAX_YAML_FILE_BYTES) throw new UsageError(`${path}: ${(st.size / 1024 / 1024).toFixed(1)} MiB is too large for a config file (at most ${MAX_YAML_FILE_BYTES / 1024 / 1024} MiB)`, hint);
+    if (st.size > MAX_YAML_FILE_BYTES)
+      throw new UsageError(
+        `${path}: ${(st.size / 1024 / 1024).toFixed(1)} MiB is too large for a config file (at most ${MAX_YAML_FILE_BYTES / 1024 / 1024} MiB)`,
+        hint,
+      );
     bytes = readFileSync(path);
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -50,17 +68,25 @@ export function readYamlFile(path: string): unknown {
   if (doc.errors.length > 0) {
     const first = doc.errors[0]!;
     const pos = first.linePos?.[0];
-    throw new UsageError(`${path}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, 'fix the YAML syntax at that line');
+    const unfinished = text.length > 0 && !text.endsWith('\n') ? ' — the file ends mid-line: it looks half-written' : '';
+    throw new UsageError(
+      `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: not valid YAML: ${first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${unfinished}`,
+      unfinished ? 'restore the file from a copy, or fix it by hand at that line' : 'fix the YAML syntax at that line',
+    );
   }
   try {
     return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) ?? {};
   } catch (e) {
     // yaml throws a ReferenceError when aliases expand past maxAliasCount (resource exhaustion)
-    throw new UsageError(`${path}: YAML aliases expand too far (${(e as Error).message.split('\n')[0]})`, `write the values out; at most ${MAX_ALIAS_COUNT} alias expansions are allowed`);
+    throw new UsageError(
+      `${path}: YAML aliases expand too far (${(e as Error).message.split('\n')[0]})`,
+      `write the values out; at most ${MAX_ALIAS_COUNT} alias expansions are allowed`,
+    );
   }
 }
 
 export function loadConfig(path: string): Validated {
+  refuseCutShort(path);
   return validateConfig(readYamlFile(path), path);
 }
 
@@ -80,23 +106,102 @@ function openTemp(path: string, mode: number): { tmp: string; fd: number } {
   }
 }
 
-/** Writes a file atomically: a crash or a full disk leaves the old file whole. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+/**
+ * A file of ours that a killed write left empty or cut short. Our writers (writeFileAtomic) never leave
+ * one — the temp file is renamed only once it is whole and on disk — but a copy, an editor or an older
+ * jitsi-k8s may have. Says what is wrong, or undefined.
+ */
+function refuseCutShort(path: string): void {
+  const name = basename(path);
+  let text: string;
+  try {
+    // a FIFO would block, a huge file is not ours: readYamlFile says what is wrong with those
+    const st = statSync(path);
+    if (!st.isFile() || st.size > MAX_YAML_FILE_BYTES) return;
+    text = readFileSync(path, 'utf8');
+  } catch {
+    // readYamlFile says what is wrong with it
+    return;
+  }
+  if (text.trim() !== '') return;
+  const temps = tempFilesOf(path);
+  throw new UsageError(
+    `${path}: is empty${temps.length ? ` and ${temps.length} unfinished write${temps.length > 1 ? 's' : ''} of it (${temps.join(', ')}) lie beside it` : ''}: a write of ${name} was cut short`,
+    'restore the file from a copy (or `git checkout` it), or move it away: `jitsi-k8s init` writes a new config; a new secrets file means new passwords (re-apply)',
+  );
+}
+
+/** The temp files a killed writer left beside path (`.<name>.<pid>.<n>.tmp`); the file itself is whole. */
+export function tempFilesOf(path: string): string[] {
+  const prefix = `.${basename(path)}.`;
+  try {
+    return readdirSync(dirname(path))
+      .filter((f) => f.startsWith(prefix) && /^\.\S+\.\d+\.\d+\.tmp$/.test(f))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Removes the temp files a killed writer left beside path (never this process's own); returns their names. */
+export function removeStaleTempFiles(path: string): string[] {
+  const gone: string[] = [];
+  for (const f of tempFilesOf(path)) {
+    const pid = Number(f.slice(basename(path).length + 2).split('.')[0]);
+    if (pid === process.pid) continue;
+    try {
+      // a writer still alive is mid-write: leave its file
+      process.kill(pid, 0);
+      continue;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EPERM') continue;
+    }
+    try {
+      unlinkSync(join(dirname(path), f));
+      gone.push(f);
+    } catch {
+      // another run removed it first
+    }
+  }
+  return gone;
+}
+
+/**
+ * Writes a file atomically: a temp file in the same folder, created with the final mode (a secrets file
+ * is 0600 from its first byte), written, flushed to disk, then renamed over the old one. A kill, a crash
+ * or a full disk leaves the old file whole or the new one whole, never half of one.
+ */
+export function writeFileAtomic(path: string, content: string | Uint8Array, mode = 0o644): void {
   let tmp: string | undefined;
   try {
     const temp = openTemp(path, mode);
     tmp = temp.tmp;
     try {
-      writeFileSync(temp.fd, content);
-      // the mode open() applied is masked by the umask
+      // the mode open() applied is masked by the umask: set it before the first byte
       fchmodSync(temp.fd, mode);
+      writeFileSync(temp.fd, content);
+      fsyncSync(temp.fd);
     } finally {
       closeSync(temp.fd);
     }
     renameSync(tmp, path);
+    syncFolder(dirname(path));
   } catch (e) {
     if (tmp !== undefined && existsSync(tmp)) unlinkSync(tmp);
     throw new CommandError(`cannot write ${path}: ${(e as Error).message}`, 'check the folder exists and is writable');
+  }
+}
+
+/** The rename itself reaches the disk (best effort: some file systems refuse to open a folder for sync). */
+function syncFolder(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, 'r');
+    fsyncSync(fd);
+  } catch {
+    // not supported here: the rename is still atomic, only its durability after a power cut is not promised
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
@@ -150,10 +255,14 @@ export function loadSecrets(path: string): Secrets | undefined {
   if (mode !== 0) {
     throw new UsageError(`${path} can be read by other users (mode ${(statSync(path).mode & 0o777).toString(8)})`, `chmod 600 ${path}`);
   }
+  refuseCutShort(path);
   const parsed = secretsSchema.safeParse(readYamlFile(path));
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    throw new UsageError(`${path}: ${i.path.join('.')}: ${i.message}`, 'fix the file, or move it away to generate new passwords (running meetings then need a re-apply)');
+    throw new UsageError(
+      `${path}: ${i.path.join('.')}: ${i.message}`,
+      'fix the file, or move it away to generate new passwords (running meetings then need a re-apply)',
+    );
   }
   return parsed.data;
 }
@@ -198,11 +307,17 @@ export function loadCapacityProfileFile(path: string, configPath: string): { pro
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new CommandError(`expect.profile: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'give the capacity.json of a `jitsi-k8s bench --find-capacity` run, or remove expect.profile to use the estimate');
+    throw new CommandError(
+      `expect.profile: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      'give the capacity.json of a `jitsi-k8s bench --find-capacity` run, or remove expect.profile to use the estimate',
+    );
   }
   try {
     return { profile: parseCapacityProfile(JSON.parse(text), file), source: file };
   } catch (e) {
-    throw new CommandError(`expect.profile: ${file} is not a capacity profile (${(e as Error).message})`, 'give the capacity.json of a `jitsi-k8s bench --find-capacity` run');
+    throw new CommandError(
+      `expect.profile: ${file} is not a capacity profile (${(e as Error).message})`,
+      'give the capacity.json of a `jitsi-k8s bench --find-capacity` run',
+    );
   }
 }

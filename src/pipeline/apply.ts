@@ -14,6 +14,7 @@ import { detectHelm, helmBinary, kubectlBinary, type ToolInfo } from '../cluster
 import { formatPlan, mainReleaseStep, planApply, planUninstall, type PlanOptions, type Step } from '../cluster/plan.js';
 import type { PreflightResult } from '../cluster/preflight.js';
 import { drainLeaving, type DrainInput, type Drained } from './drain.js';
+import type { Recovered } from './recover.js';
 
 /** Where the pipeline tells what it does (it prints nothing itself). */
 export interface PipelineReport {
@@ -47,6 +48,12 @@ export interface ApplyInput {
   confirm?: (message: string) => Promise<boolean>;
   /** the caller dealt with the bridges that go (drained, or told yes about): the impact asks about restarts only */
   removalConfirmed?: boolean;
+  /** --recover: roll back a pending release left by a killed run now, whatever its age (./recover.ts) */
+  recover?: boolean;
+  /** the caller holds the release's lease and recovered already (scale, a bench sweep): no lock, no recovery, no bridge-count question here */
+  underLease?: boolean;
+  /** what this run is, shown to a second run that finds the release locked */
+  command?: string;
 }
 
 export interface ApplyResult {
@@ -94,7 +101,7 @@ function withLearnt(config: Config, l: Learnt): Config {
 export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   const report = input.report ?? SILENT;
   const signal = input.signal ?? interruptSignal();
-  let config = input.config;
+  const config = input.config;
   let release = renderRelease(config, input.secrets);
   let helm: ToolInfo;
   try {
@@ -121,7 +128,7 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
     const { runPreflight } = await import('../cluster/preflight.js');
     const { openKube } = await import('../cluster/kube.js');
     const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
-    const result = await runPreflight(kube, config, { yes: input.yes });
+    const result = await runPreflight(kube, config, { yes: input.yes, underLease: input.underLease });
     report.preflight(result);
     const failed = result.checks.filter((c) => c.verdict === 'fail');
     if (failed.length > 0) {
@@ -139,6 +146,66 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       release = renderRelease(config, input.secrets, renderFacts);
       plan = planApply(release, opts, learnFrom(config, release));
     }
+  }
+  // one run at a time on a release, and what a killed run left is put right first (./recover.ts)
+  const held =
+    input.skipPreflight || input.underLease
+      ? undefined
+      : await takeOver({ recover: input.recover, command: input.command ?? 'jitsi-k8s apply' }, config, helm, opts.timeout, (m) => report.warn(m), signal);
+  try {
+    return await applyUnderLease(input, config, release, helm, opts, plan, report, signal, held, renderFacts);
+  } finally {
+    await held?.lease.release();
+  }
+}
+
+/** Seconds of a helm duration such as 15m, 900s or 1h. */
+const helmSeconds = (t: string) => Number(t.slice(0, -1)) * ({ s: 1, m: 60, h: 3600 }[t.slice(-1)] ?? 1);
+
+/** Takes the release's lease and recovers what a killed run left (./recover.ts); the caller releases the lease. */
+export async function takeOver(
+  o: { recover?: boolean; command: string; createNamespace?: boolean },
+  config: Config,
+  helm: ToolInfo | (() => Promise<ToolInfo>),
+  timeout: string,
+  say: (m: string) => void,
+  signal: AbortSignal,
+): Promise<Recovered> {
+  const { openKube } = await import('../cluster/kube.js');
+  const { takeOverRelease } = await import('./recover.js');
+  const kube = openKube({ context: config.cluster.context, namespace: config.cluster.namespace, signal });
+  return takeOverRelease({
+    kube,
+    config,
+    helm,
+    recover: o.recover,
+    timeoutSeconds: helmSeconds(timeout),
+    command: o.command,
+    createNamespace: o.createNamespace,
+    say,
+  });
+}
+
+async function applyUnderLease(
+  input: ApplyInput,
+  config: Config,
+  release: Release,
+  helm: ToolInfo,
+  opts: PlanOptions,
+  plan: Step[],
+  report: PipelineReport,
+  signal: AbortSignal,
+  held: Recovered | undefined,
+  renderFacts: RenderFacts,
+): Promise<ApplyResult> {
+  const count = held?.leftovers.bridgeCount;
+  if (count) {
+    // a sweep or scale cut short left another count than the file's: going back removes or adds bridges
+    const question = `${count.running} bridges run, ${input.configPath} says ${count.config} (a sweep or scale was cut short). Go back to ${count.config}?`;
+    if (!input.yes && input.confirm && !(await input.confirm(question))) {
+      return { release: release.release, namespace: release.namespace, plan, outcomes: [], notes: release.notes, cancelled: true };
+    }
+    report.warn(`bridges: ${count.running} run, going back to the config's ${count.config}`);
   }
   if (!input.skipPreflight) {
     // impact before action: which bridges the upgrade restarts or removes, and who is on them
@@ -204,6 +271,10 @@ export interface UninstallInput {
   runTasks?: TaskRunner;
   /** drain the bridges before the release goes (absent: they go at once, their preStop graceful shutdown still runs) */
   drain?: Omit<DrainInput, 'kube' | 'config' | 'bridges' | 'signal'>;
+  /** --recover (./recover.ts) */
+  recover?: boolean;
+  /** where what a killed run left is told */
+  say?: (message: string) => void;
 }
 
 export async function uninstallRelease(input: UninstallInput): Promise<ApplyResult> {
@@ -224,6 +295,23 @@ export async function uninstallRelease(input: UninstallInput): Promise<ApplyResu
     };
   }
   const helm = await detectHelm(helmBin);
+  const held = await takeOver(
+    { recover: input.recover, command: `jitsi-k8s uninstall${input.deleteData ? ' --delete-data' : ''}`, createNamespace: false },
+    c,
+    helm,
+    '10m',
+    input.say ?? (() => undefined),
+    interruptSignal(),
+  );
+  try {
+    return await uninstallUnderLease(input, plan, helm);
+  } finally {
+    await held.lease.release();
+  }
+}
+
+async function uninstallUnderLease(input: UninstallInput, plan: Step[], helm: ToolInfo): Promise<ApplyResult> {
+  const c = input.config;
   if (!input.deleteData) await refuseToDropClaims(helm, c, interruptSignal());
   let drained: Drained | undefined;
   if (input.drain) {

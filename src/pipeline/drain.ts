@@ -15,6 +15,7 @@ import { DELETION_COST, LEAVING, patchPodAnnotations, readBridgeLoadState, setDr
 import { KubeApiError, type Kube } from '../cluster/kube.js';
 import type { BridgeLoad } from '../cluster/scale.js';
 import { sleep } from '../cluster/wait.js';
+import { COST_BEFORE } from '../cluster/leftovers.js';
 import { InterruptedError } from '../errors.js';
 
 export interface DrainingBridge {
@@ -72,7 +73,7 @@ export async function drainLeaving(input: DrainInput): Promise<Drained | 'cancel
     // cleanup requests: not stopped by the signal that stopped the wait
     await Promise.all([
       ...drained.map((pod) => setDrainMode(kube, ns, pod, false, { cleanup: true }).catch(() => undefined)),
-      ...annotated.map((b) => patchPodAnnotations(kube, ns, b.pod, { [DELETION_COST]: b.deletionCost ?? null, [LEAVING]: null }, { cleanup: true }).catch(() => undefined)),
+      ...annotated.map((b) => patchPodAnnotations(kube, ns, b.pod, { [DELETION_COST]: b.deletionCost ?? null, [LEAVING]: null, [COST_BEFORE]: null }, { cleanup: true }).catch(() => undefined)),
     ]);
   };
   const started = Date.now();
@@ -82,7 +83,7 @@ export async function drainLeaving(input: DrainInput): Promise<Drained | 'cancel
       const lowest = Math.min(0, ...staying.map((b) => Number(b.deletionCost ?? 0)).filter(Number.isFinite));
       for (const b of leaving) {
         annotated.push(b);
-        await patchPodAnnotations(kube, ns, b.pod, { [DELETION_COST]: String(lowest - 1), [LEAVING]: 'true' }, { signal: input.signal });
+        await patchPodAnnotations(kube, ns, b.pod, { [DELETION_COST]: String(lowest - 1), [LEAVING]: 'true', ...(b.deletionCost !== undefined ? { [COST_BEFORE]: b.deletionCost } : {}) }, { signal: input.signal });
       }
     }
     for (const b of leaving) {

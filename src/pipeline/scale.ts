@@ -11,7 +11,7 @@ import type { ClusterActions, TaskRunner } from '../cluster/apply.js';
 import type { Kube } from '../cluster/kube.js';
 import { readBridgeLoad, type BridgeLoad } from '../cluster/scale.js';
 import { drainTimeoutSeconds } from '../render/drain.js';
-import { applyInstall, withAdvertised, type ApplyResult, type PipelineReport } from './apply.js';
+import { applyInstall, takeOver, withAdvertised, type ApplyResult, type PipelineReport } from './apply.js';
 import { drainLeaving, type Drained, type DrainProgress } from './drain.js';
 
 export interface ScaleInput {
@@ -39,6 +39,8 @@ export interface ScaleInput {
   report?: PipelineReport;
   /** passed to applyInstall: the progress display */
   runTasks?: TaskRunner;
+  /** --recover (./recover.ts) */
+  recover?: boolean;
 }
 
 export interface ScaleResult {
@@ -65,11 +67,31 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     const r = await applyInstall({ configPath: input.configPath, config, secrets: input.secrets, yes: true, dryRun: true, report: input.report });
     return { change: summary, status: 'planned', apply: { outcomes: [], planText: r.planText, notes: r.notes } };
   }
+  if (input.skipPreflight) return scaleUnderLease(input, change);
+  // the lease is held from before the drain to after the helm step; what a killed run left is put right first
+  // helm is looked for only when a pending release needs a rollback: a "no" before the helm step needs none
+  const helm = async () => {
+    const { detectHelm, helmBinary } = await import('../cluster/helm.js');
+    return detectHelm(helmBinary(), input.signal ?? interruptSignal());
+  };
+  const say = (m: string) => input.report?.warn(m);
+  const command = `jitsi-k8s scale ${change.component} ${change.to}`;
+  const held = await takeOver({ recover: input.recover, command }, input.config, helm, '15m', say, input.signal ?? interruptSignal());
+  try {
+    return await scaleUnderLease(input, change);
+  } finally {
+    await held.lease.release();
+  }
+}
+
+async function scaleUnderLease(input: ScaleInput, change: ScaleChange): Promise<ScaleResult> {
+  const { config, ...summary } = change;
   let bridges: BridgeLoad[] | undefined;
   let drained: Drained | undefined;
   if (change.scalingIn && change.component === 'jvb') {
     const signal = input.signal ?? interruptSignal();
-    const kube = input.kube ?? (await import('../cluster/kube.js')).openKube({ context: input.config.cluster.context, namespace: input.config.cluster.namespace, signal });
+    const kube =
+      input.kube ?? (await import('../cluster/kube.js')).openKube({ context: input.config.cluster.context, namespace: input.config.cluster.namespace, signal });
     bridges = await readBridgeLoad(kube, input.config, change.to, signal);
     const people = bridges.filter((b) => b.removed).reduce((s, b) => s + (b.participants ?? 0), 0);
     if (input.noDrain) {
@@ -105,6 +127,7 @@ export async function runScale(input: ScaleInput): Promise<ScaleResult> {
     report: input.report,
     runTasks: input.runTasks,
     signal: input.signal,
+    underLease: true,
   }).catch(async (e: unknown) => {
     // helm rolled back (or never ran): the bridges stay, so they leave drain mode and get their cost back
     await drained?.undo();
@@ -131,6 +154,42 @@ export function createJvbScaler(input: {
   onDrain?: (p: DrainProgress) => void;
 }) {
   let current = input.config;
+  const stepUnderLease = async (change: ScaleChange, signal: AbortSignal): Promise<{ drained?: { bridges: number; drainedMs: number; left: number } }> => {
+    let drained: Drained | undefined;
+    if (change.scalingIn) {
+      const kube =
+        input.kube ?? (await import('../cluster/kube.js')).openKube({ context: current.cluster.context, namespace: current.cluster.namespace, signal });
+      const load = await readBridgeLoad(kube, current, change.to, signal);
+      // unattended: the bench's participants left at the end of the step; whoever is still there at the deadline is dropped
+      const d = await drainLeaving({
+        kube,
+        config: current,
+        bridges: load,
+        timeoutSeconds: drainTimeoutSeconds(current),
+        yes: true,
+        confirm: async () => true,
+        onProgress: input.onDrain ?? (() => undefined),
+        signal,
+      });
+      if (d !== 'cancelled') drained = d;
+    }
+    await applyInstall({
+      configPath: input.configPath,
+      config: change.config,
+      secrets: input.secrets,
+      yes: true,
+      dryRun: false,
+      runTasks: input.runTasks,
+      actions: input.actions,
+      signal,
+      underLease: true,
+    }).catch(async (e: unknown) => {
+      await drained?.undo();
+      throw e;
+    });
+    current = change.config;
+    return drained ? { drained: { bridges: drained.pods.length, drainedMs: drained.drainedMs, left: drained.left } } : {};
+  };
   return {
     async current(): Promise<number> {
       return current.components.jvb.replicas;
@@ -139,20 +198,17 @@ export function createJvbScaler(input: {
     async scaleTo(bridges: number, signal: AbortSignal): Promise<{ drained?: { bridges: number; drainedMs: number; left: number } }> {
       const change = planScaleChange(current, { component: 'jvb', count: bridges });
       if (change.from === change.to) return {};
-      let drained: Drained | undefined;
-      if (change.scalingIn) {
-        const kube = input.kube ?? (await import('../cluster/kube.js')).openKube({ context: current.cluster.context, namespace: current.cluster.namespace, signal });
-        const load = await readBridgeLoad(kube, current, change.to, signal);
-        // unattended: the bench's participants left at the end of the step; whoever is still there at the deadline is dropped
-        const d = await drainLeaving({ kube, config: current, bridges: load, timeoutSeconds: drainTimeoutSeconds(current), yes: true, confirm: async () => true, onProgress: input.onDrain ?? (() => undefined), signal });
-        if (d !== 'cancelled') drained = d;
+      const helm = async () => {
+        const { detectHelm, helmBinary } = await import('../cluster/helm.js');
+        return detectHelm(helmBinary(), signal);
+      };
+      // the sweep's step holds the release's lease from its drain to its helm step
+      const held = await takeOver({ command: `jitsi-k8s bench --replicas (step to ${bridges} bridges)` }, current, helm, '15m', () => undefined, signal);
+      try {
+        return await stepUnderLease(change, signal);
+      } finally {
+        await held.lease.release();
       }
-      await applyInstall({ configPath: input.configPath, config: change.config, secrets: input.secrets, yes: true, dryRun: false, runTasks: input.runTasks, actions: input.actions, signal }).catch(async (e: unknown) => {
-        await drained?.undo();
-        throw e;
-      });
-      current = change.config;
-      return drained ? { drained: { bridges: drained.pods.length, drainedMs: drained.drainedMs, left: drained.left } } : {};
     },
   };
 }

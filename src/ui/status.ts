@@ -69,5 +69,10 @@ export function formatStatus(s: Status): string {
       ),
     );
   }
+  if (s.leftovers.length > 0) {
+    out.push('');
+    out.push('left by a killed run (the next apply, scale or uninstall puts it right):');
+    for (const l of s.leftovers) out.push(`  ${l.what}\n    → ${l.action}`);
+  }
   return out.join('\n');
 }

@@ -122,6 +122,10 @@ describe('permissions the credentials need', () => {
     expect(full).toEqual(expect.arrayContaining(['create horizontalpodautoscalers.autoscaling in jitsi', 'list storageclasses.storage.k8s.io (cluster-wide)']));
     expect(plain).not.toContain('patch persistentvolumeclaims in jitsi');
     expect(texts(config({ components: { jibri: { enabled: true, storage: { size: '1Gi' } } } }), true)).toContain('patch persistentvolumeclaims in jitsi');
+    // the run's lock on the release, and the NetworkPolicies unless they are off
+    expect(plain).toEqual(expect.arrayContaining(['create leases.coordination.k8s.io in jitsi', 'update leases.coordination.k8s.io in jitsi', 'delete leases.coordination.k8s.io in jitsi']));
+    expect(plain).toContain('create networkpolicies.networking.k8s.io in jitsi');
+    expect(texts(config({ security: { networkPolicies: 'off' } }), true)).not.toContain('create networkpolicies.networking.k8s.io in jitsi');
   });
 
   it('each missing permission is named, with why, and fails preflight', () => {

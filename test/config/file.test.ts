@@ -193,3 +193,58 @@ describe('loadConfigAndSecrets (what apply, scale and token read)', () => {
     expect(() => loadConfigAndSecrets(config('short.yaml', 'auth: { mode: jwt }'), { JWT_APP_SECRET: 'short' })).toThrow(/at least 32 characters/);
   });
 });
+
+describe('a killed write never leaves half a file (SIGKILL in the middle of saving config and secrets)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jk8s-killed-write-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a writer killed at random moments leaves each file whole (old or new, parseable, secrets 0600); the next run says what a cut-short file is', async () => {
+    const config = join(dir, 'jitsi-k8s.yaml');
+    const secrets = join(dir, 'jitsi-k8s.secrets.yaml');
+    const { saveSecrets, generateSecrets, loadSecrets, removeStaleTempFiles, tempFilesOf } = await import('../../src/config/file.js');
+    saveSecrets(secrets, generateSecrets());
+    writeFileSync(config, 'domain: meet.example.com\n');
+    // a child saving both files in a loop (each one about 200 KiB, so a kill lands mid-write), killed with SIGKILL
+    const program = `
+      const { writeFileAtomic } = await import(${JSON.stringify(new URL('../../dist/config/file.js', import.meta.url).href)});
+      const pad = 'x'.repeat(200_000);
+      process.stdout.write('ready\\n');
+      for (let i = 0; ; i++) {
+        writeFileAtomic(${JSON.stringify(config)}, 'domain: meet.example.com\\n# ' + i + ' ' + pad + '\\n');
+        writeFileAtomic(${JSON.stringify(secrets)}, 'turnSecret: t' + i + '\\n# ' + pad + '\\n', 0o600);
+      }`;
+    for (let round = 0; round < 8; round++) {
+      const child = (await import('node:child_process')).spawn(process.execPath, ['--input-type=module', '-e', program], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise((r) => child.stdout.once('data', r));
+      await new Promise((r) => setTimeout(r, 20 + round * 17));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      expect(readFileSync(config, 'utf8')).toMatch(/^domain: meet\.example\.com\n(# \d+ x+\n)?$/);
+      const s = readFileSync(secrets, 'utf8');
+      expect(s.endsWith('\n')).toBe(true);
+      expect(statSync(secrets).mode & 0o777).toBe(0o600);
+      for (const t of tempFilesOf(secrets)) expect(statSync(join(dir, t)).mode & 0o777).toBe(0o600);
+    }
+    // the killed writers' temp files are found and removed by the next run; the files stay
+    removeStaleTempFiles(config);
+    removeStaleTempFiles(secrets);
+    expect(readdirSync(dir).sort()).toEqual(['jitsi-k8s.secrets.yaml', 'jitsi-k8s.yaml']);
+    // a file some other writer cut short: a clear error, not a stack trace or "domain: required"
+    writeFileSync(secrets, '', { mode: 0o600 });
+    writeFileSync(join(dir, `.jitsi-k8s.secrets.yaml.99999999.1.tmp`), 'turnSecret: x', { mode: 0o600 });
+    expect(() => loadSecrets(secrets)).toThrow(
+      /is empty and 1 unfinished write of it \(\.jitsi-k8s\.secrets\.yaml\.99999999\.1\.tmp\) lie beside it: a write of jitsi-k8s\.secrets\.yaml was cut short/,
+    );
+    writeFileSync(config, '');
+    const r = cli(['render', '--config', config, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*jitsi-k8s\.yaml: is empty: a write of jitsi-k8s\.yaml was cut short/m);
+    expect(r.stderr).toMatch(/^hint: restore the file/m);
+    writeFileSync(config, 'domain: meet.example.com\ncomponents:\n  jvb: { replicas: 2');
+    const half = cli(['render', '--config', config, '--out', join(dir, 'out')]);
+    expect(half.code).toBe(2);
+    expect(half.stderr).toMatch(/not valid YAML: .* the file ends mid-line: it looks half-written/);
+  }, 60_000);
+});

@@ -198,7 +198,9 @@ describe.skipIf(!cluster)(`jitsi-k8s status, the built bin against a real API se
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout) as Status;
-    expect(Object.keys(s).sort()).toEqual(['autoscalers', 'bridges', 'chart', 'chartVersion', 'components', 'context', 'cpuSource', 'metricsApi', 'namespace', 'release', 'takenAt']);
+    expect(Object.keys(s).sort()).toEqual(['autoscalers', 'bridges', 'chart', 'chartVersion', 'components', 'context', 'cpuSource', 'leftovers', 'metricsApi', 'namespace', 'release', 'takenAt']);
+    // nothing a killed run left in this release
+    expect(s.leftovers).toEqual([]);
     expect(s.components.map((c) => c.component)).toEqual(['web', 'prosody', 'jicofo', 'jvb']);
     expect(s.bridges.every((b) => b.ready && typeof b.stress === 'number')).toBe(true);
     expect(new Date(s.takenAt).getTime()).toBeGreaterThan(Date.now() - 60_000);

@@ -89,6 +89,8 @@ export interface FakeClusterState {
   /** Secrets; helm keeps its releases here (type helm.sh/release.v1, labels owner=helm,name,status,version) */
   secrets: Json[];
   configMaps: Json[];
+  /** coordination.k8s.io/v1 Leases (a run's lock on a release), with resourceVersion checks on update and delete as the API server does */
+  leases: Json[];
   /** batch/v1 Jobs created through the API (the fake runs nothing: tests add the Job's pods themselves) */
   jobs: Json[];
   /** container log text per "namespace/pod" (GET …/pods/<pod>/log) */
@@ -123,6 +125,7 @@ export function emptyState(): FakeClusterState {
     services: [],
     secrets: [],
     configMaps: [],
+    leases: [],
     jobs: [],
     podLogs: {},
     hpas: [],
@@ -528,6 +531,9 @@ function list(kind: string, apiVersion: string, items: Json[]): Json {
   return { kind, apiVersion, metadata: { resourceVersion: '1' }, items };
 }
 
+/** resourceVersions of the Leases this process's look-alike servers wrote */
+let leaseVersion = 0;
+
 function handle(state: FakeClusterState, requests: RecordedRequest[], req: IncomingMessage, res: ServerResponse, body: string): void {
   const u = new URL(req.url ?? '/', 'https://fake');
   const method = req.method ?? 'GET';
@@ -634,6 +640,35 @@ function handle(state: FakeClusterState, requests: RecordedRequest[], req: Incom
   if ((m = path.match(/^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/)) && method === 'GET') {
     if (!state.pods.some((x) => x.metadata.name === m![2] && x.metadata.namespace === m![1])) return notFound('pods', m[2]!);
     return send(res, 200, state.podLogs[`${m[1]}/${m[2]}`] ?? '', 'text/plain');
+  }
+
+  // Leases: create (409 when there), get, update and delete with the resourceVersion the writer read (409 on a stale one)
+  if ((m = path.match(/^\/apis\/coordination\.k8s\.io\/v1\/namespaces\/([^/]+)\/leases(?:\/([^/]+))?$/))) {
+    const ns = m[1]!;
+    const name = m[2];
+    const i = name ? state.leases.findIndex((x) => x.metadata.name === name && x.metadata.namespace === ns) : -1;
+    const version = () => String(++leaseVersion);
+    if (!name && method === 'POST') {
+      const obj = JSON.parse(body || '{}') as Json;
+      if (state.leases.some((x) => x.metadata.name === obj.metadata?.name && x.metadata.namespace === ns)) return send(res, 409, status(409, `leases "${obj.metadata?.name}" already exists`, 'AlreadyExists'));
+      const stored = { ...obj, metadata: { ...obj.metadata, namespace: ns, resourceVersion: version() } };
+      state.leases.push(stored);
+      return send(res, 201, stored);
+    }
+    if (name && i < 0) return notFound('leases.coordination.k8s.io', name);
+    if (name && method === 'GET') return send(res, 200, state.leases[i]);
+    if (name && method === 'PUT') {
+      const obj = JSON.parse(body || '{}') as Json;
+      if (obj.metadata?.resourceVersion !== state.leases[i]!.metadata.resourceVersion) return send(res, 409, status(409, 'the object has been modified', 'Conflict'));
+      state.leases[i] = { ...obj, metadata: { ...obj.metadata, namespace: ns, resourceVersion: version() } };
+      return send(res, 200, state.leases[i]);
+    }
+    if (name && method === 'DELETE') {
+      const want = (JSON.parse(body || '{}') as { preconditions?: { resourceVersion?: string } }).preconditions?.resourceVersion;
+      if (want !== undefined && want !== state.leases[i]!.metadata.resourceVersion) return send(res, 409, status(409, 'precondition failed', 'Conflict'));
+      const [gone] = state.leases.splice(i, 1);
+      return send(res, 200, gone);
+    }
   }
 
   // objects our code creates and deletes: configmaps (core) and batch/v1 jobs

@@ -4,8 +4,10 @@
  * shard and pod) into samples.jsonl, reports dead workers (their participants count as failed), and
  * always deletes what it created (Job, ConfigMap, the site's Secret) — also after an error or Ctrl-C.
  */
+import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Kube } from '../../cluster/kube.js';
+import { COORDINATOR_HOST, COORDINATOR_PID } from '../../cluster/leftovers.js';
 import { CommandError } from '../../errors.js';
 import type { SamplesWriter } from '../samples-file.js';
 import type { EventRecord, SampleRecord } from '../samples.js';
@@ -114,10 +116,30 @@ function pendingReason(conditions: { type?: string; status?: string; reason?: st
   return undefined;
 }
 
-async function createObject(kube: Kube, path: string, body: object, what: string): Promise<void> {
+async function createObject(kube: Kube, path: string, body: object, what: string): Promise<{ metadata?: { uid?: string; name?: string } }> {
   const r = await kube.request('POST', path, { body });
   if (r.status === 409) throw new CommandError(`${what} already exists`, 'an earlier run with the same id is still there: delete it or wait for its TTL');
   if (r.status < 200 || r.status >= 300) throw new CommandError(`cannot create ${what}: HTTP ${r.status} ${r.body.slice(0, 200)}`, r.status === 403 ? 'your kube user needs create on jobs, configmaps and secrets in the bench namespace' : undefined);
+  try {
+    return JSON.parse(r.body || '{}') as { metadata?: { uid?: string; name?: string } };
+  } catch {
+    return {};
+  }
+}
+
+/** Which process coordinates these objects: a later run that finds the process gone deletes them (src/cluster/leftovers.ts). */
+function coordinated<T extends { metadata?: { annotations?: Record<string, string> } }>(o: T): T {
+  const metadata = { ...o.metadata, annotations: { ...o.metadata?.annotations, [COORDINATOR_HOST]: hostname(), [COORDINATOR_PID]: String(process.pid) } };
+  return { ...o, metadata };
+}
+
+/** The step's ConfigMap and Secret belong to its Job: when the Job goes (its TTL, a delete), the garbage collector takes them too. */
+async function ownByJob(kube: Kube, ns: string, name: string, job: { metadata?: { uid?: string } }, kinds: ('configmaps' | 'secrets')[]): Promise<void> {
+  if (!job.metadata?.uid) return;
+  const ownerReferences = [{ apiVersion: 'batch/v1', kind: 'Job', name, uid: job.metadata.uid, blockOwnerDeletion: false }];
+  for (const kind of kinds) {
+    await kube.request('PATCH', `/api/v1/namespaces/${ns}/${kind}/${name}`, { body: JSON.stringify({ metadata: { ownerReferences } }), contentType: 'application/merge-patch+json' });
+  }
 }
 
 export async function ensureNamespace(kube: Kube, namespace: string): Promise<void> {
@@ -215,9 +237,10 @@ export async function runWorkersStep(stepJob: WorkerJobInput, deps: CoordinatorD
   await ensureNamespace(kube, ns);
   try {
     // the Secret first: a pod that starts before it exists would wait on it
-    if (job.siteSecrets?.length) await createObject(kube, `/api/v1/namespaces/${ns}/secrets`, buildSiteSecret(job, credentials), `Secret ${name}`);
-    await createObject(kube, `/api/v1/namespaces/${ns}/configmaps`, buildConfigMap(job), `ConfigMap ${name}`);
-    await createObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs`, buildJob(job, senderIndices), `Job ${name}`);
+    if (job.siteSecrets?.length) await createObject(kube, `/api/v1/namespaces/${ns}/secrets`, coordinated(buildSiteSecret(job, credentials)), `Secret ${name}`);
+    await createObject(kube, `/api/v1/namespaces/${ns}/configmaps`, coordinated(buildConfigMap(job)), `ConfigMap ${name}`);
+    const created = await createObject(kube, `/apis/batch/v1/namespaces/${ns}/jobs`, coordinated(buildJob(job, senderIndices)), `Job ${name}`);
+    await ownByJob(kube, ns, name, created, job.siteSecrets?.length ? ['configmaps', 'secrets'] : ['configmaps']);
     log.info(`step ${job.step}: Job ${ns}/${name} with ${job.shards.length} load generator${job.shards.length === 1 ? '' : 's'} created`);
     const deadline = Date.now() + job.deadlineSeconds * 1000 + 60_000;
     const pendingSince = new Map<string, number>();

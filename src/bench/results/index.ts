@@ -2,7 +2,8 @@
  * The results side of `jitsi-k8s bench`: from a run folder's samples.jsonl and scenario.json to
  * summary.json, CSVs, report.html and the terminal table; and two runs compared.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeFileAtomic } from '../../config/file.js';
 import { dirname, join } from 'node:path';
 import { bridgesCsv, clientsCsv, placementCsv } from './csv.js';
 import { compareSummaries, renderCompare, type Comparison } from './compare.js';
@@ -47,7 +48,8 @@ export async function writeResults(dir: string): Promise<{ summary: Summary; fil
   const files: string[] = [];
   for (const [name, content] of outputs) {
     const file = join(dir, name);
-    await writeFile(file, content, 'utf8');
+    // whole or not at all: a killed run never leaves half a summary beside the samples
+    writeFileAtomic(file, content);
     files.push(file);
   }
   return { summary: run.summary, files };
@@ -67,6 +69,6 @@ export async function compareRuns(a: string, b: string, out?: string, maxRegress
   }
   const file = out === undefined ? join(b, 'compare.html') : out.endsWith('.html') ? out : join(out, 'compare.html');
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, renderCompare(comparison, runA, runB, await loadTemplate()), 'utf8');
+  writeFileAtomic(file, renderCompare(comparison, runA, runB, await loadTemplate()));
   return { comparison, files: [file] };
 }
