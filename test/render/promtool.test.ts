@@ -13,7 +13,7 @@ import type { Config } from '../../src/config/schema.js';
 import { renderRelease } from '../../src/render/index.js';
 import { alertRules, loadQuery, ruleGroups } from '../../src/render/monitoring.js';
 import { config, FIXED_SECRETS } from '../support/config.js';
-import { promtoolBin } from '../support/monitoring.js';
+import { monitoringSkip, promtoolBin } from '../support/monitoring.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jk8s-promtool-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -38,9 +38,14 @@ const bridge = (i: number, extra: Record<string, string> = {}) => ({ namespace: 
 /** The annotations Prometheus makes of a rule's templates for one alert. */
 function annotations(alert: string, labels: Record<string, string>, value: string): Record<string, string> {
   const rule = alertRules(c).find((r) => r.alert === alert)!;
-  return Object.fromEntries(Object.entries(rule.annotations).map(([k, v]) => [k, v.replaceAll('{{ $labels.pod }}', labels.pod ?? '').replaceAll('{{ $value }}', value)]));
+  return Object.fromEntries(
+    Object.entries(rule.annotations).map(([k, v]) => [k, v.replaceAll('{{ $labels.pod }}', labels.pod ?? '').replaceAll('{{ $value }}', value)]),
+  );
 }
-const firing = (alert: string, labels: Record<string, string>, value: string, severity = 'warning') => ({ exp_labels: { severity, ...labels }, exp_annotations: annotations(alert, labels, value) });
+const firing = (alert: string, labels: Record<string, string>, value: string, severity = 'warning') => ({
+  exp_labels: { severity, ...labels },
+  exp_annotations: annotations(alert, labels, value),
+});
 
 function write(name: string, content: unknown): string {
   const path = join(dir, name);
@@ -48,7 +53,9 @@ function write(name: string, content: unknown): string {
   return path;
 }
 
-describe('promtool', () => {
+const skip = monitoringSkip();
+
+describe.skipIf(skip)(`promtool${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const rulesFile = write('rules.yaml', ruleGroups(c));
 
   it('check rules: the PrometheusRule as rendered parses, and so do the ScaledObject queries', async () => {
@@ -57,7 +64,9 @@ describe('promtool', () => {
     const queries = write('queries.yaml', {
       groups: [{ name: 'scaledobject', rules: (['stress', 'participants'] as const).map((m) => ({ record: `jitsi_k8s:scale_${m}`, expr: loadQuery(c, m) })) }],
     });
-    const so = renderRelease(c, FIXED_SECRETS).extras!.manifests.find((m) => m.kind === 'ScaledObject')!.object as { spec: { triggers: { metadata: { query: string } }[] } };
+    const so = renderRelease(c, FIXED_SECRETS).extras!.manifests.find((m) => m.kind === 'ScaledObject')!.object as {
+      spec: { triggers: { metadata: { query: string } }[] };
+    };
     expect(so.spec.triggers[0]!.metadata.query).toBe(loadQuery(c, 'stress'));
     const r = await run(promtoolBin(), ['check', 'rules', fromManifest, queries]);
     expect(r.stdout).toContain('SUCCESS: 6 rules found');
@@ -114,7 +123,11 @@ describe('promtool', () => {
         {
           // graceful shutdown past the 10-minute drain deadline fires; a drain that ends in time does not
           interval: '1m',
-          input_series: [series('jitsi_jvb_graceful_shutdown', bridge(1), '1x15'), series('jitsi_jvb_graceful_shutdown', bridge(2), '1x8 0x7'), series('jitsi_jvb_graceful_shutdown', bridge(3), '0x15')],
+          input_series: [
+            series('jitsi_jvb_graceful_shutdown', bridge(1), '1x15'),
+            series('jitsi_jvb_graceful_shutdown', bridge(2), '1x8 0x7'),
+            series('jitsi_jvb_graceful_shutdown', bridge(3), '0x15'),
+          ],
           alert_rule_test: [
             { eval_time: '9m', alertname: 'JitsiBridgeDrainOverdue', exp_alerts: [] },
             { eval_time: '12m', alertname: 'JitsiBridgeDrainOverdue', exp_alerts: [firing('JitsiBridgeDrainOverdue', bridge(1), '1')] },
@@ -123,7 +136,10 @@ describe('promtool', () => {
         {
           // a failed conference fires; a counter that stands still does not
           interval: '1m',
-          input_series: [series('jitsi_jvb_failed_conferences_total', bridge(1), '0 0 0 1 1 1 1 1'), series('jitsi_jvb_failed_conferences_total', bridge(2), '5x8')],
+          input_series: [
+            series('jitsi_jvb_failed_conferences_total', bridge(1), '0 0 0 1 1 1 1 1'),
+            series('jitsi_jvb_failed_conferences_total', bridge(2), '5x8'),
+          ],
           alert_rule_test: [
             { eval_time: '2m', alertname: 'JitsiConferencesFailing', exp_alerts: [] },
             { eval_time: '5m', alertname: 'JitsiConferencesFailing', exp_alerts: [firing('JitsiConferencesFailing', bridge(1), '1')] },
@@ -150,7 +166,11 @@ describe('promtool', () => {
         {
           // what KEDA reads: the summed stress of this release's bridges (1.2 over a 0.6 target wants 2 bridges)
           interval: '1m',
-          input_series: [series('jitsi_jvb_stress', bridge(1), '0.5x3'), series('jitsi_jvb_stress', bridge(2), '0.7x3'), series('jitsi_jvb_stress', other, '0.9x3')],
+          input_series: [
+            series('jitsi_jvb_stress', bridge(1), '0.5x3'),
+            series('jitsi_jvb_stress', bridge(2), '0.7x3'),
+            series('jitsi_jvb_stress', other, '0.9x3'),
+          ],
           promql_expr_test: [{ expr: loadQuery(c, 'stress'), eval_time: '2m', exp_samples: [{ labels: '{}', value: 1.2 }] }],
         },
       ],

@@ -1,7 +1,8 @@
 /**
  * What scripts/monitoring/build.sh leaves in the cache (`npm run monitoring:build`, run by .ci/run): promtool
  * and the Prometheus operator's and KEDA's CRDs from their own modules. A test that needs them fails with the
- * command to run when they are missing.
+ * command to run when they are missing. Outside CI a test whose tools are not built is skipped, saying so and
+ * how to build them (as the real-cluster tests are); in CI (`CI` set) it runs and fails.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -26,4 +27,15 @@ export function crdFiles(project: 'prometheus-operator' | 'keda'): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => join(dir, f));
+}
+
+/** Why the monitoring tests cannot run here (nothing built yet), or undefined; never set in CI, where a missing tool fails. */
+export function monitoringSkip(): string | undefined {
+  if (process.env.CI) return undefined;
+  const promtool = join(monitoringCache(), 'bin', 'promtool');
+  const crds = ['prometheus-operator', 'keda'].map((p) => join(monitoringCache(), 'crds', p, '.done'));
+  if ([promtool, ...crds].every((f) => existsSync(f))) return undefined;
+  const why = 'promtool and the CRDs are not built: run `npm run monitoring:build` (Go on PATH)';
+  console.warn(`monitoring tests skipped: ${why}`);
+  return why;
 }
