@@ -3,13 +3,14 @@
  * Chromium 156 and puppeteer-core 24 really printed on this machine when a pids cgroup ran out, and
  * real runs of the built bin whose browsers are confined to a pids or a memory cgroup too small for them.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countersMoved, describeExhaustion, exhaustionCause, readResources, type ResourceReading } from '../../src/bench/exhaustion.js';
 import { cliAsync } from '../support/cli.js';
 import { chromiumBin } from '../support/tools.js';
+import { procsOf, removeGroup } from '../support/cgroups.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-exhaust-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -31,7 +32,6 @@ stderr:
 [20623:20702:1129/204603.001723:ERROR:base/threading/platform_thread_posix.cc:162] pthread_create: Resource temporarily unavailable (11)
 [20623:20623:1129/204603.009144:FATAL:content/browser/scheduler/browser_task_executor.cc:319] Failed to start BrowserThread:IO`;
 
-const procsOf = (group: string) => readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
 
 /** The processes still in a cgroup after up to 5 s: a run that closed its browsers leaves none. */
 async function processesLeftIn(group: string): Promise<string[]> {
@@ -46,20 +46,6 @@ const confinedRun = (participants: number, wrapper: string, out: string, timeout
     { cwd: work, env: { XDG_CACHE_HOME: join(work, 'cache') }, timeoutMs },
   );
 
-/** Kills what is left in a cgroup the test made (a failed assertion must not leave browsers behind), then removes it. */
-async function removeGroup(group: string): Promise<void> {
-  for (let i = 0; i < 50 && procsOf(group).length; i++) {
-    for (const pid of procsOf(group)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  rmdirSync(group);
-}
 
 describe('exhaustionCause', () => {
   it.each([

@@ -5,7 +5,7 @@
  * on one and on two bridges. A climb whose browsers are confined to a CPU cgroup far too small ends
  * with the load generator named as the limit.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { kneeOf, nextRooms, type ClimbStep, type RoomShape } from '../../src/ben
 import { lookalikeBridges } from '../../src/bench/loopback/lookalike-bridges.js';
 import { cliAsync } from '../support/cli.js';
 import { chromiumBin } from '../support/tools.js';
+import { procsOf, removeGroup } from '../support/cgroups.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jk8s-capacity-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -141,21 +142,7 @@ function cpuRoot(): { root: string; limit: (group: string, cores: number) => voi
   throw new Error('no cpu cgroup controller to confine the browsers in (needs root and cgroup v1 cpu or v2 with cpu enabled)');
 }
 
-const procsOf = (group: string) => readFileSync(join(group, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
 
-async function removeGroup(group: string): Promise<void> {
-  for (let i = 0; i < 50 && procsOf(group).length; i++) {
-    for (const pid of procsOf(group)) {
-      try {
-        process.kill(Number(pid), 'SIGKILL');
-      } catch {
-        // gone already
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  rmdirSync(group);
-}
 
 describe('a climb whose load generator is too small', () => {
   it('ends with "the load generator, not the bridges, is the limit" and exit 1', async () => {
