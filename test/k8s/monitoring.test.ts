@@ -171,6 +171,8 @@ describe.skipIf(!cluster || toolsSkip)(
           enabled: true,
           labels: { release: 'kps' },
           prometheusURL: `http://prometheus-operated.${monNs}.svc:9090`,
+          // where the NetworkPolicies let its scrapes in from
+          namespace: monNs,
           dashboards: true,
         });
         expect(written.components.jvb.autoscale).toMatchObject({ enabled: true, metric: 'stress', engine: 'keda' });
