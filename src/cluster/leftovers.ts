@@ -310,7 +310,8 @@ export function judgePending(p: PendingRelease, o: JudgeOptions = {}): PendingAc
       ? `the run that started it (pid ${o.lease!.pid} on this machine) is gone`
       : `older than the ${timeout}s timeout it was started with`;
   if (p.status === 'uninstalling') {
-    if (p.claims.length > 0) return { kind: 'refuse', why: `${because}, but claims ${p.claims.join(', ')} belong to it: the uninstall is not finished (their data would go)` };
+    if (p.claims.length > 0)
+      return { kind: 'refuse', why: `${because}, but claims ${p.claims.join(', ')} belong to it: the uninstall is not finished (their data would go)` };
     return { kind: 'uninstall', why: `${because}: the uninstall that was cut short is finished (the kept claims stay)` };
   }
   if (p.lastDeployedRevision !== undefined)
@@ -359,4 +360,37 @@ export function describeLeftovers(l: Leftovers, o: JudgeOptions & { configFile?:
       action: 'taken over by the next run',
     });
   return lines;
+}
+
+/**
+ * Marks one revision of a release `failed` in helm's own record (the Secret `sh.helm.release.v1.<release>.v<revision>`:
+ * its `status` label and the status inside the gzipped release), as Flux's helm-controller unlocks a stale pending
+ * release. helm then upgrades from the last deployed revision. For a pending revision `helm rollback` cannot
+ * take: the killed upgrade had not yet removed an object the deployed revision has, and helm's rollback refuses
+ * an object that is in the cluster but not in the pending revision's manifest. (`status`: another helm status, for tests
+ * that set up what a killed run leaves.)
+ */
+export async function markRevisionFailed(
+  kube: Kube,
+  namespace: string,
+  release: string,
+  revision: number,
+  description: string,
+  status = 'failed',
+): Promise<void> {
+  const { gunzipSync, gzipSync } = await import('node:zlib');
+  const path = `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(`sh.helm.release.v1.${release}.v${revision}`)}`;
+  const r = await kube.request('GET', path);
+  if (r.status >= 300) throw new Error(`reading helm's record of ${release} revision ${revision}: HTTP ${r.status}`);
+  const secret = JSON.parse(r.body) as { metadata: { labels?: Record<string, string>; resourceVersion?: string }; data: { release: string } };
+  // the Secret's value is base64 (the API) of helm's base64 of gzipped JSON
+  const helmEncoded = Buffer.from(secret.data.release, 'base64').toString('utf8');
+  const record = JSON.parse(gunzipSync(Buffer.from(helmEncoded, 'base64')).toString('utf8')) as { info: { status: string; description?: string } };
+  record.info.status = status;
+  record.info.description = description;
+  const encoded = gzipSync(Buffer.from(JSON.stringify(record))).toString('base64');
+  secret.data.release = Buffer.from(encoded, 'utf8').toString('base64');
+  secret.metadata.labels = { ...secret.metadata.labels, status };
+  const w = await kube.request('PUT', path, { body: secret });
+  if (w.status >= 300) throw new Error(`marking ${release} revision ${revision} ${status}: HTTP ${w.status} ${w.body.slice(0, 200)}`);
 }

@@ -14,7 +14,17 @@ import { contextFlags, type ToolInfo } from '../cluster/helm.js';
 import { DELETION_COST, LEAVING, patchPodAnnotations, setDrainMode } from '../cluster/drain.js';
 import type { Kube } from '../cluster/kube.js';
 import { acquireLease, type HeldLease } from '../cluster/lease.js';
-import { COST_BEFORE, describeLeftovers, detectLeftovers, judgePending, leftoverTarget, nothingLeft, type Leftovers } from '../cluster/leftovers.js';
+import {
+  COST_BEFORE,
+  describeLeftovers,
+  detectLeftovers,
+  judgePending,
+  helmRevisions,
+  leftoverTarget,
+  markRevisionFailed,
+  nothingLeft,
+  type Leftovers,
+} from '../cluster/leftovers.js';
 
 export interface RecoverInput {
   kube: Kube;
@@ -45,7 +55,11 @@ const HELM_RECOVER_TIMEOUT = '10m';
 export async function takeOverRelease(input: RecoverInput): Promise<Recovered> {
   const { kube, config } = input;
   const ns = config.cluster.namespace;
-  const lease = await acquireLease(kube, ns, config.cluster.release, { command: input.command, timeoutSeconds: input.timeoutSeconds, createNamespace: input.createNamespace });
+  const lease = await acquireLease(kube, ns, config.cluster.release, {
+    command: input.command,
+    timeoutSeconds: input.timeoutSeconds,
+    createNamespace: input.createNamespace,
+  });
   try {
     const done = await recoverUnderLease(input, lease);
     return { lease, ...done };
@@ -80,26 +94,50 @@ async function recoverUnderLease(input: RecoverInput, lease: HeldLease): Promise
       );
     }
     if (a.kind === 'rollback') {
-      await run(
-        helm.bin,
-        [
-          'rollback',
-          p.release,
-          String(a.to),
-          '--namespace',
-          ns,
-          '--wait',
-          '--timeout',
-          HELM_RECOVER_TIMEOUT,
-          ...(helm.major >= 4 ? ['--force-conflicts'] : []),
-          ...ctx,
-        ],
-        { timeoutMs: 11 * 60_000 },
-      );
-      done.push(`release ${p.release}: ${p.status} revision ${p.revision} rolled back to revision ${a.to}`);
+      try {
+        await run(
+          helm.bin,
+          [
+            'rollback',
+            p.release,
+            String(a.to),
+            '--namespace',
+            ns,
+            '--wait',
+            '--timeout',
+            HELM_RECOVER_TIMEOUT,
+            ...(helm.major >= 4 ? ['--force-conflicts'] : []),
+            ...ctx,
+          ],
+          { timeoutMs: 11 * 60_000 },
+        );
+        done.push(`release ${p.release}: ${p.status} revision ${p.revision} rolled back to revision ${a.to}`);
+      } catch (e) {
+        // helm's rollback refuses an object the killed upgrade had not yet removed (in the cluster, not in the
+        // pending revision's manifest). helm records that rollback as failed; the pending revision is marked failed
+        // too if it is still pending, and this run's upgrade starts from the deployed revision a.to
+        const refused = /original object .* not found|no \S+ with the name .* found/.exec((e as Error).message);
+        if (!refused) throw e;
+        const now = (await helmRevisions(kube, ns)).get(p.release)?.find((r) => r.revision === p.revision);
+        if (now?.status.startsWith('pending-'))
+          await markRevisionFailed(
+            kube,
+            ns,
+            p.release,
+            p.revision,
+            `marked failed by jitsi-k8s: a killed run left it ${p.status}; helm rollback: ${refused[0]}`,
+          );
+        done.push(
+          `release ${p.release}: ${p.status} revision ${p.revision} marked failed (helm could not roll back over what the killed run half changed: ${refused[0]}); this run upgrades from revision ${a.to}`,
+        );
+      }
     } else {
       await run(helm.bin, ['uninstall', p.release, '--namespace', ns, '--wait', '--timeout', HELM_RECOVER_TIMEOUT, ...ctx], { timeoutMs: 11 * 60_000 });
-      done.push(p.status === 'uninstalling' ? `release ${p.release}: the uninstall cut short is finished` : `release ${p.release}: ${p.status} first install (never deployed, no claims) removed`);
+      done.push(
+        p.status === 'uninstalling'
+          ? `release ${p.release}: the uninstall cut short is finished`
+          : `release ${p.release}: ${p.status} first install (never deployed, no claims) removed`,
+      );
     }
   }
   for (const b of leftovers.bridges) {

@@ -294,6 +294,36 @@ describe.skipIf(!cluster)(`a killed run leaves nothing the next run cannot finis
     expect(r).toMatch(/recovered: bench Job \S+: deleted/);
   });
 
+  it('a pending upgrade helm cannot roll back (the killed run had not yet removed a bridge) is marked failed, and the next apply goes on from the deployed revision', { timeout: 4 * 60_000 }, async () => {
+    const ns = space('jk8s-kill-refused');
+    const configPath = await writeConfig(ns, 3);
+    expect((await real.jitsiK8s(['apply', '--yes', '--config', configPath])).code).toBe(0);
+    const first = (await latest(ns))!.version;
+    await setCount(configPath, 2);
+    const down = await real.jitsiK8s(['apply', '--yes', '--config', configPath]);
+    expect(down.code, down.stderr).toBe(0);
+    const second = (await latest(ns))!.version;
+    // what a kill in the middle of that upgrade leaves: the bridge it removes still there, the upgrade pending,
+    // the revision before it still the deployed one
+    const manifest = (await import('node:child_process')).execFileSync(helmBin(), ['get', 'manifest', RELEASE, '--revision', String(first), '-n', ns, '--kubeconfig', cluster!.kubeconfig], { encoding: 'utf8' });
+    const jvb2 = manifest.split(/^---$/m).find((d) => /kind: Deployment/.test(d) && /name: jitsi-jitsi-meet-jvb-2$/m.test(d))!;
+    expect(jvb2).toBeTruthy();
+    await kubectlAsync(['apply', '-n', ns, '-f', '-'], jvb2);
+    const { openKube } = await import('../../src/cluster/kube.js');
+    const { markRevisionFailed } = await import('../../src/cluster/leftovers.js');
+    const kube = openKube({ kubeconfig: cluster!.kubeconfig });
+    await markRevisionFailed(kube, ns, RELEASE, second, 'Upgrade "jitsi" in progress', 'pending-upgrade');
+    await markRevisionFailed(kube, ns, RELEASE, first, 'Upgrade complete', 'deployed');
+    expect(await statusIs(ns, /^pending-upgrade$/)()).toBe(true);
+    const r = await real.jitsiK8s(['apply', '--yes', '--recover', '--config', configPath]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/recovered: release jitsi: pending-upgrade revision \d+ (rolled back to revision \d+|marked failed \(helm could not roll back over what the killed run half changed: .*\); this run upgrades from revision \d+)/);
+    expect((await latest(ns))!.status).toBe('deployed');
+    expect(await jvbCount(ns)).toBe(2);
+    expect((await kubectlAsync(['get', 'deployment', 'jitsi-jitsi-meet-jvb-2', '-n', ns, '--ignore-not-found', '-o', 'name'])).trim()).toBe('');
+    console.log(`refused rollback: ${r.stderr.split('\n').filter((l) => /recovered: release/.test(l)).join(' | ')}`);
+  });
+
   it('two applies at once on one release: one runs, the other exits 1 naming the holder', { timeout: 4 * 60_000 }, async () => {
     const ns = space('jk8s-kill-lock');
     const configPath = await writeConfig(ns, 1);
