@@ -4,7 +4,7 @@ import { EXPOSURE } from '../config/exposure.js';
 import type { Config } from '../config/schema.js';
 import { jvbPodLabels } from './drain.js';
 import { extrasLabels, manifest, type Manifest } from './manifest.js';
-import { metricAutoscalers, monitoringManifests } from './monitoring.js';
+import { jvbHpa, metricAutoscalers, monitoringManifests } from './monitoring.js';
 import { loadProgram, loadTemplateDocument } from './templates.js';
 import { chartFullname, jvbDeploymentNames } from './values.js';
 
@@ -15,13 +15,7 @@ function jvbAutoscalers(config: Config): Manifest[] {
   if (!a.enabled) return [];
   if (a.metric !== 'cpu') return metricAutoscalers(config);
   return jvbDeploymentNames(config).map((deployment) => {
-    const doc = loadTemplateDocument('manifests/jvb-hpa.yaml');
-    doc.setIn(['metadata', 'name'], deployment);
-    doc.setIn(['metadata', 'namespace'], config.cluster.namespace);
-    doc.setIn(['metadata', 'labels'], doc.createNode(extrasLabels(config, 'jvb-autoscaler')));
-    doc.setIn(['spec', 'scaleTargetRef', 'name'], deployment);
-    doc.setIn(['spec', 'minReplicas'], a.min);
-    doc.setIn(['spec', 'maxReplicas'], a.max);
+    const doc = jvbHpa(config, deployment);
     doc.setIn(['spec', 'metrics', 0, 'resource', 'target', 'averageUtilization'], a.cpuPercent);
     return manifest(`hpa-${deployment}.yaml`, doc);
   });

@@ -173,7 +173,11 @@ function prometheusRule(config: Config): Manifest {
   const object = {
     apiVersion: 'monitoring.coreos.com/v1',
     kind: 'PrometheusRule',
-    metadata: { name: name(config, 'jitsi-alerts'), namespace: config.cluster.namespace, labels: { ...extrasLabels(config, 'alerts'), ...config.monitoring.labels } },
+    metadata: {
+      name: name(config, 'jitsi-alerts'),
+      namespace: config.cluster.namespace,
+      labels: { ...extrasLabels(config, 'alerts'), ...config.monitoring.labels },
+    },
     spec: ruleGroups(config),
   };
   const doc = new Document(object);
@@ -215,20 +219,42 @@ function capacityDashboard(config: Config): Manifest {
         { expr: `count(${JVB_METRIC.stress}{${sel}}) * ${perBridge}`, legendFormat: 'capacity of the running bridges' },
         { expr: `vector(${mostBridges(config) * perBridge})`, legendFormat: 'capacity at the most bridges' },
       ]),
-      panel(2, `Stress per bridge (jicofo avoids a bridge over ${JICOFO_STRESS_THRESHOLD})`, 9, [{ expr: `max by (pod) (${JVB_METRIC.stress}{${sel}})`, legendFormat: '{{pod}}' }], {
-        fieldConfig: {
-          defaults: {
-            min: 0,
-            thresholds: { mode: 'absolute', steps: [{ color: 'green', value: null }, { color: 'orange', value: jvb.autoscale.stressTarget }, { color: 'red', value: JICOFO_STRESS_THRESHOLD }] },
-            custom: { thresholdsStyle: { mode: 'line' } },
+      panel(
+        2,
+        `Stress per bridge (jicofo avoids a bridge over ${JICOFO_STRESS_THRESHOLD})`,
+        9,
+        [{ expr: `max by (pod) (${JVB_METRIC.stress}{${sel}})`, legendFormat: '{{pod}}' }],
+        {
+          fieldConfig: {
+            defaults: {
+              min: 0,
+              thresholds: {
+                mode: 'absolute',
+                steps: [
+                  { color: 'green', value: null },
+                  { color: 'orange', value: jvb.autoscale.stressTarget },
+                  { color: 'red', value: JICOFO_STRESS_THRESHOLD },
+                ],
+              },
+              custom: { thresholdsStyle: { mode: 'line' } },
+            },
           },
         },
-      }),
+      ),
       panel(3, 'Bridges: running, autoscaler current / desired / max', 18, [
         { expr: `count(${JVB_METRIC.stress}{${sel}})`, legendFormat: 'bridges reporting' },
-        { expr: `sum(kube_horizontalpodautoscaler_status_current_replicas{namespace="${ns}",horizontalpodautoscaler=~"${chartFullname(config.cluster.release)}-jvb-.+"})`, legendFormat: 'current' },
-        { expr: `sum(kube_horizontalpodautoscaler_status_desired_replicas{namespace="${ns}",horizontalpodautoscaler=~"${chartFullname(config.cluster.release)}-jvb-.+"})`, legendFormat: 'desired' },
-        { expr: `sum(kube_horizontalpodautoscaler_spec_max_replicas{namespace="${ns}",horizontalpodautoscaler=~"${chartFullname(config.cluster.release)}-jvb-.+"})`, legendFormat: 'max' },
+        {
+          expr: `sum(kube_horizontalpodautoscaler_status_current_replicas{namespace="${ns}",horizontalpodautoscaler=~"${chartFullname(config.cluster.release)}-jvb-.+"})`,
+          legendFormat: 'current',
+        },
+        {
+          expr: `sum(kube_horizontalpodautoscaler_status_desired_replicas{namespace="${ns}",horizontalpodautoscaler=~"${chartFullname(config.cluster.release)}-jvb-.+"})`,
+          legendFormat: 'desired',
+        },
+        {
+          expr: `sum(kube_horizontalpodautoscaler_spec_max_replicas{namespace="${ns}",horizontalpodautoscaler=~"${chartFullname(config.cluster.release)}-jvb-.+"})`,
+          legendFormat: 'max',
+        },
       ]),
     ],
   };
@@ -244,7 +270,12 @@ function capacityDashboard(config: Config): Manifest {
 /** ServiceMonitor/PodMonitor, PrometheusRule and dashboards: nothing unless monitoring is on. */
 export function monitoringManifests(config: Config): Manifest[] {
   if (!config.monitoring.enabled) return [];
-  return [podMonitor(config, 'jvb'), podMonitor(config, 'jicofo'), prometheusRule(config), ...(config.monitoring.dashboards ? [capacityDashboard(config)] : [])];
+  return [
+    podMonitor(config, 'jvb'),
+    podMonitor(config, 'jicofo'),
+    prometheusRule(config),
+    ...(config.monitoring.dashboards ? [capacityDashboard(config)] : []),
+  ];
 }
 
 /** How the bridges' autoscaler works for this config, in a sentence (notes, preflight). */
@@ -261,22 +292,32 @@ function targetValue(config: Config): string {
   return a.metric === 'stress' ? `${Math.round(a.stressTarget * 1000)}m` : String(a.participantsTarget);
 }
 
+/** The HPA of one bridge Deployment (manifests/jvb-hpa.yaml: slow scale-in) with its name, target and bounds; the caller sets the metric. */
+export function jvbHpa(config: Config, deployment: string): ReturnType<typeof loadTemplateDocument> {
+  const a = config.components.jvb.autoscale;
+  const hpa = loadTemplateDocument('manifests/jvb-hpa.yaml');
+  hpa.setIn(['metadata', 'name'], deployment);
+  hpa.setIn(['metadata', 'namespace'], config.cluster.namespace);
+  hpa.setIn(['metadata', 'labels'], hpa.createNode(extrasLabels(config, 'jvb-autoscaler')));
+  hpa.setIn(['spec', 'scaleTargetRef', 'name'], deployment);
+  hpa.setIn(['spec', 'minReplicas'], a.min);
+  hpa.setIn(['spec', 'maxReplicas'], a.max);
+  return hpa;
+}
+
 /** The bridges' autoscaler for metric stress/participants: a KEDA ScaledObject, or an HPA on a custom (pod) metric. */
 export function metricAutoscalers(config: Config): Manifest[] {
   const a = config.components.jvb.autoscale;
   if (!a.enabled || a.metric === 'cpu') return [];
   const metric = a.metric;
   return jvbDeploymentNames(config).map((deployment) => {
-    const hpa = loadTemplateDocument('manifests/jvb-hpa.yaml');
+    const hpa = jvbHpa(config, deployment);
     const behavior = hpa.getIn(['spec', 'behavior']);
     if (a.engine === 'hpa') {
-      hpa.setIn(['metadata', 'name'], deployment);
-      hpa.setIn(['metadata', 'namespace'], config.cluster.namespace);
-      hpa.setIn(['metadata', 'labels'], hpa.createNode(extrasLabels(config, 'jvb-autoscaler')));
-      hpa.setIn(['spec', 'scaleTargetRef', 'name'], deployment);
-      hpa.setIn(['spec', 'minReplicas'], a.min);
-      hpa.setIn(['spec', 'maxReplicas'], a.max);
-      hpa.setIn(['spec', 'metrics'], hpa.createNode([{ type: 'Pods', pods: { metric: { name: JVB_METRIC[metric] }, target: { type: 'AverageValue', averageValue: targetValue(config) } } }]));
+      hpa.setIn(
+        ['spec', 'metrics'],
+        hpa.createNode([{ type: 'Pods', pods: { metric: { name: JVB_METRIC[metric] }, target: { type: 'AverageValue', averageValue: targetValue(config) } } }]),
+      );
       hpa.commentBefore = ` Autoscaler for one JVB Deployment on the custom metric ${JVB_METRIC[metric]} (a custom metrics API such as prometheus-adapter serves it from Prometheus).`;
       return manifest(`hpa-${deployment}.yaml`, hpa);
     }
