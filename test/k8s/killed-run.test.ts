@@ -19,17 +19,7 @@ import { parse } from 'yaml';
 import { loadConfig, loadSecrets, secretsPathFor } from '../../src/config/file.js';
 import { helmProcessesFor } from '../../src/cluster/leftovers.js';
 import { writeFileSync } from 'node:fs';
-import { stringify } from 'yaml';
-import {
-  cluster,
-  kubectlAsync,
-  skipReason,
-  TEST_STORAGE_CLASS,
-  realClusterWork,
-  bridgeSelector,
-  startStandinBridge,
-  type StandinBridge,
-} from '../support/control-plane.js';
+import { cluster, kubectlAsync, skipReason, TEST_STORAGE_CLASS, realClusterWork, bridgeSelector } from '../support/control-plane.js';
 import { cliBin, helmBin, kubectlBin, repoRoot } from '../support/tools.js';
 
 const real = realClusterWork('jk8s-killed');
@@ -39,28 +29,17 @@ const matrix: { command: string; killedAt: string; recovery: string; recovered: 
 
 /** per pod IP, what the STAND-IN bridge answers (who is on it) */
 const loadFile = join(real.dir, 'load.json');
-let bridge: StandinBridge | undefined;
 
 beforeAll(async () => {
-  if (!cluster) return;
-  // as real.setUp(), with a load file: a participant holds the drain wait open
+  // a load file: a participant holds the drain wait open
   writeFileSync(loadFile, '{}');
-  bridge = await startStandinBridge(loadFile);
-  const storageClass = {
-    apiVersion: 'storage.k8s.io/v1',
-    kind: 'StorageClass',
-    metadata: { name: TEST_STORAGE_CLASS },
-    provisioner: 'kubernetes.io/no-provisioner',
-    volumeBindingMode: 'Immediate',
-  };
-  await kubectlAsync(['apply', '-f', '-'], stringify(storageClass));
+  await real.setUp({ loadFile });
 });
 /** every process group this file started: a failed test leaves none running */
 const groups: ChildProcess[] = [];
 
 afterAll(async () => {
   for (const c of groups) if (c.exitCode === null && c.signalCode === null) await killGroup(c).catch(() => undefined);
-  await bridge?.stop();
   if (matrix.length) {
     const rows = matrix.map((m) => `| ${m.command} | ${m.killedAt} | ${m.recovery} | ${m.recovered ? 'recovered' : 'NOT recovered'} | ${m.seconds} |`);
     console.log(
@@ -203,9 +182,7 @@ async function recover(row: Omit<(typeof matrix)[number], 'recovered' | 'seconds
   return r.stderr;
 }
 
-/** `jibri: false` where the data is not what is tested: a first install waits for jibri, whose pod the scheduler can
- * leave Pending for minutes after meeting it before the test's cloud loop bound its claim (seen late in this file). */
-async function writeConfig(ns: string, bridges: number, extra = '', jibri = true): Promise<string> {
+async function writeConfig(ns: string, bridges: number): Promise<string> {
   const dir = join(real.dir, ns);
   (await import('node:fs')).mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'jitsi-k8s.yaml');
@@ -227,13 +204,13 @@ async function writeConfig(ns: string, bridges: number, extra = '', jibri = true
     '127.0.0.1',
     '--tls',
     'none',
-    ...(jibri ? ['--jibri', '--jibri-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS] : ['--no-jibri']),
+    '--jibri',
+    '--jibri-storage',
+    '1Gi',
+    '--storage-class',
+    TEST_STORAGE_CLASS,
   ]);
   expect(r.code, r.stderr).toBe(0);
-  if (extra) {
-    const { readFileSync, writeFileSync } = await import('node:fs');
-    writeFileSync(configPath, readFileSync(configPath, 'utf8') + extra);
-  }
   return configPath;
 }
 
@@ -255,6 +232,8 @@ const space = (name: string) => {
   onTestFinished(async () => {
     await kubectlAsync(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
     await until(`the pods of ${ns} gone`, async () => (await kubectlAsync(['get', 'pods', '-n', ns, '-o', 'name'])).trim() === '', 60_000);
+    // the next case's bridges may get these pods' IPs: the stand-in must not answer them with a drained bridge's state
+    await real.forgetBridges();
   });
   return ns;
 };

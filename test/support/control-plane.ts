@@ -110,6 +110,8 @@ export async function waitForReadyPods(namespace: string, selector: string, coun
 /** The STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here) serving :8080 at every pod IP in the pod netns. */
 export interface StandinBridge {
   stop(): Promise<void>;
+  /** forgets every pod IP's drain and shutdown state: call once the pods answered so far are gone (a new pod may reuse an IP) */
+  forget(): Promise<void>;
 }
 
 /** Starts the stand-in bridge inside the cluster's pod network namespace, after checking the pod route; `loadFile` sets per-pod answers. */
@@ -122,6 +124,14 @@ export async function startStandinBridge(loadFile?: string): Promise<StandinBrid
   });
   await once(child.stdout, 'data');
   return {
+    async forget() {
+      const done = new Promise<void>((resolve) => {
+        const seen = (d: Buffer) => d.toString().includes('forgot') && (child.stdout.off('data', seen), resolve());
+        child.stdout.on('data', seen);
+      });
+      child.kill('SIGUSR2');
+      await done;
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGKILL');
@@ -196,8 +206,10 @@ export interface RealClusterWork {
   jitsiK8s(args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<CliResult>;
   /** what an older jitsi-k8s left in `namespace`: release jitsi of chart 3.4.0 owning the recording and transcript claims (1Gi of TEST_STORAGE_CLASS), no keep policy */
   olderInstall(namespace: string): Promise<void>;
-  /** for beforeAll: the stand-in bridge (apply waits until the bridges answer) and the TEST_STORAGE_CLASS */
-  setUp(): Promise<void>;
+  /** for beforeAll: the stand-in bridge (apply waits until the bridges answer; `loadFile`: its per-pod answers) and the TEST_STORAGE_CLASS */
+  setUp(o?: { loadFile?: string }): Promise<void>;
+  /** the stand-in of setUp() forgets its bridges' states (StandinBridge.forget) */
+  forgetBridges(): Promise<void>;
   /** for afterAll: clouds and bridge stopped, namespaces and their PVs, the StorageClass and the temp folder removed */
   cleanUp(): Promise<void>;
 }
@@ -233,10 +245,10 @@ export function realClusterWork(name: string): RealClusterWork {
       };
       await helmAsync(['upgrade', '--install', 'jitsi', chart, '--namespace', namespace, '--create-namespace', '--values', '-'], stringify(values));
     },
-    async setUp() {
+    async setUp(o = {}) {
       if (!cluster) return;
       // the STAND-IN bridge (test/support/standin-bridge.mjs; Jitsi cannot run here) answers /colibri/stats for every pod IP
-      bridge = await startStandinBridge();
+      bridge = await startStandinBridge(o.loadFile);
       const storageClass = {
         apiVersion: 'storage.k8s.io/v1',
         kind: 'StorageClass',
@@ -245,6 +257,9 @@ export function realClusterWork(name: string): RealClusterWork {
         volumeBindingMode: 'Immediate',
       };
       await kubectlAsync(['apply', '-f', '-'], stringify(storageClass));
+    },
+    async forgetBridges() {
+      await bridge?.forget();
     },
     async cleanUp() {
       await Promise.all(clouds.map((c) => c.stop()));

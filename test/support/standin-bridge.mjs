@@ -14,7 +14,7 @@
 // rest/root/colibri/shutdown/Shutdown.java, shutdown/ShutdownManager.kt): POST /colibri/drain/enable|disable → 200 and
 // GET /colibri/drain → {"drain": bool}; POST /colibri/shutdown {"graceful-shutdown": true} → GRACEFUL_SHUTDOWN, which
 // becomes SHUTTING_DOWN once participants − octo_endpoints ≤ 0 (the stand-in never exits); /colibri/stats carries
-// `drain`, `graceful_shutdown`, `shutting_down` as JVB does. The state is kept per pod IP.
+// `drain`, `graceful_shutdown`, `shutting_down` as JVB does. The state is kept per pod IP (SIGUSR2 forgets it all).
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -101,3 +101,9 @@ const server = createServer((req, res) => {
 });
 server.listen(port, '0.0.0.0', () => process.stdout.write(`listening ${port}\n`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));
+// SIGUSR2: the pods answered so far are gone (a test deleted their namespace); a new pod may get one of their IPs
+// and is a new bridge, so every state is forgotten
+process.on('SIGUSR2', () => {
+  for (const m of [live, calls, states]) m.clear();
+  process.stdout.write('forgot\n');
+});
