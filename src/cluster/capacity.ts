@@ -4,6 +4,8 @@
  */
 import { CommandError } from '../errors.js';
 import { CAPACITY_CONFIGMAP_KEY, capacityConfigMapName, parseCapacityProfile, type CapacityProfile } from '../config/capacity-profile.js';
+import { loadCapacityProfileFile } from '../config/file.js';
+import type { Config } from '../config/schema.js';
 import type { Kube } from './kube.js';
 
 export interface ReleaseRef {
@@ -54,5 +56,26 @@ export async function readCapacityProfile(kube: Kube, r: ReleaseRef): Promise<{ 
     return { profile: parseCapacityProfile(JSON.parse(text), source), source };
   } catch (e) {
     throw new CommandError(`${source}: not a capacity profile (${(e as Error).message})`, 'save it again: jitsi-k8s bench capacity save <run folder>');
+  }
+}
+
+/**
+ * The profile to size from: the file given (or `expect.profile`, relative to the config), else the
+ * ConfigMap `bench capacity save` made (when a cluster is at hand); undefined: the published estimate.
+ * A ConfigMap that cannot be read is said through `warn` and the estimate is used; a bad file is an error.
+ */
+export async function capacityFor(
+  config: Config,
+  configPath: string,
+  o: { kube?: () => Kube; profile?: string; warn: (message: string) => void },
+): Promise<{ profile: CapacityProfile; source: string } | undefined> {
+  const file = o.profile ?? config.expect?.profile;
+  if (file) return loadCapacityProfileFile(file, configPath);
+  if (!o.kube) return undefined;
+  try {
+    return await readCapacityProfile(o.kube(), { namespace: config.cluster.namespace, release: config.cluster.release });
+  } catch (e) {
+    o.warn(`cannot read the capacity profile from the cluster (${(e as Error).message.split('\n')[0]}): using the published estimate`);
+    return undefined;
   }
 }

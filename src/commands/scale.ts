@@ -21,24 +21,16 @@ async function optionsSchema() {
 
 /** `--for N`: the bridges N participants need, from the profile (file or ConfigMap) or the estimate; the arithmetic and the choice are said first. */
 async function bridgesFor(participants: number, o: { config: string; roomSize?: string; profile?: string; json?: boolean }): Promise<number> {
-  const { loadCapacityProfileFile, loadConfig } = await import('../config/file.js');
+  const { loadConfig } = await import('../config/file.js');
   const { parseCount } = await import('../config/scale.js');
   const { describeCapacity, sizeRelease, DEFAULT_ROOM_SIZE } = await import('../config/sizing.js');
   const { PLANNING_SHARE } = await import('../config/capacity-profile.js');
+  const { openKube } = await import('../cluster/kube.js');
+  const { capacityFor } = await import('../cluster/capacity.js');
   const { log } = await import('../ui/log.js');
   const logger = log();
   const { config } = loadConfig(o.config);
-  const profilePath = o.profile ?? config.expect?.profile;
-  let capacity = profilePath ? loadCapacityProfileFile(profilePath, o.config) : undefined;
-  if (!capacity) {
-    const { openKube } = await import('../cluster/kube.js');
-    const { readCapacityProfile } = await import('../cluster/capacity.js');
-    try {
-      capacity = await readCapacityProfile(openKube({ context: config.cluster.context }), { namespace: config.cluster.namespace, release: config.cluster.release });
-    } catch (e) {
-      logger.warn(`cannot read the capacity profile from the cluster (${(e as Error).message.split('\n')[0]}): using the published estimate`);
-    }
-  }
+  const capacity = await capacityFor(config, o.config, { kube: () => openKube({ context: config.cluster.context }), profile: o.profile, warn: (m) => logger.warn(m) });
   const roomSize = parseCount(o.roomSize, '--room-size') ?? config.expect?.roomSize ?? capacity?.profile.shape.roomSize ?? DEFAULT_ROOM_SIZE;
   const sizing = sizeRelease({ ...config, expect: { ...config.expect, peakParticipants: participants, roomSize } }, capacity);
   const plan = sizing.plan!;

@@ -102,7 +102,10 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   const report = input.report ?? SILENT;
   const signal = input.signal ?? interruptSignal();
   const config = input.config;
-  let release = renderRelease(config, input.secrets);
+  // the notes' capacity: expect.profile now; without one, the ConfigMap `bench capacity save` made, once the cluster is reachable
+  const { loadCapacityProfileFile } = await import('../config/file.js');
+  let renderFacts: RenderFacts = { capacity: config.expect?.profile ? loadCapacityProfileFile(config.expect.profile, input.configPath) : undefined };
+  let release = renderRelease(config, input.secrets, renderFacts);
   let helm: ToolInfo;
   try {
     helm = await detectHelm(helmBinary(), signal);
@@ -113,7 +116,6 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   }
   const opts: PlanOptions = { helm, context: config.cluster.context, timeout: input.timeout ?? '15m', chart: process.env.JITSI_K8S_CHART || undefined };
   let plan = planApply(release, opts, learnFrom(config, release));
-  let renderFacts: RenderFacts = {};
   if (input.dryRun) {
     return {
       release: release.release,
@@ -139,10 +141,18 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
         failed[0]?.hint,
       );
     }
+    const before = renderFacts;
     if (config.security.networkPolicies === 'auto') {
       // auto: the policies go in when the CNI enforces them (preflight's CNI check read the cluster)
-      renderFacts = { cniEnforcesPolicies: result.networkPoliciesEnforced };
+      renderFacts = { ...renderFacts, cniEnforcesPolicies: result.networkPoliciesEnforced };
       report.info(`security.networkPolicies auto: ${result.networkPoliciesEnforced ? 'on (the CNI enforces them)' : 'off (no CNI known to enforce them)'}`);
+    }
+    if (!renderFacts.capacity) {
+      const { capacityFor } = await import('../cluster/capacity.js');
+      const capacity = await capacityFor(config, input.configPath, { kube: () => kube, warn: (m) => report.warn(m) });
+      if (capacity) renderFacts = { ...renderFacts, capacity };
+    }
+    if (renderFacts !== before) {
       release = renderRelease(config, input.secrets, renderFacts);
       plan = planApply(release, opts, learnFrom(config, release));
     }

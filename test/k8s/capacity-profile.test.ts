@@ -3,7 +3,8 @@
  * run's capacity.json as the ConfigMap next to the release; `scale jvb --for 900 --dry-run` (the built
  * bin) reads it and plans the bridges the arithmetic gives, and without it names the published
  * estimate and the command that measures instead; `status` shows the share of the measured capacity
- * in use, the bridges' participants coming from the STAND-IN bridge (Jitsi cannot run here).
+ * in use, the bridges' participants coming from the STAND-IN bridge (Jitsi cannot run here); `apply`
+ * of another release with the real chart and real helm names the measured capacity in its notes.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,10 +15,14 @@ import type { CapacityProfile } from '../../src/config/capacity-profile.js';
 import { cliAsync } from '../support/cli.js';
 import { config } from '../support/config.js';
 import { bridgeSelector, cluster, kubectl, kubectlJson, skipReason, standinRelease, type StandinBridge } from '../support/control-plane.js';
-import { helmBin } from '../support/tools.js';
+import { playCloud } from '../support/cloud.js';
+import { testChart } from '../support/chart.js';
+import { helmBin, kubectlBin } from '../support/tools.js';
 
 const ns = `jk8s-cap-${Date.now().toString(36).slice(-5)}`;
 const release = 'jitsi';
+/** where the apply case installs its own release */
+const applied = `${ns}-apply`;
 const work = mkdtempSync(join(tmpdir(), 'jk8s-cap-'));
 const loadFile = join(work, 'bridge-load.json');
 let bridge: StandinBridge | undefined;
@@ -60,12 +65,15 @@ beforeAll(async () => {
   const r = await standinRelease(ns, release, 2, loadFile);
   bridge = r.bridge;
   // 60 and 90 participants on the two bridges
-  writeFileSync(loadFile, JSON.stringify({ [r.at(0).podIP]: { stats: { participants: 60, conferences: 6 } }, [r.at(1).podIP]: { stats: { participants: 90, conferences: 9 } } }));
+  writeFileSync(
+    loadFile,
+    JSON.stringify({ [r.at(0).podIP]: { stats: { participants: 60, conferences: 6 } }, [r.at(1).podIP]: { stats: { participants: 90, conferences: 9 } } }),
+  );
 }, 120_000);
 
 afterAll(async () => {
   await bridge?.stop();
-  if (cluster) kubectl(['delete', 'namespace', ns, '--ignore-not-found', '--wait=false']);
+  if (cluster) for (const n of [ns, applied]) kubectl(['delete', 'namespace', n, '--ignore-not-found', '--wait=false']);
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -93,13 +101,22 @@ describe.skipIf(!cluster)(`sizing from the stored capacity profile${cluster ? ''
     const r = await cliAsync(['bench', 'capacity', 'save', run, '--config', p], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`saved 150 participants per bridge (10-person rooms, measured 2026-12-07) as ConfigMap ${ns}/${release}-capacity`);
-    const cm = kubectlJson<{ metadata: { labels: Record<string, string> }; data: Record<string, string> }>(['get', 'configmap', `${release}-capacity`, '-n', ns]);
+    const cm = kubectlJson<{ metadata: { labels: Record<string, string> }; data: Record<string, string> }>([
+      'get',
+      'configmap',
+      `${release}-capacity`,
+      '-n',
+      ns,
+    ]);
     expect(JSON.parse(cm.data['capacity.json']!)).toEqual(PROFILE);
     expect(cm.metadata.labels['app.kubernetes.io/instance']).toBe(release);
     // saving again replaces it
     writeFileSync(join(run, 'capacity.json'), JSON.stringify({ ...PROFILE, participantsPerBridge: 140 }));
     expect((await cliAsync(['bench', 'capacity', 'save', run, '--config', p], { env: env() })).code).toBe(0);
-    expect(JSON.parse(kubectlJson<{ data: Record<string, string> }>(['get', 'configmap', `${release}-capacity`, '-n', ns]).data['capacity.json']!).participantsPerBridge).toBe(140);
+    expect(
+      JSON.parse(kubectlJson<{ data: Record<string, string> }>(['get', 'configmap', `${release}-capacity`, '-n', ns]).data['capacity.json']!)
+        .participantsPerBridge,
+    ).toBe(140);
     writeFileSync(join(run, 'capacity.json'), JSON.stringify(PROFILE));
     expect((await cliAsync(['bench', 'capacity', 'save', run, '--config', p], { env: env() })).code).toBe(0);
   });
@@ -108,7 +125,9 @@ describe.skipIf(!cluster)(`sizing from the stored capacity profile${cluster ? ''
     const p = configFile();
     const r = await cliAsync(['scale', 'jvb', '--for', '900', '--config', p, '--dry-run'], { env: env() });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`measured: measured 2026-12-07 by bench --find-capacity (bench-results/capacity) from ConfigMap ${ns}/${release}-capacity: 150 participants per bridge`);
+    expect(r.stderr).toContain(
+      `measured: measured 2026-12-07 by bench --find-capacity (bench-results/capacity) from ConfigMap ${ns}/${release}-capacity: 150 participants per bridge`,
+    );
     expect(r.stderr).toContain('150 participants per bridge (measured) × 80 % (headroom: bridges planned at 80 % of capacity) = 120 per bridge');
     expect(r.stderr).toContain('900 participants ÷ 120 = 7.5 → 8 bridges (HPA max)');
     expect(r.stderr).toContain('chose 8 bridges: enough for 900 participants with the bridges at 80 % of their measured capacity (20 % headroom)');
@@ -127,5 +146,30 @@ describe.skipIf(!cluster)(`sizing from the stored capacity profile${cluster ? ''
     expect(r.code, r.stderr).toBe(0);
     // 60 + 90 on 2 bridges of 150
     expect(r.stdout).toContain('load: 50 % of measured capacity (150 of 300: 2 bridges × 150)');
+  });
+  it('apply reads the ConfigMap too: its notes give the measured capacity, not the estimate', { timeout: 5 * 60_000 }, async () => {
+    kubectl(['create', 'namespace', applied]);
+    const p = join(work, 'applied.yaml');
+    writeFileSync(p, CONFIG.replace(`namespace: ${ns}`, `namespace: ${applied}`));
+    const run = join(work, 'run');
+    writeFileSync(join(run, 'capacity.json'), JSON.stringify(PROFILE));
+    const saved = await cliAsync(['bench', 'capacity', 'save', run, '--config', p], { env: env() });
+    expect(saved.code, saved.stderr).toBe(0);
+    // the cloud's part: an address for the LoadBalancer Services (never contacted)
+    const cloud = playCloud({ kubeconfig: cluster!.kubeconfig, namespace: applied, loadBalancers: { '*': { ip: '203.0.113.10' } } });
+    try {
+      const r = await cliAsync(['apply', '--yes', '--config', p], {
+        env: { ...env(), JITSI_K8S_CHART: testChart(), JITSI_K8S_KUBECTL: kubectlBin() },
+        timeoutMs: 4 * 60_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      // 2 bridges × 150 = 300, from the ConfigMap of this release
+      expect(r.stderr).toContain(
+        `capacity: 300 participants on 2 bridges (150 each, rooms of 10) — measured: measured 2026-12-07 by bench --find-capacity (bench-results/capacity) from ConfigMap ${applied}/${release}-capacity`,
+      );
+      expect(r.stderr).not.toContain('an estimate, not measured');
+    } finally {
+      await cloud.stop();
+    }
   });
 });
