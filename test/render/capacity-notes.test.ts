@@ -67,7 +67,7 @@ describe('render with expect', () => {
     const r = await applyInstall({
       configPath,
       config: loadConfig(configPath).config,
-      secrets: loadSecrets(secretsPathFor(configPath)),
+      secrets: loadSecrets(secretsPathFor(configPath))!,
       yes: true,
       dryRun: true,
     });
