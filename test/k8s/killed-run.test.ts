@@ -20,6 +20,7 @@ import { loadConfig, loadSecrets, secretsPathFor } from '../../src/config/file.j
 import { helmProcessesFor } from '../../src/cluster/leftovers.js';
 import { writeFileSync } from 'node:fs';
 import { cluster, kubectlAsync, skipReason, TEST_STORAGE_CLASS, realClusterWork, bridgeSelector } from '../support/control-plane.js';
+import { initArgs } from '../support/cli.js';
 import { cliBin, helmBin, kubectlBin, repoRoot } from '../support/tools.js';
 
 const real = realClusterWork('jk8s-killed');
@@ -186,30 +187,23 @@ async function writeConfig(ns: string, bridges: number): Promise<string> {
   const dir = join(real.dir, ns);
   (await import('node:fs')).mkdirSync(dir, { recursive: true });
   const configPath = join(dir, 'jitsi-k8s.yaml');
-  const r = await real.jitsiK8s([
-    'init',
-    '--yes',
-    '--no-apply',
-    '--out',
-    configPath,
-    '--domain',
-    'meet.test.invalid',
-    '--namespace',
-    ns,
-    '--jvb-replicas',
-    String(bridges),
-    '--exposure',
-    'loadBalancer',
-    '--public-ip',
-    '127.0.0.1',
-    '--tls',
-    'none',
-    '--jibri',
-    '--jibri-storage',
-    '1Gi',
-    '--storage-class',
-    TEST_STORAGE_CLASS,
-  ]);
+  const r = await real.jitsiK8s(
+    initArgs(configPath, ns, [
+      '--jvb-replicas',
+      String(bridges),
+      '--exposure',
+      'loadBalancer',
+      '--public-ip',
+      '127.0.0.1',
+      '--tls',
+      'none',
+      '--jibri',
+      '--jibri-storage',
+      '1Gi',
+      '--storage-class',
+      TEST_STORAGE_CLASS,
+    ]),
+  );
   expect(r.code, r.stderr).toBe(0);
   return configPath;
 }

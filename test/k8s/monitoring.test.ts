@@ -14,6 +14,7 @@ import { configSchema } from '../../src/config/schema.js';
 import { cluster, kubectlAsync as kubectl, realClusterWork, skipReason } from '../support/control-plane.js';
 import { FIXED_SECRETS } from '../support/config.js';
 import { crdFiles, monitoringSkip } from '../support/monitoring.js';
+import { initArgs } from '../support/cli.js';
 
 const real = realClusterWork('jk8s-mon');
 const work = real.dir;
@@ -56,26 +57,9 @@ describe.skipIf(!cluster || toolsSkip)(
     beforeAll(async () => {
       ns = real.space('jk8s-mon');
       monNs = real.space('jk8s-prom');
-      const init = await jitsiK8s([
-        'init',
-        '--yes',
-        '--no-apply',
-        '--out',
-        configPath,
-        '--domain',
-        'meet.test.invalid',
-        '--namespace',
-        ns,
-        '--exposure',
-        'hostPort',
-        '--tls',
-        'none',
-        '--autoscale',
-        '--autoscale-min',
-        '1',
-        '--autoscale-max',
-        '2',
-      ]);
+      const init = await jitsiK8s(
+        initArgs(configPath, ns, ['--exposure', 'hostPort', '--tls', 'none', '--autoscale', '--autoscale-min', '1', '--autoscale-max', '2']),
+      );
       expect(init.code, init.stderr).toBe(0);
       const c = parse(readFileSync(configPath, 'utf8'));
       c.monitoring = { enabled: true, labels: { release: 'kps' }, prometheusURL: PROM };
@@ -146,25 +130,9 @@ describe.skipIf(!cluster || toolsSkip)(
       { timeout: 2 * 60_000 },
       async () => {
         const out = join(work, 'init-mon.yaml');
-        const init = await jitsiK8s([
-          'init',
-          '--yes',
-          '--no-apply',
-          '--out',
-          out,
-          '--domain',
-          'meet.test.invalid',
-          '--namespace',
-          ns,
-          '--exposure',
-          'hostPort',
-          '--tls',
-          'none',
-          '--monitoring',
-          '--autoscale',
-          '--autoscale-metric',
-          'stress',
-        ]);
+        const init = await jitsiK8s(
+          initArgs(out, ns, ['--exposure', 'hostPort', '--tls', 'none', '--monitoring', '--autoscale', '--autoscale-metric', 'stress']),
+        );
         expect(init.code, init.stderr).toBe(0);
         const written = parse(readFileSync(out, 'utf8'));
         expect(written.monitoring).toEqual({

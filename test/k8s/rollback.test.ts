@@ -13,6 +13,7 @@ import { parse, stringify } from 'yaml';
 import { run } from '../../src/cluster/exec.js';
 import { cluster, helmAsync as helm, kubectlAsync as kubectl, realClusterWork, skipReason, TEST_STORAGE_CLASS } from '../support/control-plane.js';
 import { helmBin } from '../support/tools.js';
+import { initArgs } from '../support/cli.js';
 
 const real = realClusterWork('jk8s-rollback');
 const { chart, dir: work } = real;
@@ -73,30 +74,23 @@ async function claims(namespace: string): Promise<Record<string, { uid: string; 
  */
 async function init(namespace: string, endpoint: string, storage: { persistence?: boolean; recordings?: boolean } = {}): Promise<string> {
   const configPath = join(work, `${namespace}.yaml`);
-  const r = await jitsiK8s([
-    'init',
-    '--yes',
-    '--no-apply',
-    '--out',
-    configPath,
-    '--domain',
-    'meet.test.invalid',
-    '--namespace',
-    namespace,
-    '--jvb-replicas',
-    '1',
-    '--exposure',
-    'pangolin',
-    '--pangolin-endpoint',
-    endpoint,
-    '--public-ip',
-    '127.0.0.1',
-    '--tls',
-    'none',
-    ...(storage.recordings
-      ? ['--jibri', '--jibri-storage', '1Gi', '--transcriber', '--transcriber-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS]
-      : []),
-  ]);
+  const r = await jitsiK8s(
+    initArgs(configPath, namespace, [
+      '--jvb-replicas',
+      '1',
+      '--exposure',
+      'pangolin',
+      '--pangolin-endpoint',
+      endpoint,
+      '--public-ip',
+      '127.0.0.1',
+      '--tls',
+      'none',
+      ...(storage.recordings
+        ? ['--jibri', '--jibri-storage', '1Gi', '--transcriber', '--transcriber-storage', '1Gi', '--storage-class', TEST_STORAGE_CLASS]
+        : []),
+    ]),
+  );
   expect(r.code, r.stderr).toBe(0);
   if (storage.persistence) editConfig(configPath, (c) => (c.components.prosody.persistence = { enabled: true, size: '1Gi', storageClass: TEST_STORAGE_CLASS }));
   return configPath;

@@ -22,7 +22,10 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
 }
 
 /** Like cli(), without blocking the event loop (needed when the test process also serves a fake API). */
-export async function cliAsync(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function cliAsync(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const { execa } = await import('execa');
   const r = await execa(process.execPath, [cliBin, ...args], {
     cwd: opts.cwd,
@@ -34,6 +37,20 @@ export async function cliAsync(args: string[], opts: { cwd?: string; env?: Recor
   });
   return { code: r.exitCode ?? null, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+/** `init` without questions and without applying: a config for `namespace` at `out`, domain meet.test.invalid; `more` are its other flags. */
+export const initArgs = (out: string, namespace: string, more: string[]): string[] => [
+  'init',
+  '--yes',
+  '--no-apply',
+  '--out',
+  out,
+  '--domain',
+  'meet.test.invalid',
+  '--namespace',
+  namespace,
+  ...more,
+];
 
 /** The files a run left in a folder that was also its HOME, besides the bin's code cache (~/.cache/jitsi-k8s/v8). */
 export function writtenIn(dir: string): string[] {
