@@ -103,8 +103,8 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
   const signal = input.signal ?? interruptSignal();
   const config = input.config;
   // the notes' capacity: expect.profile now; without one, the ConfigMap `bench capacity save` made, once the cluster is reachable
-  const { loadCapacityProfileFile } = await import('../config/file.js');
-  let renderFacts: RenderFacts = { capacity: config.expect?.profile ? loadCapacityProfileFile(config.expect.profile, input.configPath) : undefined };
+  const { capacityFor } = await import('../cluster/capacity.js');
+  let renderFacts: RenderFacts = { capacity: await capacityFor(config, input.configPath, { warn: (m) => report.warn(m) }) };
   let release = renderRelease(config, input.secrets, renderFacts);
   let helm: ToolInfo;
   try {
@@ -148,7 +148,6 @@ export async function applyInstall(input: ApplyInput): Promise<ApplyResult> {
       report.info(`security.networkPolicies auto: ${result.networkPoliciesEnforced ? 'on (the CNI enforces them)' : 'off (no CNI known to enforce them)'}`);
     }
     if (!renderFacts.capacity) {
-      const { capacityFor } = await import('../cluster/capacity.js');
       const capacity = await capacityFor(config, input.configPath, { kube: () => kube, warn: (m) => report.warn(m) });
       if (capacity) renderFacts = { ...renderFacts, capacity };
     }
